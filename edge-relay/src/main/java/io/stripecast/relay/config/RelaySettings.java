@@ -1,0 +1,107 @@
+package io.stripecast.relay.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/** Every setting of the relay, under {@code stripecast.*}; the README's settings table documents each key. */
+@ConfigMapping(prefix = "stripecast")
+public interface RelaySettings {
+
+    Relay relay();
+
+    /** Streams this relay carries, by name. Until the controller assigns streams they are declared here. */
+    Map<String, StreamSettings> streams();
+
+    Limits limits();
+
+    interface Relay {
+        /** This relay's id: names it in the topology file and in its children's metrics. */
+        @WithDefault("relay-0")
+        String id();
+
+        /** Port of the gRPC data-plane server (shard push). */
+        @WithDefault("9100")
+        int grpcPort();
+
+        /** Interface the gRPC server binds. */
+        @WithDefault("0.0.0.0")
+        String grpcHost();
+
+        /**
+         * Static topology file (no-controller mode): per stream and stripe, each relay's parent.
+         * Without it the relay is a standalone ingest for every configured stream.
+         */
+        Optional<String> topologyFile();
+
+        /** First reconnect delay after a parent goes away; doubles up to reconnect-max. */
+        @WithDefault("100ms")
+        Duration reconnectInitial();
+
+        @WithDefault("3s")
+        Duration reconnectMax();
+
+        /**
+         * How long a complete segment may still miss a stripe this relay forwards before the relay
+         * regenerates that shard itself (when its parent in that stripe is connected; when the
+         * parent is gone it regenerates at once).
+         */
+        @WithDefault("750ms")
+        Duration regenerateGrace();
+
+        /** Per-child send queue bound, in shards; a child further behind is cut off. */
+        @WithDefault("256")
+        int childQueueShards();
+    }
+
+    interface StreamSettings {
+        /** Data stripes. */
+        int k();
+
+        /** Parity stripes. */
+        @WithDefault("1")
+        int m();
+
+        /** Seconds of history every relay keeps (and playlists list). */
+        @WithDefault("30s")
+        Duration window();
+
+        /** Publisher key: ingest needs {@code Authorization: Bearer <key>} or {@code X-Stream-Key}. */
+        Optional<String> key();
+
+        /** Pull ingest: an upstream HLS media playlist URL polled instead of accepting PUTs. */
+        Optional<String> pullUrl();
+
+        @WithDefault("500ms")
+        Duration pullInterval();
+    }
+
+    interface Limits {
+        /** Largest segment accepted (bytes); DESIGN.md sets 32 MiB. */
+        @WithDefault("33554432")
+        int maxSegmentBytes();
+
+        @WithDefault("1048576")
+        int maxPlaylistBytes();
+
+        @WithDefault("10000")
+        int maxPlaylistEntries();
+
+        /** Hard bound on a stream's window memory, whatever its duration. */
+        @WithDefault("536870912")
+        long maxWindowBytes();
+
+        /** A listed segment whose bytes never arrive is dropped (and counted) after this. */
+        @WithDefault("15s")
+        Duration pendingSegmentTimeout();
+
+        /** Uploaded bytes no playlist lists yet: at most this many files are kept per stream. */
+        @WithName("max-unlisted-files")
+        @WithDefault("16")
+        int maxUnlistedFiles();
+    }
+}

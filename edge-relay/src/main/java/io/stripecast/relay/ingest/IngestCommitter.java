@@ -1,0 +1,151 @@
+package io.stripecast.relay.ingest;
+
+import io.stripecast.protocol.shard.Shards;
+import io.stripecast.protocol.v1.SegmentKind;
+import io.stripecast.relay.metrics.RelayMetrics;
+import io.stripecast.relay.stream.StreamRuntime;
+
+import java.security.MessageDigest;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Pairs uploaded files with playlist entries for one stream. A segment is committed when both its
+ * bytes are complete and a playlist lists it, in either order (ffmpeg often sends the playlist
+ * first), and segments are committed in playlist order. A listed segment whose bytes never arrive
+ * is dropped after a bound and counted; unlisted uploads are bounded in number and age.
+ */
+final class IngestCommitter {
+    private record Upload(byte[] bytes, long arrivedMillis) {
+    }
+
+    private record Listed(PlaylistEntry entry, long listedMillis) {
+    }
+
+    private final StreamRuntime runtime;
+    private final SegmentPublisher publisher;
+    private final RelayMetrics metrics;
+    private final long timeoutMillis;
+    private final int maxUnlisted;
+    private final int maxListed;
+    private final Map<String, Upload> uploads = new LinkedHashMap<>();
+    private final ArrayDeque<Listed> listed = new ArrayDeque<>();
+    /** Init segments by name: ffmpeg uploads one once and lists it for the whole session. */
+    private final Map<String, byte[]> initFiles = new LinkedHashMap<>();
+    private long lastListedUpstream = -1;
+    private boolean nextIsDiscontinuity;
+    private byte[] committedInitSha;
+    private long committedInitSequence;
+
+    IngestCommitter(StreamRuntime runtime, SegmentPublisher publisher, RelayMetrics metrics, long timeoutMillis,
+                    int maxUnlisted, int maxListed) {
+        this.runtime = runtime;
+        this.publisher = publisher;
+        this.metrics = metrics;
+        this.timeoutMillis = timeoutMillis;
+        this.maxUnlisted = maxUnlisted;
+        this.maxListed = maxListed;
+    }
+
+    synchronized void onFile(String name, byte[] bytes, long nowMillis) {
+        uploads.remove(name);
+        uploads.put(name, new Upload(bytes, nowMillis));
+        while (uploads.size() > maxUnlisted) {
+            Iterator<String> eldest = uploads.keySet().iterator();
+            eldest.next();
+            eldest.remove();
+            metrics.ingestDropped(runtime.spec().name(), "unlisted");
+        }
+        commit(nowMillis);
+    }
+
+    synchronized void onPlaylist(MediaPlaylist playlist, long nowMillis) {
+        if (!playlist.entries().isEmpty()) {
+            long newest = playlist.entries().get(playlist.entries().size() - 1).upstreamSequence();
+            if (newest < lastListedUpstream) {
+                // The encoder restarted its numbering: a new session, so a discontinuity.
+                listed.clear();
+                lastListedUpstream = -1;
+                nextIsDiscontinuity = true;
+            }
+        }
+        for (PlaylistEntry e : playlist.entries()) {
+            if (e.upstreamSequence() > lastListedUpstream) {
+                listed.add(new Listed(e, nowMillis));
+                lastListedUpstream = e.upstreamSequence();
+            }
+        }
+        while (listed.size() > maxListed) {
+            listed.removeFirst();
+            metrics.ingestDropped(runtime.spec().name(), "backlog");
+            nextIsDiscontinuity = true;
+        }
+        commit(nowMillis);
+    }
+
+    /** Periodic: drops what waited too long. */
+    synchronized void expire(long nowMillis) {
+        commit(nowMillis);
+        uploads.values().removeIf(u -> {
+            boolean stale = nowMillis - u.arrivedMillis() > timeoutMillis;
+            if (stale) {
+                metrics.ingestDropped(runtime.spec().name(), "unlisted");
+            }
+            return stale;
+        });
+    }
+
+    private void commit(long nowMillis) {
+        while (!listed.isEmpty()) {
+            Listed head = listed.peekFirst();
+            PlaylistEntry entry = head.entry();
+            boolean expired = nowMillis - head.listedMillis() > timeoutMillis;
+            long initSequence = 0;
+            if (entry.mapUri() != null) {
+                Upload fresh = uploads.remove(entry.mapUri());
+                if (fresh != null) {
+                    initFiles.remove(entry.mapUri());
+                    initFiles.put(entry.mapUri(), fresh.bytes());
+                    while (initFiles.size() > 4) {
+                        initFiles.remove(initFiles.keySet().iterator().next());
+                    }
+                }
+                byte[] init = initFiles.get(entry.mapUri());
+                if (init == null) {
+                    if (!expired) {
+                        return;
+                    }
+                    drop(head, "init_never_arrived");
+                    continue;
+                }
+                byte[] sha = Shards.sha256(init);
+                if (committedInitSha == null || !MessageDigest.isEqual(sha, committedInitSha)) {
+                    committedInitSequence = publisher.publishInit(init, nowMillis);
+                    committedInitSha = sha;
+                }
+                initSequence = committedInitSequence;
+            }
+            Upload media = uploads.remove(entry.uri());
+            if (media == null) {
+                if (!expired) {
+                    return;
+                }
+                drop(head, "bytes_never_arrived");
+                continue;
+            }
+            SegmentKind kind = entry.mapUri() != null ? SegmentKind.SEGMENT_KIND_FMP4_MEDIA : SegmentKind.SEGMENT_KIND_MPEG_TS;
+            publisher.publishMedia(kind, media.bytes(), entry.durationMicros(), entry.discontinuity() || nextIsDiscontinuity,
+                    initSequence, nowMillis);
+            nextIsDiscontinuity = false;
+            listed.removeFirst();
+        }
+    }
+
+    private void drop(Listed head, String reason) {
+        listed.removeFirst();
+        metrics.ingestDropped(runtime.spec().name(), reason);
+        nextIsDiscontinuity = true;
+    }
+}

@@ -1,0 +1,172 @@
+package io.stripecast.relay.ingest;
+
+import io.stripecast.relay.config.RelaySettings;
+import io.stripecast.relay.http.BoundedBody;
+import io.stripecast.relay.http.Problems;
+import io.vertx.core.buffer.Buffer;
+import io.stripecast.relay.metrics.RelayMetrics;
+import io.stripecast.relay.stream.Names;
+import io.stripecast.relay.stream.StreamRegistry;
+import io.stripecast.relay.stream.StreamRuntime;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * {@code PUT /ingest/{stream}/{file}} and {@code DELETE} exactly as ffmpeg's HLS muxer sends them.
+ * Everything is checked before a byte of the body is buffered (name, stream, key, role), and the
+ * body itself is bounded: a segment by max-segment-bytes, a playlist by max-playlist-bytes.
+ */
+@ApplicationScoped
+public class IngestRoutes {
+    private static final String CHECKED = "stripecast.ingest.runtime";
+    private static final String FILE = "stripecast.ingest.file";
+
+    @Inject
+    RelaySettings settings;
+    @Inject
+    StreamRegistry streams;
+    @Inject
+    IngestService ingest;
+    @Inject
+    RelayMetrics metrics;
+
+    void register(@Observes Router router) {
+        int playlistLimit = settings.limits().maxPlaylistBytes();
+        int segmentLimit = settings.limits().maxSegmentBytes();
+        router.routeWithRegex(HttpMethod.PUT, "/ingest/[^/]+/[^/]+\\.m3u8")
+                .handler(this::check)
+                .handler(ctx -> BoundedBody.read(ctx, playlistLimit, body -> putPlaylist(ctx, body), () -> tooLarge(ctx)));
+        router.route(HttpMethod.PUT, "/ingest/:stream/:file")
+                .handler(this::check)
+                .handler(ctx -> BoundedBody.read(ctx, segmentLimit, body -> putSegment(ctx, body), () -> tooLarge(ctx)));
+        router.route(HttpMethod.DELETE, "/ingest/:stream/:file")
+                .handler(this::check)
+                .handler(ctx -> ctx.response().setStatusCode(204).end());
+        router.route("/ingest/*").handler(ctx -> reject(ctx, 400, "bad_path", "Bad ingest path",
+                "expected PUT or DELETE /ingest/{stream}/{file}"));
+    }
+
+    private void check(RoutingContext ctx) {
+        String path = ctx.normalizedPath();
+        String[] parts = path.split("/");
+        if (parts.length != 4) {
+            reject(ctx, 400, "bad_path", "Bad ingest path", "expected /ingest/{stream}/{file}");
+            return;
+        }
+        String stream = parts[2];
+        String file = parts[3];
+        if (!Names.isStreamName(stream)) {
+            reject(ctx, 400, "bad_name", "Bad stream name", "stream names match [A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+            return;
+        }
+        if (!Names.isFileName(file) || kindOf(file) == null) {
+            reject(ctx, 400, "bad_name", "Bad file name",
+                    "files are plain names ending in .m3u8, .ts, .m4s or .mp4, no path separators");
+            return;
+        }
+        Optional<StreamRuntime> runtime = streams.find(stream);
+        if (runtime.isEmpty()) {
+            reject(ctx, 404, "unknown_stream", "Unknown stream", "stream " + stream + " is not configured on this relay");
+            return;
+        }
+        if (!keyMatches(runtime.get(), ctx)) {
+            ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"stripecast-ingest\"");
+            reject(ctx, 401, "bad_key", "Unauthorized", "missing or wrong stream key");
+            return;
+        }
+        if (!runtime.get().isRoot()) {
+            reject(ctx, 409, "not_ingest", "Not the ingest relay", "this relay is not the ingest (root) of stream " + stream);
+            return;
+        }
+        if (runtime.get().spec().pullUrl().isPresent()) {
+            reject(ctx, 409, "pull_stream", "Pull stream", "stream " + stream + " is pulled from upstream; PUT is not accepted");
+            return;
+        }
+        ctx.put(CHECKED, runtime.get());
+        ctx.put(FILE, file);
+        ctx.next();
+    }
+
+    private void putPlaylist(RoutingContext ctx, Buffer buffer) {
+        StreamRuntime runtime = ctx.get(CHECKED);
+        byte[] body = buffer.getBytes();
+        IngestCommitter committer = ingest.committer(runtime.spec().name()).orElseThrow();
+        ctx.vertx().<Void>executeBlocking(() -> {
+            MediaPlaylist playlist = new PlaylistParser(settings.limits().maxPlaylistEntries(), true).parse(body);
+            committer.onPlaylist(playlist, System.currentTimeMillis());
+            return null;
+        }, false).onComplete(done -> {
+            if (done.succeeded()) {
+                ctx.response().setStatusCode(204).end();
+            } else if (done.cause() instanceof PlaylistException pe) {
+                reject(ctx, 400, "bad_playlist", "Bad playlist", pe.getMessage());
+            } else {
+                Problems.send(ctx, 500, "Ingest failed", String.valueOf(done.cause().getMessage()));
+            }
+        });
+    }
+
+    private void putSegment(RoutingContext ctx, Buffer buffer) {
+        StreamRuntime runtime = ctx.get(CHECKED);
+        String file = ctx.get(FILE);
+        byte[] body = buffer.getBytes();
+        if (body.length == 0) {
+            reject(ctx, 400, "empty_body", "Empty segment", "a segment needs at least one byte");
+            return;
+        }
+        IngestCommitter committer = ingest.committer(runtime.spec().name()).orElseThrow();
+        ctx.vertx().<Void>executeBlocking(() -> {
+            committer.onFile(file, body, System.currentTimeMillis());
+            return null;
+        }, false).onComplete(done -> {
+            if (done.succeeded()) {
+                ctx.response().setStatusCode(201).end();
+            } else {
+                Problems.send(ctx, 500, "Ingest failed", String.valueOf(done.cause().getMessage()));
+            }
+        });
+    }
+
+    private void tooLarge(RoutingContext ctx) {
+        reject(ctx, 413, "too_large", "Payload too large", "the body is larger than this relay accepts for that file");
+    }
+
+    private void reject(RoutingContext ctx, int status, String reason, String title, String detail) {
+        metrics.ingestRejected(reason);
+        Problems.send(ctx, status, title, detail);
+    }
+
+    private static boolean keyMatches(StreamRuntime runtime, RoutingContext ctx) {
+        Optional<String> expected = runtime.spec().key();
+        if (expected.isEmpty()) {
+            return true;
+        }
+        String given = ctx.request().getHeader("X-Stream-Key");
+        String auth = ctx.request().getHeader("Authorization");
+        if (given == null && auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            given = auth.substring(7).strip();
+        }
+        return given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
+                expected.get().getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String kindOf(String file) {
+        String lower = file.toLowerCase(Locale.ROOT);
+        if (lower.endsWith(".m3u8")) {
+            return "playlist";
+        }
+        if (lower.endsWith(".ts") || lower.endsWith(".m4s") || lower.endsWith(".mp4")) {
+            return "segment";
+        }
+        return null;
+    }
+}

@@ -1,0 +1,70 @@
+package io.stripecast.relay.ingest;
+
+import com.google.protobuf.ByteString;
+import io.stripecast.protocol.codec.StripeCodec;
+import io.stripecast.protocol.shard.Shards;
+import io.stripecast.protocol.v1.SegmentKind;
+import io.stripecast.protocol.v1.SegmentMeta;
+import io.stripecast.protocol.v1.Shard;
+import io.stripecast.relay.metrics.RelayMetrics;
+import io.stripecast.relay.stream.StreamRuntime;
+
+/**
+ * The ingest relay's encoder for one stream: numbers each committed segment, cuts it into k + m
+ * shards and puts them in the window, from where every stripe's children get them.
+ *
+ * <p>Sequence numbers start from a clock-based base (tenths of a second since the epoch), so a
+ * restarted ingest never reuses a number that relays or CDN caches still hold.
+ */
+final class SegmentPublisher {
+    private final StreamRuntime runtime;
+    private final StripeCodec codec;
+    private final RelayMetrics metrics;
+    private long nextSequence;
+    private long nextMediaSequence;
+
+    SegmentPublisher(StreamRuntime runtime, RelayMetrics metrics, long nowMillis) {
+        this.runtime = runtime;
+        this.codec = new StripeCodec(runtime.spec().k(), runtime.spec().m());
+        this.metrics = metrics;
+        this.nextSequence = nowMillis / 100;
+        this.nextMediaSequence = nextSequence;
+    }
+
+    /** Publishes an init segment; returns its transport sequence. */
+    synchronized long publishInit(byte[] bytes, long nowMillis) {
+        SegmentMeta meta = base(SegmentKind.SEGMENT_KIND_FMP4_INIT, bytes, nowMillis).build();
+        publish(meta, bytes);
+        return meta.getSequence();
+    }
+
+    synchronized long publishMedia(SegmentKind kind, byte[] bytes, long durationMicros, boolean discontinuity,
+                                   long initSequence, long nowMillis) {
+        SegmentMeta meta = base(kind, bytes, nowMillis)
+                .setMediaSequence(nextMediaSequence++)
+                .setDurationMicros(durationMicros)
+                .setDiscontinuity(discontinuity)
+                .setInitSequence(initSequence)
+                .build();
+        publish(meta, bytes);
+        return meta.getSequence();
+    }
+
+    private SegmentMeta.Builder base(SegmentKind kind, byte[] bytes, long nowMillis) {
+        return SegmentMeta.newBuilder()
+                .setSequence(nextSequence++)
+                .setKind(kind)
+                .setLength(bytes.length)
+                .setIngestTimeMillis(nowMillis)
+                .setSha256(ByteString.copyFrom(Shards.sha256(bytes)))
+                .setK(codec.k())
+                .setM(codec.m());
+    }
+
+    private void publish(SegmentMeta meta, byte[] bytes) {
+        Shard[] shards = Shards.encode(codec, meta, bytes);
+        runtime.window().putComplete(shards, bytes);
+        metrics.ingestSegment(runtime.spec().name(), bytes.length);
+        metrics.segmentCompleted(runtime.spec().name(), false, meta.getIngestTimeMillis());
+    }
+}

@@ -1,0 +1,116 @@
+package io.stripecast.relay.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.stripecast.relay.window.SegmentWindow;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The relay's metrics, {@code stripecast_relay_*}. Labels are low-cardinality only: a stream that is
+ * configured (never a name taken from a request), a stripe index, a fixed reason word.
+ */
+@ApplicationScoped
+public class RelayMetrics {
+
+    private final MeterRegistry registry;
+    private final AtomicInteger activeSubscriptions = new AtomicInteger();
+
+    @Inject
+    public RelayMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        registry.gauge("stripecast.relay.subscriptions.active", activeSubscriptions);
+    }
+
+    public void ingestSegment(String stream, long bytes) {
+        registry.counter("stripecast.relay.ingest.segments", "stream", stream).increment();
+        registry.counter("stripecast.relay.ingest.bytes", "stream", stream).increment(bytes);
+    }
+
+    public void ingestDropped(String stream, String reason) {
+        registry.counter("stripecast.relay.ingest.segments.dropped", "stream", stream, "reason", reason).increment();
+    }
+
+    /** A rejected HTTP request; reason is one of a fixed set of words. */
+    public void ingestRejected(String reason) {
+        registry.counter("stripecast.relay.ingest.rejected", "reason", reason).increment();
+    }
+
+    public void shardIn(String stream, int stripe) {
+        shardCounter("stripecast.relay.shards.in", stream, stripe).increment();
+    }
+
+    public void shardOut(String stream, int stripe) {
+        shardCounter("stripecast.relay.shards.out", stream, stripe).increment();
+    }
+
+    public void shardRejected(String stream, String reason) {
+        registry.counter("stripecast.relay.shards.rejected", "stream", stream, "reason", reason).increment();
+    }
+
+    public void checksumFailure(String stream, String kind) {
+        registry.counter("stripecast.relay.checksum.failures", "stream", stream, "kind", kind).increment();
+    }
+
+    public void segmentCompleted(String stream, boolean usedParity, long ingestTimeMillis) {
+        registry.counter("stripecast.relay.segments.completed", "stream", stream).increment();
+        if (usedParity) {
+            registry.counter("stripecast.relay.reconstructions", "stream", stream).increment();
+        }
+        long latency = Math.max(0, System.currentTimeMillis() - ingestTimeMillis);
+        Timer.builder("stripecast.relay.segment.availability")
+                .description("Ingest wall-clock time to segment complete at this relay")
+                .tag("stream", stream)
+                .publishPercentileHistogram()
+                .maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry)
+                .record(Duration.ofMillis(latency));
+    }
+
+    public void regenerated(String stream, int stripe) {
+        shardCounter("stripecast.relay.regenerations", stream, stripe).increment();
+    }
+
+    public void subscriptionOpened() {
+        activeSubscriptions.incrementAndGet();
+    }
+
+    public void subscriptionClosed() {
+        activeSubscriptions.decrementAndGet();
+    }
+
+    public void subscribeRejected(String reason) {
+        registry.counter("stripecast.relay.subscribe.rejected", "reason", reason).increment();
+    }
+
+    public void slowChildCutOff(String stream) {
+        registry.counter("stripecast.relay.slow.child.cutoffs", "stream", stream).increment();
+    }
+
+    public void parentReconnect(String stream, int stripe) {
+        shardCounter("stripecast.relay.parent.reconnects", stream, stripe).increment();
+    }
+
+    public void playbackRequest(String kind, int status) {
+        registry.counter("stripecast.relay.playback.requests", "kind", kind, "status", Integer.toString(status)).increment();
+    }
+
+    public void playbackBytes(String stream, long bytes) {
+        registry.counter("stripecast.relay.playback.bytes", "stream", stream).increment(bytes);
+    }
+
+    public void watchWindow(String stream, SegmentWindow window) {
+        registry.gauge("stripecast.relay.window.segments", io.micrometer.core.instrument.Tags.of("stream", stream), window,
+                SegmentWindow::size);
+        registry.gauge("stripecast.relay.window.bytes", io.micrometer.core.instrument.Tags.of("stream", stream), window,
+                SegmentWindow::bytes);
+    }
+
+    private Counter shardCounter(String name, String stream, int stripe) {
+        return registry.counter(name, "stream", stream, "stripe", Integer.toString(stripe));
+    }
+}

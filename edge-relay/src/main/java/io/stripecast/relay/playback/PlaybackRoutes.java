@@ -1,0 +1,132 @@
+package io.stripecast.relay.playback;
+
+import io.stripecast.protocol.v1.SegmentKind;
+import io.stripecast.relay.http.Cors;
+import io.stripecast.relay.http.Problems;
+import io.stripecast.relay.metrics.RelayMetrics;
+import io.stripecast.relay.stream.Names;
+import io.stripecast.relay.stream.StreamRegistry;
+import io.stripecast.relay.stream.StreamRuntime;
+import io.stripecast.relay.window.SegmentWindow;
+import io.stripecast.relay.window.WindowEntry;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * HLS playback on every relay: {@code GET /live/{stream}/index.m3u8}, the media segments and the
+ * init segments, with cache headers fit for a CDN in front (playlist 1 s, segments immutable: their
+ * names are never reused) and CORS for browser players.
+ */
+@ApplicationScoped
+public class PlaybackRoutes {
+    private static final Pattern MEDIA = Pattern.compile("(\\d{1,18})\\.(ts|m4s)");
+    private static final Pattern INIT = Pattern.compile("init-(\\d{1,18})\\.mp4");
+    private static final String IMMUTABLE = "public, max-age=31536000, immutable";
+
+    @Inject
+    StreamRegistry streams;
+    @Inject
+    RelayMetrics metrics;
+
+    private final PlaylistRenderer renderer = new PlaylistRenderer(6_000);
+
+    void register(@Observes Router router) {
+        router.route(HttpMethod.OPTIONS, "/live/*").handler(ctx -> Cors.preflight(ctx.response()));
+        router.route("/live/:stream/index.m3u8").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(this::playlist);
+        router.route("/live/:stream/:file").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(this::segment);
+    }
+
+    private void playlist(RoutingContext ctx) {
+        Optional<StreamRuntime> runtime = stream(ctx, "playlist");
+        if (runtime.isEmpty()) {
+            return;
+        }
+        SegmentWindow window = runtime.get().window();
+        String text = renderer.render(window.snapshot(), window.evictedDiscontinuities(), System.currentTimeMillis());
+        if (text == null) {
+            notFound(ctx, "playlist", "stream " + runtime.get().spec().name() + " has no playable segment yet");
+            return;
+        }
+        metrics.playbackRequest("playlist", 200);
+        send(ctx, "application/vnd.apple.mpegurl", "public, max-age=1", text.getBytes(StandardCharsets.UTF_8),
+                runtime.get().spec().name());
+    }
+
+    private void segment(RoutingContext ctx) {
+        Optional<StreamRuntime> runtime = stream(ctx, "segment");
+        if (runtime.isEmpty()) {
+            return;
+        }
+        String file = ctx.pathParam("file");
+        SegmentWindow window = runtime.get().window();
+        Matcher media = MEDIA.matcher(file);
+        Matcher init = INIT.matcher(file);
+        WindowEntry found = null;
+        String type = null;
+        if (media.matches()) {
+            long mediaSequence = Long.parseLong(media.group(1));
+            for (WindowEntry e : window.snapshot()) {
+                if (e.isMedia() && e.meta().getMediaSequence() == mediaSequence && e.isComplete()
+                        && PlaylistRenderer.segmentName(e.meta()).equals(file)) {
+                    found = e;
+                    break;
+                }
+            }
+            type = file.endsWith(".ts") ? "video/mp2t" : "video/iso.segment";
+        } else if (init.matches()) {
+            WindowEntry e = window.entry(Long.parseLong(init.group(1)));
+            if (e != null && e.meta().getKind() == SegmentKind.SEGMENT_KIND_FMP4_INIT && e.isComplete()) {
+                found = e;
+            }
+            type = "video/mp4";
+        }
+        if (found == null) {
+            notFound(ctx, "segment", "no segment " + file + " in the window of stream " + runtime.get().spec().name());
+            return;
+        }
+        metrics.playbackRequest("segment", 200);
+        send(ctx, type, IMMUTABLE, found.segment(), runtime.get().spec().name());
+    }
+
+    private Optional<StreamRuntime> stream(RoutingContext ctx, String kind) {
+        String name = ctx.pathParam("stream");
+        if (!Names.isStreamName(name)) {
+            metrics.playbackRequest(kind, 400);
+            Problems.send(ctx, 400, "Bad stream name", "stream names match [A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+            return Optional.empty();
+        }
+        Optional<StreamRuntime> runtime = streams.find(name);
+        if (runtime.isEmpty()) {
+            notFound(ctx, kind, "stream " + name + " is not carried by this relay");
+        }
+        return runtime;
+    }
+
+    private void notFound(RoutingContext ctx, String kind, String detail) {
+        metrics.playbackRequest(kind, 404);
+        Problems.send(ctx, 404, "Not found", detail);
+    }
+
+    private void send(RoutingContext ctx, String type, String cacheControl, byte[] body, String stream) {
+        var response = ctx.response()
+                .putHeader("Content-Type", type)
+                .putHeader("Cache-Control", cacheControl);
+        Cors.apply(response);
+        if (ctx.request().method() == HttpMethod.HEAD) {
+            response.putHeader("Content-Length", Integer.toString(body.length)).end();
+            return;
+        }
+        metrics.playbackBytes(stream, body.length);
+        response.end(Buffer.buffer(body));
+    }
+}

@@ -1,0 +1,114 @@
+package io.stripecast.relay.playback;
+
+import io.stripecast.protocol.v1.SegmentKind;
+import io.stripecast.protocol.v1.SegmentMeta;
+import io.stripecast.relay.window.WindowEntry;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Builds a live HLS media playlist from the segment metadata in a window (playlists are never
+ * forwarded as files). Lists complete media segments in media-sequence order; an incomplete one
+ * still in flight ends the list for now, one given up on (stale) starts a new run after a gap.
+ */
+public final class PlaylistRenderer {
+    private final long staleMillis;
+
+    /** @param staleMillis how long an incomplete segment may hold the playlist back before it is skipped */
+    public PlaylistRenderer(long staleMillis) {
+        this.staleMillis = staleMillis;
+    }
+
+    public static String segmentName(SegmentMeta meta) {
+        return meta.getMediaSequence() + (meta.getKind() == SegmentKind.SEGMENT_KIND_FMP4_MEDIA ? ".m4s" : ".ts");
+    }
+
+    public static String initName(long initSequence) {
+        return "init-" + initSequence + ".mp4";
+    }
+
+    /** Returns null when nothing is playable yet. */
+    public String render(List<WindowEntry> entries, long evictedDiscontinuities, long nowMillis) {
+        Map<Long, WindowEntry> bySequence = new HashMap<>();
+        for (WindowEntry e : entries) {
+            bySequence.put(e.sequence(), e);
+        }
+        List<WindowEntry> run = new ArrayList<>();
+        long expectedMedia = -1;
+        long discontinuitiesDropped = evictedDiscontinuities;
+        for (WindowEntry e : entries) {
+            if (!e.isMedia()) {
+                continue;
+            }
+            SegmentMeta m = e.meta();
+            boolean playable = e.isComplete() && initReady(m, bySequence);
+            boolean jumped = expectedMedia >= 0 && m.getMediaSequence() != expectedMedia;
+            if (!playable) {
+                if (nowMillis - m.getIngestTimeMillis() < staleMillis) {
+                    break;
+                }
+                discontinuitiesDropped += countDiscontinuities(run) + (m.getDiscontinuity() ? 1 : 0);
+                run.clear();
+                expectedMedia = m.getMediaSequence() + 1;
+                continue;
+            }
+            if (jumped) {
+                discontinuitiesDropped += countDiscontinuities(run);
+                run.clear();
+            }
+            run.add(e);
+            expectedMedia = m.getMediaSequence() + 1;
+        }
+        if (run.isEmpty()) {
+            return null;
+        }
+        // A discontinuity on the first listed segment is counted, not tagged (RFC 8216 6.2.2).
+        return format(run, discontinuitiesDropped + (run.get(0).meta().getDiscontinuity() ? 1 : 0));
+    }
+
+    private static String format(List<WindowEntry> run, long discontinuitySequence) {
+        boolean fmp4 = run.stream().anyMatch(e -> e.meta().getKind() == SegmentKind.SEGMENT_KIND_FMP4_MEDIA);
+        long maxMicros = run.stream().mapToLong(e -> e.meta().getDurationMicros()).max().orElse(1_000_000);
+        StringBuilder out = new StringBuilder(256 + run.size() * 48);
+        out.append("#EXTM3U\n");
+        out.append("#EXT-X-VERSION:").append(fmp4 ? 7 : 3).append('\n');
+        out.append("#EXT-X-TARGETDURATION:").append((maxMicros + 999_999) / 1_000_000).append('\n');
+        out.append("#EXT-X-MEDIA-SEQUENCE:").append(run.get(0).meta().getMediaSequence()).append('\n');
+        if (discontinuitySequence > 0) {
+            out.append("#EXT-X-DISCONTINUITY-SEQUENCE:").append(discontinuitySequence).append('\n');
+        }
+        out.append("#EXT-X-INDEPENDENT-SEGMENTS\n");
+        long currentInit = 0;
+        boolean first = true;
+        for (WindowEntry e : run) {
+            SegmentMeta m = e.meta();
+            if (m.getDiscontinuity() && !first) {
+                out.append("#EXT-X-DISCONTINUITY\n");
+            }
+            if (m.getInitSequence() != 0 && m.getInitSequence() != currentInit) {
+                out.append("#EXT-X-MAP:URI=\"").append(initName(m.getInitSequence())).append("\"\n");
+                currentInit = m.getInitSequence();
+            }
+            out.append("#EXTINF:").append(String.format(Locale.ROOT, "%.6f", m.getDurationMicros() / 1e6)).append(",\n");
+            out.append(segmentName(m)).append('\n');
+            first = false;
+        }
+        return out.toString();
+    }
+
+    private static boolean initReady(SegmentMeta m, Map<Long, WindowEntry> bySequence) {
+        if (m.getInitSequence() == 0) {
+            return true;
+        }
+        WindowEntry init = bySequence.get(m.getInitSequence());
+        return init != null && init.isComplete();
+    }
+
+    private static long countDiscontinuities(List<WindowEntry> run) {
+        return run.stream().filter(e -> e.meta().getDiscontinuity()).count();
+    }
+}

@@ -1,0 +1,95 @@
+package io.stripecast.relay.push;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.stripecast.relay.config.RelaySettings;
+import io.stripecast.relay.ingest.IngestService;
+import io.stripecast.relay.metrics.RelayMetrics;
+import io.stripecast.relay.stream.StreamRegistry;
+import io.stripecast.relay.stream.StreamRuntime;
+import io.stripecast.relay.topology.AssignmentSource;
+import io.stripecast.relay.topology.StandaloneTopology;
+import io.stripecast.relay.topology.StaticTopology;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** Starts the gRPC shard-push server and the parent links, from the configured assignment source. */
+@ApplicationScoped
+public class DataPlane {
+    private static final Logger LOG = Logger.getLogger(DataPlane.class);
+
+    @Inject
+    RelaySettings settings;
+    @Inject
+    StreamRegistry streams;
+    @Inject
+    RelayMetrics metrics;
+    @Inject
+    IngestService ingest;
+
+    private volatile Server server;
+    private volatile AssignmentSource source;
+    private ParentLinks links;
+    private volatile boolean ready;
+
+    void onStart(@Observes StartupEvent event) {
+        source = chooseSource();
+        ShardPushService service = new ShardPushService(streams, metrics, () -> source, settings.relay().childQueueShards());
+        try {
+            server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.relay().grpcHost(), settings.relay().grpcPort()))
+                    .addService(service)
+                    // Requests are tiny; a child never needs to send more.
+                    .maxInboundMessageSize(64 * 1024)
+                    .permitKeepAliveTime(5, TimeUnit.SECONDS)
+                    .permitKeepAliveWithoutCalls(true)
+                    .build()
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot bind gRPC data plane on port " + settings.relay().grpcPort(), e);
+        }
+        links = new ParentLinks(streams, settings, metrics);
+        source.start(links::apply);
+        ingest.startPulls();
+        ready = true;
+        LOG.infof("relay %s: data plane on port %d, %d stream(s)", settings.relay().id(), server.getPort(), streams.all().size());
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        ready = false;
+        if (links != null) {
+            links.close();
+        }
+        if (server != null) {
+            server.shutdownNow();
+        }
+    }
+
+    public boolean isReady() {
+        return ready;
+    }
+
+    public int grpcPort() {
+        return server == null ? -1 : server.getPort();
+    }
+
+    private AssignmentSource chooseSource() {
+        if (settings.relay().topologyFile().isPresent()) {
+            try {
+                return StaticTopology.read(Path.of(settings.relay().topologyFile().get()), settings.relay().id());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read topology file " + settings.relay().topologyFile().get(), e);
+            }
+        }
+        return new StandaloneTopology(streams.all().stream().map(StreamRuntime::spec).map(s -> s.name()).toList());
+    }
+}

@@ -1,0 +1,106 @@
+package io.stripecast.relay.push;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.stripecast.protocol.codec.StripeCodec;
+import io.stripecast.relay.config.RelaySettings;
+import io.stripecast.relay.metrics.RelayMetrics;
+import io.stripecast.relay.stream.StreamRegistry;
+import io.stripecast.relay.stream.StreamRuntime;
+import io.stripecast.relay.topology.ParentRef;
+import io.stripecast.relay.topology.StreamAssignment;
+import org.jboss.logging.Logger;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Applies assignments to the data plane: one {@link ParentLink} per (stream, stripe) that has a
+ * parent, re-created only when that parent changes, over one channel per parent address.
+ */
+public final class ParentLinks {
+    private static final Logger LOG = Logger.getLogger(ParentLinks.class);
+    /** A shard is at most a whole 32 MiB segment (k = 1) plus its metadata. */
+    private static final int MAX_INBOUND_BYTES = StripeCodec.MAX_SEGMENT_BYTES + 64 * 1024;
+
+    private final StreamRegistry streams;
+    private final RelaySettings settings;
+    private final RelayMetrics metrics;
+    private final Map<String, ParentLink> links = new HashMap<>();
+    private final Map<String, ManagedChannel> channels = new HashMap<>();
+
+    public ParentLinks(StreamRegistry streams, RelaySettings settings, RelayMetrics metrics) {
+        this.streams = streams;
+        this.settings = settings;
+        this.metrics = metrics;
+    }
+
+    public synchronized void apply(Map<String, StreamAssignment> assignments) {
+        Set<String> wanted = new HashSet<>();
+        for (StreamRuntime runtime : streams.all()) {
+            String stream = runtime.spec().name();
+            StreamAssignment a = assignments.get(stream);
+            runtime.setRoot(a != null && a.root());
+            if (a == null || a.root()) {
+                continue;
+            }
+            for (int stripe = 0; stripe < runtime.spec().stripes(); stripe++) {
+                ParentRef parent = a.parent(stripe);
+                if (parent == null) {
+                    continue;
+                }
+                String key = stream + "/" + stripe;
+                wanted.add(key);
+                ParentLink current = links.get(key);
+                if (current != null && Objects.equals(current.parent(), parent)) {
+                    continue;
+                }
+                if (current != null) {
+                    current.stop();
+                }
+                ParentLink link = new ParentLink(runtime, stripe, parent, channel(parent.address()), settings.relay().id(),
+                        metrics, streams.timer(), settings.relay().reconnectInitial(), settings.relay().reconnectMax());
+                links.put(key, link);
+                LOG.infof("stream %s stripe %d: parent is %s (%s)", stream, stripe, parent.relayId(), parent.address());
+                link.start();
+            }
+        }
+        links.entrySet().removeIf(e -> {
+            if (!wanted.contains(e.getKey())) {
+                e.getValue().stop();
+                return true;
+            }
+            return false;
+        });
+        Set<String> usedAddresses = new HashSet<>();
+        links.values().forEach(l -> usedAddresses.add(l.parent().address()));
+        channels.entrySet().removeIf(e -> {
+            if (!usedAddresses.contains(e.getKey())) {
+                e.getValue().shutdown();
+                return true;
+            }
+            return false;
+        });
+    }
+
+    private ManagedChannel channel(String address) {
+        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
+                .usePlaintext()
+                .maxInboundMessageSize(MAX_INBOUND_BYTES)
+                // A silent parent (partition, not a crash) is noticed by keepalive, not by waiting for data.
+                .keepAliveTime(10, TimeUnit.SECONDS)
+                .keepAliveTimeout(5, TimeUnit.SECONDS)
+                .build());
+    }
+
+    public synchronized void close() {
+        links.values().forEach(ParentLink::stop);
+        links.clear();
+        channels.values().forEach(ManagedChannel::shutdownNow);
+        channels.clear();
+    }
+}

@@ -1,0 +1,63 @@
+package io.stripecast.relay.stream;
+
+import io.stripecast.relay.config.RelaySettings;
+import io.stripecast.relay.metrics.RelayMetrics;
+import io.stripecast.relay.push.ShardValidator;
+import io.stripecast.relay.rebuild.SegmentAssembler;
+import io.stripecast.relay.window.SegmentWindow;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/** The streams this relay carries, built from configuration at start. */
+@ApplicationScoped
+public class StreamRegistry {
+    private final Map<String, StreamRuntime> streams = new TreeMap<>();
+    private final ScheduledExecutorService timer;
+
+    @Inject
+    public StreamRegistry(RelaySettings settings, RelayMetrics metrics) {
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "stripecast-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        for (var e : settings.streams().entrySet()) {
+            RelaySettings.StreamSettings s = e.getValue();
+            StreamSpec spec = new StreamSpec(e.getKey(), s.k(), s.m(), s.window(), s.key(), s.pullUrl(), s.pullInterval());
+            SegmentWindow window = new SegmentWindow(spec, settings.limits().maxWindowBytes());
+            AtomicReferenceArray<Boolean> receiving = new AtomicReferenceArray<>(spec.stripes());
+            SegmentAssembler assembler = new SegmentAssembler(window, metrics, stripe -> Boolean.TRUE.equals(receiving.get(stripe)),
+                    timer, settings.relay().regenerateGrace().toMillis());
+            ShardValidator validator = new ShardValidator(spec, settings.limits().maxSegmentBytes());
+            streams.put(spec.name(), new StreamRuntime(spec, window, assembler, validator, receiving));
+            metrics.watchWindow(spec.name(), window);
+        }
+    }
+
+    public Optional<StreamRuntime> find(String name) {
+        return Optional.ofNullable(streams.get(name));
+    }
+
+    public Collection<StreamRuntime> all() {
+        return streams.values();
+    }
+
+    /** Shared timer for short deferred work (regeneration grace, reconnect backoff, ingest timeouts). */
+    public ScheduledExecutorService timer() {
+        return timer;
+    }
+
+    @PreDestroy
+    void stop() {
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,60 @@
+package io.stripecast.relay.stream;
+
+import io.stripecast.relay.push.ShardValidator;
+import io.stripecast.relay.rebuild.SegmentAssembler;
+import io.stripecast.relay.window.SegmentWindow;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/** Everything one relay holds for one stream: its window, its assembler, and per-stripe upstream state. */
+public final class StreamRuntime {
+    private final StreamSpec spec;
+    private final SegmentWindow window;
+    private final SegmentAssembler assembler;
+    private final ShardValidator validator;
+    private final AtomicReferenceArray<Boolean> receiving;
+    private final AtomicBoolean root = new AtomicBoolean();
+
+    public StreamRuntime(StreamSpec spec, SegmentWindow window, SegmentAssembler assembler, ShardValidator validator,
+                         AtomicReferenceArray<Boolean> receiving) {
+        this.spec = spec;
+        this.window = window;
+        this.assembler = assembler;
+        this.validator = validator;
+        this.receiving = receiving;
+    }
+
+    public StreamSpec spec() {
+        return spec;
+    }
+
+    public SegmentWindow window() {
+        return window;
+    }
+
+    public SegmentAssembler assembler() {
+        return assembler;
+    }
+
+    public ShardValidator validator() {
+        return validator;
+    }
+
+    /** True when this relay is the stream's ingest (root of every stripe tree). */
+    public boolean isRoot() {
+        return root.get();
+    }
+
+    public void setRoot(boolean isRoot) {
+        root.set(isRoot);
+    }
+
+    public void setReceiving(int stripe, boolean value) {
+        receiving.set(stripe, value);
+    }
+
+    public boolean isReceiving(int stripe) {
+        return Boolean.TRUE.equals(receiving.get(stripe));
+    }
+}

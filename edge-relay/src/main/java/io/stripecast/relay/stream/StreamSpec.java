@@ -1,0 +1,27 @@
+package io.stripecast.relay.stream;
+
+import io.stripecast.protocol.codec.StripeCodec;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/** A stream's parameters as this relay knows them. */
+public record StreamSpec(String name, int k, int m, Duration window, Optional<String> key, Optional<String> pullUrl,
+                         Duration pullInterval) {
+
+    public StreamSpec {
+        if (!Names.isStreamName(name)) {
+            throw new IllegalArgumentException("bad stream name: " + name);
+        }
+        if (k < 1 || m < 0 || k + m > StripeCodec.MAX_TOTAL_SHARDS) {
+            throw new IllegalArgumentException("stream " + name + ": need 1 <= k, 0 <= m, k + m <= 32, got k=" + k + " m=" + m);
+        }
+        if (window.isNegative() || window.isZero() || window.compareTo(Duration.ofHours(6)) > 0) {
+            throw new IllegalArgumentException("stream " + name + ": window must be in (0, 6h], got " + window);
+        }
+    }
+
+    public int stripes() {
+        return k + m;
+    }
+}

@@ -1,0 +1,95 @@
+package io.stripecast.relay.window;
+
+import io.stripecast.protocol.v1.SegmentKind;
+import io.stripecast.protocol.v1.SegmentMeta;
+import io.stripecast.protocol.v1.Shard;
+
+/**
+ * One segment in a relay's window: its metadata, the shards held so far, and the whole segment
+ * once complete. Mutated only under its window's lock; {@link #segment()} never changes once set.
+ */
+public final class WindowEntry {
+    private final SegmentMeta meta;
+    private final Shard[] shards;
+    private int shardCount;
+    private volatile byte[] segment;
+    private boolean assembling;
+    private boolean failed;
+
+    WindowEntry(SegmentMeta meta, int stripes) {
+        this.meta = meta;
+        this.shards = new Shard[stripes];
+    }
+
+    public SegmentMeta meta() {
+        return meta;
+    }
+
+    public long sequence() {
+        return meta.getSequence();
+    }
+
+    public boolean isMedia() {
+        return meta.getKind() != SegmentKind.SEGMENT_KIND_FMP4_INIT;
+    }
+
+    public boolean isComplete() {
+        return segment != null;
+    }
+
+    /** The whole segment, or null while incomplete. */
+    public byte[] segment() {
+        return segment;
+    }
+
+    Shard shard(int stripe) {
+        return shards[stripe];
+    }
+
+    Shard[] shardsCopy() {
+        return shards.clone();
+    }
+
+    int shardCount() {
+        return shardCount;
+    }
+
+    boolean put(Shard shard) {
+        int stripe = shard.getStripe();
+        if (shards[stripe] != null) {
+            return false;
+        }
+        shards[stripe] = shard;
+        shardCount++;
+        return true;
+    }
+
+    void complete(byte[] bytes) {
+        segment = bytes;
+        assembling = false;
+    }
+
+    boolean startAssembling(int k) {
+        if (segment != null || assembling || failed || shardCount < k) {
+            return false;
+        }
+        assembling = true;
+        return true;
+    }
+
+    void markFailed() {
+        assembling = false;
+        failed = true;
+    }
+
+    long bytes() {
+        long total = 0;
+        for (Shard s : shards) {
+            if (s != null) {
+                total += s.getData().size();
+            }
+        }
+        byte[] seg = segment;
+        return total + (seg == null ? 0 : seg.length);
+    }
+}

@@ -1,0 +1,51 @@
+package io.stripecast.protocol.shard;
+
+import com.google.protobuf.ByteString;
+import io.stripecast.protocol.codec.Crc32c;
+import io.stripecast.protocol.codec.StripeCodec;
+import io.stripecast.protocol.v1.SegmentMeta;
+import io.stripecast.protocol.v1.Shard;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/** Builds shard messages from codec output: the one place a shard gets its CRC32C. */
+public final class Shards {
+    private Shards() {
+    }
+
+    public static Shard of(SegmentMeta meta, int stripe, byte[] data) {
+        return Shard.newBuilder()
+                .setSegment(meta)
+                .setStripe(stripe)
+                .setData(ByteString.copyFrom(data))
+                .setCrc32C(Crc32c.of(data))
+                .build();
+    }
+
+    /** All k + m shards of a segment, encoded with the given codec. */
+    public static Shard[] encode(StripeCodec codec, SegmentMeta meta, byte[] segment) {
+        byte[][] parts = codec.encode(segment);
+        Shard[] out = new Shard[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            out[i] = of(meta, i, parts[i]);
+        }
+        return out;
+    }
+
+    public static boolean crcMatches(Shard shard) {
+        ByteString data = shard.getData();
+        // ByteString.toByteArray copies; CRC over a read-only view avoids a second copy for large shards.
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(data.asReadOnlyByteBuffer());
+        return (int) crc.getValue() == shard.getCrc32C();
+    }
+
+    public static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JRE", e);
+        }
+    }
+}
