@@ -34,11 +34,8 @@ public final class Shards {
     }
 
     public static boolean crcMatches(Shard shard) {
-        ByteString data = shard.getData();
-        // ByteString.toByteArray copies; CRC over a read-only view avoids a second copy for large shards.
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(data.asReadOnlyByteBuffer());
-        return (int) crc.getValue() == shard.getCrc32C();
+        // A read-only view: no copy of a shard that may be megabytes.
+        return Crc32c.of(shard.getData().asReadOnlyByteBuffer()) == shard.getCrc32C();
     }
 
     public static byte[] sha256(byte[] bytes) {

@@ -1,0 +1,127 @@
+package io.stripecast.protocol.codec;
+
+/**
+ * Cuts a whole segment into k data shards plus m parity shards and joins them back.
+ *
+ * <p>Layout: shard length is {@code ceil(segmentLength / k)}; data shard i holds segment bytes
+ * {@code [i * shardLength, (i + 1) * shardLength)}, and the tail of the last data shard(s) is
+ * zero-padded. The segment length travels beside the shards (it is not encoded in them).
+ *
+ * <p>Thread-safe and immutable.
+ */
+public final class StripeCodec {
+
+    public static final int MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
+    public static final int MAX_TOTAL_SHARDS = ReedSolomon.MAX_TOTAL_SHARDS;
+
+    private final ReedSolomon rs;
+
+    public StripeCodec(int k, int m) {
+        this.rs = new ReedSolomon(k, m);
+    }
+
+    public int k() {
+        return rs.dataShards();
+    }
+
+    public int m() {
+        return rs.parityShards();
+    }
+
+    /** {@code ceil(segmentLength / k)}. */
+    public static int shardLength(int segmentLength, int k) {
+        if (k < 1) {
+            throw new IllegalArgumentException("k must be >= 1, was " + k);
+        }
+        if (segmentLength < 0) {
+            throw new IllegalArgumentException("segmentLength must be >= 0, was " + segmentLength);
+        }
+        return (int) (((long) segmentLength + k - 1) / k);
+    }
+
+    /** Returns k + m new shards: the k data shards (last one zero-padded), then the m parity shards. */
+    public byte[][] encode(byte[] segment) {
+        if (segment == null) {
+            throw new IllegalArgumentException("segment is null");
+        }
+        checkSegmentLength(segment.length);
+        int k = k();
+        int len = shardLength(segment.length, k);
+        byte[][] data = new byte[k][];
+        for (int i = 0; i < k; i++) {
+            data[i] = new byte[len];
+            int from = i * len;
+            int count = Math.max(0, Math.min(len, segment.length - from));
+            System.arraycopy(segment, Math.min(from, segment.length), data[i], 0, count);
+        }
+        byte[][] parity = new byte[m()][len];
+        rs.encodeParity(data, parity, 0, len);
+        byte[][] shards = new byte[k + m()][];
+        System.arraycopy(data, 0, shards, 0, k);
+        System.arraycopy(parity, 0, shards, k, parity.length);
+        return shards;
+    }
+
+    /**
+     * Returns a new array with the segment's bytes.
+     *
+     * @param shards k + m slots, null where missing, at least k present, each exactly
+     *     {@code shardLength(segmentLength, k)} long; not modified
+     */
+    public byte[] decode(byte[][] shards, int segmentLength) {
+        int len = checkShards(shards, segmentLength);
+        byte[][] work = shards.clone();
+        // Only data shards are needed; missing parity stays missing.
+        rs.reconstruct(work, len, true);
+        byte[] segment = new byte[segmentLength];
+        for (int i = 0; i < k(); i++) {
+            int from = i * len;
+            int count = Math.min(len, segmentLength - from);
+            if (count <= 0) {
+                break;
+            }
+            System.arraycopy(work[i], 0, segment, from, count);
+        }
+        return segment;
+    }
+
+    /**
+     * Returns a new k + m array holding every shard: the present ones (the same arrays, not copies)
+     * and the missing ones rebuilt. The input array is not modified.
+     */
+    public byte[][] regenerate(byte[][] shards, int segmentLength) {
+        int len = checkShards(shards, segmentLength);
+        byte[][] work = shards.clone();
+        rs.reconstruct(work, len);
+        return work;
+    }
+
+    private int checkShards(byte[][] shards, int segmentLength) {
+        checkSegmentLength(segmentLength);
+        int n = k() + m();
+        if (shards == null || shards.length != n) {
+            throw new IllegalArgumentException("need " + n + " shard slots, got " + (shards == null ? "null" : shards.length));
+        }
+        int len = shardLength(segmentLength, k());
+        int present = 0;
+        for (int i = 0; i < n; i++) {
+            if (shards[i] != null) {
+                if (shards[i].length != len) {
+                    throw new IllegalArgumentException("shard " + i + " has " + shards[i].length
+                            + " bytes, a segment of " + segmentLength + " bytes has shards of " + len);
+                }
+                present++;
+            }
+        }
+        if (present < k()) {
+            throw new IllegalArgumentException("need at least " + k() + " of " + n + " shards, only " + present + " present");
+        }
+        return len;
+    }
+
+    private static void checkSegmentLength(int length) {
+        if (length < 1 || length > MAX_SEGMENT_BYTES) {
+            throw new IllegalArgumentException("segment must be 1.." + MAX_SEGMENT_BYTES + " bytes, was " + length);
+        }
+    }
+}
