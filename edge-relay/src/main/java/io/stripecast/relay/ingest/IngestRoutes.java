@@ -96,44 +96,45 @@ public class IngestRoutes {
         ctx.next();
     }
 
+    /*
+     * Both PUTs answer as soon as the body is in and checked, and commit on a worker afterwards.
+     * ffmpeg with -http_persistent 1 pipelines the playlist behind a segment and closes the
+     * connection right after its last request without reading the answers: a request still queued
+     * behind an unanswered one would be lost with the connection.
+     */
     private void putPlaylist(RoutingContext ctx, Buffer buffer) {
         StreamRuntime runtime = ctx.get(CHECKED);
-        byte[] body = buffer.getBytes();
+        MediaPlaylist playlist;
+        try {
+            playlist = new PlaylistParser(settings.limits().maxPlaylistEntries(), true).parse(buffer.getBytes());
+        } catch (PlaylistException e) {
+            reject(ctx, 400, "bad_playlist", "Bad playlist", e.getMessage());
+            return;
+        }
+        ctx.response().setStatusCode(204).end();
         IngestCommitter committer = ingest.committer(runtime.spec().name()).orElseThrow();
-        ctx.vertx().<Void>executeBlocking(() -> {
-            MediaPlaylist playlist = new PlaylistParser(settings.limits().maxPlaylistEntries(), true).parse(body);
-            committer.onPlaylist(playlist, System.currentTimeMillis());
+        long now = System.currentTimeMillis();
+        ctx.vertx().executeBlocking(() -> {
+            committer.onPlaylist(playlist, now);
             return null;
-        }, false).onComplete(done -> {
-            if (done.succeeded()) {
-                ctx.response().setStatusCode(204).end();
-            } else if (done.cause() instanceof PlaylistException pe) {
-                reject(ctx, 400, "bad_playlist", "Bad playlist", pe.getMessage());
-            } else {
-                Problems.send(ctx, 500, "Ingest failed", String.valueOf(done.cause().getMessage()));
-            }
-        });
+        }, false);
     }
 
     private void putSegment(RoutingContext ctx, Buffer buffer) {
         StreamRuntime runtime = ctx.get(CHECKED);
         String file = ctx.get(FILE);
-        byte[] body = buffer.getBytes();
-        if (body.length == 0) {
+        if (buffer.length() == 0) {
             reject(ctx, 400, "empty_body", "Empty segment", "a segment needs at least one byte");
             return;
         }
+        byte[] body = buffer.getBytes();
+        ctx.response().setStatusCode(201).end();
         IngestCommitter committer = ingest.committer(runtime.spec().name()).orElseThrow();
-        ctx.vertx().<Void>executeBlocking(() -> {
-            committer.onFile(file, body, System.currentTimeMillis());
+        long now = System.currentTimeMillis();
+        ctx.vertx().executeBlocking(() -> {
+            committer.onFile(file, body, now);
             return null;
-        }, false).onComplete(done -> {
-            if (done.succeeded()) {
-                ctx.response().setStatusCode(201).end();
-            } else {
-                Problems.send(ctx, 500, "Ingest failed", String.valueOf(done.cause().getMessage()));
-            }
-        });
+        }, false);
     }
 
     private void tooLarge(RoutingContext ctx) {

@@ -41,6 +41,7 @@ final class PullIngest {
     private final ArrayDeque<String> fetchedOrder = new ArrayDeque<>();
     private ScheduledFuture<?> task;
     private boolean failing;
+    private long lastNewest = -1;
 
     PullIngest(StreamRuntime runtime, IngestCommitter committer, RelayMetrics metrics, RelaySettings.Limits limits) {
         this.runtime = runtime;
@@ -49,7 +50,7 @@ final class PullIngest {
         this.limits = limits;
         this.playlistUri = URI.create(runtime.spec().pullUrl().orElseThrow());
         this.parser = new PlaylistParser(limits.maxPlaylistEntries(), false);
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NORMAL).build();
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NORMAL).build();
         this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pull-" + runtime.spec().name());
             t.setDaemon(true);
@@ -75,13 +76,24 @@ final class PullIngest {
             byte[] body = get(playlistUri, limits.maxPlaylistBytes());
             MediaPlaylist playlist = parser.parse(body);
             long now = System.currentTimeMillis();
+            if (!playlist.entries().isEmpty()) {
+                long newest = playlist.entries().get(playlist.entries().size() - 1).upstreamSequence();
+                if (newest < lastNewest) {
+                    // The origin restarted its numbering: names like index0.ts are new files again.
+                    fetched.clear();
+                    fetchedOrder.clear();
+                }
+                lastNewest = newest;
+            }
+            // The playlist first: each segment then commits as soon as its bytes are in, and the
+            // committer never holds more than one unlisted upload.
+            committer.onPlaylist(playlist, now);
             for (PlaylistEntry e : playlist.entries()) {
                 if (e.mapUri() != null) {
-                    fetchOnce(e.mapUri(), now);
+                    fetchOnce(e.mapUri());
                 }
-                fetchOnce(e.uri(), now);
+                fetchOnce(e.uri());
             }
-            committer.onPlaylist(playlist, System.currentTimeMillis());
             if (failing) {
                 LOG.infof("stream %s: upstream %s reachable again", runtime.spec().name(), playlistUri);
                 failing = false;
@@ -94,16 +106,20 @@ final class PullIngest {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            // Never let one bad poll end the schedule: a scheduled task that throws is never run again.
+            metrics.ingestRejected("pull_failed");
+            LOG.warnf(e, "stream %s: pulling %s failed", runtime.spec().name(), playlistUri);
         }
     }
 
-    private void fetchOnce(String uri, long now) throws IOException, InterruptedException {
+    private void fetchOnce(String uri) throws IOException, InterruptedException {
         if (fetched.contains(uri)) {
             return;
         }
         byte[] bytes = get(playlistUri.resolve(uri), limits.maxSegmentBytes());
         remember(uri);
-        committer.onFile(uri, bytes, now);
+        committer.onFile(uri, bytes, System.currentTimeMillis());
     }
 
     private void remember(String uri) {

@@ -4,7 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.stripecast.relay.window.SegmentWindow;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.inject.Inject;
 
 import java.time.Duration;
@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The relay's metrics, {@code stripecast_relay_*}. Labels are low-cardinality only: a stream that is
  * configured (never a name taken from a request), a stripe index, a fixed reason word.
  */
-@ApplicationScoped
+@Singleton
 public class RelayMetrics {
 
     private final MeterRegistry registry;

@@ -74,30 +74,27 @@ public final class SegmentAssembler {
             return;
         }
         SegmentMeta meta = firstMeta(held);
-        int k = codec.k();
-        int stripes = held.length;
-        byte[][] parts = new byte[stripes][];
+        byte[][] parts = new byte[held.length][];
         boolean allData = true;
-        for (int i = 0; i < stripes; i++) {
+        int present = 0;
+        for (int i = 0; i < held.length; i++) {
             if (held[i] != null) {
                 parts[i] = held[i].getData().toByteArray();
-            } else if (i < k) {
+                present++;
+            } else if (i < codec.k()) {
                 allData = false;
             }
         }
-        byte[] segment;
-        try {
-            segment = codec.decode(parts, meta.getLength());
-        } catch (IllegalArgumentException e) {
-            window.failAssembly(seq);
-            metrics.shardRejected(stream, "undecodable");
-            return;
+        byte[] segment = decodeChecked(parts, meta);
+        if (segment == null) {
+            segment = decodeWithoutALiar(seq, parts, meta);
         }
-        if (!MessageDigest.isEqual(Shards.sha256(segment), meta.getSha256().toByteArray())) {
-            // Every shard passed its CRC, so a peer sent consistent lies: give the segment up.
-            window.failAssembly(seq);
+        if (segment == null) {
+            // Every shard passed its CRC, so some peer sent consistent lies. With one more shard we
+            // can tell which; until then the segment waits.
+            window.failAssembly(seq, present);
             metrics.checksumFailure(stream, "segment");
-            LOG.warnf("stream %s: segment %d rebuilt with a wrong SHA-256, dropped", stream, seq);
+            LOG.debugf("stream %s: segment %d does not match its SHA-256 yet", stream, seq);
             return;
         }
         if (!window.complete(seq, segment)) {
@@ -105,6 +102,44 @@ public final class SegmentAssembler {
         }
         metrics.segmentCompleted(stream, !allData, meta.getIngestTimeMillis());
         scheduleRegeneration(seq, held);
+    }
+
+    private byte[] decodeChecked(byte[][] parts, SegmentMeta meta) {
+        try {
+            byte[] segment = codec.decode(parts, meta.getLength());
+            return MessageDigest.isEqual(Shards.sha256(segment), meta.getSha256().toByteArray()) ? segment : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Leaves each held shard out in turn: if the rest rebuild the true segment, the one left out
+     * was a lie; it is replaced by the true shard and counted. Needs k + 1 shards.
+     */
+    private byte[] decodeWithoutALiar(long seq, byte[][] parts, SegmentMeta meta) {
+        int present = 0;
+        for (byte[] part : parts) {
+            present += part == null ? 0 : 1;
+        }
+        if (present <= codec.k()) {
+            return null;
+        }
+        for (int suspect = 0; suspect < parts.length; suspect++) {
+            if (parts[suspect] == null) {
+                continue;
+            }
+            byte[][] without = parts.clone();
+            without[suspect] = null;
+            byte[] segment = decodeChecked(without, meta);
+            if (segment != null) {
+                window.replaceShard(seq, Shards.of(meta, suspect, codec.encode(segment)[suspect]));
+                metrics.checksumFailure(stream, "shard_content");
+                LOG.warnf("stream %s: segment %d stripe %d carried wrong bytes under a valid CRC; replaced", stream, seq, suspect);
+                return segment;
+            }
+        }
+        return null;
     }
 
     private void scheduleRegeneration(long seq, Shard[] held) {

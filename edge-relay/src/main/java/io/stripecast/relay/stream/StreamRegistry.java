@@ -2,9 +2,6 @@ package io.stripecast.relay.stream;
 
 import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.metrics.RelayMetrics;
-import io.stripecast.relay.push.ShardValidator;
-import io.stripecast.relay.rebuild.SegmentAssembler;
-import io.stripecast.relay.window.SegmentWindow;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -15,7 +12,6 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /** The streams this relay carries, built from configuration at start. */
 @ApplicationScoped
@@ -33,13 +29,10 @@ public class StreamRegistry {
         for (var e : settings.streams().entrySet()) {
             RelaySettings.StreamSettings s = e.getValue();
             StreamSpec spec = new StreamSpec(e.getKey(), s.k(), s.m(), s.window(), s.key(), s.pullUrl(), s.pullInterval());
-            SegmentWindow window = new SegmentWindow(spec, settings.limits().maxWindowBytes());
-            AtomicReferenceArray<Boolean> receiving = new AtomicReferenceArray<>(spec.stripes());
-            SegmentAssembler assembler = new SegmentAssembler(window, metrics, stripe -> Boolean.TRUE.equals(receiving.get(stripe)),
-                    timer, settings.relay().regenerateGrace().toMillis());
-            ShardValidator validator = new ShardValidator(spec, settings.limits().maxSegmentBytes());
-            streams.put(spec.name(), new StreamRuntime(spec, window, assembler, validator, receiving));
-            metrics.watchWindow(spec.name(), window);
+            StreamRuntime runtime = StreamRuntime.create(spec, settings.limits().maxWindowBytes(), settings.limits().maxSegmentBytes(),
+                    metrics, timer, settings.relay().regenerateGrace().toMillis());
+            streams.put(spec.name(), runtime);
+            metrics.watchWindow(spec.name(), runtime.window());
         }
     }
 

@@ -1,9 +1,11 @@
 package io.stripecast.relay.stream;
 
+import io.stripecast.relay.metrics.RelayMetrics;
 import io.stripecast.relay.push.ShardValidator;
 import io.stripecast.relay.rebuild.SegmentAssembler;
 import io.stripecast.relay.window.SegmentWindow;
 
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -16,13 +18,23 @@ public final class StreamRuntime {
     private final AtomicReferenceArray<Boolean> receiving;
     private final AtomicBoolean root = new AtomicBoolean();
 
-    public StreamRuntime(StreamSpec spec, SegmentWindow window, SegmentAssembler assembler, ShardValidator validator,
+    private StreamRuntime(StreamSpec spec, SegmentWindow window, SegmentAssembler assembler, ShardValidator validator,
                          AtomicReferenceArray<Boolean> receiving) {
         this.spec = spec;
         this.window = window;
         this.assembler = assembler;
         this.validator = validator;
         this.receiving = receiving;
+    }
+
+    /** Wires a stream's window, validator and assembler together. */
+    public static StreamRuntime create(StreamSpec spec, long maxWindowBytes, int maxSegmentBytes, RelayMetrics metrics,
+                                       ScheduledExecutorService timer, long regenerateGraceMillis) {
+        SegmentWindow window = new SegmentWindow(spec, maxWindowBytes);
+        AtomicReferenceArray<Boolean> receiving = new AtomicReferenceArray<>(spec.stripes());
+        SegmentAssembler assembler = new SegmentAssembler(window, metrics, stripe -> Boolean.TRUE.equals(receiving.get(stripe)),
+                timer, regenerateGraceMillis);
+        return new StreamRuntime(spec, window, assembler, new ShardValidator(spec, maxSegmentBytes), receiving);
     }
 
     public StreamSpec spec() {

@@ -121,10 +121,20 @@ public final class SegmentWindow {
         }
     }
 
-    public synchronized void failAssembly(long seq) {
+    /** Replaces a shard found to be a lie (it passed its CRC but broke the segment's SHA-256). */
+    public synchronized void replaceShard(long seq, Shard shard) {
         WindowEntry e = entries.get(seq);
         if (e != null) {
-            e.markFailed();
+            Shard old = e.replace(shard);
+            totalBytes += shard.getData().size() - (old == null ? 0 : old.getData().size());
+        }
+    }
+
+    /** A rebuild from {@code attemptedWith} shards failed; another is tried once more shards arrive. */
+    public synchronized void failAssembly(long seq, int attemptedWith) {
+        WindowEntry e = entries.get(seq);
+        if (e != null) {
+            e.markFailed(attemptedWith);
         }
     }
 

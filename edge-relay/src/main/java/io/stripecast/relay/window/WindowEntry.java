@@ -14,7 +14,8 @@ public final class WindowEntry {
     private int shardCount;
     private volatile byte[] segment;
     private boolean assembling;
-    private boolean failed;
+    /** Shards held at the last failed rebuild: a retry needs more than that. */
+    private int failedAt = -1;
 
     WindowEntry(SegmentMeta meta, int stripes) {
         this.meta = meta;
@@ -70,16 +71,25 @@ public final class WindowEntry {
     }
 
     boolean startAssembling(int k) {
-        if (segment != null || assembling || failed || shardCount < k) {
+        if (segment != null || assembling || shardCount < k || shardCount <= failedAt) {
             return false;
         }
         assembling = true;
         return true;
     }
 
-    void markFailed() {
+    void markFailed(int attemptedWith) {
         assembling = false;
-        failed = true;
+        failedAt = attemptedWith;
+    }
+
+    Shard replace(Shard shard) {
+        Shard old = shards[shard.getStripe()];
+        shards[shard.getStripe()] = shard;
+        if (old == null) {
+            shardCount++;
+        }
+        return old;
     }
 
     long bytes() {

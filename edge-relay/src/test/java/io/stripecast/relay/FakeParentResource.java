@@ -1,0 +1,76 @@
+package io.stripecast.relay;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.stripecast.protocol.v1.ShardPushGrpc;
+import io.stripecast.protocol.v1.ShardPushMessage;
+import io.stripecast.protocol.v1.Shard;
+import io.stripecast.protocol.v1.SubscribeAccepted;
+import io.stripecast.protocol.v1.SubscribeRequest;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A parent relay under the test's control, for stream {@code fed}: the relay under test subscribes
+ * to it in every stripe, and the test decides what shards (good or hostile) it pushes.
+ */
+public class FakeParentResource implements QuarkusTestResourceLifecycleManager {
+    /** The relay's open subscriptions, by stripe. */
+    public static final Map<Integer, ServerCallStreamObserver<ShardPushMessage>> SUBSCRIBERS = new ConcurrentHashMap<>();
+    private Server server;
+
+    @Override
+    public Map<String, String> start() {
+        try {
+            server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                    .addService(new ShardPushGrpc.ShardPushImplBase() {
+                        @Override
+                        public void subscribe(SubscribeRequest request, StreamObserver<ShardPushMessage> observer) {
+                            var call = (ServerCallStreamObserver<ShardPushMessage>) observer;
+                            call.onNext(ShardPushMessage.newBuilder().setAccepted(SubscribeAccepted.newBuilder().setK(2).setM(1)).build());
+                            SUBSCRIBERS.put(request.getStripe(), call);
+                        }
+                    })
+                    .build().start();
+            Path topology = Files.createTempFile("stripecast-test-topology", ".json");
+            Files.writeString(topology, """
+                    {"relays": {"test-relay": "127.0.0.1:1", "fake-parent": "127.0.0.1:%d"},
+                     "streams": {
+                       "live":  {"root": "test-relay", "stripes": [{}, {}, {}]},
+                       "other": {"root": "test-relay", "stripes": [{}, {}, {}, {}]},
+                       "fed":   {"root": "fake-parent", "stripes": [
+                                   {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}]}
+                     }}
+                    """.formatted(server.getPort()));
+            return Map.of("stripecast.relay.topology-file", topology.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Pushes a shard to the relay on its stripe's subscription. */
+    public static void push(Shard shard) {
+        pushOn(shard.getStripe(), shard);
+    }
+
+    /** Pushes a shard on the subscription of any stripe (a confused or hostile parent). */
+    public static void pushOn(int subscriptionStripe, Shard shard) {
+        SUBSCRIBERS.get(subscriptionStripe).onNext(ShardPushMessage.newBuilder().setShard(shard).build());
+    }
+
+    @Override
+    public void stop() {
+        if (server != null) {
+            server.shutdownNow();
+        }
+    }
+}

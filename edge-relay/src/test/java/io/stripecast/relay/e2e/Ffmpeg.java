@@ -1,0 +1,103 @@
+package io.stripecast.relay.e2e;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The real ffmpeg as encoder and as player. */
+final class Ffmpeg {
+    private Ffmpeg() {
+    }
+
+    /**
+     * A test pattern with a tone, H.264 + AAC, one keyframe per second, encoded once and reused:
+     * pushing it with {@code -re -c copy} spares the CPU for the relays.
+     */
+    static synchronized Path source(Path dir) throws IOException, InterruptedException {
+        Path src = dir.resolve("pattern-40s.ts");
+        if (Files.exists(src)) {
+            return src;
+        }
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve("pattern-40s.tmp.ts");
+        run(List.of("ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+                "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
+                "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                "-t", "40", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-keyint_min", "25",
+                "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-shortest", tmp.toString()),
+                dir.resolve("encode.log"), 120);
+        Files.move(tmp, src);
+        return src;
+    }
+
+    /**
+     * Pushes {@code seconds} of the source in real time to a relay with {@code -method PUT}, and
+     * writes the very same segments to {@code localDir} through a second HLS muxer fed the same
+     * packets, so the test knows the bytes ffmpeg uploaded.
+     */
+    static Process push(Path src, int seconds, String playlistUrl, boolean fmp4, boolean persistent, String key,
+                        Path localDir, Path log) throws IOException {
+        Files.createDirectories(localDir);
+        List<String> cmd = new ArrayList<>(List.of("ffmpeg", "-hide_banner", "-loglevel", "warning", "-y", "-re", "-i", src.toString()));
+        cmd.addAll(List.of("-t", Integer.toString(seconds), "-c", "copy", "-f", "hls", "-hls_time", "1", "-hls_list_size", "5"));
+        cmd.addAll(segmentType(fmp4));
+        cmd.addAll(List.of("-method", "PUT"));
+        if (persistent) {
+            cmd.addAll(List.of("-http_persistent", "1"));
+        }
+        if (key != null) {
+            cmd.addAll(List.of("-headers", "Authorization: Bearer " + key + "\r\n"));
+        }
+        cmd.add(playlistUrl);
+        cmd.addAll(local(seconds, fmp4, localDir));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** Writes HLS in real time to a folder only (the upstream origin of pull ingest). */
+    static Process writeOrigin(Path src, int seconds, boolean fmp4, Path localDir, Path log) throws IOException {
+        Files.createDirectories(localDir);
+        List<String> cmd = new ArrayList<>(List.of("ffmpeg", "-hide_banner", "-loglevel", "warning", "-y", "-re", "-i", src.toString()));
+        cmd.addAll(local(seconds, fmp4, localDir));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private static List<String> local(int seconds, boolean fmp4, Path localDir) {
+        List<String> cmd = new ArrayList<>(List.of("-t", Integer.toString(seconds), "-c", "copy", "-f", "hls", "-hls_time", "1",
+                "-hls_list_size", "0"));
+        cmd.addAll(segmentType(fmp4));
+        cmd.addAll(List.of("-hls_segment_filename", localDir.resolve(fmp4 ? "index%d.m4s" : "index%d.ts").toString(),
+                localDir.resolve("index.m3u8").toString()));
+        return cmd;
+    }
+
+    private static List<String> segmentType(boolean fmp4) {
+        // The source carries ADTS AAC (MPEG-TS); MP4 wants it as plain AAC.
+        return fmp4 ? List.of("-bsf:a", "aac_adtstoasc", "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4")
+                : List.of();
+    }
+
+    /**
+     * Plays a live playlist from its first segment for {@code seconds} as a player would, copying
+     * the streams to nowhere; fails on any error ffmpeg reports.
+     */
+    static void play(String playlistUrl, double seconds, Path log) throws IOException, InterruptedException {
+        int code = run(List.of("ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-live_start_index", "0",
+                "-i", playlistUrl, "-t", String.format(java.util.Locale.ROOT, "%.1f", seconds), "-c", "copy", "-f", "null", "-"), log, 120);
+        assertThat(code).as("ffmpeg playing %s exit code (see %s)", playlistUrl, log).isZero();
+        assertThat(Files.readString(log)).as("ffmpeg errors playing %s", playlistUrl).isBlank();
+    }
+
+    static int run(List<String> cmd, Path log, int timeoutSeconds) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("timed out: " + String.join(" ", cmd));
+        }
+        return p.exitValue();
+    }
+}

@@ -1,0 +1,107 @@
+package io.stripecast.relay.ingest;
+
+import io.stripecast.protocol.v1.SegmentKind;
+import io.stripecast.relay.TestStreams;
+import io.stripecast.relay.stream.StreamRuntime;
+import io.stripecast.relay.window.WindowEntry;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class IngestCommitterTest {
+    private static final long NOW = 1_700_000_000_000L;
+    private final TestStreams streams = new TestStreams();
+    private final StreamRuntime runtime = streams.stream("live", 2, 1, Duration.ofSeconds(60));
+    private final IngestCommitter committer = new IngestCommitter(runtime, new SegmentPublisher(runtime, streams.metrics, NOW),
+            streams.metrics, 5_000, 4, 100);
+
+    private static MediaPlaylist playlist(String text) throws PlaylistException {
+        return new PlaylistParser(100, true).parse(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private List<WindowEntry> media() {
+        return runtime.window().snapshot().stream().filter(WindowEntry::isMedia).toList();
+    }
+
+    @Test
+    void commitsWhenBytesArriveAfterThePlaylistListsThem() throws Exception {
+        committer.onPlaylist(playlist("#EXTM3U\n#EXTINF:1.5,\na.ts\n#EXTINF:2,\nb.ts\n"), NOW);
+        assertThat(media()).isEmpty();
+        committer.onFile("a.ts", bytes("AAAA"), NOW);
+        assertThat(media()).hasSize(1);
+        committer.onFile("b.ts", bytes("BBBBB"), NOW);
+        assertThat(media()).extracting(e -> new String(e.segment(), StandardCharsets.UTF_8)).containsExactly("AAAA", "BBBBB");
+        assertThat(media()).extracting(e -> e.meta().getDurationMicros()).containsExactly(1_500_000L, 2_000_000L);
+        assertThat(media().get(1).meta().getMediaSequence()).isEqualTo(media().get(0).meta().getMediaSequence() + 1);
+    }
+
+    @Test
+    void commitsWhenThePlaylistArrivesAfterTheBytes() throws Exception {
+        committer.onFile("a.ts", bytes("AAAA"), NOW);
+        assertThat(media()).isEmpty();
+        committer.onPlaylist(playlist("#EXTM3U\n#EXTINF:1,\na.ts\n"), NOW);
+        assertThat(media()).hasSize(1);
+        assertThat(media().get(0).meta().getKind()).isEqualTo(SegmentKind.SEGMENT_KIND_MPEG_TS);
+    }
+
+    @Test
+    void commitsInPlaylistOrderAndOnlyOnce() throws Exception {
+        committer.onFile("b.ts", bytes("B"), NOW);
+        committer.onPlaylist(playlist("#EXTM3U\n#EXTINF:1,\na.ts\n#EXTINF:1,\nb.ts\n"), NOW);
+        assertThat(media()).isEmpty();
+        committer.onFile("a.ts", bytes("A"), NOW);
+        committer.onPlaylist(playlist("#EXTM3U\n#EXTINF:1,\na.ts\n#EXTINF:1,\nb.ts\n"), NOW);
+        assertThat(media()).extracting(e -> new String(e.segment(), StandardCharsets.UTF_8)).containsExactly("A", "B");
+    }
+
+    @Test
+    void fmp4InitIsCarriedOnceAndReferencedByItsMediaSegments() throws Exception {
+        committer.onFile("init.mp4", bytes("INIT"), NOW);
+        committer.onFile("s0.m4s", bytes("M0"), NOW);
+        committer.onFile("s1.m4s", bytes("M1"), NOW);
+        committer.onPlaylist(playlist("#EXTM3U\n#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:1,\ns0.m4s\n#EXTINF:1,\ns1.m4s\n"), NOW);
+        List<WindowEntry> all = runtime.window().snapshot();
+        assertThat(all).hasSize(3);
+        assertThat(all.get(0).meta().getKind()).isEqualTo(SegmentKind.SEGMENT_KIND_FMP4_INIT);
+        assertThat(media()).allSatisfy(e -> {
+            assertThat(e.meta().getKind()).isEqualTo(SegmentKind.SEGMENT_KIND_FMP4_MEDIA);
+            assertThat(e.meta().getInitSequence()).isEqualTo(all.get(0).sequence());
+        });
+    }
+
+    @Test
+    void encoderRestartBecomesADiscontinuity() throws Exception {
+        committer.onFile("index5.ts", bytes("five"), NOW);
+        committer.onPlaylist(playlist("#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:5\n#EXTINF:1,\nindex5.ts\n"), NOW);
+        committer.onFile("index0.ts", bytes("zero"), NOW);
+        committer.onPlaylist(playlist("#EXTM3U\n#EXTINF:1,\nindex0.ts\n"), NOW);
+        assertThat(media()).extracting(e -> e.meta().getDiscontinuity()).containsExactly(false, true);
+    }
+
+    @Test
+    void listedSegmentWhoseBytesNeverArriveIsDroppedAndCounted() throws Exception {
+        committer.onPlaylist(playlist("#EXTM3U\n#EXTINF:1,\nlost.ts\n#EXTINF:1,\nnext.ts\n"), NOW);
+        committer.onFile("next.ts", bytes("N"), NOW);
+        assertThat(media()).isEmpty();
+        committer.expire(NOW + 6_000);
+        assertThat(media()).extracting(e -> new String(e.segment(), StandardCharsets.UTF_8)).containsExactly("N");
+        assertThat(media().get(0).meta().getDiscontinuity()).isTrue();
+        assertThat(streams.count("stripecast.relay.ingest.segments.dropped", "reason", "bytes_never_arrived")).isEqualTo(1);
+    }
+
+    @Test
+    void unlistedUploadsAreBoundedInNumber() {
+        for (int i = 0; i < 10; i++) {
+            committer.onFile("u" + i + ".ts", bytes("x"), NOW);
+        }
+        assertThat(streams.count("stripecast.relay.ingest.segments.dropped", "reason", "unlisted")).isEqualTo(6);
+    }
+}

@@ -1,0 +1,89 @@
+package io.stripecast.relay.playback;
+
+import com.google.protobuf.ByteString;
+import io.stripecast.protocol.codec.StripeCodec;
+import io.stripecast.protocol.shard.Shards;
+import io.stripecast.protocol.v1.SegmentKind;
+import io.stripecast.protocol.v1.SegmentMeta;
+import io.stripecast.protocol.v1.Shard;
+import io.stripecast.relay.stream.StreamSpec;
+import io.stripecast.relay.window.SegmentWindow;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class PlaylistRendererTest {
+    private static final StreamSpec SPEC = new StreamSpec("live", 2, 1, Duration.ofSeconds(60), Optional.empty(), Optional.empty(),
+            Duration.ofSeconds(1));
+    private final StripeCodec codec = new StripeCodec(2, 1);
+    private final SegmentWindow window = new SegmentWindow(SPEC, 1 << 30);
+    private final PlaylistRenderer renderer = new PlaylistRenderer(6_000);
+
+    private Shard[] shards(long seq, long mediaSeq, SegmentKind kind, long initSeq, boolean disc, long ingest) {
+        byte[] bytes = ("s" + seq).repeat(50).getBytes();
+        SegmentMeta meta = SegmentMeta.newBuilder().setSequence(seq).setKind(kind).setMediaSequence(mediaSeq)
+                .setDurationMicros(kind == SegmentKind.SEGMENT_KIND_FMP4_INIT ? 0 : 2_002_000).setDiscontinuity(disc)
+                .setInitSequence(initSeq).setLength(bytes.length).setIngestTimeMillis(ingest)
+                .setSha256(ByteString.copyFrom(Shards.sha256(bytes))).setK(2).setM(1).build();
+        return Shards.encode(codec, meta, bytes);
+    }
+
+    private void complete(long seq, long mediaSeq, SegmentKind kind, long initSeq, boolean disc, long ingest) {
+        Shard[] s = shards(seq, mediaSeq, kind, initSeq, disc, ingest);
+        byte[] bytes = ("s" + seq).repeat(50).getBytes();
+        window.putComplete(s, bytes);
+    }
+
+    @Test
+    void listsCompleteSegmentsWithTargetDurationAndSequence() {
+        complete(10, 100, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 1000);
+        complete(11, 101, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, true, 2000);
+        String p = renderer.render(window.snapshot(), 0, 3000);
+        assertThat(p).isEqualTo("""
+                #EXTM3U
+                #EXT-X-VERSION:3
+                #EXT-X-TARGETDURATION:3
+                #EXT-X-MEDIA-SEQUENCE:100
+                #EXT-X-INDEPENDENT-SEGMENTS
+                #EXTINF:2.002000,
+                100.ts
+                #EXT-X-DISCONTINUITY
+                #EXTINF:2.002000,
+                101.ts
+                """);
+    }
+
+    @Test
+    void fmp4ListsItsInitSegment() {
+        complete(20, 0, SegmentKind.SEGMENT_KIND_FMP4_INIT, 0, false, 1000);
+        complete(21, 7, SegmentKind.SEGMENT_KIND_FMP4_MEDIA, 20, false, 1000);
+        String p = renderer.render(window.snapshot(), 0, 2000);
+        assertThat(p).contains("#EXT-X-VERSION:7", "#EXT-X-MAP:URI=\"init-20.mp4\"\n#EXTINF:2.002000,\n7.m4s\n");
+    }
+
+    @Test
+    void aSegmentStillInFlightEndsTheListForNow() {
+        complete(10, 100, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 1000);
+        window.offer(shards(11, 101, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 2000)[0]);
+        complete(12, 102, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 3000);
+        assertThat(renderer.render(window.snapshot(), 0, 3000)).contains("100.ts").doesNotContain("101.ts", "102.ts");
+    }
+
+    @Test
+    void aSegmentGivenUpOnIsSkippedAndTheListRestartsAfterIt() {
+        complete(10, 100, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 1000);
+        window.offer(shards(11, 101, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 2000)[0]);
+        complete(12, 102, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 3000);
+        String p = renderer.render(window.snapshot(), 0, 60_000);
+        assertThat(p).contains("#EXT-X-MEDIA-SEQUENCE:102", "102.ts").doesNotContain("100.ts", "101.ts");
+    }
+
+    @Test
+    void nothingPlayableYieldsNoPlaylist() {
+        window.offer(shards(11, 101, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 2000)[0]);
+        assertThat(renderer.render(window.snapshot(), 0, 2000)).isNull();
+    }
+}
