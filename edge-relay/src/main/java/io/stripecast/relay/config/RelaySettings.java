@@ -56,6 +56,34 @@ public interface RelaySettings {
         /** Per-child send queue bound, in shards; a child further behind is cut off. */
         @WithDefault("256")
         int childQueueShards();
+
+        /** Controller's control-plane address (host:port). With it, assignments come from the controller. */
+        Optional<String> controller();
+
+        /** host:port other relays use to reach this relay's data plane; default 127.0.0.1:grpc-port. */
+        Optional<String> advertiseAddress();
+
+        /** Base URL of this relay's playback, shown by the topology API; default http://127.0.0.1:http-port. */
+        Optional<String> playbackUrl();
+
+        /** Failure domain (zone), for the planner's zone preference. */
+        Optional<String> zone();
+
+        /** Uplink capacity, Mbit/s: the planner derives this relay's fanout from it. */
+        @WithDefault("1000")
+        double uplinkMbps();
+
+        /** On SIGTERM, how long to wait for the controller to move this relay's children before exiting. */
+        @WithDefault("20s")
+        Duration drainGrace();
+
+        /** An on-demand stream nobody watched here for this long is left. */
+        @WithDefault("60s")
+        Duration onDemandIdle();
+
+        /** How long a viewer's first request for an on-demand stream waits for the stream to arrive. */
+        @WithDefault("10s")
+        Duration onDemandWait();
     }
 
     interface StreamSettings {

@@ -1,24 +1,24 @@
 package io.stripecast.relay.ingest;
 
 import io.quarkus.runtime.ShutdownEvent;
-import jakarta.annotation.PostConstruct;
 import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.metrics.RelayMetrics;
 import io.stripecast.relay.stream.StreamRegistry;
 import io.stripecast.relay.stream.StreamRuntime;
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
-/** Ingest for every configured stream: the committer behind PUTs, and pull ingest where configured. */
+/** Ingest for every stream this relay is the root of: the committer behind PUTs, and pull ingest where configured. */
 @ApplicationScoped
 public class IngestService {
     @Inject
@@ -28,49 +28,66 @@ public class IngestService {
     @Inject
     RelayMetrics metrics;
 
-    private final Map<String, IngestCommitter> committers = new TreeMap<>();
-    private final List<PullIngest> pulls = new ArrayList<>();
+    /** Keyed by runtime, not name: a stream re-created with new parameters gets a new committer. */
+    private final Map<StreamRuntime, IngestCommitter> committers = new ConcurrentHashMap<>();
+    private final Map<String, PullIngest> pulls = new ConcurrentHashMap<>();
     private ScheduledFuture<?> expiry;
 
     @PostConstruct
     void init() {
-        long now = System.currentTimeMillis();
-        for (StreamRuntime runtime : streams.all()) {
-            SegmentPublisher publisher = new SegmentPublisher(runtime, metrics, now);
-            committers.put(runtime.spec().name(), new IngestCommitter(runtime, publisher, metrics,
-                    settings.limits().pendingSegmentTimeout().toMillis(), settings.limits().maxUnlistedFiles(),
-                    settings.limits().maxPlaylistEntries()));
-        }
         expiry = streams.timer().scheduleWithFixedDelay(this::expireAll, 1, 1, TimeUnit.SECONDS);
     }
 
-    /** Pull ingest starts once assignments say which relay is the root (see DataPlane). */
-    public synchronized void startPulls() {
-        if (!pulls.isEmpty()) {
-            return;
-        }
+    /** Starts pull ingest where this relay became the root of a pulled stream, stops it where it no longer is. */
+    public synchronized void syncPulls() {
+        Set<String> wanted = new HashSet<>();
         for (StreamRuntime runtime : streams.all()) {
-            if (runtime.spec().pullUrl().isPresent() && runtime.isRoot()) {
-                PullIngest pull = new PullIngest(runtime, committers.get(runtime.spec().name()), metrics, settings.limits());
-                pulls.add(pull);
-                pull.start();
+            String name = runtime.spec().name();
+            if (runtime.spec().pullUrl().isEmpty() || !runtime.isRoot()) {
+                continue;
             }
+            wanted.add(name);
+            PullIngest current = pulls.get(name);
+            if (current != null && current.feeds(runtime) && current.url().equals(runtime.spec().pullUrl().get())) {
+                continue;
+            }
+            if (current != null) {
+                current.stop();
+            }
+            PullIngest pull = new PullIngest(runtime, committer(runtime), metrics, settings.limits());
+            pulls.put(name, pull);
+            pull.start();
         }
+        pulls.entrySet().removeIf(e -> {
+            if (!wanted.contains(e.getKey())) {
+                e.getValue().stop();
+                return true;
+            }
+            return false;
+        });
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        pulls.forEach(PullIngest::stop);
+        pulls.values().forEach(PullIngest::stop);
         if (expiry != null) {
             expiry.cancel(false);
         }
     }
 
     Optional<IngestCommitter> committer(String stream) {
-        return Optional.ofNullable(committers.get(stream));
+        return streams.find(stream).map(this::committer);
+    }
+
+    private IngestCommitter committer(StreamRuntime runtime) {
+        return committers.computeIfAbsent(runtime, r -> new IngestCommitter(r,
+                new SegmentPublisher(r, metrics, System.currentTimeMillis()), metrics,
+                settings.limits().pendingSegmentTimeout().toMillis(), settings.limits().maxUnlistedFiles(),
+                settings.limits().maxPlaylistEntries()));
     }
 
     private void expireAll() {
         long now = System.currentTimeMillis();
+        committers.keySet().removeIf(r -> streams.find(r.spec().name()).orElse(null) != r);
         committers.values().forEach(c -> c.expire(now));
     }
 }

@@ -58,6 +58,14 @@ final class PullIngest {
         });
     }
 
+    boolean feeds(StreamRuntime r) {
+        return runtime == r;
+    }
+
+    String url() {
+        return playlistUri.toString();
+    }
+
     void start() {
         long every = Math.max(100, runtime.spec().pullInterval().toMillis());
         task = worker.scheduleWithFixedDelay(this::poll, 0, every, TimeUnit.MILLISECONDS);

@@ -37,6 +37,8 @@ public class PlaybackRoutes {
     StreamRegistry streams;
     @Inject
     RelayMetrics metrics;
+    @Inject
+    OnDemand onDemand;
 
     private final PlaylistRenderer renderer = new PlaylistRenderer(6_000);
 
@@ -47,19 +49,60 @@ public class PlaybackRoutes {
     }
 
     private void playlist(RoutingContext ctx) {
-        Optional<StreamRuntime> runtime = stream(ctx, "playlist");
-        if (runtime.isEmpty()) {
+        String name = ctx.pathParam("stream");
+        if (!Names.isStreamName(name)) {
+            metrics.playbackRequest("playlist", 400);
+            Problems.send(ctx, 400, "Bad stream name", "stream names match [A-Za-z0-9][A-Za-z0-9_-]{0,63}");
             return;
         }
-        SegmentWindow window = runtime.get().window();
-        String text = renderer.render(window.snapshot(), window.evictedDiscontinuities(), System.currentTimeMillis());
-        if (text == null) {
-            notFound(ctx, "playlist", "stream " + runtime.get().spec().name() + " has no playable segment yet");
+        Optional<StreamRuntime> runtime = streams.find(name);
+        String text = runtime.map(this::render).orElse(null);
+        if (text != null) {
+            onDemand.viewed(name);
+            sendPlaylist(ctx, name, text);
             return;
         }
+        if (!onDemand.canAsk(runtime)) {
+            notFound(ctx, "playlist", runtime.isEmpty() ? "stream " + name + " is not carried by this relay"
+                    : "stream " + name + " has no playable segment yet");
+            return;
+        }
+        if (!onDemand.startWaiting()) {
+            metrics.playbackRequest("playlist", 503);
+            ctx.response().putHeader("Retry-After", "1");
+            Problems.send(ctx, 503, "Busy", "too many viewers waiting for streams to arrive");
+            return;
+        }
+        // A viewer's first request for an on-demand stream: join its forest and answer once it is here.
+        onDemand.ask(name);
+        long deadline = System.currentTimeMillis() + onDemand.waitMillis();
+        ctx.vertx().setPeriodic(100, timer -> {
+            String ready = streams.find(name).map(this::render).orElse(null);
+            boolean gone = ctx.response().closed();
+            if (ready == null && !gone && System.currentTimeMillis() < deadline) {
+                return;
+            }
+            ctx.vertx().cancelTimer(timer);
+            onDemand.stopWaiting();
+            if (gone) {
+                return;
+            }
+            if (ready != null) {
+                sendPlaylist(ctx, name, ready);
+            } else {
+                notFound(ctx, "playlist", "stream " + name + " did not arrive within " + onDemand.waitMillis() + " ms");
+            }
+        });
+    }
+
+    private String render(StreamRuntime runtime) {
+        SegmentWindow window = runtime.window();
+        return renderer.render(window.snapshot(), window.evictedDiscontinuities(), System.currentTimeMillis());
+    }
+
+    private void sendPlaylist(RoutingContext ctx, String stream, String text) {
         metrics.playbackRequest("playlist", 200);
-        send(ctx, "application/vnd.apple.mpegurl", "public, max-age=1", text.getBytes(StandardCharsets.UTF_8),
-                runtime.get().spec().name());
+        send(ctx, "application/vnd.apple.mpegurl", "public, max-age=1", text.getBytes(StandardCharsets.UTF_8), stream);
     }
 
     private void segment(RoutingContext ctx) {
@@ -94,6 +137,7 @@ public class PlaybackRoutes {
             notFound(ctx, "segment", "no segment " + file + " in the window of stream " + runtime.get().spec().name());
             return;
         }
+        onDemand.viewed(runtime.get().spec().name());
         metrics.playbackRequest("segment", 200);
         send(ctx, type, IMMUTABLE, found.segment(), runtime.get().spec().name());
     }

@@ -5,6 +5,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.stripecast.relay.config.RelaySettings;
+import io.stripecast.relay.control.ControllerClient;
 import io.stripecast.relay.ingest.IngestService;
 import io.stripecast.relay.metrics.RelayMetrics;
 import io.stripecast.relay.stream.StreamRegistry;
@@ -15,12 +16,14 @@ import io.stripecast.relay.topology.StaticTopology;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /** Starts the gRPC shard-push server and the parent links, from the configured assignment source. */
@@ -42,9 +45,14 @@ public class DataPlane {
     private ParentLinks links;
     private volatile boolean ready;
 
+    @ConfigProperty(name = "quarkus.http.port")
+    int httpPort;
+
+    private ShardPushService service;
+    private ControllerClient controller;
+
     void onStart(@Observes StartupEvent event) {
-        source = chooseSource();
-        ShardPushService service = new ShardPushService(streams, metrics, () -> source, settings.relay().childQueueShards());
+        service = new ShardPushService(streams, metrics, () -> source, settings.relay().childQueueShards());
         try {
             server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.relay().grpcHost(), settings.relay().grpcPort()))
                     .addService(service)
@@ -58,13 +66,22 @@ public class DataPlane {
             throw new UncheckedIOException("cannot bind gRPC data plane on port " + settings.relay().grpcPort(), e);
         }
         links = new ParentLinks(streams, settings, metrics);
-        source.start(links::apply);
-        ingest.startPulls();
+        source = chooseSource();
+        source.start(assignments -> {
+            links.apply(assignments, source.definesStreams());
+            ingest.syncPulls();
+        });
         ready = true;
         LOG.infof("relay %s: data plane on port %d, %d stream(s)", settings.relay().id(), server.getPort(), streams.all().size());
     }
 
     void onStop(@Observes ShutdownEvent event) {
+        if (controller != null) {
+            // Kubernetes preStop / SIGTERM: children move first, then this relay goes.
+            service.setDraining(true);
+            controller.drain(settings.relay().drainGrace());
+            controller.stop();
+        }
         ready = false;
         if (links != null) {
             links.close();
@@ -74,8 +91,14 @@ public class DataPlane {
         }
     }
 
+    /** Ready to take traffic: the data plane listens and, with a controller, assignments arrived. */
     public boolean isReady() {
-        return ready;
+        return ready && (controller == null || controller.hasAssignments());
+    }
+
+    /** The controller session, when this relay is in controller mode. */
+    public Optional<ControllerClient> controller() {
+        return Optional.ofNullable(controller);
     }
 
     public int grpcPort() {
@@ -83,6 +106,15 @@ public class DataPlane {
     }
 
     private AssignmentSource chooseSource() {
+        if (settings.relay().controller().isPresent()) {
+            var identity = new ControllerClient.Identity(settings.relay().id(),
+                    settings.relay().advertiseAddress().orElse("127.0.0.1:" + server.getPort()),
+                    settings.relay().playbackUrl().orElse("http://127.0.0.1:" + httpPort),
+                    settings.relay().zone().orElse(""), settings.relay().uplinkMbps());
+            controller = new ControllerClient(settings.relay().controller().get(), identity, streams, links::parentOf,
+                    streams.timer(), settings.relay().reconnectInitial(), settings.relay().reconnectMax());
+            return controller;
+        }
         if (settings.relay().topologyFile().isPresent()) {
             try {
                 return StaticTopology.read(Path.of(settings.relay().topologyFile().get()), settings.relay().id());

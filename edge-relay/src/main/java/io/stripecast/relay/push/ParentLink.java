@@ -55,6 +55,10 @@ final class ParentLink {
         return parent;
     }
 
+    boolean feeds(StreamRuntime r) {
+        return runtime == r;
+    }
+
     synchronized void start() {
         subscribe();
     }

@@ -39,7 +39,19 @@ public final class ParentLinks {
         this.metrics = metrics;
     }
 
-    public synchronized void apply(Map<String, StreamAssignment> assignments) {
+    public synchronized void apply(Map<String, StreamAssignment> assignments, boolean definesStreams) {
+        if (definesStreams) {
+            for (StreamAssignment a : assignments.values()) {
+                if (a.spec() != null) {
+                    streams.ensure(a.spec());
+                }
+            }
+            for (StreamRuntime runtime : streams.all()) {
+                if (!assignments.containsKey(runtime.spec().name())) {
+                    streams.remove(runtime.spec().name());
+                }
+            }
+        }
         Set<String> wanted = new HashSet<>();
         for (StreamRuntime runtime : streams.all()) {
             String stream = runtime.spec().name();
@@ -56,7 +68,7 @@ public final class ParentLinks {
                 String key = stream + "/" + stripe;
                 wanted.add(key);
                 ParentLink current = links.get(key);
-                if (current != null && Objects.equals(current.parent(), parent)) {
+                if (current != null && Objects.equals(current.parent(), parent) && current.feeds(runtime)) {
                     continue;
                 }
                 if (current != null) {
@@ -85,6 +97,12 @@ public final class ParentLinks {
             }
             return false;
         });
+    }
+
+    /** The parent this relay follows in a stripe, or null. */
+    public synchronized ParentRef parentOf(String stream, int stripe) {
+        ParentLink link = links.get(stream + "/" + stripe);
+        return link == null ? null : link.parent();
     }
 
     private ManagedChannel channel(String address) {

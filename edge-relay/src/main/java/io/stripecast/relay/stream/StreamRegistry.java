@@ -5,22 +5,33 @@ import io.stripecast.relay.metrics.RelayMetrics;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
-/** The streams this relay carries, built from configuration at start. */
+/**
+ * The streams this relay carries: from configuration at start (static topology mode), and as the
+ * controller assigns them (controller mode).
+ */
 @ApplicationScoped
 public class StreamRegistry {
-    private final Map<String, StreamRuntime> streams = new TreeMap<>();
+    private static final Logger LOG = Logger.getLogger(StreamRegistry.class);
+
+    private final Map<String, StreamRuntime> streams = new ConcurrentSkipListMap<>();
     private final ScheduledExecutorService timer;
+    private final RelaySettings settings;
+    private final RelayMetrics metrics;
 
     @Inject
     public StreamRegistry(RelaySettings settings, RelayMetrics metrics) {
+        this.settings = settings;
+        this.metrics = metrics;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "stripecast-timer");
             t.setDaemon(true);
@@ -28,11 +39,34 @@ public class StreamRegistry {
         });
         for (var e : settings.streams().entrySet()) {
             RelaySettings.StreamSettings s = e.getValue();
-            StreamSpec spec = new StreamSpec(e.getKey(), s.k(), s.m(), s.window(), s.key(), s.pullUrl(), s.pullInterval());
-            StreamRuntime runtime = StreamRuntime.create(spec, settings.limits().maxWindowBytes(), settings.limits().maxSegmentBytes(),
-                    metrics, timer, settings.relay().regenerateGrace().toMillis());
-            streams.put(spec.name(), runtime);
-            metrics.watchWindow(spec.name(), runtime.window());
+            ensure(new StreamSpec(e.getKey(), s.k(), s.m(), s.window(), s.key(), s.pullUrl(), s.pullInterval()));
+        }
+    }
+
+    /**
+     * The runtime of a stream with these parameters, created when new. A stream whose stripes or
+     * window changed starts over with an empty window (its shards no longer fit).
+     */
+    public synchronized StreamRuntime ensure(StreamSpec spec) {
+        StreamRuntime current = streams.get(spec.name());
+        if (current != null && current.spec().sameShape(spec)) {
+            current.updateSpec(spec);
+            return current;
+        }
+        if (current != null) {
+            LOG.infof("stream %s: parameters changed (k=%d m=%d -> k=%d m=%d), starting over", spec.name(),
+                    current.spec().k(), current.spec().m(), spec.k(), spec.m());
+        }
+        StreamRuntime runtime = StreamRuntime.create(spec, settings.limits().maxWindowBytes(), settings.limits().maxSegmentBytes(),
+                metrics, timer, settings.relay().regenerateGrace().toMillis());
+        streams.put(spec.name(), runtime);
+        metrics.watchWindow(spec.name(), runtime.window());
+        return runtime;
+    }
+
+    public synchronized void remove(String name) {
+        if (streams.remove(name) != null) {
+            LOG.infof("stream %s: no longer carried here", name);
         }
     }
 
@@ -41,7 +75,7 @@ public class StreamRegistry {
     }
 
     public Collection<StreamRuntime> all() {
-        return streams.values();
+        return new ArrayList<>(streams.values());
     }
 
     /** Shared timer for short deferred work (regeneration grace, reconnect backoff, ingest timeouts). */

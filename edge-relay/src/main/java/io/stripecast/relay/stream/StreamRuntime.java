@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /** Everything one relay holds for one stream: its window, its assembler, and per-stripe upstream state. */
 public final class StreamRuntime {
-    private final StreamSpec spec;
+    private volatile StreamSpec spec;
     private final SegmentWindow window;
     private final SegmentAssembler assembler;
     private final ShardValidator validator;
@@ -39,6 +39,11 @@ public final class StreamRuntime {
 
     public StreamSpec spec() {
         return spec;
+    }
+
+    /** New key, pull URL or carriage with the same stripes and window (see {@link StreamSpec#sameShape}). */
+    public void updateSpec(StreamSpec newSpec) {
+        this.spec = newSpec;
     }
 
     public SegmentWindow window() {

@@ -7,7 +7,13 @@ import java.util.Optional;
 
 /** A stream's parameters as this relay knows them. */
 public record StreamSpec(String name, int k, int m, Duration window, Optional<String> key, Optional<String> pullUrl,
-                         Duration pullInterval) {
+                         Duration pullInterval, boolean onDemand) {
+
+    /** A stream every relay of the pool carries (not on demand). */
+    public StreamSpec(String name, int k, int m, Duration window, Optional<String> key, Optional<String> pullUrl,
+                      Duration pullInterval) {
+        this(name, k, m, window, key, pullUrl, pullInterval, false);
+    }
 
     public StreamSpec {
         if (!Names.isStreamName(name)) {
@@ -19,6 +25,11 @@ public record StreamSpec(String name, int k, int m, Duration window, Optional<St
         if (window.isNegative() || window.isZero() || window.compareTo(Duration.ofHours(6)) > 0) {
             throw new IllegalArgumentException("stream " + name + ": window must be in (0, 6h], got " + window);
         }
+    }
+
+    /** Same stripes and window: a runtime built for one serves the other. */
+    public boolean sameShape(StreamSpec other) {
+        return k == other.k && m == other.m && window.equals(other.window);
     }
 
     public int stripes() {

@@ -17,4 +17,9 @@ public interface AssignmentSource {
      * knows that child's parent there is another relay.
      */
     boolean mayServe(String stream, int stripe, String childId);
+
+    /** True when assignments carry the streams' parameters and a stream left out is no longer carried. */
+    default boolean definesStreams() {
+        return false;
+    }
 }

@@ -1,14 +1,23 @@
 package io.stripecast.relay.topology;
 
+import io.stripecast.relay.stream.StreamSpec;
+
 import java.util.List;
 
 /**
  * What this relay does for one stream: either it is the root (ingest) of every stripe tree, or it
  * has, per stripe, a parent to subscribe to (null where it takes no part in that stripe).
+ *
+ * @param spec the stream's parameters when the source defines them (the controller); null when
+ *             they come from this relay's configuration (static topology)
  */
-public record StreamAssignment(String stream, boolean root, List<ParentRef> parents) {
+public record StreamAssignment(String stream, boolean root, List<ParentRef> parents, StreamSpec spec) {
     public StreamAssignment {
         parents = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(parents));
+    }
+
+    public StreamAssignment(String stream, boolean root, List<ParentRef> parents) {
+        this(stream, root, parents, null);
     }
 
     public ParentRef parent(int stripe) {

@@ -1,0 +1,86 @@
+package io.stripecast.controller.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/** The controller's settings, under {@code stripecast.*}; the README's settings table documents each key. */
+@ConfigMapping(prefix = "stripecast")
+public interface ControllerSettings {
+
+    Controller controller();
+
+    /** The streams the controller plans forests for, by name. */
+    Map<String, Stream> streams();
+
+    interface Controller {
+        /** This instance's id, shown to relays (changes across failovers). */
+        @WithDefault("controller-0")
+        String id();
+
+        /** Port of the gRPC control plane relays connect to. */
+        @WithDefault("9200")
+        int grpcPort();
+
+        @WithDefault("0.0.0.0")
+        String grpcHost();
+
+        /** Relays report this often; silence for dead-after counts as death. */
+        @WithDefault("1s")
+        Duration heartbeat();
+
+        @WithDefault("3s")
+        Duration deadAfter();
+
+        /**
+         * After start, how long to listen to relays' reports before planning: a restarted controller
+         * adopts the forest they report instead of building a new one.
+         */
+        @WithDefault("2s")
+        Duration adoptFor();
+
+        /** A draining relay is released after this even if some children never confirmed. */
+        @WithDefault("15s")
+        Duration drainGrace();
+
+        /** Share of a relay's uplink the planner may fill. */
+        @WithDefault("0.8")
+        double targetUtilisation();
+
+        /** Children per relay across all trees, whatever its uplink. */
+        @WithDefault("16")
+        int maxFanout();
+
+        /** Reports a relay may send per second before it is cut off (RESOURCE_EXHAUSTED). */
+        @WithDefault("50")
+        int maxMessagesPerSecond();
+    }
+
+    interface Stream {
+        int k();
+
+        @WithDefault("1")
+        int m();
+
+        @WithDefault("30s")
+        Duration window();
+
+        /** The relay that ingests this stream: root of every stripe tree. */
+        String ingestRelay();
+
+        /** all: every relay carries the stream; on-demand: relays join when a viewer asks. */
+        @WithDefault("all")
+        String carriage();
+
+        /** Expected bitrate until one is measured, Mbit/s. */
+        @WithDefault("5")
+        double bitrateHintMbps();
+
+        Optional<String> key();
+
+        Optional<String> pullUrl();
+    }
+}

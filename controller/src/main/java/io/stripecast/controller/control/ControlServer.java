@@ -1,0 +1,60 @@
+package io.stripecast.controller.control;
+
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.stripecast.controller.config.ControllerSettings;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the gRPC control-plane server relays connect to. */
+@ApplicationScoped
+public class ControlServer {
+    private static final Logger LOG = Logger.getLogger(ControlServer.class);
+
+    @Inject
+    ControllerSettings settings;
+    @Inject
+    Coordinator coordinator;
+    @Inject
+    ControllerMetrics metrics;
+
+    private volatile Server server;
+
+    void onStart(@Observes @Priority(3000) StartupEvent event) {
+        ControllerSettings.Controller c = settings.controller();
+        var service = new ControlPlaneService(coordinator, metrics, c.maxMessagesPerSecond());
+        try {
+            server = NettyServerBuilder.forAddress(new InetSocketAddress(c.grpcHost(), c.grpcPort()))
+                    .addService(ServerInterceptors.intercept(service, new PeerAddress()))
+                    .maxInboundMessageSize(1024 * 1024)
+                    .permitKeepAliveTime(5, TimeUnit.SECONDS)
+                    .permitKeepAliveWithoutCalls(true)
+                    .build()
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot bind the control plane on port " + c.grpcPort(), e);
+        }
+        LOG.infof("control plane on port %d", server.getPort());
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (server != null) {
+            server.shutdownNow();
+        }
+    }
+
+    public int port() {
+        return server == null ? -1 : server.getPort();
+    }
+}

@@ -1,0 +1,566 @@
+package io.stripecast.controller.control;
+
+import io.grpc.Status;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.stripecast.controller.config.ControllerSettings;
+import io.stripecast.controller.forest.CheckResult;
+import io.stripecast.controller.forest.Forest;
+import io.stripecast.controller.forest.ForestEvent;
+import io.stripecast.controller.forest.ForestPlanner;
+import io.stripecast.controller.forest.InvariantChecker;
+import io.stripecast.controller.forest.Move;
+import io.stripecast.controller.forest.Plan;
+import io.stripecast.controller.forest.PlannerConfig;
+import io.stripecast.controller.forest.RelayInfo;
+import io.stripecast.controller.forest.Snapshot;
+import io.stripecast.controller.forest.StreamParams;
+import io.stripecast.controller.registry.RelaySession;
+import io.stripecast.protocol.v1.Assignments;
+import io.stripecast.protocol.v1.ControllerMessage;
+import io.stripecast.protocol.v1.DrainComplete;
+import io.stripecast.protocol.v1.Report;
+import io.stripecast.protocol.v1.StreamAssignment;
+import io.stripecast.protocol.v1.StripeParent;
+import io.stripecast.protocol.v1.StripeStatus;
+import io.stripecast.protocol.v1.Welcome;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The controller's brain: the relay registry, one forest per stream, and every planning step.
+ * All state lives on one thread (events are queued to it), so plans never race; the planner itself
+ * is pure, and this class does the I/O around it: assignments out, drains confirmed, metrics.
+ */
+@ApplicationScoped
+public class Coordinator {
+    private static final Logger LOG = Logger.getLogger(Coordinator.class);
+
+    @Inject
+    ControllerSettings settings;
+    @Inject
+    ControllerMetrics metrics;
+
+    private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "coordinator");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Map<String, RelaySession> sessions = new TreeMap<>();
+    private final Map<String, StreamState> streams = new TreeMap<>();
+    /** Draining relay -> the (child, stripe, new parent) links it waits for. */
+    private final Map<String, DrainWatch> drains = new HashMap<>();
+    /** Parent -> since when a child reports it unreachable. */
+    private final Map<String, Long> suspects = new HashMap<>();
+    private ForestPlanner planner;
+    private InvariantChecker checker;
+    private volatile boolean adopting = true;
+
+    private static final class StreamState {
+        final String name;
+        final ControllerSettings.Stream config;
+        final boolean onDemand;
+        final Set<String> demanded = new HashSet<>();
+        Forest forest;
+        int repairs;
+        long lastRepairMillis;
+
+        StreamState(String name, ControllerSettings.Stream config, Forest forest) {
+            this.name = name;
+            this.config = config;
+            this.onDemand = config.carriage().equalsIgnoreCase("on-demand");
+            this.forest = forest;
+        }
+    }
+
+    private record DrainWatch(Set<String> awaited, long deadlineMillis, int moved) {
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        ControllerSettings.Controller c = settings.controller();
+        PlannerConfig config = new PlannerConfig(c.targetUtilisation(), c.maxFanout());
+        planner = new ForestPlanner(config);
+        checker = new InvariantChecker(config);
+        settings.streams().forEach((name, s) -> {
+            String carriage = s.carriage().toLowerCase();
+            if (!carriage.equals("all") && !carriage.equals("on-demand")) {
+                throw new IllegalArgumentException("stream " + name + ": carriage must be all or on-demand, got " + s.carriage());
+            }
+            streams.put(name, new StreamState(name, s, Forest.empty(s.k() + s.m())));
+        });
+        metrics.streams(streams.size());
+        loop.schedule(() -> guarded(this::endAdoption), c.adoptFor().toMillis(), TimeUnit.MILLISECONDS);
+        long tick = Math.max(100, c.heartbeat().toMillis() / 2);
+        loop.scheduleWithFixedDelay(() -> guarded(this::tick), tick, tick, TimeUnit.MILLISECONDS);
+        LOG.infof("controller %s: %d stream(s); adopting reported forests for %s before planning", c.id(), streams.size(), c.adoptFor());
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        loop.shutdownNow();
+    }
+
+    // ---- events from the control plane (any thread) ----
+
+    /** A relay said hello; returns the refusal, or null once it is registered. */
+    Status hello(RelaySession session) {
+        return call(() -> {
+            RelaySession old = sessions.get(session.id());
+            if (old != null && !old.peerHost().equals(session.peerHost())) {
+                metrics.rejected("duplicate_id");
+                return Status.ALREADY_EXISTS.withDescription("relay id " + session.id() + " is connected from another address");
+            }
+            if (old != null) {
+                old.close(Status.ABORTED.withDescription("replaced by a new session"));
+            }
+            sessions.put(session.id(), session);
+            metrics.relays(sessions.size());
+            session.send(ControllerMessage.newBuilder().setWelcome(Welcome.newBuilder()
+                    .setControllerId(settings.controller().id())
+                    .setHeartbeatMillis((int) settings.controller().heartbeat().toMillis())).build());
+            LOG.infof("relay %s joined (data %s, zone '%s', uplink %.0f Mbit/s)", session.id(), session.dataAddress(),
+                    session.zone(), session.uplinkMbps());
+            if (!adopting) {
+                for (StreamState s : streams.values()) {
+                    join(s, session);
+                }
+                sendAssignments(List.of(session.id()));
+            }
+            return null;
+        });
+    }
+
+    void report(String relayId, Report report, io.grpc.stub.ServerCallStreamObserver<ControllerMessage> stream) {
+        submit(() -> {
+            RelaySession s = sessions.get(relayId);
+            if (s == null || !s.isSameStream(stream)) {
+                return;
+            }
+            s.touch(System.currentTimeMillis());
+            s.record(report);
+            watchParents(s);
+            checkDrains();
+        });
+    }
+
+    void demand(String relayId, String stream, boolean join) {
+        submit(() -> {
+            StreamState s = streams.get(stream);
+            RelaySession session = sessions.get(relayId);
+            if (s == null || !s.onDemand || session == null || adopting) {
+                metrics.rejected(s == null ? "unknown_stream" : "not_on_demand");
+                return;
+            }
+            if (join && s.demanded.add(relayId) && !s.forest.contains(relayId)) {
+                LOG.infof("stream %s: relay %s has a viewer, joining it to the forest", stream, relayId);
+                join(s, session);
+            } else if (!join && s.demanded.remove(relayId) && s.forest.contains(relayId) && !relayId.equals(s.config.ingestRelay())) {
+                LOG.infof("stream %s: relay %s idle, leaving the forest", stream, relayId);
+                apply(s, new ForestEvent.RelayLeft(relayId), "leave", System.nanoTime());
+            }
+            sendAssignments(List.of(relayId));
+        });
+    }
+
+    void drain(String relayId) {
+        submit(() -> {
+            RelaySession session = sessions.get(relayId);
+            if (session == null || drains.containsKey(relayId)) {
+                return;
+            }
+            long detected = System.nanoTime();
+            session.markDraining();
+            Set<String> awaited = new HashSet<>();
+            for (StreamState s : streams.values()) {
+                if (!s.forest.contains(relayId)) {
+                    continue;
+                }
+                Plan plan = apply(s, new ForestEvent.RelayDraining(relayId), "drain", detected);
+                if (plan == null) {
+                    continue;
+                }
+                for (Move m : plan.moves()) {
+                    if (relayId.equals(m.oldParent()) && m.newParent() != null) {
+                        awaited.add(link(s.name, m.stripe(), m.child(), m.newParent()));
+                    }
+                }
+            }
+            LOG.infof("relay %s draining: %d child link(s) to move first", relayId, awaited.size());
+            drains.put(relayId, new DrainWatch(awaited, System.currentTimeMillis() + settings.controller().drainGrace().toMillis(),
+                    awaited.size()));
+            checkDrains();
+        });
+    }
+
+    /** The relay's control stream ended (crash, partition, or a drained relay leaving). */
+    void ended(String relayId, io.grpc.stub.ServerCallStreamObserver<ControllerMessage> stream, String why) {
+        submit(() -> {
+            RelaySession s = sessions.get(relayId);
+            if (s != null && s.isSameStream(stream)) {
+                gone(relayId, why);
+            }
+        });
+    }
+
+    // ---- read side for the topology API (answers on the coordinator's thread) ----
+
+    public <T> T read(Callable<T> query) {
+        return call(query);
+    }
+
+    public List<String> streamNames() {
+        return new ArrayList<>(streams.keySet());
+    }
+
+    /** Snapshot of one stream's planning state, or null for an unknown stream. */
+    public StreamView view(String stream) {
+        return call(() -> {
+            StreamState s = streams.get(stream);
+            if (s == null) {
+                return null;
+            }
+            Snapshot snap = snapshot(s);
+            CheckResult check = checker.check(snap.relays(), snap.stream(), s.forest);
+            return new StreamView(s.name, s.config.k(), s.config.m(), s.onDemand ? "on-demand" : "all", s.config.ingestRelay(),
+                    s.forest, check, s.repairs, s.lastRepairMillis, snap.stream().shardRateMbps() * s.config.k());
+        });
+    }
+
+    public List<RelayView> relays() {
+        return call(() -> {
+            List<RelayView> out = new ArrayList<>();
+            long now = System.currentTimeMillis();
+            for (RelaySession s : sessions.values()) {
+                List<String> carried = new ArrayList<>();
+                streams.values().forEach(st -> {
+                    if (st.forest.contains(s.id())) {
+                        carried.add(st.name);
+                    }
+                });
+                out.add(new RelayView(s.id(), s.dataAddress(), s.playbackUrl(), s.zone(), s.uplinkMbps(), s.draining(),
+                        now - s.lastSeenMillis(), carried));
+            }
+            return out;
+        });
+    }
+
+    public boolean isAdopting() {
+        return adopting;
+    }
+
+    /** A stream's state for the topology API. */
+    public record StreamView(String name, int k, int m, String carriage, String ingestRelay, Forest forest, CheckResult check,
+                             int repairs, long lastRepairMillis, double bitrateMbps) {
+    }
+
+    /** A relay's state for the topology API. */
+    public record RelayView(String id, String dataAddress, String playbackUrl, String zone, double uplinkMbps, boolean draining,
+                            long lastSeenMillisAgo, List<String> streams) {
+    }
+
+    // ---- the coordinator's thread ----
+
+    private void endAdoption() {
+        adopting = false;
+        for (StreamState s : streams.values()) {
+            Forest adopted = adoptedForest(s);
+            s.forest = adopted;
+            Plan plan = apply(s, new ForestEvent.StreamStarted(), null, System.nanoTime());
+            int moved = plan == null ? 0 : plan.moves().size();
+            LOG.infof("stream %s: adopted %d relay(s) from reports, %d link(s) changed", s.name,
+                    Math.max(0, adopted.size() - 1), moved);
+        }
+        sendAssignments(new ArrayList<>(sessions.keySet()));
+    }
+
+    /** Brings a relay into a stream's forest: the ingest starts the forest, others join a running one. */
+    private void join(StreamState s, RelaySession session) {
+        if (!eligible(s, session.id()) || s.forest.contains(session.id())) {
+            return;
+        }
+        if (s.forest.isEmpty()) {
+            if (sessions.containsKey(s.config.ingestRelay())) {
+                apply(s, new ForestEvent.StreamStarted(), null, System.nanoTime());
+                LOG.infof("stream %s: forest started with %d relay(s)", s.name, s.forest.size());
+            }
+            return;
+        }
+        apply(s, new ForestEvent.RelayJoined(session.info()), null, System.nanoTime());
+    }
+
+    /** The forest the relays report, restricted to connected relays that may carry the stream. */
+    private Forest adoptedForest(StreamState s) {
+        String root = s.config.ingestRelay();
+        int stripes = s.config.k() + s.config.m();
+        if (!sessions.containsKey(root)) {
+            return Forest.empty(stripes);
+        }
+        List<Map<String, String>> parents = new ArrayList<>();
+        for (int i = 0; i < stripes; i++) {
+            parents.add(new LinkedHashMap<>());
+        }
+        for (RelaySession r : sessions.values()) {
+            if (r.id().equals(root)) {
+                continue;
+            }
+            Map<Integer, StripeStatus> reported = r.reportedStripes().get(s.name);
+            if (reported == null) {
+                continue;
+            }
+            if (s.onDemand) {
+                s.demanded.add(r.id());
+            }
+            for (StripeStatus st : reported.values()) {
+                String parent = st.getParentId();
+                if (st.getStripe() < stripes && !parent.isEmpty() && sessions.containsKey(parent)) {
+                    parents.get(st.getStripe()).put(r.id(), parent);
+                }
+            }
+        }
+        try {
+            return Forest.of(root, parents, null);
+        } catch (IllegalArgumentException e) {
+            LOG.warnf("stream %s: reported forest unusable (%s), planning anew", s.name, e.getMessage());
+            return Forest.empty(stripes);
+        }
+    }
+
+    private void tick() {
+        long now = System.currentTimeMillis();
+        long deadAfter = settings.controller().deadAfter().toMillis();
+        for (RelaySession s : new ArrayList<>(sessions.values())) {
+            if (now - s.lastSeenMillis() > deadAfter) {
+                LOG.infof("relay %s silent for %d ms: dead", s.id(), now - s.lastSeenMillis());
+                s.close(Status.DEADLINE_EXCEEDED.withDescription("no report within " + deadAfter + " ms"));
+                gone(s.id(), "heartbeat");
+            }
+        }
+        for (var e : new ArrayList<>(suspects.entrySet())) {
+            if (now - e.getValue() > deadAfter && sessions.containsKey(e.getKey())) {
+                LOG.infof("relay %s unreachable for its children for %d ms: treated as dead", e.getKey(), now - e.getValue());
+                RelaySession s = sessions.get(e.getKey());
+                s.close(Status.UNAVAILABLE.withDescription("children cannot reach this relay"));
+                gone(e.getKey(), "children");
+            }
+        }
+        checkDrains();
+    }
+
+    private void gone(String relayId, String cause) {
+        long detected = System.nanoTime();
+        RelaySession s = sessions.get(relayId);
+        boolean planned = s != null && s.draining();
+        drains.remove(relayId);
+        suspects.remove(relayId);
+        if (!adopting) {
+            for (StreamState st : streams.values()) {
+                st.demanded.remove(relayId);
+                if (st.forest.contains(relayId)) {
+                    // Planned while the relay is still in the snapshot: the planner sees exactly one event.
+                    ForestEvent event = planned ? new ForestEvent.RelayLeft(relayId) : new ForestEvent.RelayDied(relayId);
+                    apply(st, event, planned ? "leave" : cause, detected);
+                }
+            }
+            if (!planned) {
+                LOG.infof("relay %s gone (%s): repaired in %.1f ms", relayId, cause, (System.nanoTime() - detected) / 1e6);
+            }
+        }
+        sessions.remove(relayId);
+        metrics.relays(sessions.size());
+    }
+
+    /** Plans one event for one stream, adopts the result and sends the assignments it changes. */
+    private Plan apply(StreamState s, ForestEvent event, String repairCause, long detectedNanos) {
+        Snapshot snap = snapshot(s);
+        long t0 = System.nanoTime();
+        Plan plan;
+        try {
+            plan = planner.plan(snap, event);
+        } catch (IllegalArgumentException e) {
+            LOG.warnf("stream %s: %s not planned: %s", s.name, event, e.getMessage());
+            return null;
+        }
+        metrics.plan(Duration.ofNanos(System.nanoTime() - t0));
+        Forest before = s.forest;
+        s.forest = plan.forest();
+        if (plan.status() != Plan.Status.OK) {
+            LOG.infof("stream %s: plan %s %s", s.name, plan.status(), plan.notes());
+        }
+        Set<String> touched = new HashSet<>();
+        for (Move m : plan.moves()) {
+            touched.add(m.child());
+        }
+        for (String id : s.forest.members()) {
+            if (!before.contains(id)) {
+                touched.add(id);
+            }
+        }
+        for (String id : before.members()) {
+            if (!s.forest.contains(id)) {
+                touched.add(id);
+            }
+        }
+        sendAssignments(touched);
+        if (repairCause != null && !plan.moves().isEmpty()) {
+            s.repairs++;
+            s.lastRepairMillis = System.currentTimeMillis();
+            metrics.repair(s.name, repairCause, Duration.ofNanos(System.nanoTime() - detectedNanos));
+        }
+        for (int i = 0; i < s.forest.stripes(); i++) {
+            metrics.depth(s.name, i, s.forest.isEmpty() ? 0 : s.forest.treeDepth(i));
+        }
+        return plan;
+    }
+
+    private Snapshot snapshot(StreamState s) {
+        Map<String, RelayInfo> relays = new TreeMap<>();
+        for (RelaySession r : sessions.values()) {
+            if (eligible(s, r.id()) || s.forest.contains(r.id())) {
+                relays.put(r.id(), r.info());
+            }
+        }
+        RelaySession root = sessions.get(s.config.ingestRelay());
+        double measured = root == null ? 0 : root.bitrate(s.name) / 1e6;
+        double bitrate = Math.max(measured, s.config.bitrateHintMbps());
+        StreamParams params = new StreamParams(s.name, s.config.k(), s.config.m(), bitrate / s.config.k(), s.config.ingestRelay());
+        return new Snapshot(relays, params, s.forest);
+    }
+
+    private boolean eligible(StreamState s, String relayId) {
+        return relayId.equals(s.config.ingestRelay()) || !s.onDemand || s.demanded.contains(relayId);
+    }
+
+    private void sendAssignments(Iterable<String> relayIds) {
+        for (String id : relayIds) {
+            RelaySession session = sessions.get(id);
+            if (session != null) {
+                session.assign(assignmentsFor(id));
+            }
+        }
+    }
+
+    private Assignments assignmentsFor(String relayId) {
+        Assignments.Builder a = Assignments.newBuilder();
+        for (StreamState s : streams.values()) {
+            if (!s.forest.contains(relayId)) {
+                continue;
+            }
+            boolean root = relayId.equals(s.forest.root());
+            var params = io.stripecast.protocol.v1.StreamParams.newBuilder()
+                    .setName(s.name).setK(s.config.k()).setM(s.config.m())
+                    .setWindowMillis(s.config.window().toMillis()).setOnDemand(s.onDemand);
+            if (root) {
+                s.config.key().ifPresent(params::setPublisherKey);
+                s.config.pullUrl().ifPresent(params::setPullUrl);
+            }
+            StreamAssignment.Builder sa = StreamAssignment.newBuilder().setParams(params).setRoot(root);
+            if (!root) {
+                for (int i = 0; i < s.forest.stripes(); i++) {
+                    String parent = s.forest.parent(i, relayId);
+                    RelaySession p = parent == null ? null : sessions.get(parent);
+                    if (p != null) {
+                        sa.addParents(StripeParent.newBuilder().setStripe(i).setParentId(parent).setParentAddress(p.dataAddress()));
+                    }
+                }
+            }
+            a.addStreams(sa);
+        }
+        return a.build();
+    }
+
+    /** Children reporting a parent they cannot reach: evidence of a silent failure (partition). */
+    private void watchParents(RelaySession child) {
+        long now = System.currentTimeMillis();
+        for (var byStream : child.reportedStripes().entrySet()) {
+            StreamState s = streams.get(byStream.getKey());
+            if (s == null) {
+                continue;
+            }
+            for (StripeStatus st : byStream.getValue().values()) {
+                String parent = st.getParentId();
+                boolean assigned = !parent.isEmpty() && parent.equals(s.forest.parent(st.getStripe(), child.id()));
+                if (!assigned) {
+                    continue;
+                }
+                if (st.getReceiving()) {
+                    suspects.remove(parent);
+                } else {
+                    suspects.putIfAbsent(parent, now);
+                }
+            }
+        }
+    }
+
+    private void checkDrains() {
+        long now = System.currentTimeMillis();
+        for (var it = drains.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            DrainWatch w = e.getValue();
+            w.awaited().removeIf(this::confirmed);
+            if (w.awaited().isEmpty() || now > w.deadlineMillis()) {
+                RelaySession s = sessions.get(e.getKey());
+                if (s != null) {
+                    if (!w.awaited().isEmpty()) {
+                        LOG.warnf("relay %s: drain grace over, %d link(s) unconfirmed", e.getKey(), w.awaited().size());
+                    }
+                    s.send(ControllerMessage.newBuilder().setDrainComplete(DrainComplete.newBuilder().setChildrenMoved(w.moved())).build());
+                    LOG.infof("relay %s drained: %d child link(s) moved", e.getKey(), w.moved());
+                }
+                it.remove();
+            }
+        }
+    }
+
+    private boolean confirmed(String link) {
+        String[] p = link.split("\u0000");
+        RelaySession child = sessions.get(p[2]);
+        if (child == null) {
+            return true; // the child is gone: nothing left to wait for
+        }
+        StripeStatus st = child.reported(p[0], Integer.parseInt(p[1]));
+        return st != null && st.getParentId().equals(p[3]) && st.getReceiving();
+    }
+
+    private static String link(String stream, int stripe, String child, String parent) {
+        return stream + "\u0000" + stripe + "\u0000" + child + "\u0000" + parent;
+    }
+
+    private void submit(Runnable task) {
+        loop.execute(() -> guarded(task));
+    }
+
+    private void guarded(Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            LOG.error("coordinator step failed", e);
+        }
+    }
+
+    private <T> T call(Callable<T> task) {
+        try {
+            return loop.submit(task).get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("coordinator did not answer: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,303 @@
+package io.stripecast.relay.control;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.stripecast.protocol.v1.Assignments;
+import io.stripecast.protocol.v1.ControlPlaneGrpc;
+import io.stripecast.protocol.v1.ControllerMessage;
+import io.stripecast.protocol.v1.Demand;
+import io.stripecast.protocol.v1.DrainRequest;
+import io.stripecast.protocol.v1.Hello;
+import io.stripecast.protocol.v1.RelayMessage;
+import io.stripecast.protocol.v1.Report;
+import io.stripecast.protocol.v1.StreamAssignment;
+import io.stripecast.protocol.v1.StreamParams;
+import io.stripecast.protocol.v1.StreamRate;
+import io.stripecast.protocol.v1.StripeParent;
+import io.stripecast.protocol.v1.StripeStatus;
+import io.stripecast.relay.stream.StreamRegistry;
+import io.stripecast.relay.stream.StreamRuntime;
+import io.stripecast.relay.stream.StreamSpec;
+import io.stripecast.relay.topology.AssignmentSource;
+import io.stripecast.relay.topology.ParentRef;
+import io.stripecast.relay.window.WindowEntry;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+
+/**
+ * The relay's control-plane session: hello, heartbeat reports, demand and drain up; assignments
+ * down. When the controller goes away the relay keeps forwarding on its last assignments and
+ * reconnects with backoff; on reconnect its reports let the new controller adopt the forest.
+ */
+public final class ControllerClient implements AssignmentSource {
+    private static final Logger LOG = Logger.getLogger(ControllerClient.class);
+
+    /** What the relay tells the controller about itself. */
+    public record Identity(String relayId, String dataAddress, String playbackUrl, String zone, double uplinkMbps) {
+    }
+
+    private final Identity identity;
+    private final StreamRegistry streams;
+    private final BiFunction<String, Integer, ParentRef> parentOf;
+    private final ScheduledExecutorService timer;
+    private final ManagedChannel channel;
+    private final Duration reconnectInitial;
+    private final Duration reconnectMax;
+    private Consumer<Map<String, io.stripecast.relay.topology.StreamAssignment>> listener;
+    private ClientCallStreamObserver<RelayMessage> session;
+    private ScheduledFuture<?> heartbeat;
+    private long backoffMillis;
+    private boolean draining;
+    private boolean stopped;
+    private volatile boolean connected;
+    private volatile boolean assigned;
+    private final CompletableFuture<Integer> drainDone = new CompletableFuture<>();
+
+    public ControllerClient(String controllerAddress, Identity identity, StreamRegistry streams,
+                            BiFunction<String, Integer, ParentRef> parentOf, ScheduledExecutorService timer,
+                            Duration reconnectInitial, Duration reconnectMax) {
+        this.identity = identity;
+        this.streams = streams;
+        this.parentOf = parentOf;
+        this.timer = timer;
+        this.reconnectInitial = reconnectInitial;
+        this.reconnectMax = reconnectMax;
+        this.backoffMillis = reconnectInitial.toMillis();
+        this.channel = NettyChannelBuilder.forTarget(controllerAddress).usePlaintext()
+                .maxInboundMessageSize(4 * 1024 * 1024)
+                .keepAliveTime(10, TimeUnit.SECONDS).keepAliveTimeout(5, TimeUnit.SECONDS).build();
+    }
+
+    @Override
+    public synchronized void start(Consumer<Map<String, io.stripecast.relay.topology.StreamAssignment>> listener) {
+        this.listener = listener;
+        connect();
+    }
+
+    @Override
+    public boolean mayServe(String stream, int stripe, String childId) {
+        // The controller is authoritative and re-parents children before their old parent learns
+        // of it: a parent cannot know its children in advance, so it serves any relay.
+        return true;
+    }
+
+    @Override
+    public boolean definesStreams() {
+        return true;
+    }
+
+    public boolean isConnected() {
+        return connected;
+    }
+
+    /** True once the relay holds assignments from a controller (readiness). */
+    public boolean hasAssignments() {
+        return assigned;
+    }
+
+    public synchronized void demand(String stream, boolean join) {
+        send(RelayMessage.newBuilder().setDemand(Demand.newBuilder().setStream(stream).setJoin(join)).build());
+    }
+
+    /** Asks the controller to move this relay's children; returns when it says they moved, or after the grace. */
+    public void drain(Duration grace) {
+        synchronized (this) {
+            draining = true;
+            send(RelayMessage.newBuilder().setDrain(DrainRequest.getDefaultInstance()).build());
+        }
+        try {
+            int moved = drainDone.get(grace.toMillis(), TimeUnit.MILLISECONDS);
+            LOG.infof("drained: the controller moved %d child link(s)", moved);
+        } catch (java.util.concurrent.TimeoutException e) {
+            LOG.warnf("drain grace of %s ran out before the controller confirmed", grace);
+        } catch (Exception e) {
+            LOG.warnf("drain ended: %s", e.getMessage());
+        }
+    }
+
+    public synchronized void stop() {
+        stopped = true;
+        if (heartbeat != null) {
+            heartbeat.cancel(false);
+        }
+        if (session != null) {
+            session.onCompleted();
+        }
+        channel.shutdownNow();
+    }
+
+    private synchronized void connect() {
+        if (stopped) {
+            return;
+        }
+        ControlPlaneGrpc.newStub(channel).connect(new Receiver());
+        send(RelayMessage.newBuilder().setHello(Hello.newBuilder()
+                .setRelayId(identity.relayId())
+                .setDataAddress(identity.dataAddress())
+                .setPlaybackUrl(identity.playbackUrl())
+                .setZone(identity.zone())
+                .setUplinkMbps(identity.uplinkMbps())
+                .setProtocolVersion(1)
+                .setDraining(draining)).build());
+        sendReport();
+        if (draining) {
+            send(RelayMessage.newBuilder().setDrain(DrainRequest.getDefaultInstance()).build());
+        }
+    }
+
+    private synchronized void lost(Throwable why) {
+        connected = false;
+        session = null;
+        if (heartbeat != null) {
+            heartbeat.cancel(false);
+            heartbeat = null;
+        }
+        if (stopped) {
+            return;
+        }
+        LOG.infof("controller session lost (%s); forwarding on the last assignments, reconnecting", why == null ? "closed" : why.getMessage());
+        long delay = backoffMillis;
+        backoffMillis = Math.min(reconnectMax.toMillis(), backoffMillis * 2);
+        timer.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private synchronized void send(RelayMessage message) {
+        if (session != null) {
+            try {
+                session.onNext(message);
+            } catch (RuntimeException e) {
+                LOG.debugf("control message not sent: %s", e.getMessage());
+            }
+        }
+    }
+
+    private void sendReport() {
+        send(RelayMessage.newBuilder().setReport(report()).build());
+    }
+
+    /** Per stream and stripe: the parent followed, whether it delivers, the newest sequence held. */
+    Report report() {
+        Report.Builder r = Report.newBuilder();
+        long now = System.currentTimeMillis();
+        for (StreamRuntime runtime : streams.all()) {
+            String name = runtime.spec().name();
+            List<WindowEntry> entries = runtime.window().snapshot();
+            WindowEntry newest = entries.isEmpty() ? null : entries.get(entries.size() - 1);
+            for (int stripe = 0; stripe < runtime.spec().stripes(); stripe++) {
+                ParentRef parent = parentOf.apply(name, stripe);
+                StripeStatus.Builder s = StripeStatus.newBuilder().setStream(name).setStripe(stripe)
+                        .setReceiving(runtime.isRoot() || runtime.isReceiving(stripe))
+                        .setLastSequence(runtime.window().lastSequence());
+                if (parent != null) {
+                    s.setParentId(parent.relayId());
+                }
+                if (newest != null) {
+                    s.setLagMillis(Math.max(0, now - newest.meta().getIngestTimeMillis()));
+                }
+                r.addStripes(s);
+            }
+            r.addRates(StreamRate.newBuilder().setStream(name).setBitrateBps(bitrate(entries)));
+        }
+        return r.build();
+    }
+
+    private static double bitrate(List<WindowEntry> entries) {
+        long bytes = 0;
+        long micros = 0;
+        for (WindowEntry e : entries) {
+            if (e.isMedia()) {
+                bytes += e.meta().getLength();
+                micros += e.meta().getDurationMicros();
+            }
+        }
+        return micros == 0 ? 0 : bytes * 8.0 * 1_000_000 / micros;
+    }
+
+    private void onAssignments(Assignments a) {
+        Map<String, io.stripecast.relay.topology.StreamAssignment> out = new TreeMap<>();
+        for (StreamAssignment s : a.getStreamsList()) {
+            StreamParams p = s.getParams();
+            StreamSpec spec;
+            try {
+                spec = new StreamSpec(p.getName(), p.getK(), p.getM(), Duration.ofMillis(p.getWindowMillis()),
+                        p.getPublisherKey().isEmpty() ? Optional.empty() : Optional.of(p.getPublisherKey()),
+                        p.getPullUrl().isEmpty() ? Optional.empty() : Optional.of(p.getPullUrl()),
+                        Duration.ofMillis(500), p.getOnDemand());
+            } catch (IllegalArgumentException e) {
+                LOG.warnf("controller sent unusable parameters for stream %s: %s", p.getName(), e.getMessage());
+                continue;
+            }
+            List<ParentRef> parents = new ArrayList<>();
+            for (int i = 0; i < spec.stripes(); i++) {
+                parents.add(null);
+            }
+            for (StripeParent sp : s.getParentsList()) {
+                if (sp.getStripe() < spec.stripes()) {
+                    parents.set(sp.getStripe(), new ParentRef(sp.getParentId(), sp.getParentAddress()));
+                }
+            }
+            out.put(spec.name(), new io.stripecast.relay.topology.StreamAssignment(spec.name(), s.getRoot(), parents, spec));
+        }
+        assigned = true;
+        listener.accept(out);
+        // Report at once, so the controller sees re-parented children confirm quickly (drain, repair).
+        synchronized (this) {
+            sendReport();
+        }
+    }
+
+    private final class Receiver implements ClientResponseObserver<RelayMessage, ControllerMessage> {
+        @Override
+        public void beforeStart(ClientCallStreamObserver<RelayMessage> requestStream) {
+            synchronized (ControllerClient.this) {
+                session = requestStream;
+            }
+        }
+
+        @Override
+        public void onNext(ControllerMessage m) {
+            switch (m.getBodyCase()) {
+                case WELCOME -> {
+                    synchronized (ControllerClient.this) {
+                        connected = true;
+                        backoffMillis = reconnectInitial.toMillis();
+                        long every = Math.max(100, m.getWelcome().getHeartbeatMillis());
+                        if (heartbeat != null) {
+                            heartbeat.cancel(false);
+                        }
+                        heartbeat = timer.scheduleAtFixedRate(ControllerClient.this::sendReport, every, every, TimeUnit.MILLISECONDS);
+                    }
+                    LOG.infof("registered with controller %s", m.getWelcome().getControllerId());
+                }
+                case ASSIGNMENTS -> onAssignments(m.getAssignments());
+                case DRAIN_COMPLETE -> drainDone.complete(m.getDrainComplete().getChildrenMoved());
+                default -> {
+                }
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            lost(t);
+        }
+
+        @Override
+        public void onCompleted() {
+            lost(null);
+        }
+    }
+}
