@@ -1,6 +1,9 @@
-package io.stripecast.relay.e2e;
+package io.stripecast.lab.e2e;
 
 import com.sun.net.httpserver.HttpServer;
+import io.stripecast.lab.cluster.Ffmpeg;
+import io.stripecast.lab.cluster.HlsCheck;
+import io.stripecast.lab.cluster.JavaService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,7 +51,7 @@ class DataPlaneEndToEndIT {
         Process ffmpeg = Ffmpeg.push(source, SECONDS, ingestUrl(), false, false, SevenRelayForest.KEY, dir.resolve("ffmpeg-out"),
                 dir.resolve("ffmpeg-push.log"));
         awaitExit(ffmpeg);
-        List<String> expected = SevenRelayForest.localHashes(dir.resolve("ffmpeg-out"));
+        List<String> expected = HlsCheck.localHashes(dir.resolve("ffmpeg-out"));
         assertThat(expected).hasSizeGreaterThanOrEqualTo(20);
         assertEveryRelayServes(expected, SevenRelayForest.IDS);
         playEdges(dir, expected.size());
@@ -61,7 +64,7 @@ class DataPlaneEndToEndIT {
         Process ffmpeg = Ffmpeg.push(source, SECONDS, ingestUrl(), true, true, SevenRelayForest.KEY, dir.resolve("ffmpeg-out"),
                 dir.resolve("ffmpeg-push.log"));
         awaitExit(ffmpeg);
-        List<String> expected = SevenRelayForest.localHashes(dir.resolve("ffmpeg-out"));
+        List<String> expected = HlsCheck.localHashes(dir.resolve("ffmpeg-out"));
         assertThat(expected).as("init + media segments").hasSizeGreaterThanOrEqualTo(21);
         assertEveryRelayServes(expected, SevenRelayForest.IDS);
         assertThat(forest.relay("e1").getText("/live/live/index.m3u8")).contains("#EXT-X-MAP:URI=\"init-");
@@ -72,7 +75,7 @@ class DataPlaneEndToEndIT {
     void pullIngestFetchesAnOriginAndFeedsTheForest() throws Exception {
         Path dir = WORK.resolve("pull");
         Path origin = dir.resolve("origin");
-        SevenRelayForest.deleteRecursively(dir);
+        HlsCheck.deleteRecursively(dir);
         Files.createDirectories(origin);
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", exchange -> {
@@ -92,7 +95,7 @@ class DataPlaneEndToEndIT {
             forest = SevenRelayForest.start(dir, Map.of("stripecast.streams.live.pull-url", url));
             Process ffmpeg = Ffmpeg.writeOrigin(source, SECONDS, false, origin, dir.resolve("ffmpeg-origin.log"));
             awaitExit(ffmpeg);
-            List<String> expected = SevenRelayForest.localHashes(origin);
+            List<String> expected = HlsCheck.localHashes(origin);
             assertThat(expected).hasSizeGreaterThanOrEqualTo(20);
             assertEveryRelayServes(expected, SevenRelayForest.IDS);
             playEdges(dir, expected.size());
@@ -107,16 +110,16 @@ class DataPlaneEndToEndIT {
         forest = SevenRelayForest.start(dir, Map.of());
         Process ffmpeg = Ffmpeg.push(source, SECONDS, ingestUrl(), false, false, SevenRelayForest.KEY, dir.resolve("ffmpeg-out"),
                 dir.resolve("ffmpeg-push.log"));
-        RelayProcess ingest = forest.relay("ingest");
+        JavaService ingest = forest.relay("ingest");
         await("8 segments ingested").atMost(Duration.ofSeconds(40))
                 .until(() -> ingest.metric("stripecast_relay_ingest_segments_total") >= 8);
         forest.relay("a").kill();
         awaitExit(ffmpeg);
-        List<String> expected = SevenRelayForest.localHashes(dir.resolve("ffmpeg-out"));
+        List<String> expected = HlsCheck.localHashes(dir.resolve("ffmpeg-out"));
         assertThat(expected).hasSizeGreaterThanOrEqualTo(20);
         List<String> survivors = SevenRelayForest.IDS.stream().filter(id -> !id.equals("a")).toList();
         assertEveryRelayServes(expected, survivors);
-        RelayProcess orphan = forest.relay("a2");
+        JavaService orphan = forest.relay("a2");
         assertThat(orphan.metric("stripecast_relay_regenerations_total", "stripe=\"0\""))
                 .as("a2, orphaned in stripe 0, regenerates that stripe for e1 and e2").isGreaterThan(0);
         for (String edge : List.of("e1", "e2")) {
@@ -132,20 +135,12 @@ class DataPlaneEndToEndIT {
 
     private void assertEveryRelayServes(List<String> expected, List<String> ids) throws Exception {
         for (String id : ids) {
-            RelayProcess relay = forest.relay(id);
-            int media = (int) expected.size() - (expected.size() > 0 && hasInit(relay) ? 1 : 0);
+            JavaService relay = forest.relay(id);
+            int media = expected.size() - (HlsCheck.hasInit(relay, "live") ? 1 : 0);
             await(id + " lists every segment").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
-                    .until(() -> SevenRelayForest.listedSegments(relay) >= media);
-            assertThat(SevenRelayForest.servedHashes(relay)).as("segments served by %s, in order, vs what ffmpeg uploaded", id)
+                    .until(() -> HlsCheck.listedSegments(relay, "live") >= media);
+            assertThat(HlsCheck.servedHashes(relay, "live")).as("segments served by %s, in order, vs what ffmpeg uploaded", id)
                     .containsExactlyElementsOf(expected);
-        }
-    }
-
-    private static boolean hasInit(RelayProcess relay) {
-        try {
-            return relay.getText("/live/live/index.m3u8").contains("#EXT-X-MAP");
-        } catch (Exception e) {
-            return false;
         }
     }
 

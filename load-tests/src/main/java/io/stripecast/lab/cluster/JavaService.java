@@ -1,0 +1,170 @@
+package io.stripecast.lab.cluster;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * One packaged stripecast service (relay or controller, {@code quarkus-run.jar}) running as its
+ * own process on loopback, with its log in a file.
+ */
+public final class JavaService implements AutoCloseable {
+    public static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
+
+    public final String id;
+    public final int httpPort;
+    public final int grpcPort;
+    public final Path log;
+    private final Process process;
+
+    private JavaService(String id, int httpPort, int grpcPort, Process process, Path log) {
+        this.id = id;
+        this.httpPort = httpPort;
+        this.grpcPort = grpcPort;
+        this.process = process;
+        this.log = log;
+    }
+
+    /** The relay jar: system property {@code relay.jar}, else the build's own location. */
+    public static String relayJar() {
+        return System.getProperty("relay.jar", "../edge-relay/target/quarkus-app/quarkus-run.jar");
+    }
+
+    public static String controllerJar() {
+        return System.getProperty("controller.jar", "../controller/target/quarkus-app/quarkus-run.jar");
+    }
+
+    public static JavaService relay(String id, int httpPort, int grpcPort, Map<String, String> settings, Path logDir) throws IOException {
+        List<String> props = new ArrayList<>(List.of("-Dstripecast.relay.id=" + id, "-Dstripecast.relay.grpc-port=" + grpcPort,
+                "-Dstripecast.relay.grpc-host=127.0.0.1"));
+        settings.forEach((k, v) -> props.add("-D" + k + "=" + v));
+        return start(id, relayJar(), httpPort, grpcPort, props, logDir);
+    }
+
+    public static JavaService controller(String id, int httpPort, int grpcPort, Map<String, String> settings, Path logDir)
+            throws IOException {
+        List<String> props = new ArrayList<>(List.of("-Dstripecast.controller.id=" + id, "-Dstripecast.controller.grpc-port=" + grpcPort,
+                "-Dstripecast.controller.grpc-host=127.0.0.1"));
+        settings.forEach((k, v) -> props.add("-D" + k + "=" + v));
+        return start(id, controllerJar(), httpPort, grpcPort, props, logDir);
+    }
+
+    private static JavaService start(String id, String jar, int httpPort, int grpcPort, List<String> props, Path logDir)
+            throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Dquarkus.http.port=" + httpPort, "-Dquarkus.http.host=127.0.0.1"));
+        cmd.addAll(props);
+        cmd.add("-jar");
+        cmd.add(jar);
+        Files.createDirectories(logDir);
+        Path log = logDir.resolve(id + ".log");
+        // Append: a restarted service keeps its earlier log.
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        return new JavaService(id, httpPort, grpcPort, p, log);
+    }
+
+    public JavaService awaitReady() {
+        await(id + " ready").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            if (!process.isAlive()) {
+                throw new IllegalStateException(id + " exited: " + Files.readString(log));
+            }
+            return status("/q/health/ready") == 200;
+        });
+        return this;
+    }
+
+    public String base() {
+        return "http://127.0.0.1:" + httpPort;
+    }
+
+    public int status(String path) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(15)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    public byte[] get(String path) throws IOException, InterruptedException {
+        HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(15)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        if (r.statusCode() != 200) {
+            throw new IOException("GET " + path + " on " + id + " answered " + r.statusCode());
+        }
+        return r.body();
+    }
+
+    public String getText(String path) throws IOException, InterruptedException {
+        return new String(get(path), StandardCharsets.UTF_8);
+    }
+
+    /** Sum of a Prometheus metric's samples whose line contains every given fragment. */
+    public double metric(String name, String... fragments) throws IOException, InterruptedException {
+        double sum = 0;
+        for (String line : getText("/q/metrics").split("\n")) {
+            if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) {
+                continue;
+            }
+            boolean all = true;
+            for (String f : fragments) {
+                all &= line.contains(f);
+            }
+            if (all) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
+    }
+
+    /** SIGKILL: the process gets no chance to say goodbye. */
+    public void kill() {
+        process.destroyForcibly();
+        waitExit(30);
+    }
+
+    /** SIGTERM, as Kubernetes sends before removing a pod; returns once the process exited. */
+    public boolean terminate(int timeoutSeconds) {
+        process.destroy();
+        return waitExit(timeoutSeconds);
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    private boolean waitExit(int seconds) {
+        try {
+            return process.waitFor(seconds, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            waitExit(10);
+        }
+    }
+}
