@@ -253,8 +253,14 @@ public class Coordinator {
                         carried.add(st.name);
                     }
                 });
+                long lag = 0;
+                for (var byStripe : s.reportedStripes().values()) {
+                    for (StripeStatus st : byStripe.values()) {
+                        lag = Math.max(lag, st.getLagMillis());
+                    }
+                }
                 out.add(new RelayView(s.id(), s.dataAddress(), s.playbackUrl(), s.zone(), s.uplinkMbps(), s.draining(),
-                        now - s.lastSeenMillis(), carried));
+                        now - s.lastSeenMillis(), lag, carried));
             }
             return out;
         });
@@ -271,7 +277,7 @@ public class Coordinator {
 
     /** A relay's state for the topology API. */
     public record RelayView(String id, String dataAddress, String playbackUrl, String zone, double uplinkMbps, boolean draining,
-                            long lastSeenMillisAgo, List<String> streams) {
+                            long lastSeenMillisAgo, long lagMillis, List<String> streams) {
     }
 
     // ---- the coordinator's thread ----

@@ -50,6 +50,7 @@ final class ControllerCluster implements AutoCloseable {
             relay.put("stripecast.relay.uplink-mbps", Double.toString(uplinkMbps));
             relay.put("stripecast.relay.reconnect-max", "1s");
             relay.put("stripecast.relay.on-demand-wait", "20s");
+            relay.put("stripecast.relay.on-demand-idle", "5s");
             c.relays.put(id, JavaService.relay(id, FreePorts.next(), FreePorts.next(), relay, dir.resolve("logs")));
         }
         c.controller.awaitReady();

@@ -145,6 +145,8 @@ class ControllerEndToEndIT {
         assertThat(cluster.forest("ondemand").get("stripes").get(0).get("parents").has("r2")).as("nobody asked r2").isFalse();
         assertThat(ffmpeg.waitFor(60, TimeUnit.SECONDS)).isTrue();
         Ffmpeg.play(edge.base() + "/live/ondemand/index.m3u8", 3, dir.resolve("play-r3.log"));
+        await("r3 leaves the forest once nobody watches there (idle 5 s)").atMost(Duration.ofSeconds(30))
+                .until(() -> !cluster.forest("ondemand").get("stripes").get(0).get("parents").has("r3"));
     }
 
     /** Waits for ffmpeg, then checks every live relay serves every segment byte-identical, and plays two. */

@@ -1,0 +1,91 @@
+package io.stripecast.lab.e2e;
+
+import io.stripecast.lab.cluster.Ffmpeg;
+import io.stripecast.lab.cluster.JavaService;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The README's first command: {@code bin/demo} starts, a player reads its playlist, Ctrl-C leaves nothing behind. */
+class DemoCommandIT {
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+    @Test
+    void demoStartsServesAPlayableStreamAndStopsCleanlyOnCtrlC() throws Exception {
+        int base = freeRange(14);
+        int httpBase = base;
+        int grpcBase = base + 6;
+        int controllerHttp = base + 12;
+        int controllerGrpc = base + 13;
+        Path runDir = Path.of("target", "demo-run").toAbsolutePath();
+        Path out = Path.of("target", "demo-stdout.log").toAbsolutePath();
+        ProcessBuilder pb = new ProcessBuilder("bash", "bin/demo").directory(ROOT.toFile())
+                .redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().putAll(java.util.Map.of("HTTP_BASE", Integer.toString(httpBase), "GRPC_BASE", Integer.toString(grpcBase),
+                "CONTROLLER_HTTP", Integer.toString(controllerHttp), "CONTROLLER_GRPC", Integer.toString(controllerGrpc),
+                "RUN_DIR", runDir.toString()));
+        Process demo = pb.start();
+        try {
+            await("demo prints its URLs").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> Files.exists(out) && Files.readString(out).contains("Ctrl-C stops everything"));
+            String edge = "http://127.0.0.1:" + (httpBase + 5) + "/live/demo/index.m3u8";
+            assertThat(Files.readString(out)).contains(edge, "http://127.0.0.1:" + controllerHttp + "/");
+            await("edge playlist lists segments").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                HttpResponse<String> r = get(edge);
+                return r.statusCode() == 200 && r.body().split("#EXTINF", -1).length > 3;
+            });
+            Ffmpeg.play(edge, 2, runDir.resolve("player.log"));
+            HttpResponse<String> page = get("http://127.0.0.1:" + controllerHttp + "/");
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.body()).contains("stripecast topology");
+        } finally {
+            new ProcessBuilder("kill", "-INT", Long.toString(demo.pid())).start().waitFor();
+            assertThat(demo.waitFor(60, TimeUnit.SECONDS)).as("demo stops on Ctrl-C").isTrue();
+        }
+        assertThat(Files.readString(out)).contains("stopped.");
+        for (int port : List.of(httpBase, httpBase + 5, controllerHttp)) {
+            assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains("quarkus.http.port=" + port + " ")
+                    || p.info().commandLine().orElse("").contains("-Dquarkus.http.port=" + port + " -")).count())
+                    .as("no process left on port %d", port).isZero();
+        }
+        assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains("127.0.0.1:" + httpBase + "/ingest/demo"))
+                .count()).as("no ffmpeg left").isZero();
+    }
+
+    private static HttpResponse<String> get(String url) throws IOException, InterruptedException {
+        return JavaService.HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The first of {@code n} consecutive free loopback ports in a random high range. */
+    private static int freeRange(int n) {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int base = ThreadLocalRandom.current().nextInt(20_000, 45_000);
+            boolean free = true;
+            for (int p = base; p < base + n && free; p++) {
+                try (ServerSocket s = new ServerSocket(p)) {
+                    s.setReuseAddress(true);
+                } catch (IOException taken) {
+                    free = false;
+                }
+            }
+            if (free) {
+                return base;
+            }
+        }
+        throw new IllegalStateException("no free port range");
+    }
+}
