@@ -17,6 +17,7 @@ import io.stripecast.protocol.v1.StreamParams;
 import io.stripecast.protocol.v1.StreamRate;
 import io.stripecast.protocol.v1.StripeParent;
 import io.stripecast.protocol.v1.StripeStatus;
+import io.stripecast.relay.net.Backoff;
 import io.stripecast.relay.stream.StreamRegistry;
 import io.stripecast.relay.stream.StreamRuntime;
 import io.stripecast.relay.stream.StreamSpec;
@@ -55,12 +56,10 @@ public final class ControllerClient implements AssignmentSource {
     private final BiFunction<String, Integer, ParentRef> parentOf;
     private final ScheduledExecutorService timer;
     private final ManagedChannel channel;
-    private final Duration reconnectInitial;
-    private final Duration reconnectMax;
+    private final Backoff backoff;
     private Consumer<Map<String, io.stripecast.relay.topology.StreamAssignment>> listener;
     private ClientCallStreamObserver<RelayMessage> session;
     private ScheduledFuture<?> heartbeat;
-    private long backoffMillis;
     private boolean draining;
     private boolean stopped;
     private volatile boolean connected;
@@ -74,9 +73,7 @@ public final class ControllerClient implements AssignmentSource {
         this.streams = streams;
         this.parentOf = parentOf;
         this.timer = timer;
-        this.reconnectInitial = reconnectInitial;
-        this.reconnectMax = reconnectMax;
-        this.backoffMillis = reconnectInitial.toMillis();
+        this.backoff = new Backoff(reconnectInitial, reconnectMax);
         this.channel = NettyChannelBuilder.forTarget(controllerAddress).usePlaintext()
                 .maxInboundMessageSize(4 * 1024 * 1024)
                 .keepAliveTime(10, TimeUnit.SECONDS).keepAliveTimeout(5, TimeUnit.SECONDS).build();
@@ -170,9 +167,7 @@ public final class ControllerClient implements AssignmentSource {
             return;
         }
         LOG.infof("controller session lost (%s); forwarding on the last assignments, reconnecting", why == null ? "closed" : why.getMessage());
-        long delay = backoffMillis;
-        backoffMillis = Math.min(reconnectMax.toMillis(), backoffMillis * 2);
-        timer.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+        timer.schedule(this::connect, backoff.nextDelayMillis(), TimeUnit.MILLISECONDS);
     }
 
     private synchronized void send(RelayMessage message) {
@@ -274,7 +269,7 @@ public final class ControllerClient implements AssignmentSource {
                 case WELCOME -> {
                     synchronized (ControllerClient.this) {
                         connected = true;
-                        backoffMillis = reconnectInitial.toMillis();
+                        backoff.reset();
                         long every = Math.max(100, m.getWelcome().getHeartbeatMillis());
                         if (heartbeat != null) {
                             heartbeat.cancel(false);

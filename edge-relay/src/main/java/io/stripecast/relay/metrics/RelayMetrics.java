@@ -103,11 +103,19 @@ public class RelayMetrics {
         registry.counter("stripecast.relay.playback.bytes", "stream", stream).increment(bytes);
     }
 
-    public void watchWindow(String stream, SegmentWindow window) {
-        registry.gauge("stripecast.relay.window.segments", io.micrometer.core.instrument.Tags.of("stream", stream), window,
-                SegmentWindow::size);
-        registry.gauge("stripecast.relay.window.bytes", io.micrometer.core.instrument.Tags.of("stream", stream), window,
-                SegmentWindow::bytes);
+    /**
+     * Window gauges for a stream. They read whatever window the stream has now (a stream re-created
+     * with new parameters gets a new one), and 0 once it is no longer carried.
+     */
+    public void watchWindow(String stream, java.util.function.Supplier<SegmentWindow> current) {
+        io.micrometer.core.instrument.Gauge.builder("stripecast.relay.window.segments", () -> {
+            SegmentWindow w = current.get();
+            return w == null ? 0 : w.size();
+        }).tag("stream", stream).strongReference(true).register(registry);
+        io.micrometer.core.instrument.Gauge.builder("stripecast.relay.window.bytes", () -> {
+            SegmentWindow w = current.get();
+            return w == null ? 0 : w.bytes();
+        }).tag("stream", stream).strongReference(true).register(registry);
     }
 
     private Counter shardCounter(String name, String stream, int stripe) {

@@ -8,6 +8,7 @@ import io.stripecast.protocol.v1.ShardPushGrpc;
 import io.stripecast.protocol.v1.ShardPushMessage;
 import io.stripecast.protocol.v1.SubscribeRequest;
 import io.stripecast.relay.metrics.RelayMetrics;
+import io.stripecast.relay.net.Backoff;
 import io.stripecast.relay.stream.StreamRuntime;
 import io.stripecast.relay.topology.ParentRef;
 import org.jboss.logging.Logger;
@@ -30,9 +31,7 @@ final class ParentLink {
     private final String selfId;
     private final RelayMetrics metrics;
     private final ScheduledExecutorService timer;
-    private final long initialBackoffMillis;
-    private final long maxBackoffMillis;
-    private long backoffMillis;
+    private final Backoff backoff;
     private ClientCallStreamObserver<SubscribeRequest> call;
     private boolean stopped;
     private boolean everConnected;
@@ -46,9 +45,7 @@ final class ParentLink {
         this.selfId = selfId;
         this.metrics = metrics;
         this.timer = timer;
-        this.initialBackoffMillis = initialBackoff.toMillis();
-        this.maxBackoffMillis = maxBackoff.toMillis();
-        this.backoffMillis = initialBackoffMillis;
+        this.backoff = new Backoff(initialBackoff, maxBackoff);
     }
 
     ParentRef parent() {
@@ -99,9 +96,7 @@ final class ParentLink {
             everConnected = false;
         }
         metrics.parentReconnect(runtime.spec().name(), stripe);
-        long delay = backoffMillis;
-        backoffMillis = Math.min(maxBackoffMillis, backoffMillis * 2);
-        timer.schedule(this::subscribe, delay, TimeUnit.MILLISECONDS);
+        timer.schedule(this::subscribe, backoff.nextDelayMillis(), TimeUnit.MILLISECONDS);
     }
 
     private final class Receiver implements ClientResponseObserver<SubscribeRequest, ShardPushMessage> {
@@ -116,7 +111,7 @@ final class ParentLink {
         public void onNext(ShardPushMessage message) {
             if (message.hasAccepted()) {
                 synchronized (ParentLink.this) {
-                    backoffMillis = initialBackoffMillis;
+                    backoff.reset();
                     everConnected = true;
                 }
                 if (message.getAccepted().getK() != runtime.spec().k() || message.getAccepted().getM() != runtime.spec().m()) {

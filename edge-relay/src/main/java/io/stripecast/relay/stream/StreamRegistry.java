@@ -60,7 +60,7 @@ public class StreamRegistry {
         StreamRuntime runtime = StreamRuntime.create(spec, settings.limits().maxWindowBytes(), settings.limits().maxSegmentBytes(),
                 metrics, timer, settings.relay().regenerateGrace().toMillis());
         streams.put(spec.name(), runtime);
-        metrics.watchWindow(spec.name(), runtime.window());
+        metrics.watchWindow(spec.name(), () -> find(spec.name()).map(StreamRuntime::window).orElse(null));
         return runtime;
     }
 
