@@ -44,8 +44,9 @@ public class RelayMetrics {
         shardCounter("stripecast.relay.shards.in", stream, stripe).increment();
     }
 
-    public void shardOut(String stream, int stripe) {
+    public void shardOut(String stream, int stripe, int bytes) {
         shardCounter("stripecast.relay.shards.out", stream, stripe).increment();
+        registry.counter("stripecast.relay.shard.bytes.out", "stream", stream).increment(bytes);
     }
 
     public void shardRejected(String stream, String reason) {

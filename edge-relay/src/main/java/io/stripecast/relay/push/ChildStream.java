@@ -77,7 +77,7 @@ final class ChildStream implements ShardListener {
             }
             observer.onNext(ShardPushMessage.newBuilder().setShard(shard).build());
             sent.add(seq);
-            metrics.shardOut(stream, stripe);
+            metrics.shardOut(stream, stripe, shard.getData().size());
         }
         long floor = window.evictedBelow();
         while (!sent.isEmpty() && sent.first() < floor) {

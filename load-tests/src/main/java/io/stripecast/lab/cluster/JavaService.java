@@ -38,13 +38,18 @@ public final class JavaService implements AutoCloseable {
         this.log = log;
     }
 
-    /** The relay jar: system property {@code relay.jar}, else the build's own location. */
+    /** The relay jar: system property {@code relay.jar}, else the build's output seen from the repository or a module. */
     public static String relayJar() {
-        return System.getProperty("relay.jar", "../edge-relay/target/quarkus-app/quarkus-run.jar");
+        return System.getProperty("relay.jar", built("edge-relay"));
     }
 
     public static String controllerJar() {
-        return System.getProperty("controller.jar", "../controller/target/quarkus-app/quarkus-run.jar");
+        return System.getProperty("controller.jar", built("controller"));
+    }
+
+    private static String built(String module) {
+        Path fromRoot = Path.of(module, "target", "quarkus-app", "quarkus-run.jar");
+        return (Files.exists(fromRoot) ? fromRoot : Path.of("..").resolve(fromRoot)).toString();
     }
 
     public static JavaService relay(String id, int httpPort, int grpcPort, Map<String, String> settings, Path logDir) throws IOException {
@@ -145,6 +150,11 @@ public final class JavaService implements AutoCloseable {
     public boolean terminate(int timeoutSeconds) {
         process.destroy();
         return waitExit(timeoutSeconds);
+    }
+
+    /** CPU time the process used so far, seconds (0 once it is gone). */
+    public double cpuSeconds() {
+        return process.toHandle().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0);
     }
 
     public boolean isAlive() {

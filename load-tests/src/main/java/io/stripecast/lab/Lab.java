@@ -1,0 +1,39 @@
+package io.stripecast.lab;
+
+import io.stripecast.lab.scenario.Report;
+import io.stripecast.lab.scenario.Scenario;
+import io.stripecast.lab.scenario.ScenarioRunner;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** The lab's command line: {@code lab <scenario.properties> [--out DIR]} runs a scenario and writes its report. */
+@Command(name = "lab", mixinStandardHelpOptions = true,
+        description = "Runs a stripecast scenario on loopback (controller + relay processes, ffmpeg, HLS viewers) and writes report.json and report.md.")
+public final class Lab implements Callable<Integer> {
+    @Parameters(index = "0", description = "scenario file, e.g. load-tests/scenarios/kill-interior.properties")
+    Path scenarioFile;
+
+    @Option(names = "--out", description = "report folder (default: load-tests/target/lab/<scenario>)")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        Scenario scenario = Scenario.load(scenarioFile);
+        Path dir = out != null ? out : Path.of("load-tests", "target", "lab", scenario.name());
+        Report report = new ScenarioRunner(scenario, dir).run();
+        report.write(dir);
+        System.out.printf("%s: %d segments, %d missing, continuity %.3f, repair p99 %.0f ms; report in %s%n", scenario.name(),
+                report.segmentsExpected(), report.segmentsMissing(), report.continuityIndex(), report.repairMs().get("p99"),
+                dir.resolve("report.md"));
+        return report.segmentsMissing() == 0 ? 0 : 1;
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Lab()).execute(args));
+    }
+}

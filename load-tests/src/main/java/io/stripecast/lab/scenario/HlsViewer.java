@@ -1,0 +1,125 @@
+package io.stripecast.lab.scenario;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A viewer that behaves like an HLS player: polls the playlist about once per target duration,
+ * fetches each new segment once, and keeps a buffer model like hls.js's live defaults: playback
+ * starts once {@value #START_SEGMENTS} segments are buffered, runs in real time, and stalls when the
+ * next segment is not there by its deadline.
+ */
+final class HlsViewer implements Runnable {
+    /** One segment as this viewer got it. */
+    record Got(long mediaSequence, long arrivedMillis, double durationSeconds, int bytes) {
+    }
+
+    static final int START_SEGMENTS = 3;
+
+    private final String playlistUrl;
+    private final HttpClient http;
+    private final long startedMillis = System.currentTimeMillis();
+    private final Map<Long, Got> got = new ConcurrentHashMap<>();
+    private volatile boolean stop;
+    private volatile int errors;
+
+    HlsViewer(String playlistUrl, HttpClient http) {
+        this.playlistUrl = playlistUrl;
+        this.http = http;
+    }
+
+    void stop() {
+        stop = true;
+    }
+
+    @Override
+    public void run() {
+        URI base = URI.create(playlistUrl);
+        long pollMillis = 500;
+        while (!stop) {
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(base).timeout(Duration.ofSeconds(5)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    long media = -1;
+                    double duration = 1;
+                    for (String line : r.body().split("\n")) {
+                        if (line.startsWith("#EXT-X-MEDIA-SEQUENCE:")) {
+                            media = Long.parseLong(line.substring(22).strip());
+                        } else if (line.startsWith("#EXT-X-TARGETDURATION:")) {
+                            pollMillis = Math.max(200, Long.parseLong(line.substring(22).strip()) * 1000 / 2);
+                        } else if (line.startsWith("#EXTINF:")) {
+                            duration = Double.parseDouble(line.substring(8, line.indexOf(',')));
+                        } else if (!line.isBlank() && !line.startsWith("#") && media >= 0) {
+                            long seq = media++;
+                            if (!got.containsKey(seq)) {
+                                HttpResponse<byte[]> seg = http.send(HttpRequest.newBuilder(base.resolve(line.strip()))
+                                        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                                if (seg.statusCode() == 200) {
+                                    got.put(seq, new Got(seq, System.currentTimeMillis(), duration, seg.body().length));
+                                } else {
+                                    errors++;
+                                }
+                            }
+                        }
+                    }
+                }
+                Thread.sleep(pollMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                errors++;
+            }
+        }
+    }
+
+    Map<Long, Got> segments() {
+        return new TreeMap<>(got);
+    }
+
+    int errors() {
+        return errors;
+    }
+
+    /** Startup, stalls and continuity under the buffer model, over the sequences from {@code first} on. */
+    PlaybackStats playback() {
+        TreeMap<Long, Got> segs = new TreeMap<>(got);
+        if (segs.isEmpty()) {
+            return new PlaybackStats(-1, 0, 0, 0, 0);
+        }
+        List<Got> ordered = new ArrayList<>(segs.values());
+        long playStart = ordered.get(Math.min(START_SEGMENTS, ordered.size()) - 1).arrivedMillis();
+        long startup = playStart - startedMillis;
+        double deadline = playStart;
+        int stalls = 0;
+        long stalledMillis = 0;
+        int onTime = 0;
+        long expectedSeq = segs.firstKey();
+        int missing = 0;
+        for (Got g : segs.values()) {
+            missing += (int) (g.mediaSequence() - expectedSeq);
+            expectedSeq = g.mediaSequence() + 1;
+            if (g.arrivedMillis() > deadline) {
+                stalls++;
+                stalledMillis += (long) (g.arrivedMillis() - deadline);
+                deadline = g.arrivedMillis();
+            } else {
+                onTime++;
+            }
+            deadline += g.durationSeconds() * 1000;
+        }
+        return new PlaybackStats(startup, stalls, stalledMillis, onTime, missing);
+    }
+
+    record PlaybackStats(long startupMillis, int stalls, long stalledMillis, int onTime, int missing) {
+    }
+}

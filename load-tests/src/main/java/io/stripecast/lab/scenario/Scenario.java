@@ -1,0 +1,44 @@
+package io.stripecast.lab.scenario;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+
+/**
+ * A lab scenario, read from a {@code .properties} file under {@code load-tests/scenarios/}.
+ *
+ * @param fault        none | kill-interior (SIGKILL one interior relay) | drain-interior (SIGTERM one)
+ * @param faultAtSegment the fault is applied once the ingest has committed this many segments
+ * @param viewersPerRelay HLS players per non-ingest relay
+ */
+public record Scenario(String name, int relays, int k, int m, int seconds, double uplinkMbps, String fault, int faultAtSegment,
+                       int viewersPerRelay) {
+
+    public Scenario {
+        if (relays < 2 || k < 1 || m < 0 || k + m > 32 || seconds < 5 || uplinkMbps <= 0 || viewersPerRelay < 0) {
+            throw new IllegalArgumentException("scenario " + name + ": out-of-range setting");
+        }
+        if (!fault.equals("none") && !fault.equals("kill-interior") && !fault.equals("drain-interior")) {
+            throw new IllegalArgumentException("scenario " + name + ": unknown fault " + fault);
+        }
+    }
+
+    public static Scenario load(Path file) throws IOException {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file)) {
+            p.load(r);
+        }
+        String fallbackName = file.getFileName().toString().replaceFirst("\\.properties$", "");
+        return new Scenario(p.getProperty("name", fallbackName),
+                Integer.parseInt(p.getProperty("relays", "8")),
+                Integer.parseInt(p.getProperty("k", "3")),
+                Integer.parseInt(p.getProperty("m", "1")),
+                Integer.parseInt(p.getProperty("seconds", "30")),
+                Double.parseDouble(p.getProperty("uplink-mbps", "20")),
+                p.getProperty("fault", "none"),
+                Integer.parseInt(p.getProperty("fault-at-segment", "10")),
+                Integer.parseInt(p.getProperty("viewers-per-relay", "1")));
+    }
+}
