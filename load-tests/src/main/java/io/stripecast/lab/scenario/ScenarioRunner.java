@@ -73,6 +73,12 @@ public final class ScenarioRunner {
 
             Process ffmpeg = Ffmpeg.push(source, scenario.seconds(), relays.get("r0").base() + "/ingest/" + STREAM + "/index.m3u8",
                     false, false, KEY, out.resolve("ffmpeg-out"), out.resolve("ffmpeg-push.log"));
+            JavaService ingest = relays.get("r0");
+            if (scenario.viewersAtSegment() > 0) {
+                await("viewers' start").atMost(Duration.ofSeconds(120))
+                        .until(() -> ingest.metric("stripecast_relay_ingest_segments_total") >= scenario.viewersAtSegment());
+                timeline.add(at(t0) + " " + scenario.viewersPerRelay() * (scenario.relays() - 1) + " viewers start together");
+            }
             for (var e : relays.entrySet()) {
                 if (e.getKey().equals("r0")) {
                     continue;
@@ -87,8 +93,14 @@ public final class ScenarioRunner {
                 }
             }
             String faulted = null;
-            if (!scenario.fault().equals("none")) {
-                JavaService ingest = relays.get("r0");
+            if (scenario.fault().equals("controller-failover")) {
+                await("fault point").atMost(Duration.ofSeconds(120))
+                        .until(() -> ingest.metric("stripecast_relay_ingest_segments_total") >= scenario.faultAtSegment());
+                controller.kill();
+                timeline.add(at(t0) + " SIGKILL controller");
+                controller = startController(logs, controller.httpPort, controller.grpcPort).awaitReady();
+                timeline.add(at(t0) + " new controller ready");
+            } else if (!scenario.fault().equals("none")) {
                 await("fault point").atMost(Duration.ofSeconds(120))
                         .until(() -> ingest.metric("stripecast_relay_ingest_segments_total") >= scenario.faultAtSegment());
                 faulted = interiorRelay(forest(controller));
@@ -126,6 +138,10 @@ public final class ScenarioRunner {
     }
 
     private JavaService startController(Path logs) throws IOException {
+        return startController(logs, FreePorts.next(), FreePorts.next());
+    }
+
+    private JavaService startController(Path logs, int httpPort, int grpcPort) throws IOException {
         Map<String, String> s = new LinkedHashMap<>();
         s.put("stripecast.controller.heartbeat", "500ms");
         s.put("stripecast.controller.dead-after", "2s");
@@ -135,7 +151,7 @@ public final class ScenarioRunner {
         s.put("stripecast.streams." + STREAM + ".window", (scenario.seconds() + 60) + "s");
         s.put("stripecast.streams." + STREAM + ".key", KEY);
         s.put("stripecast.streams." + STREAM + ".ingest-relay", "r0");
-        return JavaService.controller("controller", FreePorts.next(), FreePorts.next(), s, logs);
+        return JavaService.controller("controller", httpPort, grpcPort, s, logs);
     }
 
     private Report report(JavaService controller, Map<String, JavaService> relays, String gone, Map<String, Integer> depthOf,
