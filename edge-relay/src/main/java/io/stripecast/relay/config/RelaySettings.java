@@ -106,6 +106,21 @@ public interface RelaySettings {
 
         @WithDefault("500ms")
         Duration pullInterval();
+
+        /** Leaf-viewer mesh: browser viewers share segments over WebRTC, this relay is their tracker. */
+        Mesh mesh();
+    }
+
+    interface Mesh {
+        @WithDefault("false")
+        boolean enabled();
+
+        /** Peers a viewer connects to at most (handed to the player page). */
+        @WithDefault("8")
+        int maxPeers();
+
+        /** STUN/TURN URLs handed to browsers; none are needed when viewers share a host or LAN. */
+        Optional<java.util.List<String>> iceServers();
     }
 
     interface Limits {
@@ -126,6 +141,14 @@ public interface RelaySettings {
         /** A listed segment whose bytes never arrive is dropped (and counted) after this. */
         @WithDefault("15s")
         Duration pendingSegmentTimeout();
+
+        /** Viewers in one tracker swarm at most. */
+        @WithDefault("256")
+        int maxSwarmPeers();
+
+        /** Tracker messages per second one viewer may send; more closes its socket (1008). */
+        @WithDefault("20")
+        int maxTrackerMessagesPerSecond();
 
         /** Uploaded bytes no playlist lists yet: at most this many files are kept per stream. */
         @WithName("max-unlisted-files")

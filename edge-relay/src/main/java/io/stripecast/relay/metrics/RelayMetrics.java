@@ -108,6 +108,25 @@ public class RelayMetrics {
      * Window gauges for a stream. They read whatever window the stream has now (a stream re-created
      * with new parameters gets a new one), and 0 once it is no longer carried.
      */
+    public void trackerRejected(String reason) {
+        registry.counter("stripecast.relay.tracker.rejected", "reason", reason).increment();
+    }
+
+    /** What a viewer reports it got over HTTP from this edge and from peers; the offload ratio follows. */
+    public void meshBytes(String stream, long http, long p2p) {
+        registry.counter("stripecast.relay.mesh.http.bytes", "stream", stream).increment(http);
+        registry.counter("stripecast.relay.mesh.p2p.bytes", "stream", stream).increment(p2p);
+        io.micrometer.core.instrument.Gauge.builder("stripecast.relay.mesh.offload.ratio", () -> offload(stream))
+                .description("P2P bytes / (HTTP + P2P bytes) that viewers of this edge report").tag("stream", stream)
+                .strongReference(true).register(registry);
+    }
+
+    private double offload(String stream) {
+        double http = registry.counter("stripecast.relay.mesh.http.bytes", "stream", stream).count();
+        double p2p = registry.counter("stripecast.relay.mesh.p2p.bytes", "stream", stream).count();
+        return http + p2p == 0 ? 0 : p2p / (http + p2p);
+    }
+
     public void watchWindow(String stream, java.util.function.Supplier<SegmentWindow> current) {
         io.micrometer.core.instrument.Gauge.builder("stripecast.relay.window.segments", () -> {
             SegmentWindow w = current.get();

@@ -1,0 +1,155 @@
+package io.stripecast.relay.mesh;
+
+import io.stripecast.relay.config.RelaySettings;
+import io.stripecast.relay.http.BoundedBody;
+import io.stripecast.relay.http.Cors;
+import io.stripecast.relay.http.Problems;
+import io.stripecast.relay.metrics.RelayMetrics;
+import io.stripecast.relay.stream.Names;
+import io.stripecast.relay.stream.StreamRegistry;
+import io.stripecast.relay.stream.StreamRuntime;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import java.util.Optional;
+
+/**
+ * The leaf mesh on an edge: the tracker WebSocket ({@code /tracker/{stream}}) browser viewers
+ * announce to, and the stats beacon ({@code POST /live/{stream}/stats}) they report HTTP and P2P
+ * bytes to. Only for streams with mesh enabled.
+ */
+@ApplicationScoped
+public class MeshRoutes {
+    /** Largest tracker message: five offers of ~4 KB each fit with room to spare. */
+    static final int MAX_MESSAGE_BYTES = 64 * 1024;
+    static final int MAX_BEACON_BYTES = 1024;
+    /** A beacon reports at most this many bytes per field (10 GB): more is a lie. */
+    static final long MAX_BEACON_VALUE = 10_000_000_000L;
+
+    @Inject
+    RelaySettings settings;
+    @Inject
+    StreamRegistry streams;
+    @Inject
+    RelayMetrics metrics;
+
+    private Tracker tracker;
+
+    void register(@Observes Router router) {
+        tracker = new Tracker(settings.limits().maxSwarmPeers());
+        router.route(HttpMethod.GET, "/tracker/:stream").handler(this::upgrade);
+        router.route(HttpMethod.POST, "/live/:stream/stats").handler(this::beacon);
+    }
+
+    public Tracker tracker() {
+        return tracker;
+    }
+
+    private Optional<StreamRuntime> meshStream(RoutingContext ctx) {
+        String name = ctx.pathParam("stream");
+        if (!Names.isStreamName(name)) {
+            Problems.send(ctx, 400, "Bad stream name", "stream names match [A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+            return Optional.empty();
+        }
+        Optional<StreamRuntime> runtime = streams.find(name).filter(r -> meshEnabled(name));
+        if (runtime.isEmpty()) {
+            Problems.send(ctx, 404, "Not found", "no mesh for stream " + name + " on this relay");
+        }
+        return runtime;
+    }
+
+    boolean meshEnabled(String stream) {
+        RelaySettings.StreamSettings s = settings.streams().get(stream);
+        return s != null && s.mesh().enabled();
+    }
+
+    private void upgrade(RoutingContext ctx) {
+        Optional<StreamRuntime> runtime = meshStream(ctx);
+        if (runtime.isEmpty()) {
+            metrics.trackerRejected("unknown_swarm");
+            return;
+        }
+        String stream = runtime.get().spec().name();
+        ctx.request().toWebSocket().onSuccess(ws -> serve(stream, ws)).onFailure(e -> metrics.trackerRejected("not_websocket"));
+    }
+
+    private void serve(String stream, ServerWebSocket ws) {
+        var state = new Object() {
+            TrackerPeer peer;
+            long windowStart = System.currentTimeMillis();
+            int inWindow;
+        };
+        int maxPerSecond = settings.limits().maxTrackerMessagesPerSecond();
+        ws.textMessageHandler(text -> {
+            if (text.length() > MAX_MESSAGE_BYTES) {
+                close(ws, new Tracker.Close((short) 1009, "message larger than " + MAX_MESSAGE_BYTES + " bytes"), "too_large");
+                return;
+            }
+            long now = System.currentTimeMillis();
+            if (now - state.windowStart >= 1000) {
+                state.windowStart = now;
+                state.inWindow = 0;
+            }
+            if (++state.inWindow > maxPerSecond) {
+                close(ws, new Tracker.Close((short) 1008, "more than " + maxPerSecond + " messages per second"), "flood");
+                return;
+            }
+            try {
+                state.peer = tracker.announce(stream, state.peer, ws, new JsonObject(text));
+            } catch (DecodeException | ClassCastException e) {
+                close(ws, new Tracker.Close((short) 1007, "not a JSON object"), "malformed");
+            } catch (Tracker.Violation v) {
+                close(ws, v.close(), v.close().code() == 4409 ? "peer_id_in_use" : "protocol");
+            }
+        });
+        ws.binaryMessageHandler(b -> close(ws, new Tracker.Close((short) 1003, "text messages only"), "binary"));
+        ws.closeHandler(v -> tracker.closed(state.peer));
+    }
+
+    private void close(ServerWebSocket ws, Tracker.Close close, String reason) {
+        metrics.trackerRejected(reason);
+        if (!ws.isClosed()) {
+            ws.close(close.code(), close.reason());
+        }
+    }
+
+    /** {@code {"http": bytes, "p2p": bytes}} from the player page: what it got from the edge and from peers. */
+    private void beacon(RoutingContext ctx) {
+        Optional<StreamRuntime> runtime = meshStream(ctx);
+        if (runtime.isEmpty()) {
+            return;
+        }
+        String stream = runtime.get().spec().name();
+        BoundedBody.read(ctx, MAX_BEACON_BYTES, body -> {
+            long http;
+            long p2p;
+            try {
+                JsonObject m = body.toJsonObject();
+                http = bytes(m, "http");
+                p2p = bytes(m, "p2p");
+            } catch (RuntimeException e) {
+                metrics.trackerRejected("bad_beacon");
+                Problems.send(ctx, 400, "Bad beacon", "expected {\"http\": bytes, \"p2p\": bytes}, each in [0, 1e10]");
+                return;
+            }
+            metrics.meshBytes(stream, http, p2p);
+            Cors.apply(ctx.response());
+            ctx.response().setStatusCode(204).end();
+        }, () -> Problems.send(ctx, 413, "Payload too large", "a beacon is at most " + MAX_BEACON_BYTES + " bytes"));
+    }
+
+    private static long bytes(JsonObject m, String field) {
+        Object v = m.getValue(field);
+        if (!(v instanceof Number n) || n.doubleValue() < 0 || n.doubleValue() > MAX_BEACON_VALUE || n.doubleValue() != Math.floor(n.doubleValue())) {
+            throw new IllegalArgumentException(field);
+        }
+        return n.longValue();
+    }
+}
