@@ -87,6 +87,7 @@ public class MeshRoutes {
             int inWindow;
         };
         int maxPerSecond = settings.limits().maxTrackerMessagesPerSecond();
+        int maxPeers = settings.streams().get(stream).mesh().maxPeers();
         ws.textMessageHandler(text -> {
             if (text.length() > MAX_MESSAGE_BYTES) {
                 close(ws, new Tracker.Close((short) 1009, "message larger than " + MAX_MESSAGE_BYTES + " bytes"), "too_large");
@@ -102,7 +103,7 @@ public class MeshRoutes {
                 return;
             }
             try {
-                state.peer = tracker.announce(stream, state.peer, ws, new JsonObject(text));
+                state.peer = tracker.announce(stream, maxPeers, state.peer, ws, new JsonObject(text));
             } catch (DecodeException | ClassCastException e) {
                 close(ws, new Tracker.Close((short) 1007, "not a JSON object"), "malformed");
             } catch (Tracker.Violation v) {

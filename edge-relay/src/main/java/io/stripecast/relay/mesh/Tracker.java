@@ -36,7 +36,7 @@ public final class Tracker {
      * Handles one announce from a socket. Returns the peer the socket is now bound to (null while
      * unbound), or throws {@link Violation} when the socket must be closed.
      */
-    public synchronized TrackerPeer announce(String stream, TrackerPeer bound, io.vertx.core.http.ServerWebSocket socket,
+    public synchronized TrackerPeer announce(String stream, int maxPeers, TrackerPeer bound, io.vertx.core.http.ServerWebSocket socket,
                                              JsonObject m) {
         if (!"announce".equals(m.getValue("action"))) {
             throw new Violation(new Close((short) 1007, "only announce is spoken here"));
@@ -81,7 +81,8 @@ public final class Tracker {
                 .put("complete", 0).put("incomplete", swarm.size()).put("info_hash", infoHash).encode());
         Object offersValue = m.getValue("offers");
         if (offersValue instanceof JsonArray offers) {
-            int want = Math.min(MAX_OFFERS, Math.max(0, m.getValue("numwant") instanceof Number n ? n.intValue() : 0));
+            // A viewer connects to at most the stream's max-peers: no more offers of its are relayed.
+            int want = Math.min(Math.min(MAX_OFFERS, maxPeers), Math.max(0, m.getValue("numwant") instanceof Number n ? n.intValue() : 0));
             var targets = swarm.others(self, Math.min(want, offers.size()));
             for (int i = 0; i < targets.size(); i++) {
                 JsonObject o = offers.getValue(i) instanceof JsonObject jo ? jo : null;

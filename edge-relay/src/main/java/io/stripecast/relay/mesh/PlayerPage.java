@@ -1,0 +1,97 @@
+package io.stripecast.relay.mesh;
+
+import io.stripecast.relay.config.RelaySettings;
+import io.stripecast.relay.http.Cors;
+import io.stripecast.relay.http.Problems;
+import io.stripecast.relay.playback.PlaylistRenderer;
+import io.stripecast.relay.stream.Names;
+import io.stripecast.relay.stream.StreamRegistry;
+import io.stripecast.relay.stream.StreamRuntime;
+import io.stripecast.relay.window.WindowEntry;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+import java.util.Optional;
+
+/**
+ * The player page every edge serves at {@code /live/{stream}/} (hls.js, plus p2p-media-loader when
+ * the stream's mesh is on), and {@code hashes.json}: the SHA-256 of the window's segments, with
+ * which the page checks what peers send it.
+ */
+@ApplicationScoped
+public class PlayerPage {
+    @Inject
+    RelaySettings settings;
+    @Inject
+    StreamRegistry streams;
+    @Inject
+    MeshRoutes mesh;
+
+    private final String template = load();
+
+    void register(@Observes Router router) {
+        router.route(HttpMethod.GET, "/live/:stream/").handler(this::page);
+        router.route(HttpMethod.GET, "/live/:stream/hashes.json").handler(this::hashes);
+    }
+
+    private Optional<StreamRuntime> stream(RoutingContext ctx) {
+        String name = ctx.pathParam("stream");
+        Optional<StreamRuntime> runtime = Names.isStreamName(name) ? streams.find(name) : Optional.empty();
+        if (runtime.isEmpty()) {
+            Problems.send(ctx, 404, "Not found", "no stream " + (Names.isStreamName(name) ? name : "") + " on this relay");
+        }
+        return runtime;
+    }
+
+    private void page(RoutingContext ctx) {
+        Optional<StreamRuntime> runtime = stream(ctx);
+        if (runtime.isEmpty()) {
+            return;
+        }
+        String name = runtime.get().spec().name();
+        RelaySettings.StreamSettings s = settings.streams().get(name);
+        JsonArray ice = new JsonArray();
+        if (s != null) {
+            s.mesh().iceServers().ifPresent(list -> list.forEach(url -> ice.add(new JsonObject().put("urls", url))));
+        }
+        JsonObject config = new JsonObject().put("stream", name).put("mesh", mesh.meshEnabled(name)).put("iceServers", ice);
+        // The stream name is [A-Za-z0-9_-] only (checked), so it is safe in HTML as it is.
+        String html = template.replace("__STREAM_TITLE__", name).replace("__CONFIG__", config.encode());
+        ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").putHeader("Cache-Control", "public, max-age=60")
+                .end(html);
+    }
+
+    private void hashes(RoutingContext ctx) {
+        Optional<StreamRuntime> runtime = stream(ctx);
+        if (runtime.isEmpty()) {
+            return;
+        }
+        JsonObject out = new JsonObject();
+        for (WindowEntry e : runtime.get().window().snapshot()) {
+            if (e.isMedia() && e.isComplete()) {
+                out.put(PlaylistRenderer.segmentName(e.meta()), HexFormat.of().formatHex(e.meta().getSha256().toByteArray()));
+            }
+        }
+        Cors.apply(ctx.response());
+        ctx.response().putHeader("Content-Type", "application/json").putHeader("Cache-Control", "public, max-age=1").end(out.encode());
+    }
+
+    private static String load() {
+        try (InputStream in = PlayerPage.class.getResourceAsStream("/player/page.html")) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+// Opens N headless Chromium pages on a relay's player page, lets them play, closes one mid-stream,
+// and prints what each page saw as JSON. Run inside a loopback-only network namespace.
+import { chromium } from "playwright-core";
+
+const [url, pagesArg, secondsArg] = process.argv.slice(2);
+const pages = Number(pagesArg || 4);
+const seconds = Number(secondsArg || 40);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
+    // WebRTC between pages on one host with only loopback:
+    "--allow-loopback-in-peer-connection", "--use-fake-ui-for-media-stream",
+    "--disable-features=WebRtcHideLocalIpsWithMdns"],
+});
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+const opened = [];
+for (let i = 0; i < pages; i++) {
+  const context = await browser.newContext();
+  await context.grantPermissions(["camera", "microphone"]);
+  const page = await context.newPage();
+  const consoleErrors = [];
+  page.on("pageerror", e => consoleErrors.push(String(e)));
+  await page.goto(url);
+  await page.evaluate(() => {
+    const v = document.getElementById("video");
+    window.__waiting = 0;
+    window.__videoErrors = 0;
+    v.addEventListener("waiting", () => { if (v.currentTime > 3) window.__waiting++; });
+    v.addEventListener("error", () => window.__videoErrors++);
+  });
+  opened.push({ index: i, page, context, consoleErrors });
+  await sleep(1000);
+}
+const sample = async o => o.page.evaluate(() => ({
+  currentTime: document.getElementById("video").currentTime,
+  http: window.stripecast.http, p2p: window.stripecast.p2p, uploaded: window.stripecast.uploaded,
+  peers: window.stripecast.peers.size, errors: window.stripecast.errors, rejected: window.stripecast.rejected,
+  waiting: window.__waiting, videoErrors: window.__videoErrors,
+}));
+const closeAt = Math.floor(seconds * 0.6) * 1000;
+await sleep(closeAt);
+const closed = opened.pop();
+const beforeClose = await sample(closed);
+await closed.context.close();
+const atClose = [];
+for (const o of opened) atClose.push(await sample(o));
+await sleep(seconds * 1000 - closeAt);
+const result = { closed: { index: closed.index, ...beforeClose, consoleErrors: closed.consoleErrors }, pages: [] };
+for (let i = 0; i < opened.length; i++) {
+  const s = await sample(opened[i]);
+  result.pages.push({ index: opened[i].index, ...s, currentTimeAtClose: atClose[i].currentTime,
+    waitingAtClose: atClose[i].waiting, consoleErrors: opened[i].consoleErrors });
+}
+console.log(JSON.stringify(result));
+await browser.close();

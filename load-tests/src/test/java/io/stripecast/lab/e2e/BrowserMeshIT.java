@@ -1,0 +1,72 @@
+package io.stripecast.lab.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stripecast.lab.cluster.Ffmpeg;
+import io.stripecast.lab.cluster.HlsCheck;
+import io.stripecast.lab.cluster.JavaService;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The leaf mesh in real Chromium: four headless pages play a relay's player page inside a
+ * loopback-only network namespace (no WebRTC packet leaves the host), share segments over WebRTC
+ * through the relay's tracker, and one page leaves mid-stream.
+ */
+class BrowserMeshIT {
+    private static final int PAGES = 4;
+    private static final int SECONDS = 30;
+
+    @Test
+    void pagesPlayShareSegmentsAndSurviveAPeerLeaving() throws Exception {
+        assumeTrue(new ProcessBuilder("unshare", "-n", "true").start().waitFor() == 0,
+                "needs root for a network namespace (CI runs as root)");
+        Path out = Path.of("target", "e2e", "browser-mesh").toAbsolutePath();
+        HlsCheck.deleteRecursively(out);
+        Files.createDirectories(out);
+        Path source = Ffmpeg.source(Path.of("target", "e2e", "media")).toAbsolutePath();
+        Process run = new ProcessBuilder("unshare", "-n", "bash", Path.of("src", "test", "browser", "run-mesh.sh").toString(),
+                Path.of(JavaService.relayJar()).toAbsolutePath().toString(), source.toString(), Integer.toString(PAGES),
+                Integer.toString(SECONDS), out.toString())
+                .redirectErrorStream(true).redirectOutput(out.resolve("run.log").toFile()).start();
+        assertThat(run.waitFor(240, TimeUnit.SECONDS)).as("browser run finished (see %s)", out).isTrue();
+        assertThat(run.exitValue()).as("browser run exit code (see %s)", out.resolve("run.log")).isZero();
+
+        JsonNode result = new ObjectMapper().readTree(out.resolve("pages.json").toFile());
+        long p2p = result.get("closed").get("p2p").asLong();
+        for (JsonNode page : result.get("pages")) {
+            String which = "page " + page.get("index").asInt();
+            assertThat(page.get("errors")).as("%s: hls.js fatal errors", which).isEmpty();
+            assertThat(page.get("videoErrors").asInt()).as("%s: video errors", which).isZero();
+            assertThat(page.get("consoleErrors")).as("%s: page errors", which).isEmpty();
+            assertThat(page.get("currentTime").asDouble()).as("%s played", which).isGreaterThan(15);
+            assertThat(page.get("currentTime").asDouble() - page.get("currentTimeAtClose").asDouble())
+                    .as("%s kept playing after a peer left", which).isGreaterThan(8);
+            assertThat(page.get("waiting").asInt() - page.get("waitingAtClose").asInt())
+                    .as("%s never stalled after a peer left", which).isZero();
+            p2p += page.get("p2p").asLong();
+        }
+        assertThat(p2p).as("bytes the pages got from peers").isPositive();
+
+        List<String> metrics = Files.readAllLines(out.resolve("metrics.txt"));
+        double edgeP2p = sum(metrics, "stripecast_relay_mesh_p2p_bytes_total");
+        double served = sum(metrics, "stripecast_relay_playback_bytes_total");
+        double stream = sum(metrics, "stripecast_relay_ingest_bytes_total");
+        assertThat(edgeP2p).as("P2P bytes the pages reported to the edge").isPositive();
+        assertThat(served).as("the edge served fewer bytes than %d x the stream", PAGES).isLessThan(PAGES * stream);
+        Files.writeString(out.resolve("offload.txt"), String.format("pages=%d p2p=%.0f http(edge)=%.0f stream=%.0f offload=%.3f%n",
+                PAGES, edgeP2p, served, stream, sum(metrics, "stripecast_relay_mesh_offload_ratio")));
+    }
+
+    private static double sum(List<String> metrics, String name) {
+        return metrics.stream().filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+}
