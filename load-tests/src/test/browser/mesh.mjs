@@ -2,9 +2,11 @@
 // and prints what each page saw as JSON. Run inside a loopback-only network namespace.
 import { chromium } from "playwright-core";
 
-const [url, pagesArg, secondsArg] = process.argv.slice(2);
+const [url, pagesArg, secondsArg, hostileArg] = process.argv.slice(2);
 const pages = Number(pagesArg || 4);
 const seconds = Number(secondsArg || 40);
+// The first `hostile` pages corrupt every large message they send over WebRTC: peers that hand out garbage.
+const hostile = Number(hostileArg || 0);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   headless: true,
@@ -19,6 +21,20 @@ const opened = [];
 for (let i = 0; i < pages; i++) {
   const context = await browser.newContext();
   await context.grantPermissions(["camera", "microphone"]);
+  if (i < hostile) {
+    await context.addInitScript(() => {
+      const send = RTCDataChannel.prototype.send;
+      RTCDataChannel.prototype.send = function (data) {
+        if (data && data.byteLength > 4096) {
+          const view = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+          const copy = new Uint8Array(view);
+          for (let b = 64; b < copy.length; b += 512) copy[b] ^= 0x5a;
+          return send.call(this, copy);
+        }
+        return send.call(this, data);
+      };
+    });
+  }
   const page = await context.newPage();
   const consoleErrors = [];
   page.on("pageerror", e => consoleErrors.push(String(e)));
@@ -30,7 +46,7 @@ for (let i = 0; i < pages; i++) {
     v.addEventListener("waiting", () => { if (v.currentTime > 3) window.__waiting++; });
     v.addEventListener("error", () => window.__videoErrors++);
   });
-  opened.push({ index: i, page, context, consoleErrors });
+  opened.push({ index: i, page, context, consoleErrors, hostile: i < hostile });
   await sleep(1000);
 }
 const sample = async o => o.page.evaluate(() => ({
@@ -50,7 +66,7 @@ await sleep(seconds * 1000 - closeAt);
 const result = { closed: { index: closed.index, ...beforeClose, consoleErrors: closed.consoleErrors }, pages: [] };
 for (let i = 0; i < opened.length; i++) {
   const s = await sample(opened[i]);
-  result.pages.push({ index: opened[i].index, ...s, currentTimeAtClose: atClose[i].currentTime,
+  result.pages.push({ index: opened[i].index, hostile: opened[i].hostile, ...s, currentTimeAtClose: atClose[i].currentTime,
     waitingAtClose: atClose[i].waiting, consoleErrors: opened[i].consoleErrors });
 }
 console.log(JSON.stringify(result));

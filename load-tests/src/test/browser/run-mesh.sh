@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs inside a fresh network namespace with only loopback (see BrowserMeshIT): a standalone relay
 # with the leaf mesh on, ffmpeg looping a pre-encoded source into it, and headless Chromium pages.
-# Usage: run-mesh.sh RELAY_JAR SOURCE_TS PAGES SECONDS OUT_DIR
+# Usage: run-mesh.sh RELAY_JAR SOURCE_TS PAGES SECONDS OUT_DIR [HOSTILE_PAGES]
 set -euo pipefail
-relay_jar=$1 source=$2 pages=$3 seconds=$4 out=$5
+relay_jar=$1 source=$2 pages=$3 seconds=$4 out=$5 hostile=${6:-0}
 here=$(cd "$(dirname "$0")" && pwd)
 ip link set lo up
 mkdir -p "$out"
@@ -24,5 +24,5 @@ pids+=($!)
 for _ in $(seq 1 60); do curl -sf http://127.0.0.1:18480/live/mesh/index.m3u8 >/dev/null 2>&1 && break; sleep 0.5; done
 sleep 4
 
-node "$here/mesh.mjs" "http://127.0.0.1:18480/live/mesh/" "$pages" "$seconds" > "$out/pages.json" 2> "$out/node.log"
+node "$here/mesh.mjs" "http://127.0.0.1:18480/live/mesh/" "$pages" "$seconds" "$hostile" > "$out/pages.json" 2> "$out/node.log"
 curl -sf http://127.0.0.1:18480/q/metrics > "$out/metrics.txt"

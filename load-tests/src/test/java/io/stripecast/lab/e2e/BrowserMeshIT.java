@@ -26,31 +26,11 @@ class BrowserMeshIT {
 
     @Test
     void pagesPlayShareSegmentsAndSurviveAPeerLeaving() throws Exception {
-        assumeTrue(new ProcessBuilder("unshare", "-n", "true").start().waitFor() == 0,
-                "needs root for a network namespace (CI runs as root)");
-        Path out = Path.of("target", "e2e", "browser-mesh").toAbsolutePath();
-        HlsCheck.deleteRecursively(out);
-        Files.createDirectories(out);
-        Path source = Ffmpeg.source(Path.of("target", "e2e", "media")).toAbsolutePath();
-        Process run = new ProcessBuilder("unshare", "-n", "bash", Path.of("src", "test", "browser", "run-mesh.sh").toString(),
-                Path.of(JavaService.relayJar()).toAbsolutePath().toString(), source.toString(), Integer.toString(PAGES),
-                Integer.toString(SECONDS), out.toString())
-                .redirectErrorStream(true).redirectOutput(out.resolve("run.log").toFile()).start();
-        assertThat(run.waitFor(240, TimeUnit.SECONDS)).as("browser run finished (see %s)", out).isTrue();
-        assertThat(run.exitValue()).as("browser run exit code (see %s)", out.resolve("run.log")).isZero();
-
+        Path out = run("browser-mesh", 0);
         JsonNode result = new ObjectMapper().readTree(out.resolve("pages.json").toFile());
         long p2p = result.get("closed").get("p2p").asLong();
         for (JsonNode page : result.get("pages")) {
-            String which = "page " + page.get("index").asInt();
-            assertThat(page.get("errors")).as("%s: hls.js fatal errors", which).isEmpty();
-            assertThat(page.get("videoErrors").asInt()).as("%s: video errors", which).isZero();
-            assertThat(page.get("consoleErrors")).as("%s: page errors", which).isEmpty();
-            assertThat(page.get("currentTime").asDouble()).as("%s played", which).isGreaterThan(15);
-            assertThat(page.get("currentTime").asDouble() - page.get("currentTimeAtClose").asDouble())
-                    .as("%s kept playing after a peer left", which).isGreaterThan(8);
-            assertThat(page.get("waiting").asInt() - page.get("waitingAtClose").asInt())
-                    .as("%s never stalled after a peer left", which).isZero();
+            assertPlayedWithoutStall(page);
             p2p += page.get("p2p").asLong();
         }
         assertThat(p2p).as("bytes the pages got from peers").isPositive();
@@ -63,6 +43,53 @@ class BrowserMeshIT {
         assertThat(served).as("the edge served fewer bytes than %d x the stream", PAGES).isLessThan(PAGES * stream);
         Files.writeString(out.resolve("offload.txt"), String.format("pages=%d p2p=%.0f http(edge)=%.0f stream=%.0f offload=%.3f%n",
                 PAGES, edgeP2p, served, stream, sum(metrics, "stripecast_relay_mesh_offload_ratio")));
+    }
+
+    @Test
+    void peersSendingGarbageCostOnlyTheHttpFallback() throws Exception {
+        // Three of four pages corrupt every segment chunk they upload over WebRTC.
+        Path out = run("browser-mesh-hostile", 3);
+        JsonNode result = new ObjectMapper().readTree(out.resolve("pages.json").toFile());
+        long garbageSent = 0;
+        long rejected = result.get("closed").get("rejected").asLong();
+        for (JsonNode page : result.get("pages")) {
+            assertPlayedWithoutStall(page);
+            rejected += page.get("rejected").asLong();
+            if (page.get("hostile").asBoolean()) {
+                garbageSent += page.get("uploaded").asLong();
+            }
+        }
+        if (garbageSent > 0) {
+            assertThat(rejected).as("garbage from peers is refused by its SHA-256 and fetched over HTTP").isPositive();
+        }
+    }
+
+    private Path run(String name, int hostile) throws Exception {
+        assumeTrue(new ProcessBuilder("unshare", "-n", "true").start().waitFor() == 0,
+                "needs root for a network namespace (CI runs as root)");
+        Path out = Path.of("target", "e2e", name).toAbsolutePath();
+        HlsCheck.deleteRecursively(out);
+        Files.createDirectories(out);
+        Path source = Ffmpeg.source(Path.of("target", "e2e", "media")).toAbsolutePath();
+        Process run = new ProcessBuilder("unshare", "-n", "bash", Path.of("src", "test", "browser", "run-mesh.sh").toString(),
+                Path.of(JavaService.relayJar()).toAbsolutePath().toString(), source.toString(), Integer.toString(PAGES),
+                Integer.toString(SECONDS), out.toString(), Integer.toString(hostile))
+                .redirectErrorStream(true).redirectOutput(out.resolve("run.log").toFile()).start();
+        assertThat(run.waitFor(240, TimeUnit.SECONDS)).as("browser run finished (see %s)", out).isTrue();
+        assertThat(run.exitValue()).as("browser run exit code (see %s)", out.resolve("run.log")).isZero();
+        return out;
+    }
+
+    private static void assertPlayedWithoutStall(JsonNode page) {
+        String which = "page " + page.get("index").asInt();
+        assertThat(page.get("errors")).as("%s: hls.js fatal errors", which).isEmpty();
+        assertThat(page.get("videoErrors").asInt()).as("%s: video errors", which).isZero();
+        assertThat(page.get("consoleErrors")).as("%s: page errors", which).isEmpty();
+        assertThat(page.get("currentTime").asDouble()).as("%s played", which).isGreaterThan(15);
+        assertThat(page.get("currentTime").asDouble() - page.get("currentTimeAtClose").asDouble())
+                .as("%s kept playing after a peer left", which).isGreaterThan(8);
+        assertThat(page.get("waiting").asInt() - page.get("waitingAtClose").asInt())
+                .as("%s never stalled after a peer left", which).isZero();
     }
 
     private static double sum(List<String> metrics, String name) {
