@@ -45,7 +45,7 @@ public class MeshRoutes {
     void register(@Observes Router router) {
         tracker = new Tracker(settings.limits().maxSwarmPeers());
         router.route(HttpMethod.GET, "/tracker/:stream").handler(this::upgrade);
-        router.route(HttpMethod.POST, "/live/:stream/stats").handler(this::beacon);
+        router.route(HttpMethod.POST, "/live/:stream/stats").order(-1).handler(this::beacon);
     }
 
     public Tracker tracker() {

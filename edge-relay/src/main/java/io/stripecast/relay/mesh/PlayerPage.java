@@ -41,8 +41,9 @@ public class PlayerPage {
     private final String template = load();
 
     void register(@Observes Router router) {
-        router.route(HttpMethod.GET, "/live/:stream/").handler(this::page);
-        router.route(HttpMethod.GET, "/live/:stream/hashes.json").handler(this::hashes);
+        // Ordered before the playback routes: /live/{stream}/{file} would take hashes.json for a segment name.
+        router.route(HttpMethod.GET, "/live/:stream/").order(-2).handler(this::page);
+        router.route(HttpMethod.GET, "/live/:stream/hashes.json").order(-1).handler(this::hashes);
     }
 
     private Optional<StreamRuntime> stream(RoutingContext ctx) {
