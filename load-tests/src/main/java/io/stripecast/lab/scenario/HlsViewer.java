@@ -30,6 +30,8 @@ final class HlsViewer implements Runnable {
     private final Map<Long, Got> got = new ConcurrentHashMap<>();
     private volatile boolean stop;
     private volatile int errors;
+    /** Newest sequence of the first playlist seen: what was already there is not "new" to this viewer. */
+    private volatile long firstPlaylistNewest = Long.MAX_VALUE;
 
     HlsViewer(String playlistUrl, HttpClient http) {
         this.playlistUrl = playlistUrl;
@@ -49,6 +51,8 @@ final class HlsViewer implements Runnable {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(base).timeout(Duration.ofSeconds(5)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) {
+                    boolean first = firstPlaylistNewest == Long.MAX_VALUE;
+                    long newest = -1;
                     long media = -1;
                     double duration = 1;
                     for (String line : r.body().split("\n")) {
@@ -60,6 +64,7 @@ final class HlsViewer implements Runnable {
                             duration = Double.parseDouble(line.substring(8, line.indexOf(',')));
                         } else if (!line.isBlank() && !line.startsWith("#") && media >= 0) {
                             long seq = media++;
+                            newest = seq;
                             if (!got.containsKey(seq)) {
                                 HttpResponse<byte[]> seg = http.send(HttpRequest.newBuilder(base.resolve(line.strip()))
                                         .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofByteArray());
@@ -70,6 +75,9 @@ final class HlsViewer implements Runnable {
                                 }
                             }
                         }
+                    }
+                    if (first && newest >= 0) {
+                        firstPlaylistNewest = newest;
                     }
                 }
                 Thread.sleep(pollMillis);
@@ -88,6 +96,12 @@ final class HlsViewer implements Runnable {
 
     int errors() {
         return errors;
+    }
+
+    /** Segments that appeared after this viewer's first playlist: their arrival is a fair availability sample. */
+    java.util.List<Got> newSegments() {
+        long after = firstPlaylistNewest;
+        return new TreeMap<>(got).values().stream().filter(g -> g.mediaSequence() > after).toList();
     }
 
     /** Startup, stalls and continuity under the buffer model, over the sequences from {@code first} on. */

@@ -22,11 +22,21 @@ import java.util.Map;
 public record Report(String scenario, int relays, int streams, int k, int m, String fault, String faultedRelay,
                      int segmentsExpected, int segmentsMissing, double continuityIndex, int stalls, int viewers,
                      double startupMsMean, Map<String, Double> repairMs, Map<String, Map<String, Double>> availabilityMs,
-                     double originEgressRatio, double controlOverheadRatio, double cpuSecondsPerGb, List<String> timeline) {
+                     double originEgressRatio, double controlOverheadRatio, double cpuSecondsPerGb, List<String> timeline,
+                     Map<String, Map<String, Double>> comparison) {
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** This report with one more column of viewer-side figures (a baseline run beside stripecast). */
+    public Report withComparison(String name, Map<String, Double> figures) {
+        Map<String, Map<String, Double>> all = new java.util.LinkedHashMap<>(comparison);
+        all.put(name, figures);
+        return new Report(scenario, relays, streams, k, m, fault, faultedRelay, segmentsExpected, segmentsMissing, continuityIndex,
+                stalls, viewers, startupMsMean, repairMs, availabilityMs, originEgressRatio, controlOverheadRatio, cpuSecondsPerGb,
+                timeline, all);
+    }
 
     public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
@@ -54,7 +64,25 @@ public record Report(String scenario, int relays, int streams, int k, int m, Str
         b.append("\n## Availability latency per depth\n\n| depth | p50 ms | p99 ms |\n|---|---|---|\n");
         availabilityMs.forEach((d, q) -> b.append("| ").append(d).append(" | ").append(fmt(q.get("p50"))).append(" | ")
                 .append(fmt(q.get("p99"))).append(" |\n"));
-        b.append("\n![availability latency per depth](availability.svg)\n\n## Timeline\n\n");
+        b.append("\n![availability latency per depth](availability.svg)\n");
+        if (comparison.size() > 1) {
+            b.append("\n## Side by side, measured at the viewers\n\n");
+            b.append("Availability = arrival at a viewer minus the moment ffmpeg finished the segment; same source, same number of viewers.\n\n");
+            List<String> columns = List.copyOf(comparison.keySet());
+            b.append("| figure | ").append(String.join(" | ", columns)).append(" |\n|---|");
+            columns.forEach(c -> b.append("---|"));
+            b.append('\n');
+            for (String figure : comparison.get(columns.get(0)).keySet()) {
+                b.append("| ").append(figure);
+                for (String c : columns) {
+                    b.append(" | ").append(fmt(comparison.get(c).get(figure)));
+                }
+                b.append(" |\n");
+            }
+            b.append("\nnginx: stock proxy_cache tier (origin with WebDAV PUT -> shield -> edge), playlists cached 1 s, segments 10 min, "
+                    + "proxy_cache_lock on; its cache expiry has 1 s granularity, as deployed tiers do.\n");
+        }
+        b.append("\n## Timeline\n\n");
         timeline.forEach(t -> b.append("- ").append(t).append('\n'));
         b.append("\nQuantiles are histogram bucket upper bounds (Micrometer's percentile histogram), so they round up.\n");
         return b.toString();

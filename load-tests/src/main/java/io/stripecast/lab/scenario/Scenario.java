@@ -15,9 +15,11 @@ import java.util.Properties;
  * @param viewersPerRelay HLS players per non-ingest relay
  * @param viewersAtSegment viewers start once the ingest has this many segments (0: at once); a
  *                        flash crowd is many viewers per relay starting together
+ * @param baseline        none | nginx: afterwards, the same source and as many viewers through a
+ *                        stock nginx origin -> shield -> edge proxy_cache chain, side by side
  */
 public record Scenario(String name, int relays, int k, int m, int seconds, double uplinkMbps, String fault, int faultAtSegment,
-                       int viewersPerRelay, int viewersAtSegment) {
+                       int viewersPerRelay, int viewersAtSegment, String baseline) {
 
     public Scenario {
         if (relays < 2 || k < 1 || m < 0 || k + m > 32 || seconds < 5 || uplinkMbps <= 0 || viewersPerRelay < 0) {
@@ -43,6 +45,7 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
                 p.getProperty("fault", "none"),
                 Integer.parseInt(p.getProperty("fault-at-segment", "10")),
                 Integer.parseInt(p.getProperty("viewers-per-relay", "1")),
-                Integer.parseInt(p.getProperty("viewers-at-segment", "0")));
+                Integer.parseInt(p.getProperty("viewers-at-segment", "0")),
+                p.getProperty("baseline", "none"));
     }
 }

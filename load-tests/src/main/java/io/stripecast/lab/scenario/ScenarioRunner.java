@@ -2,6 +2,7 @@ package io.stripecast.lab.scenario;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stripecast.lab.baseline.NginxChain;
 import io.stripecast.lab.cluster.Ffmpeg;
 import io.stripecast.lab.cluster.FreePorts;
 import io.stripecast.lab.cluster.HlsCheck;
@@ -50,6 +51,7 @@ public final class ScenarioRunner {
         List<HlsViewer> viewers = new ArrayList<>();
         List<Thread> viewerThreads = new ArrayList<>();
         List<String> timeline = new ArrayList<>();
+        Report report;
         cpuAtStart.clear();
         long t0 = System.currentTimeMillis();
         try {
@@ -128,13 +130,17 @@ public final class ScenarioRunner {
             for (Thread t : viewerThreads) {
                 t.join(5_000);
             }
-            return report(controller, relays, gone, depthOf, expected, viewers, timeline);
+            report = report(controller, relays, gone, depthOf, expected, viewers, timeline);
         } finally {
             relays.values().forEach(JavaService::close);
             if (controller != null) {
                 controller.close();
             }
         }
+        if (scenario.baseline().equals("nginx")) {
+            report = report.withComparison("nginx", nginxBaseline(viewers.size()));
+        }
+        return report;
     }
 
     private JavaService startController(Path logs) throws IOException {
@@ -218,7 +224,54 @@ public final class ScenarioRunner {
                 expected.size(), missing, seen == 0 ? 0 : (double) onTime / seen, stalls, viewers.size(),
                 startups.stream().mapToLong(Long::longValue).average().orElse(-1), repair, availability,
                 ingestBytes == 0 ? 0 : originOut / ingestBytes, shardBytesOut == 0 ? 0 : controlBytes / shardBytesOut,
-                (shardBytesOut + playbackBytes) == 0 ? 0 : cpuSeconds / ((shardBytesOut + playbackBytes) / 1e9), timeline);
+                (shardBytesOut + playbackBytes) == 0 ? 0 : cpuSeconds / ((shardBytesOut + playbackBytes) / 1e9), timeline,
+                Map.of("stripecast", ViewerFigures.of(viewers, out.resolve("ffmpeg-out"), firstMediaSequence(relays.get("r0")),
+                        cpuSeconds, shardBytesOut + playbackBytes)));
+    }
+
+    private static long firstMediaSequence(JavaService ingest) throws IOException, InterruptedException {
+        for (String line : ingest.getText("/live/" + STREAM + "/index.m3u8").split("\n")) {
+            if (line.startsWith("#EXT-X-MEDIA-SEQUENCE:")) {
+                return Long.parseLong(line.substring(22).strip());
+            }
+        }
+        throw new IllegalStateException("ingest playlist without media sequence");
+    }
+
+    /** The same source and as many viewers through a stock nginx origin -> shield -> edge chain. */
+    private Map<String, Double> nginxBaseline(int viewerCount) throws Exception {
+        Path dir = out.resolve("nginx");
+        Path source = Ffmpeg.source(out.getParent().resolve("media"));
+        try (NginxChain chain = NginxChain.start(dir, FreePorts.next(), FreePorts.next(), FreePorts.next())) {
+            String edge = "http://127.0.0.1:" + chain.edgePort + "/live/index.m3u8";
+            await("nginx up").atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> JavaService.HTTP.send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + chain.originPort + "/")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() > 0);
+            double cpuStart = chain.cpuSeconds();
+            Process ffmpeg = Ffmpeg.push(source, scenario.seconds(), "http://127.0.0.1:" + chain.originPort + "/live/index.m3u8",
+                    false, false, null, dir.resolve("ffmpeg-out"), dir.resolve("ffmpeg-push.log"));
+            List<HlsViewer> viewers = new ArrayList<>();
+            List<Thread> threads = new ArrayList<>();
+            for (int i = 0; i < viewerCount; i++) {
+                HlsViewer v = new HlsViewer(edge, JavaService.HTTP);
+                Thread t = new Thread(v, "nginx-viewer-" + i);
+                t.setDaemon(true);
+                t.start();
+                viewers.add(v);
+                threads.add(t);
+            }
+            if (!ffmpeg.waitFor(scenario.seconds() + 120L, TimeUnit.SECONDS)) {
+                ffmpeg.destroyForcibly();
+                throw new IllegalStateException("ffmpeg did not finish (nginx baseline)");
+            }
+            Thread.sleep(4_000); // two playlist cache periods: the last segment reaches the edge
+            viewers.forEach(HlsViewer::stop);
+            for (Thread t : threads) {
+                t.join(5_000);
+            }
+            long bytes = viewers.stream().mapToLong(v -> v.segments().values().stream().mapToLong(HlsViewer.Got::bytes).sum()).sum();
+            return ViewerFigures.of(viewers, dir.resolve("ffmpeg-out"), 0, chain.cpuSeconds() - cpuStart, bytes);
+        }
     }
 
     private static JsonNode forest(JavaService controller) throws IOException, InterruptedException {
