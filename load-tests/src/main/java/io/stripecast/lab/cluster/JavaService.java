@@ -124,20 +124,7 @@ public final class JavaService implements AutoCloseable {
 
     /** Sum of a Prometheus metric's samples whose line contains every given fragment. */
     public double metric(String name, String... fragments) throws IOException, InterruptedException {
-        double sum = 0;
-        for (String line : getText("/q/metrics").split("\n")) {
-            if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) {
-                continue;
-            }
-            boolean all = true;
-            for (String f : fragments) {
-                all &= line.contains(f);
-            }
-            if (all) {
-                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return sum;
+        return new PromText(getText("/q/metrics")).sum(name, fragments);
     }
 
     /** SIGKILL: the process gets no chance to say goodbye. */

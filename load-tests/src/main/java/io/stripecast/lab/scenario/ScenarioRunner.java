@@ -7,6 +7,7 @@ import io.stripecast.lab.cluster.Ffmpeg;
 import io.stripecast.lab.cluster.FreePorts;
 import io.stripecast.lab.cluster.HlsCheck;
 import io.stripecast.lab.cluster.JavaService;
+import io.stripecast.lab.cluster.PromText;
 
 import java.io.IOException;
 import java.nio.file.Files;

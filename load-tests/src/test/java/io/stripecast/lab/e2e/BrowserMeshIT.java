@@ -5,11 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stripecast.lab.cluster.Ffmpeg;
 import io.stripecast.lab.cluster.HlsCheck;
 import io.stripecast.lab.cluster.JavaService;
+import io.stripecast.lab.cluster.PromText;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,14 +35,14 @@ class BrowserMeshIT {
         }
         assertThat(p2p).as("bytes the pages got from peers").isPositive();
 
-        List<String> metrics = Files.readAllLines(out.resolve("metrics.txt"));
-        double edgeP2p = sum(metrics, "stripecast_relay_mesh_p2p_bytes_total");
-        double served = sum(metrics, "stripecast_relay_playback_bytes_total");
-        double stream = sum(metrics, "stripecast_relay_ingest_bytes_total");
+        PromText metrics = new PromText(Files.readString(out.resolve("metrics.txt")));
+        double edgeP2p = metrics.sum("stripecast_relay_mesh_p2p_bytes_total");
+        double served = metrics.sum("stripecast_relay_playback_bytes_total");
+        double stream = metrics.sum("stripecast_relay_ingest_bytes_total");
         assertThat(edgeP2p).as("P2P bytes the pages reported to the edge").isPositive();
         assertThat(served).as("the edge served fewer bytes than %d x the stream", PAGES).isLessThan(PAGES * stream);
         Files.writeString(out.resolve("offload.txt"), String.format("pages=%d p2p=%.0f http(edge)=%.0f stream=%.0f offload=%.3f%n",
-                PAGES, edgeP2p, served, stream, sum(metrics, "stripecast_relay_mesh_offload_ratio")));
+                PAGES, edgeP2p, served, stream, metrics.sum("stripecast_relay_mesh_offload_ratio")));
     }
 
     @Test
@@ -90,10 +90,5 @@ class BrowserMeshIT {
                 .as("%s kept playing after a peer left", which).isGreaterThan(8);
         assertThat(page.get("waiting").asInt() - page.get("waitingAtClose").asInt())
                 .as("%s never stalled after a peer left", which).isZero();
-    }
-
-    private static double sum(List<String> metrics, String name) {
-        return metrics.stream().filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 }

@@ -1,18 +1,17 @@
-package io.stripecast.lab.scenario;
+package io.stripecast.lab.cluster;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 
 /** Reads Prometheus text: sums of counters and quantiles of histograms, by metric name and label fragments. */
-final class PromText {
+public final class PromText {
     private final List<String> lines;
 
-    PromText(String text) {
+    public PromText(String text) {
         this.lines = List.of(text.split("\n"));
     }
 
-    double sum(String name, String... fragments) {
+    public double sum(String name, String... fragments) {
         double total = 0;
         for (String line : lines) {
             if ((line.startsWith(name + "{") || line.startsWith(name + " ")) && hasAll(line, fragments)) {
@@ -23,7 +22,7 @@ final class PromText {
     }
 
     /** Cumulative bucket counts by upper bound (seconds), summed over matching series. */
-    TreeMap<Double, Double> buckets(String histogram, String... fragments) {
+    public TreeMap<Double, Double> buckets(String histogram, String... fragments) {
         TreeMap<Double, Double> out = new TreeMap<>();
         for (String line : lines) {
             if (line.startsWith(histogram + "_bucket{") && hasAll(line, fragments)) {
@@ -37,7 +36,7 @@ final class PromText {
     }
 
     /** Upper bound of the bucket holding quantile q, seconds; NaN without samples. */
-    static double quantile(TreeMap<Double, Double> buckets, double q) {
+    public static double quantile(TreeMap<Double, Double> buckets, double q) {
         if (buckets.isEmpty() || buckets.lastEntry().getValue() == 0) {
             return Double.NaN;
         }
@@ -50,7 +49,7 @@ final class PromText {
         return buckets.lastKey();
     }
 
-    static TreeMap<Double, Double> merge(List<TreeMap<Double, Double>> all) {
+    public static TreeMap<Double, Double> merge(List<TreeMap<Double, Double>> all) {
         TreeMap<Double, Double> out = new TreeMap<>();
         all.forEach(b -> b.forEach((k, v) -> out.merge(k, v, Double::sum)));
         return out;
