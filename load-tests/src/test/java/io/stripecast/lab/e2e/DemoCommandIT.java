@@ -1,11 +1,11 @@
 package io.stripecast.lab.e2e;
 
 import io.stripecast.lab.cluster.Ffmpeg;
+import io.stripecast.lab.cluster.FreePorts;
 import io.stripecast.lab.cluster.JavaService;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,7 +24,7 @@ class DemoCommandIT {
 
     @Test
     void demoStartsServesAPlayableStreamAndStopsCleanlyOnCtrlC() throws Exception {
-        int base = freeRange(14);
+        int base = FreePorts.range(14);
         int httpBase = base;
         int grpcBase = base + 6;
         int controllerHttp = base + 12;
@@ -68,24 +67,5 @@ class DemoCommandIT {
     private static HttpResponse<String> get(String url) throws IOException, InterruptedException {
         return JavaService.HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** The first of {@code n} consecutive free loopback ports in a random high range. */
-    private static int freeRange(int n) {
-        for (int attempt = 0; attempt < 200; attempt++) {
-            int base = ThreadLocalRandom.current().nextInt(20_000, 45_000);
-            boolean free = true;
-            for (int p = base; p < base + n && free; p++) {
-                try (ServerSocket s = new ServerSocket(p)) {
-                    s.setReuseAddress(true);
-                } catch (IOException taken) {
-                    free = false;
-                }
-            }
-            if (free) {
-                return base;
-            }
-        }
-        throw new IllegalStateException("no free port range");
     }
 }
