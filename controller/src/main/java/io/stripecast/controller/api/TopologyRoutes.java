@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stripecast.controller.control.Coordinator;
 import io.stripecast.controller.forest.Forest;
+import io.stripecast.protocol.Names;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -67,7 +68,7 @@ public class TopologyRoutes {
 
     private void forest(RoutingContext ctx) {
         String name = ctx.pathParam("name");
-        Coordinator.StreamView v = name.matches("[A-Za-z0-9][A-Za-z0-9_-]{0,63}") ? coordinator.view(name) : null;
+        Coordinator.StreamView v = Names.isStreamName(name) ? coordinator.view(name) : null;
         if (v == null) {
             ctx.response().setStatusCode(404).putHeader("Content-Type", "application/problem+json")
                     .end(new JsonObject().put("title", "Not found").put("status", 404).put("detail", "no stream " + name).encode());

@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.stripecast.controller.registry.RelaySession;
+import io.stripecast.protocol.Names;
 import io.stripecast.protocol.v1.ControlPlaneGrpc;
 import io.stripecast.protocol.v1.ControllerMessage;
 import io.stripecast.protocol.v1.Hello;
@@ -11,7 +12,6 @@ import io.stripecast.protocol.v1.RelayMessage;
 import io.stripecast.protocol.v1.Report;
 import io.stripecast.protocol.v1.StripeStatus;
 
-import java.util.regex.Pattern;
 
 /**
  * The control plane's server side: checks every message a relay sends before it reaches the
@@ -19,8 +19,6 @@ import java.util.regex.Pattern;
  * the forests of other relays.
  */
 public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImplBase {
-    static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-    static final Pattern STREAM = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
     static final int MAX_ADDRESS = 255;
     static final double MAX_UPLINK_MBPS = 400_000;
     static final int MAX_REPORTED_STRIPES = 256 * 32;
@@ -73,7 +71,7 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
                 case HELLO -> hello(m.getHello());
                 case REPORT -> report(m.getReport());
                 case DEMAND -> {
-                    if (!STREAM.matcher(m.getDemand().getStream()).matches()) {
+                    if (!Names.isStreamName(m.getDemand().getStream())) {
                         refuse(Status.INVALID_ARGUMENT.withDescription("bad stream name in demand"), "bad_stream_name");
                         return;
                     }
@@ -112,8 +110,8 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
                 return;
             }
             for (StripeStatus s : r.getStripesList()) {
-                if (!STREAM.matcher(s.getStream()).matches() || s.getStripe() >= 32
-                        || (!s.getParentId().isEmpty() && !ID.matcher(s.getParentId()).matches())) {
+                if (!Names.isStreamName(s.getStream()) || s.getStripe() >= 32
+                        || (!s.getParentId().isEmpty() && !Names.isRelayId(s.getParentId()))) {
                     refuse(Status.INVALID_ARGUMENT.withDescription("malformed stripe status in report"), "bad_report");
                     return;
                 }
@@ -170,8 +168,8 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
 
     /** Validates a hello; null when it is fit. */
     static String problem(Hello h) {
-        if (!ID.matcher(h.getRelayId()).matches()) {
-            return "relay_id must match " + ID.pattern();
+        if (!Names.isRelayId(h.getRelayId())) {
+            return "relay_id must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}";
         }
         if (h.getDataAddress().isEmpty() || h.getDataAddress().length() > MAX_ADDRESS || !h.getDataAddress().matches("[A-Za-z0-9.:\\[\\]_-]+:\\d{1,5}")) {
             return "data_address must be host:port";

@@ -220,10 +220,6 @@ public class Coordinator {
 
     // ---- read side for the topology API (answers on the coordinator's thread) ----
 
-    public <T> T read(Callable<T> query) {
-        return call(query);
-    }
-
     public List<String> streamNames() {
         return new ArrayList<>(streams.keySet());
     }
@@ -264,10 +260,6 @@ public class Coordinator {
             }
             return out;
         });
-    }
-
-    public boolean isAdopting() {
-        return adopting;
     }
 
     /** A stream's state for the topology API. */

@@ -62,7 +62,6 @@ public final class ControllerClient implements AssignmentSource {
     private ScheduledFuture<?> heartbeat;
     private boolean draining;
     private boolean stopped;
-    private volatile boolean connected;
     private volatile boolean assigned;
     private final CompletableFuture<Integer> drainDone = new CompletableFuture<>();
 
@@ -95,10 +94,6 @@ public final class ControllerClient implements AssignmentSource {
     @Override
     public boolean definesStreams() {
         return true;
-    }
-
-    public boolean isConnected() {
-        return connected;
     }
 
     /** True once the relay holds assignments from a controller (readiness). */
@@ -157,7 +152,6 @@ public final class ControllerClient implements AssignmentSource {
     }
 
     private synchronized void lost(Throwable why) {
-        connected = false;
         session = null;
         if (heartbeat != null) {
             heartbeat.cancel(false);
@@ -268,7 +262,6 @@ public final class ControllerClient implements AssignmentSource {
             switch (m.getBodyCase()) {
                 case WELCOME -> {
                     synchronized (ControllerClient.this) {
-                        connected = true;
                         backoff.reset();
                         long every = Math.max(100, m.getWelcome().getHeartbeatMillis());
                         if (heartbeat != null) {

@@ -5,7 +5,7 @@ import io.stripecast.relay.http.BoundedBody;
 import io.stripecast.relay.http.Problems;
 import io.vertx.core.buffer.Buffer;
 import io.stripecast.relay.metrics.RelayMetrics;
-import io.stripecast.relay.stream.Names;
+import io.stripecast.protocol.Names;
 import io.stripecast.relay.stream.StreamRegistry;
 import io.stripecast.relay.stream.StreamRuntime;
 import io.vertx.core.http.HttpMethod;

@@ -1,6 +1,6 @@
 package io.stripecast.relay.ingest;
 
-import io.stripecast.relay.stream.Names;
+import io.stripecast.protocol.Names;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

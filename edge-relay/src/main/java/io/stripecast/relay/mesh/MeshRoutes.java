@@ -5,7 +5,7 @@ import io.stripecast.relay.http.BoundedBody;
 import io.stripecast.relay.http.Cors;
 import io.stripecast.relay.http.Problems;
 import io.stripecast.relay.metrics.RelayMetrics;
-import io.stripecast.relay.stream.Names;
+import io.stripecast.protocol.Names;
 import io.stripecast.relay.stream.StreamRegistry;
 import io.stripecast.relay.stream.StreamRuntime;
 import io.vertx.core.http.HttpMethod;
@@ -46,10 +46,6 @@ public class MeshRoutes {
         tracker = new Tracker(settings.limits().maxSwarmPeers());
         router.route(HttpMethod.GET, "/tracker/:stream").handler(this::upgrade);
         router.route(HttpMethod.POST, "/live/:stream/stats").order(-1).handler(this::beacon);
-    }
-
-    public Tracker tracker() {
-        return tracker;
     }
 
     private Optional<StreamRuntime> meshStream(RoutingContext ctx) {

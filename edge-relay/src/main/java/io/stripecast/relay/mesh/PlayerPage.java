@@ -4,7 +4,7 @@ import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.http.Cors;
 import io.stripecast.relay.http.Problems;
 import io.stripecast.relay.playback.PlaylistRenderer;
-import io.stripecast.relay.stream.Names;
+import io.stripecast.protocol.Names;
 import io.stripecast.relay.stream.StreamRegistry;
 import io.stripecast.relay.stream.StreamRuntime;
 import io.stripecast.relay.window.WindowEntry;

@@ -114,11 +114,6 @@ public final class Tracker {
         }
     }
 
-    public synchronized int peers(String stream) {
-        Map<String, TrackerPeer> byId = peers.get(stream);
-        return byId == null ? 0 : byId.size();
-    }
-
     private void relayAnswer(Swarm swarm, TrackerPeer self, String infoHash, JsonObject m) {
         String to = string(m, "to_peer_id", 1, 64);
         String offerId = string(m, "offer_id", 1, 64);

@@ -4,7 +4,7 @@ import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.relay.http.Cors;
 import io.stripecast.relay.http.Problems;
 import io.stripecast.relay.metrics.RelayMetrics;
-import io.stripecast.relay.stream.Names;
+import io.stripecast.protocol.Names;
 import io.stripecast.relay.stream.StreamRegistry;
 import io.stripecast.relay.stream.StreamRuntime;
 import io.stripecast.relay.window.SegmentWindow;
@@ -49,10 +49,8 @@ public class PlaybackRoutes {
     }
 
     private void playlist(RoutingContext ctx) {
-        String name = ctx.pathParam("stream");
-        if (!Names.isStreamName(name)) {
-            metrics.playbackRequest("playlist", 400);
-            Problems.send(ctx, 400, "Bad stream name", "stream names match [A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+        String name = validName(ctx, "playlist");
+        if (name == null) {
             return;
         }
         Optional<StreamRuntime> runtime = streams.find(name);
@@ -142,11 +140,20 @@ public class PlaybackRoutes {
         send(ctx, type, IMMUTABLE, found.segment(), runtime.get().spec().name());
     }
 
-    private Optional<StreamRuntime> stream(RoutingContext ctx, String kind) {
+    /** The request's stream name, or null after answering 400 for a malformed one. */
+    private String validName(RoutingContext ctx, String kind) {
         String name = ctx.pathParam("stream");
-        if (!Names.isStreamName(name)) {
-            metrics.playbackRequest(kind, 400);
-            Problems.send(ctx, 400, "Bad stream name", "stream names match [A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+        if (Names.isStreamName(name)) {
+            return name;
+        }
+        metrics.playbackRequest(kind, 400);
+        Problems.send(ctx, 400, "Bad stream name", "stream names match [A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+        return null;
+    }
+
+    private Optional<StreamRuntime> stream(RoutingContext ctx, String kind) {
+        String name = validName(ctx, kind);
+        if (name == null) {
             return Optional.empty();
         }
         Optional<StreamRuntime> runtime = streams.find(name);

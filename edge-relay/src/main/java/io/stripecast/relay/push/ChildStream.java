@@ -98,19 +98,6 @@ final class ChildStream implements ShardListener {
         }
     }
 
-    /** Ends the subscription from our side (draining, reassignment) with a status the child understands. */
-    synchronized void end(Status status) {
-        if (closed) {
-            return;
-        }
-        closeQuietly();
-        try {
-            observer.onError(status.asRuntimeException());
-        } catch (RuntimeException alreadyGone) {
-            // cancelled concurrently
-        }
-    }
-
     private synchronized void close() {
         closeQuietly();
     }

@@ -8,7 +8,7 @@ import io.stripecast.protocol.v1.ShardPushMessage;
 import io.stripecast.protocol.v1.SubscribeAccepted;
 import io.stripecast.protocol.v1.SubscribeRequest;
 import io.stripecast.relay.metrics.RelayMetrics;
-import io.stripecast.relay.stream.Names;
+import io.stripecast.protocol.Names;
 import io.stripecast.relay.stream.StreamRegistry;
 import io.stripecast.relay.stream.StreamRuntime;
 import io.stripecast.relay.topology.AssignmentSource;

@@ -1,5 +1,6 @@
 package io.stripecast.relay.stream;
 
+import io.stripecast.protocol.Names;
 import io.stripecast.protocol.codec.StripeCodec;
 
 import java.time.Duration;

@@ -2,7 +2,7 @@ package io.stripecast.relay.topology;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.stripecast.relay.stream.Names;
+import io.stripecast.protocol.Names;
 
 import java.io.IOException;
 import java.nio.file.Files;

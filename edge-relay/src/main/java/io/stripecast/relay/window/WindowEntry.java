@@ -51,10 +51,6 @@ public final class WindowEntry {
         return shards.clone();
     }
 
-    int shardCount() {
-        return shardCount;
-    }
-
     boolean put(Shard shard) {
         int stripe = shard.getStripe();
         if (shards[stripe] != null) {

@@ -29,7 +29,6 @@ final class HlsViewer implements Runnable {
     private final long startedMillis = System.currentTimeMillis();
     private final Map<Long, Got> got = new ConcurrentHashMap<>();
     private volatile boolean stop;
-    private volatile int errors;
     /** Newest sequence of the first playlist seen: what was already there is not "new" to this viewer. */
     private volatile long firstPlaylistNewest = Long.MAX_VALUE;
 
@@ -68,10 +67,9 @@ final class HlsViewer implements Runnable {
                             if (!got.containsKey(seq)) {
                                 HttpResponse<byte[]> seg = http.send(HttpRequest.newBuilder(base.resolve(line.strip()))
                                         .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                                // A segment not answered 200 is asked for again at the next poll, as players do.
                                 if (seg.statusCode() == 200) {
                                     got.put(seq, new Got(seq, System.currentTimeMillis(), duration, seg.body().length));
-                                } else {
-                                    errors++;
                                 }
                             }
                         }
@@ -85,17 +83,13 @@ final class HlsViewer implements Runnable {
                 Thread.currentThread().interrupt();
                 return;
             } catch (Exception e) {
-                errors++;
+                // A failed poll or fetch is retried at the next poll; what never arrives shows as missing.
             }
         }
     }
 
     Map<Long, Got> segments() {
         return new TreeMap<>(got);
-    }
-
-    int errors() {
-        return errors;
     }
 
     /** Segments that appeared after this viewer's first playlist: their arrival is a fair availability sample. */

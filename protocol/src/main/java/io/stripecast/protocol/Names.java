@@ -1,8 +1,8 @@
-package io.stripecast.relay.stream;
+package io.stripecast.protocol;
 
 import java.util.regex.Pattern;
 
-/** Validation of every name that reaches the relay from outside (URLs, gRPC peers, files). */
+/** The naming rules of stripecast.v1, for every name that arrives from outside (URLs, gRPC peers, files, control messages). */
 public final class Names {
     private static final Pattern STREAM = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
     private static final Pattern RELAY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
