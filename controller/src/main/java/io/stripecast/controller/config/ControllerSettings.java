@@ -13,6 +13,8 @@ public interface ControllerSettings {
 
     Controller controller();
 
+    Operator operator();
+
     /** The streams the controller plans forests for, by name. */
     Map<String, Stream> streams();
 
@@ -57,6 +59,46 @@ public interface ControllerSettings {
         /** Reports a relay may send per second before it is cut off (RESOURCE_EXHAUSTED). */
         @WithDefault("50")
         int maxMessagesPerSecond();
+
+        /**
+         * host:port relays can reach this instance's control plane at (in Kubernetes: the pod IP). A standby
+         * publishes nothing; the leader writes it into the Lease so standbys can redirect relays to it.
+         */
+        Optional<String> advertiseAddress();
+    }
+
+    /** Kubernetes: the LiveStream/RelayPool reconcilers and leader election. Off for local and embedded runs. */
+    interface Operator {
+        @WithDefault("false")
+        boolean enabled();
+
+        /** Image of relay pods when a RelayPool names none (the chart sets its own image). */
+        @WithDefault("ghcr.io/stripecast/stripecast:0.1.0")
+        String relayImage();
+
+        /** host:port relay pods dial for the control plane (the controller Service). */
+        @WithDefault("stripecast-controller:9200")
+        String controllerAddress();
+
+        /** The Lease the controller replicas compete for; only its holder plans. */
+        @WithDefault("stripecast-controller-leader")
+        String leaseName();
+
+        /** Namespace of the Lease; default: the namespace the client is configured for (the pod's). */
+        Optional<String> leaseNamespace();
+
+        @WithDefault("15s")
+        Duration leaseDuration();
+
+        @WithDefault("10s")
+        Duration renewDeadline();
+
+        @WithDefault("2s")
+        Duration retryPeriod();
+
+        /** How often a LiveStream's and RelayPool's status figures are refreshed. */
+        @WithDefault("10s")
+        Duration statusInterval();
     }
 
     interface Stream {

@@ -1,5 +1,6 @@
 package io.stripecast.controller.control;
 
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -26,6 +27,9 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
     private final Coordinator coordinator;
     private final ControllerMetrics metrics;
     private final int maxMessagesPerSecond;
+
+    /** Trailer naming the leader's control-plane address when a standby refuses a relay (the relay reads the same key). */
+    static final Metadata.Key<String> LEADER = Metadata.Key.of("stripecast-leader", Metadata.ASCII_STRING_MARSHALLER);
 
     public ControlPlaneService(Coordinator coordinator, ControllerMetrics metrics, int maxMessagesPerSecond) {
         this.coordinator = coordinator;
@@ -92,8 +96,19 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
                 refuse(Status.INVALID_ARGUMENT.withDescription(problem), "bad_hello");
                 return;
             }
+            if (!coordinator.isActive()) {
+                // A standby: send the relay to the leader (named in the Lease), or let it retry the Service.
+                String leader = coordinator.leaderAddress();
+                Metadata trailers = new Metadata();
+                if (leader != null) {
+                    trailers.put(LEADER, leader);
+                }
+                refuse(Status.UNAVAILABLE.withDescription(leader == null ? "standby controller; no leader known yet"
+                        : "standby controller; the leader is at " + leader), "standby", trailers);
+                return;
+            }
             RelaySession session = new RelaySession(h.getRelayId(), peer, h.getDataAddress(), h.getPlaybackUrl(), h.getZone(),
-                    h.getUplinkMbps(), h.getDraining(), out,
+                    h.getUplinkMbps(), h.getPool(), h.getIngest(), h.getDraining(), out,
                     sent -> metrics.message("out", sent.getBodyCase().name().toLowerCase(), sent.getSerializedSize()),
                     System.currentTimeMillis());
             Status refusal = coordinator.hello(session);
@@ -129,10 +144,14 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
         }
 
         private void refuse(Status status, String reason) {
+            refuse(status, reason, null);
+        }
+
+        private void refuse(Status status, String reason, Metadata trailers) {
             metrics.rejected(reason);
             closed = true;
             try {
-                out.onError(status.asRuntimeException());
+                out.onError(status.asRuntimeException(trailers));
             } catch (RuntimeException alreadyClosed) {
                 // the stream ended concurrently
             }
@@ -176,6 +195,9 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
         }
         if (h.getPlaybackUrl().length() > MAX_ADDRESS || h.getZone().length() > 64) {
             return "playback_url or zone too long";
+        }
+        if (!h.getPool().isEmpty() && !Names.isRelayId(h.getPool())) {
+            return "pool must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}";
         }
         if (!(h.getUplinkMbps() > 0) || h.getUplinkMbps() > MAX_UPLINK_MBPS || Double.isNaN(h.getUplinkMbps())) {
             return "uplink_mbps must be in (0, " + (long) MAX_UPLINK_MBPS + "]";

@@ -72,21 +72,31 @@ public class Coordinator {
     private ForestPlanner planner;
     private InvariantChecker checker;
     private volatile boolean adopting = true;
+    /** Plans and answers relays only while active: from start without Kubernetes, from winning the Lease with it. */
+    private volatile boolean active;
+    /** The leader's control-plane address while this instance stands by, for redirecting relays. */
+    private volatile String leaderAddress;
 
     private static final class StreamState {
         final String name;
-        final ControllerSettings.Stream config;
+        StreamDefinition def;
         final boolean onDemand;
         final Set<String> demanded = new HashSet<>();
+        /** The relay rooting every stripe tree: fixed by configuration, or the pool's ingest relay once one is connected. */
+        String root;
         Forest forest;
         int repairs;
         long lastRepairMillis;
+        /** The root's sequence when first reported and now: segments ingested while this controller leads. */
+        long firstRootSequence = -1;
+        long lastRootSequence = -1;
 
-        StreamState(String name, ControllerSettings.Stream config, Forest forest) {
-            this.name = name;
-            this.config = config;
-            this.onDemand = config.carriage().equalsIgnoreCase("on-demand");
-            this.forest = forest;
+        StreamState(StreamDefinition def) {
+            this.name = def.name();
+            this.def = def;
+            this.onDemand = def.onDemand();
+            this.root = def.ingestRelay();
+            this.forest = Forest.empty(def.stripes());
         }
     }
 
@@ -98,18 +108,128 @@ public class Coordinator {
         PlannerConfig config = new PlannerConfig(c.targetUtilisation(), c.maxFanout());
         planner = new ForestPlanner(config);
         checker = new InvariantChecker(config);
-        settings.streams().forEach((name, s) -> {
-            String carriage = s.carriage().toLowerCase();
-            if (!carriage.equals("all") && !carriage.equals("on-demand")) {
-                throw new IllegalArgumentException("stream " + name + ": carriage must be all or on-demand, got " + s.carriage());
-            }
-            streams.put(name, new StreamState(name, s, Forest.empty(s.k() + s.m())));
-        });
+        settings.streams().forEach((name, s) -> streams.put(name, new StreamState(StreamDefinition.fromConfig(name, s))));
         metrics.streams(streams.size());
+        if (!settings.operator().enabled()) {
+            activate();
+        } else {
+            LOG.infof("controller %s: standing by until it holds the leader Lease", c.id());
+        }
+    }
+
+    /**
+     * Starts planning: listens to relays' reports for the adoption window, then plans. Called once, at start
+     * without Kubernetes, or when this instance wins the leader Lease.
+     */
+    public synchronized void activate() {
+        if (active) {
+            return;
+        }
+        ControllerSettings.Controller c = settings.controller();
+        leaderAddress = null;
+        active = true;
         loop.schedule(() -> guarded(this::endAdoption), c.adoptFor().toMillis(), TimeUnit.MILLISECONDS);
         long tick = Math.max(100, c.heartbeat().toMillis() / 2);
         loop.scheduleWithFixedDelay(() -> guarded(this::tick), tick, tick, TimeUnit.MILLISECONDS);
-        LOG.infof("controller %s: %d stream(s); adopting reported forests for %s before planning", c.id(), streams.size(), c.adoptFor());
+        LOG.infof("controller %s leading: %d stream(s); adopting reported forests for %s before planning", c.id(), streams.size(),
+                c.adoptFor());
+    }
+
+    /** True while this instance plans (the leader, or the only controller). */
+    public boolean isActive() {
+        return active;
+    }
+
+    /** The control-plane address of the instance that leads, as a standby saw it; null when unknown. */
+    public String leaderAddress() {
+        return leaderAddress;
+    }
+
+    public void leaderAddress(String address) {
+        this.leaderAddress = address;
+    }
+
+    // ---- streams declared at run time (LiveStreams) ----
+
+    /** Outcome of declaring a stream. */
+    public enum Defined { ADDED, UPDATED, REPLANNED, UNCHANGED, NAME_TAKEN }
+
+    /**
+     * Declares or updates a stream. A change of stripes, window or carriers replans the forest from scratch;
+     * any other change (key, bitrate, mesh) reaches the relays with their next assignments.
+     */
+    public Defined define(StreamDefinition def) {
+        return call(() -> {
+            StreamState s = streams.get(def.name());
+            if (s != null && !s.def.owner().equals(def.owner())) {
+                return Defined.NAME_TAKEN;
+            }
+            if (s != null && s.def.equals(def)) {
+                return Defined.UNCHANGED;
+            }
+            if (s != null && s.def.sameShape(def)) {
+                s.def = def;
+                sendAssignments(s.forest.members());
+                return Defined.UPDATED;
+            }
+            Defined outcome = Defined.ADDED;
+            if (s != null) {
+                drop(s);
+                outcome = Defined.REPLANNED;
+            }
+            StreamState added = new StreamState(def);
+            streams.put(def.name(), added);
+            metrics.streams(streams.size());
+            if (!adopting) {
+                for (RelaySession session : new ArrayList<>(sessions.values())) {
+                    join(added, session);
+                }
+                sendAssignments(added.forest.members());
+            }
+            LOG.infof("stream %s %s (k=%d m=%d, %s)", def.name(), outcome == Defined.ADDED ? "added" : "replanned", def.k(), def.m(),
+                    def.pool() == null ? "ingest " + def.ingestRelay() : "pool " + def.pool());
+            return outcome;
+        });
+    }
+
+    /** Stops a stream's forest: its relays are told to drop it. Only its owner may remove it. */
+    public boolean undefine(String name, String owner) {
+        return call(() -> {
+            StreamState s = streams.get(name);
+            if (s == null || !s.def.owner().equals(owner)) {
+                return false;
+            }
+            drop(s);
+            metrics.streams(streams.size());
+            LOG.infof("stream %s removed: its forest of %d relay(s) stopped", name, s.forest.size());
+            return true;
+        });
+    }
+
+    private void drop(StreamState s) {
+        List<String> members = s.forest.members();
+        streams.remove(s.name);
+        sendAssignments(members);
+    }
+
+    /** A pool's relays as connected now: for the RelayPool's status. */
+    public record PoolView(int connected, String ingestRelay) {
+    }
+
+    public PoolView pool(String pool) {
+        return call(() -> {
+            int connected = 0;
+            String ingest = null;
+            for (RelaySession r : sessions.values()) {
+                if (pool.equals(r.pool())) {
+                    connected++;
+                    if (r.ingest() && ingest == null) {
+                        ingest = r.id();
+                    }
+                }
+            }
+            return new PoolView(connected, ingest);
+        });
     }
 
     void onStop(@Observes ShutdownEvent event) {
@@ -154,6 +274,7 @@ public class Coordinator {
             }
             s.touch(System.currentTimeMillis());
             s.record(report);
+            noteIngested(relayId, report);
             watchParents(s);
             checkDrains();
         });
@@ -170,7 +291,7 @@ public class Coordinator {
             if (join && s.demanded.add(relayId) && !s.forest.contains(relayId)) {
                 LOG.infof("stream %s: relay %s has a viewer, joining it to the forest", stream, relayId);
                 join(s, session);
-            } else if (!join && s.demanded.remove(relayId) && s.forest.contains(relayId) && !relayId.equals(s.config.ingestRelay())) {
+            } else if (!join && s.demanded.remove(relayId) && s.forest.contains(relayId) && !relayId.equals(s.root)) {
                 LOG.infof("stream %s: relay %s idle, leaving the forest", stream, relayId);
                 apply(s, new ForestEvent.RelayLeft(relayId), "leave", System.nanoTime());
             }
@@ -233,8 +354,9 @@ public class Coordinator {
             }
             Snapshot snap = snapshot(s);
             CheckResult check = checker.check(snap.relays(), snap.stream(), s.forest);
-            return new StreamView(s.name, s.config.k(), s.config.m(), s.onDemand ? "on-demand" : "all", s.config.ingestRelay(),
-                    s.forest, check, s.repairs, s.lastRepairMillis, snap.stream().shardRateMbps() * s.config.k());
+            long ingested = s.firstRootSequence < 0 ? 0 : s.lastRootSequence - s.firstRootSequence + 1;
+            return new StreamView(s.name, s.def.k(), s.def.m(), s.onDemand ? "on-demand" : "all", s.root,
+                    s.forest, check, s.repairs, s.lastRepairMillis, snap.stream().shardRateMbps() * s.def.k(), ingested);
         });
     }
 
@@ -264,7 +386,7 @@ public class Coordinator {
 
     /** A stream's state for the topology API. */
     public record StreamView(String name, int k, int m, String carriage, String ingestRelay, Forest forest, CheckResult check,
-                             int repairs, long lastRepairMillis, double bitrateMbps) {
+                             int repairs, long lastRepairMillis, double bitrateMbps, long segmentsIngested) {
     }
 
     /** A relay's state for the topology API. */
@@ -293,20 +415,39 @@ public class Coordinator {
             return;
         }
         if (s.forest.isEmpty()) {
-            if (sessions.containsKey(s.config.ingestRelay())) {
+            if (s.root == null) {
+                s.root = poolIngest(s.def.pool());
+            }
+            if (s.root != null && sessions.containsKey(s.root)) {
                 apply(s, new ForestEvent.StreamStarted(), null, System.nanoTime());
-                LOG.infof("stream %s: forest started with %d relay(s)", s.name, s.forest.size());
+                LOG.infof("stream %s: forest started at %s with %d relay(s)", s.name, s.root, s.forest.size());
             }
             return;
         }
         apply(s, new ForestEvent.RelayJoined(session.info()), null, System.nanoTime());
     }
 
+    /** A pool's connected ingest relay (the first by id, so every controller picks the same one), or null. */
+    private String poolIngest(String pool) {
+        if (pool == null) {
+            return null;
+        }
+        for (RelaySession r : sessions.values()) {
+            if (r.ingest() && pool.equals(r.pool()) && !r.draining()) {
+                return r.id();
+            }
+        }
+        return null;
+    }
+
     /** The forest the relays report, restricted to connected relays that may carry the stream. */
     private Forest adoptedForest(StreamState s) {
-        String root = s.config.ingestRelay();
-        int stripes = s.config.k() + s.config.m();
-        if (!sessions.containsKey(root)) {
+        if (s.root == null) {
+            s.root = poolIngest(s.def.pool());
+        }
+        String root = s.root;
+        int stripes = s.def.k() + s.def.m();
+        if (root == null || !sessions.containsKey(root)) {
             return Forest.empty(stripes);
         }
         List<Map<String, String>> parents = new ArrayList<>();
@@ -369,7 +510,9 @@ public class Coordinator {
         if (!adopting) {
             for (StreamState st : streams.values()) {
                 st.demanded.remove(relayId);
-                if (st.forest.contains(relayId)) {
+                if (relayId.equals(st.root) && st.def.pool() != null) {
+                    rootLost(st, relayId);
+                } else if (st.forest.contains(relayId)) {
                     // Planned while the relay is still in the snapshot: the planner sees exactly one event.
                     ForestEvent event = planned ? new ForestEvent.RelayLeft(relayId) : new ForestEvent.RelayDied(relayId);
                     apply(st, event, planned ? "leave" : cause, detected);
@@ -381,6 +524,26 @@ public class Coordinator {
         }
         sessions.remove(relayId);
         metrics.relays(sessions.size());
+    }
+
+    /**
+     * A pool stream's ingest relay is gone: nothing upstream of the trees is left, so the forest stops and starts
+     * again at the pool's next ingest relay (the Deployment brings a new one).
+     */
+    private void rootLost(StreamState s, String root) {
+        List<String> members = new ArrayList<>(s.forest.members());
+        members.remove(root);
+        s.forest = Forest.empty(s.def.stripes());
+        s.root = null;
+        s.firstRootSequence = -1;
+        s.lastRootSequence = -1;
+        sendAssignments(members);
+        LOG.warnf("stream %s: ingest relay %s gone; the forest restarts at the pool's next ingest relay", s.name, root);
+        String next = poolIngest(s.def.pool());
+        if (next != null && !next.equals(root)) {
+            join(s, sessions.get(next));
+            sendAssignments(s.forest.members());
+        }
     }
 
     /** Plans one event for one stream, adopts the result and sends the assignments it changes. */
@@ -433,15 +596,25 @@ public class Coordinator {
                 relays.put(r.id(), r.info());
             }
         }
-        RelaySession root = sessions.get(s.config.ingestRelay());
+        RelaySession root = s.root == null ? null : sessions.get(s.root);
         double measured = root == null ? 0 : root.bitrate(s.name) / 1e6;
-        double bitrate = Math.max(measured, s.config.bitrateHintMbps());
-        StreamParams params = new StreamParams(s.name, s.config.k(), s.config.m(), bitrate / s.config.k(), s.config.ingestRelay());
+        double bitrate = Math.max(measured, s.def.bitrateHintMbps());
+        // A pool stream waits for its ingest relay with an empty forest; "" names no relay.
+        StreamParams params = new StreamParams(s.name, s.def.k(), s.def.m(), bitrate / s.def.k(), s.root == null ? "" : s.root);
         return new Snapshot(relays, params, s.forest);
     }
 
     private boolean eligible(StreamState s, String relayId) {
-        return relayId.equals(s.config.ingestRelay()) || !s.onDemand || s.demanded.contains(relayId);
+        if (relayId.equals(s.root)) {
+            return true;
+        }
+        if (s.def.pool() != null) {
+            RelaySession r = sessions.get(relayId);
+            if (r == null || !s.def.pool().equals(r.pool())) {
+                return false;
+            }
+        }
+        return !s.onDemand || s.demanded.contains(relayId);
     }
 
     private void sendAssignments(Iterable<String> relayIds) {
@@ -461,11 +634,18 @@ public class Coordinator {
             }
             boolean root = relayId.equals(s.forest.root());
             var params = io.stripecast.protocol.v1.StreamParams.newBuilder()
-                    .setName(s.name).setK(s.config.k()).setM(s.config.m())
-                    .setWindowMillis(s.config.window().toMillis()).setOnDemand(s.onDemand);
+                    .setName(s.name).setK(s.def.k()).setM(s.def.m())
+                    .setWindowMillis(s.def.window().toMillis()).setOnDemand(s.onDemand);
             if (root) {
-                s.config.key().ifPresent(params::setPublisherKey);
-                s.config.pullUrl().ifPresent(params::setPullUrl);
+                if (s.def.publisherKey() != null) {
+                    params.setPublisherKey(s.def.publisherKey());
+                }
+                if (s.def.pullUrl() != null) {
+                    params.setPullUrl(s.def.pullUrl());
+                }
+            }
+            if (s.def.meshMaxPeers() > 0) {
+                params.setMeshEnabled(s.def.meshEnabled()).setMeshMaxPeers(s.def.meshMaxPeers());
             }
             StreamAssignment.Builder sa = StreamAssignment.newBuilder().setParams(params).setRoot(root);
             if (!root) {
@@ -480,6 +660,20 @@ public class Coordinator {
             a.addStreams(sa);
         }
         return a.build();
+    }
+
+    /** The root's newest sequence per stream, for the segments-ingested figure. */
+    private void noteIngested(String relayId, Report report) {
+        for (StripeStatus st : report.getStripesList()) {
+            StreamState s = streams.get(st.getStream());
+            if (s == null || st.getStripe() != 0 || !relayId.equals(s.root) || st.getLastSequence() == 0) {
+                continue;
+            }
+            if (s.firstRootSequence < 0) {
+                s.firstRootSequence = st.getLastSequence();
+            }
+            s.lastRootSequence = Math.max(s.lastRootSequence, st.getLastSequence());
+        }
     }
 
     /** Children reporting a parent they cannot reach: evidence of a silent failure (partition). */

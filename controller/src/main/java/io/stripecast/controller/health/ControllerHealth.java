@@ -13,9 +13,12 @@ import org.eclipse.microprofile.health.Readiness;
 public class ControllerHealth implements HealthCheck {
     @Inject
     ControlServer server;
+    @Inject
+    io.stripecast.controller.control.Coordinator coordinator;
 
     @Override
     public HealthCheckResponse call() {
-        return HealthCheckResponse.named("control-plane").status(server.port() > 0).withData("grpcPort", server.port()).build();
+        return HealthCheckResponse.named("control-plane").status(server.port() > 0).withData("grpcPort", server.port())
+                .withData("leader", coordinator.isActive()).build();
     }
 }

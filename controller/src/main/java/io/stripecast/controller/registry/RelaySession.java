@@ -23,6 +23,8 @@ public final class RelaySession {
     private final String playbackUrl;
     private final String zone;
     private final double uplinkMbps;
+    private final String pool;
+    private final boolean ingest;
     private final ServerCallStreamObserver<ControllerMessage> out;
     private final Consumer<ControllerMessage> sentHook;
     private volatile long lastSeenMillis;
@@ -33,7 +35,7 @@ public final class RelaySession {
     private Assignments lastSent;
 
     public RelaySession(String id, String peerHost, String dataAddress, String playbackUrl, String zone, double uplinkMbps,
-                        boolean draining, ServerCallStreamObserver<ControllerMessage> out, Consumer<ControllerMessage> sentHook,
+                        String pool, boolean ingest, boolean draining, ServerCallStreamObserver<ControllerMessage> out, Consumer<ControllerMessage> sentHook,
                         long nowMillis) {
         this.id = id;
         this.peerHost = peerHost;
@@ -41,6 +43,8 @@ public final class RelaySession {
         this.playbackUrl = playbackUrl;
         this.zone = zone;
         this.uplinkMbps = uplinkMbps;
+        this.pool = pool;
+        this.ingest = ingest;
         this.draining = draining;
         this.out = out;
         this.sentHook = sentHook;
@@ -69,6 +73,16 @@ public final class RelaySession {
 
     public double uplinkMbps() {
         return uplinkMbps;
+    }
+
+    /** The RelayPool this relay belongs to; empty outside Kubernetes. */
+    public String pool() {
+        return pool;
+    }
+
+    /** True for a pool's ingest relay. */
+    public boolean ingest() {
+        return ingest;
     }
 
     public boolean draining() {

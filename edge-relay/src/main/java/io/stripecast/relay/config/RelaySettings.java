@@ -69,6 +69,19 @@ public interface RelaySettings {
         /** Failure domain (zone), for the planner's zone preference. */
         Optional<String> zone();
 
+        /** The RelayPool this relay belongs to (Kubernetes): streams of that pool only are assigned to it. */
+        Optional<String> pool();
+
+        /** A pool's ingest relay: the controller roots the pool's streams here. */
+        @WithDefault("false")
+        boolean ingest();
+
+        /**
+         * Token for {@code GET /admin/drain} (the pod's preStop hook): with it the relay drains while still
+         * serving viewers. Without a token the route answers 404.
+         */
+        Optional<String> drainToken();
+
         /** Uplink capacity, Mbit/s: the planner derives this relay's fanout from it. */
         @WithDefault("1000")
         double uplinkMbps();

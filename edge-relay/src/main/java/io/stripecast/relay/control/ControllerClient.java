@@ -48,14 +48,19 @@ public final class ControllerClient implements AssignmentSource {
     private static final Logger LOG = Logger.getLogger(ControllerClient.class);
 
     /** What the relay tells the controller about itself. */
-    public record Identity(String relayId, String dataAddress, String playbackUrl, String zone, double uplinkMbps) {
+    public record Identity(String relayId, String dataAddress, String playbackUrl, String zone, double uplinkMbps, String pool,
+                           boolean ingest) {
     }
 
     private final Identity identity;
     private final StreamRegistry streams;
     private final BiFunction<String, Integer, ParentRef> parentOf;
     private final ScheduledExecutorService timer;
-    private final ManagedChannel channel;
+    /** The address relays are configured with (in Kubernetes a Service over every controller replica). */
+    private final String configuredAddress;
+    /** Where the session goes now: the configured address, or the leader a standby redirected us to. */
+    private String currentAddress;
+    private ManagedChannel channel;
     private final Backoff backoff;
     private Consumer<Map<String, io.stripecast.relay.topology.StreamAssignment>> listener;
     private ClientCallStreamObserver<RelayMessage> session;
@@ -73,9 +78,20 @@ public final class ControllerClient implements AssignmentSource {
         this.parentOf = parentOf;
         this.timer = timer;
         this.backoff = new Backoff(reconnectInitial, reconnectMax);
-        this.channel = NettyChannelBuilder.forTarget(controllerAddress).usePlaintext()
+        this.configuredAddress = controllerAddress;
+        this.currentAddress = controllerAddress;
+        this.channel = channelTo(controllerAddress);
+    }
+
+    private static ManagedChannel channelTo(String address) {
+        return NettyChannelBuilder.forTarget(address).usePlaintext()
                 .maxInboundMessageSize(4 * 1024 * 1024)
                 .keepAliveTime(10, TimeUnit.SECONDS).keepAliveTimeout(5, TimeUnit.SECONDS).build();
+    }
+
+    /** The address this relay's control session goes to now (for tests and logs). */
+    public synchronized String currentAddress() {
+        return currentAddress;
     }
 
     @Override
@@ -143,6 +159,8 @@ public final class ControllerClient implements AssignmentSource {
                 .setPlaybackUrl(identity.playbackUrl())
                 .setZone(identity.zone())
                 .setUplinkMbps(identity.uplinkMbps())
+                .setPool(identity.pool())
+                .setIngest(identity.ingest())
                 .setProtocolVersion(1)
                 .setDraining(draining)).build());
         sendReport();
@@ -160,8 +178,26 @@ public final class ControllerClient implements AssignmentSource {
         if (stopped) {
             return;
         }
+        String leader = LeaderRedirect.from(why);
+        if (leader != null && !leader.equals(currentAddress)) {
+            // A standby controller answered: go straight to the leader it names.
+            LOG.infof("controller at %s is a standby; the leader is %s", currentAddress, leader);
+            switchTo(leader);
+            timer.schedule(this::connect, 0, TimeUnit.MILLISECONDS);
+            return;
+        }
+        if (!currentAddress.equals(configuredAddress)) {
+            // The leader we were sent to is gone: ask the configured address (a Service) who leads now.
+            switchTo(configuredAddress);
+        }
         LOG.infof("controller session lost (%s); forwarding on the last assignments, reconnecting", why == null ? "closed" : why.getMessage());
         timer.schedule(this::connect, backoff.nextDelayMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void switchTo(String address) {
+        channel.shutdown();
+        channel = channelTo(address);
+        currentAddress = address;
     }
 
     private synchronized void send(RelayMessage message) {
@@ -225,7 +261,8 @@ public final class ControllerClient implements AssignmentSource {
                 spec = new StreamSpec(p.getName(), p.getK(), p.getM(), Duration.ofMillis(p.getWindowMillis()),
                         p.getPublisherKey().isEmpty() ? Optional.empty() : Optional.of(p.getPublisherKey()),
                         p.getPullUrl().isEmpty() ? Optional.empty() : Optional.of(p.getPullUrl()),
-                        Duration.ofMillis(500), p.getOnDemand());
+                        Duration.ofMillis(500), p.getOnDemand(),
+                        p.getMeshMaxPeers() == 0 ? null : new StreamSpec.Mesh(p.getMeshEnabled(), p.getMeshMaxPeers()));
             } catch (IllegalArgumentException e) {
                 LOG.warnf("controller sent unusable parameters for stream %s: %s", p.getName(), e.getMessage());
                 continue;

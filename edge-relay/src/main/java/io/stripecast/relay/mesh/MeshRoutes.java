@@ -8,6 +8,7 @@ import io.stripecast.relay.metrics.RelayMetrics;
 import io.stripecast.protocol.Names;
 import io.stripecast.relay.stream.StreamRegistry;
 import io.stripecast.relay.stream.StreamRuntime;
+import io.stripecast.relay.stream.StreamSpec;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
@@ -62,8 +63,25 @@ public class MeshRoutes {
     }
 
     boolean meshEnabled(String stream) {
+        StreamSpec.Mesh fromController = controllerMesh(stream);
+        if (fromController != null) {
+            return fromController.enabled();
+        }
         RelaySettings.StreamSettings s = settings.streams().get(stream);
         return s != null && s.mesh().enabled();
+    }
+
+    private int maxPeers(String stream) {
+        StreamSpec.Mesh fromController = controllerMesh(stream);
+        if (fromController != null) {
+            return fromController.maxPeers();
+        }
+        RelaySettings.StreamSettings s = settings.streams().get(stream);
+        return s == null ? 8 : s.mesh().maxPeers();
+    }
+
+    private StreamSpec.Mesh controllerMesh(String stream) {
+        return streams.find(stream).map(r -> r.spec().mesh()).orElse(null);
     }
 
     private void upgrade(RoutingContext ctx) {
@@ -83,7 +101,7 @@ public class MeshRoutes {
             int inWindow;
         };
         int maxPerSecond = settings.limits().maxTrackerMessagesPerSecond();
-        int maxPeers = settings.streams().get(stream).mesh().maxPeers();
+        int maxPeers = maxPeers(stream);
         ws.textMessageHandler(text -> {
             if (text.length() > MAX_MESSAGE_BYTES) {
                 close(ws, new Tracker.Close((short) 1009, "message larger than " + MAX_MESSAGE_BYTES + " bytes"), "too_large");

@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 /** Starts the gRPC shard-push server and the parent links, from the configured assignment source. */
 @ApplicationScoped
 public class DataPlane {
+    private final java.util.concurrent.atomic.AtomicBoolean draining = new java.util.concurrent.atomic.AtomicBoolean();
     private static final Logger LOG = Logger.getLogger(DataPlane.class);
 
     @Inject
@@ -77,9 +78,8 @@ public class DataPlane {
 
     void onStop(@Observes ShutdownEvent event) {
         if (controller != null) {
-            // Kubernetes preStop / SIGTERM: children move first, then this relay goes.
-            service.setDraining(true);
-            controller.drain(settings.relay().drainGrace());
+            // SIGTERM without a preStop drain: children move first, then this relay goes.
+            drain();
             controller.stop();
         }
         ready = false;
@@ -91,9 +91,22 @@ public class DataPlane {
         }
     }
 
+    /**
+     * Asks the controller to move this relay's children and waits until it confirms (or the drain grace ends).
+     * Runs once: the preStop hook drains while the relay still serves, and the SIGTERM after it finds nothing to do.
+     * Blocks: call it off the event loop.
+     */
+    public void drain() {
+        if (controller == null || !draining.compareAndSet(false, true)) {
+            return;
+        }
+        service.setDraining(true);
+        controller.drain(settings.relay().drainGrace());
+    }
+
     /** Ready to take traffic: the data plane listens and, with a controller, assignments arrived. */
     public boolean isReady() {
-        return ready && (controller == null || controller.hasAssignments());
+        return ready && !draining.get() && (controller == null || controller.hasAssignments());
     }
 
     /** The controller session, when this relay is in controller mode. */
@@ -110,7 +123,8 @@ public class DataPlane {
             var identity = new ControllerClient.Identity(settings.relay().id(),
                     settings.relay().advertiseAddress().orElse("127.0.0.1:" + server.getPort()),
                     settings.relay().playbackUrl().orElse("http://127.0.0.1:" + httpPort),
-                    settings.relay().zone().orElse(""), settings.relay().uplinkMbps());
+                    settings.relay().zone().orElse(""), settings.relay().uplinkMbps(), settings.relay().pool().orElse(""),
+                    settings.relay().ingest());
             controller = new ControllerClient(settings.relay().controller().get(), identity, streams, links::parentOf,
                     streams.timer(), settings.relay().reconnectInitial(), settings.relay().reconnectMax());
             return controller;

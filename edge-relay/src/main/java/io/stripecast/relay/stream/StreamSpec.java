@@ -6,9 +6,26 @@ import io.stripecast.protocol.codec.StripeCodec;
 import java.time.Duration;
 import java.util.Optional;
 
-/** A stream's parameters as this relay knows them. */
+/**
+ * A stream's parameters as this relay knows them. {@code mesh} is set when the controller decides the leaf mesh
+ * (from the LiveStream); null means the relay's own {@code stripecast.streams.<name>.mesh} settings apply.
+ */
 public record StreamSpec(String name, int k, int m, Duration window, Optional<String> key, Optional<String> pullUrl,
-                         Duration pullInterval, boolean onDemand) {
+                         Duration pullInterval, boolean onDemand, Mesh mesh) {
+
+    /** The leaf mesh as the controller set it. */
+    public record Mesh(boolean enabled, int maxPeers) {
+        public Mesh {
+            if (maxPeers < 1 || maxPeers > 64) {
+                throw new IllegalArgumentException("mesh max peers must be in 1..64, got " + maxPeers);
+            }
+        }
+    }
+
+    public StreamSpec(String name, int k, int m, Duration window, Optional<String> key, Optional<String> pullUrl,
+                      Duration pullInterval, boolean onDemand) {
+        this(name, k, m, window, key, pullUrl, pullInterval, onDemand, null);
+    }
 
     /** A stream every relay of the pool carries (not on demand). */
     public StreamSpec(String name, int k, int m, Duration window, Optional<String> key, Optional<String> pullUrl,

@@ -1,0 +1,205 @@
+package io.stripecast.controller.k8s;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.stripecast.controller.config.ControllerSettings;
+import io.stripecast.controller.control.Coordinator;
+import io.stripecast.controller.control.StreamDefinition;
+import io.stripecast.crds.LiveStream;
+import io.stripecast.crds.LiveStreamSpec;
+import io.stripecast.crds.LiveStreamStatus;
+import io.stripecast.crds.RelayPool;
+import io.stripecast.crds.StripeTreeStatus;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * LiveStream -> a stream in the planner (rooted at its pool's ingest relay, carried by that pool) and a status
+ * with the forest's figures. Every failure of the spec or its references ends in Ready=False with a reason;
+ * the stream is then withdrawn from the planner, and no other stream is touched.
+ */
+@ControllerConfiguration(name = "livestream")
+public class LiveStreamReconciler implements Reconciler<LiveStream>, Cleaner<LiveStream> {
+    private static final Logger LOG = Logger.getLogger(LiveStreamReconciler.class);
+    /** A publisher key travels in an HTTP header: printable ASCII, bounded. */
+    private static final int MAX_KEY_LENGTH = 256;
+
+    @Inject
+    Coordinator coordinator;
+    @Inject
+    ControllerSettings settings;
+
+    @Override
+    public UpdateControl<LiveStream> reconcile(LiveStream stream, Context<LiveStream> context) {
+        Outcome outcome = define(stream, context.getClient());
+        LiveStreamStatus status = outcome.ready == null ? figures(stream) : notReady(stream, outcome);
+        Duration interval = settings.operator().statusInterval();
+        if (Objects.equals(jsonOf(status), jsonOf(stream.getStatus()))) {
+            return UpdateControl.<LiveStream>noUpdate().rescheduleAfter(interval);
+        }
+        stream.setStatus(status);
+        return UpdateControl.patchStatus(stream).rescheduleAfter(interval);
+    }
+
+    @Override
+    public DeleteControl cleanup(LiveStream stream, Context<LiveStream> context) {
+        if (coordinator.undefine(stream.getMetadata().getName(), owner(stream))) {
+            LOG.infof("LiveStream %s deleted: its forest stopped", owner(stream));
+        }
+        return DeleteControl.defaultDelete();
+    }
+
+    /** Why a stream is not carried (reason, message), or an outcome with null reason when it is defined. */
+    private record Outcome(String ready, String message) {
+        static final Outcome DEFINED = new Outcome(null, null);
+    }
+
+    private Outcome define(LiveStream stream, KubernetesClient client) {
+        String name = stream.getMetadata().getName();
+        String namespace = stream.getMetadata().getNamespace();
+        List<String> problems = SpecChecks.liveStream(stream);
+        if (!problems.isEmpty()) {
+            return withdraw(stream, new Outcome("InvalidSpec", String.join("; ", problems)));
+        }
+        LiveStreamSpec spec = stream.getSpec();
+        RelayPool pool = client.resources(RelayPool.class).inNamespace(namespace).withName(spec.relayPool).get();
+        if (pool == null) {
+            return withdraw(stream, new Outcome("RelayPoolNotFound", "RelayPool " + spec.relayPool + " does not exist in " + namespace));
+        }
+        String key = null;
+        if (spec.ingest.push != null) {
+            var ref = spec.ingest.push.keySecretRef;
+            Secret secret = client.secrets().inNamespace(namespace).withName(ref.name).get();
+            if (secret == null) {
+                return withdraw(stream, new Outcome("SecretNotFound", "Secret " + ref.name + " (publisher key) does not exist"));
+            }
+            key = secretValue(secret, ref.key);
+            if (key == null) {
+                return withdraw(stream, new Outcome("SecretKeyMissing", "Secret " + ref.name + " has no key '" + ref.key + "'"));
+            }
+            if (key.isEmpty() || key.length() > MAX_KEY_LENGTH || !key.chars().allMatch(c -> c > 32 && c < 127)) {
+                return withdraw(stream, new Outcome("InvalidSecret",
+                        "the publisher key must be 1-" + MAX_KEY_LENGTH + " printable ASCII characters without spaces"));
+            }
+        }
+        boolean meshEnabled = spec.mesh != null && Boolean.TRUE.equals(spec.mesh.enabled);
+        int meshPeers = spec.mesh != null && spec.mesh.maxPeers != null ? spec.mesh.maxPeers : 8;
+        StreamDefinition def = new StreamDefinition(name, spec.k, spec.m == null ? 1 : spec.m,
+                Duration.ofSeconds(spec.windowSeconds == null ? 30 : spec.windowSeconds), null, spec.relayPool,
+                "on-demand".equals(spec.carriage), spec.bitrateHintMbps == null ? 5.0 : spec.bitrateHintMbps, key,
+                spec.ingest.pull == null ? null : spec.ingest.pull.url, meshEnabled, meshPeers, owner(stream));
+        Coordinator.Defined defined = coordinator.define(def);
+        if (defined == Coordinator.Defined.NAME_TAKEN) {
+            return new Outcome("NameConflict", "stream name '" + name + "' is already carried for another LiveStream or the "
+                    + "controller's configuration; stream names are unique across namespaces");
+        }
+        if (defined != Coordinator.Defined.UNCHANGED) {
+            LOG.infof("LiveStream %s: %s", owner(stream), defined.name().toLowerCase());
+        }
+        return Outcome.DEFINED;
+    }
+
+    private Outcome withdraw(LiveStream stream, Outcome outcome) {
+        if (coordinator.undefine(stream.getMetadata().getName(), owner(stream))) {
+            LOG.infof("LiveStream %s withdrawn from the planner: %s", owner(stream), outcome.message());
+        }
+        return outcome;
+    }
+
+    private static String secretValue(Secret secret, String key) {
+        Map<String, String> data = secret.getData();
+        if (data != null && data.get(key) != null) {
+            try {
+                return new String(Base64.getDecoder().decode(data.get(key)), StandardCharsets.UTF_8).strip();
+            } catch (IllegalArgumentException e) {
+                return "";
+            }
+        }
+        Map<String, String> plain = secret.getStringData();
+        return plain == null || plain.get(key) == null ? null : plain.get(key).strip();
+    }
+
+    private LiveStreamStatus notReady(LiveStream stream, Outcome outcome) {
+        LiveStreamStatus previous = stream.getStatus();
+        LiveStreamStatus status = new LiveStreamStatus();
+        long generation = generation(stream);
+        status.observedGeneration = generation;
+        var conditions = StatusConditions.set(previous == null ? null : previous.conditions, StatusConditions.READY, false,
+                outcome.ready(), outcome.message(), generation);
+        status.conditions = StatusConditions.set(conditions, StatusConditions.DEGRADED, false, "NotCarried",
+                "the stream has no forest", generation);
+        status.relays = 0;
+        return status;
+    }
+
+    private LiveStreamStatus figures(LiveStream stream) {
+        Coordinator.StreamView view = coordinator.view(stream.getMetadata().getName());
+        LiveStreamStatus previous = stream.getStatus();
+        LiveStreamStatus status = new LiveStreamStatus();
+        long generation = generation(stream);
+        status.observedGeneration = generation;
+        status.relays = view.forest().size();
+        status.ingestRelay = view.ingestRelay();
+        status.repairs = view.repairs();
+        status.lastRepairTime = view.lastRepairMillis() == 0 ? null : Instant.ofEpochMilli(view.lastRepairMillis()).toString();
+        status.segmentsIngested = view.segmentsIngested();
+        List<StripeTreeStatus> stripes = new ArrayList<>();
+        int maxDepth = 0;
+        if (!view.forest().isEmpty()) {
+            for (int i = 0; i < view.forest().stripes(); i++) {
+                int depth = view.forest().treeDepth(i);
+                int interior = 0;
+                for (String relay : view.forest().members()) {
+                    if (!view.forest().children(i, relay).isEmpty()) {
+                        interior++;
+                    }
+                }
+                maxDepth = Math.max(maxDepth, depth);
+                stripes.add(new StripeTreeStatus(i, i >= view.k(), depth, interior));
+            }
+        }
+        status.stripes = stripes;
+        status.maxDepth = maxDepth;
+        List<io.fabric8.kubernetes.api.model.Condition> conditions = previous == null ? null : previous.conditions;
+        if (view.forest().isEmpty()) {
+            conditions = StatusConditions.set(conditions, StatusConditions.READY, false, "WaitingForIngest",
+                    "no ingest relay of pool " + stream.getSpec().relayPool + " is connected yet", generation);
+        } else {
+            conditions = StatusConditions.set(conditions, StatusConditions.READY, true, "Carrying",
+                    view.forest().size() + " relay(s) in " + view.forest().stripes() + " stripe tree(s)", generation);
+        }
+        boolean sound = view.forest().isEmpty() || view.check().ok();
+        conditions = StatusConditions.set(conditions, StatusConditions.DEGRADED, !sound, sound ? "AsPlanned" : "InvariantViolated",
+                sound ? "every forest invariant holds" : view.check().violationCount() + " forest invariant violation(s): "
+                        + view.check().violations(), generation);
+        status.conditions = conditions;
+        return status;
+    }
+
+    private static long generation(LiveStream stream) {
+        return stream.getMetadata().getGeneration() == null ? 0 : stream.getMetadata().getGeneration();
+    }
+
+    static String owner(LiveStream stream) {
+        return stream.getMetadata().getNamespace() + "/" + stream.getMetadata().getName();
+    }
+
+    private static String jsonOf(Object status) {
+        return status == null ? null : io.fabric8.kubernetes.client.utils.Serialization.asJson(status);
+    }
+}

@@ -1,0 +1,20 @@
+package io.stripecast.controller.k8s;
+
+import io.smallrye.config.SmallRyeConfig;
+import io.stripecast.controller.config.ControllerSettings;
+import org.eclipse.microprofile.config.ConfigProvider;
+
+/**
+ * The RelayPool model built from the controller's settings. Dependent resources are instantiated by the operator
+ * SDK, not by CDI, so they reach the settings through the config API rather than by injection.
+ */
+final class PoolModels {
+    private PoolModels() {
+    }
+
+    static RelayPoolModel current() {
+        ControllerSettings.Operator o = ConfigProvider.getConfig().unwrap(SmallRyeConfig.class)
+                .getConfigMapping(ControllerSettings.class).operator();
+        return new RelayPoolModel(o.relayImage(), o.controllerAddress());
+    }
+}

@@ -1,0 +1,274 @@
+package io.stripecast.controller.k8s;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpecBuilder;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
+import io.stripecast.crds.AutoscalingSpec;
+import io.stripecast.crds.RelayPool;
+import io.stripecast.crds.RelayPoolSpec;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a RelayPool becomes, as objects and nothing else (no I/O, as Strimzi's model classes): the relay
+ * Deployment and the pool's single ingest Deployment, the playback, ingest and data-plane Services, the
+ * autoscaler and the disruption budget. The dependent resources only hand these to the operator SDK.
+ *
+ * @param relayImage        image when the pool names none
+ * @param controllerAddress host:port relays dial for the control plane
+ */
+public record RelayPoolModel(String relayImage, String controllerAddress) {
+    public static final int HTTP_PORT = 8080;
+    public static final int GRPC_PORT = 9100;
+    public static final String COMPONENT_RELAY = "relay";
+    public static final String COMPONENT_INGEST = "ingest";
+    public static final String POOL_LABEL = "stripecast.io/pool";
+    /** Children need this long to move (the relay's drain grace is 20 s); the rest is for the process to stop. */
+    static final long TERMINATION_GRACE_SECONDS = 45;
+
+    public static String relaysName(RelayPool pool) {
+        return pool.getMetadata().getName();
+    }
+
+    public static String ingestName(RelayPool pool) {
+        return pool.getMetadata().getName() + "-ingest";
+    }
+
+    public static String dataServiceName(RelayPool pool) {
+        return pool.getMetadata().getName() + "-data";
+    }
+
+    /** Labels every pod of the pool carries; the NetworkPolicy of the chart selects on the name label. */
+    public static Map<String, String> podLabels(RelayPool pool, String component) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put("app.kubernetes.io/name", "stripecast-relay");
+        labels.put("app.kubernetes.io/instance", pool.getMetadata().getName());
+        labels.put("app.kubernetes.io/component", component);
+        labels.put("app.kubernetes.io/part-of", "stripecast");
+        labels.put(POOL_LABEL, pool.getMetadata().getName());
+        return labels;
+    }
+
+    private static Map<String, String> objectLabels(RelayPool pool, String component) {
+        Map<String, String> labels = podLabels(pool, component);
+        labels.put("app.kubernetes.io/managed-by", "stripecast-controller");
+        return labels;
+    }
+
+    private static Map<String, String> selector(RelayPool pool, String component) {
+        return Map.of("app.kubernetes.io/name", "stripecast-relay", POOL_LABEL, pool.getMetadata().getName(),
+                "app.kubernetes.io/component", component);
+    }
+
+    private static ObjectMeta meta(RelayPool pool, String name, String component) {
+        return new ObjectMetaBuilder().withName(name).withNamespace(pool.getMetadata().getNamespace())
+                .withLabels(objectLabels(pool, component)).build();
+    }
+
+    public Deployment relayDeployment(RelayPool pool) {
+        RelayPoolSpec spec = pool.getSpec();
+        boolean autoscaled = spec.autoscaling != null && Boolean.TRUE.equals(spec.autoscaling.enabled);
+        return new DeploymentBuilder()
+                .withMetadata(meta(pool, relaysName(pool), COMPONENT_RELAY))
+                .withNewSpec()
+                // With an autoscaler the HPA owns the replica count; writing one here would fight it.
+                .withReplicas(autoscaled ? null : spec.replicas)
+                .withNewSelector().withMatchLabels(selector(pool, COMPONENT_RELAY)).endSelector()
+                // Surge first: a relay leaves only after its replacement is up and its children moved.
+                .withNewStrategy().withType("RollingUpdate").withNewRollingUpdate()
+                .withMaxSurge(new IntOrString(1)).withMaxUnavailable(new IntOrString(0)).endRollingUpdate().endStrategy()
+                .withTemplate(podTemplate(pool, COMPONENT_RELAY, false))
+                .endSpec().build();
+    }
+
+    public Deployment ingestDeployment(RelayPool pool) {
+        return new DeploymentBuilder()
+                .withMetadata(meta(pool, ingestName(pool), COMPONENT_INGEST))
+                .withNewSpec()
+                .withReplicas(1)
+                .withNewSelector().withMatchLabels(selector(pool, COMPONENT_INGEST)).endSelector()
+                // One root per stream: never two ingest relays at once.
+                .withNewStrategy().withType("Recreate").endStrategy()
+                .withTemplate(podTemplate(pool, COMPONENT_INGEST, true))
+                .endSpec().build();
+    }
+
+    private PodTemplateSpec podTemplate(RelayPool pool, String component, boolean ingest) {
+        RelayPoolSpec spec = pool.getSpec();
+        List<TopologySpreadConstraint> spread = new ArrayList<>();
+        if (spec.zones != null) {
+            spread.add(new TopologySpreadConstraintBuilder().withMaxSkew(spec.zones.maxSkew).withTopologyKey(spec.zones.topologyKey)
+                    .withWhenUnsatisfiable(spec.zones.whenUnsatisfiable)
+                    .withNewLabelSelector().withMatchLabels(selector(pool, component)).endLabelSelector().build());
+        }
+        Map<String, String> annotations = new LinkedHashMap<>();
+        annotations.put("prometheus.io/scrape", "true");
+        annotations.put("prometheus.io/port", String.valueOf(HTTP_PORT));
+        annotations.put("prometheus.io/path", "/q/metrics");
+        return new PodTemplateSpecBuilder()
+                .withNewMetadata().withLabels(podLabels(pool, component)).withAnnotations(annotations).endMetadata()
+                .withNewSpec()
+                // Relays need no Kubernetes API rights at all.
+                .withAutomountServiceAccountToken(false)
+                .withTerminationGracePeriodSeconds(TERMINATION_GRACE_SECONDS)
+                .withNewSecurityContext().withRunAsNonRoot(true).withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+                .endSecurityContext()
+                .withTopologySpreadConstraints(spread)
+                .withContainers(relayContainer(pool, ingest))
+                .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+                .endSpec().build();
+    }
+
+    private Container relayContainer(RelayPool pool, boolean ingest) {
+        RelayPoolSpec spec = pool.getSpec();
+        String token = drainToken(pool);
+        return new ContainerBuilder()
+                .withName("relay")
+                .withImage(spec.image != null ? spec.image : relayImage)
+                .withArgs("relay")
+                .addNewPort().withName("http").withContainerPort(HTTP_PORT).withProtocol("TCP").endPort()
+                .addNewPort().withName("grpc").withContainerPort(GRPC_PORT).withProtocol("TCP").endPort()
+                .withEnv(env(pool, ingest, token))
+                .withResources(resources(spec.resources))
+                .withNewLivenessProbe().withNewHttpGet().withPath("/q/health/live").withPort(new IntOrString("http")).endHttpGet()
+                .withPeriodSeconds(10).withFailureThreshold(3).endLivenessProbe()
+                // Ready once the relay holds its assignments from the controller.
+                .withNewReadinessProbe().withNewHttpGet().withPath("/q/health/ready").withPort(new IntOrString("http")).endHttpGet()
+                .withPeriodSeconds(2).withFailureThreshold(2).endReadinessProbe()
+                .withNewStartupProbe().withNewHttpGet().withPath("/q/health/live").withPort(new IntOrString("http")).endHttpGet()
+                .withPeriodSeconds(2).withFailureThreshold(30).endStartupProbe()
+                // Drain before SIGTERM: the controller moves this relay's children while it still serves them.
+                .withNewLifecycle().withNewPreStop().withNewHttpGet().withPath("/admin/drain").withPort(new IntOrString("http"))
+                .addNewHttpHeader().withName("X-Stripecast-Drain-Token").withValue(token).endHttpHeader()
+                .endHttpGet().endPreStop().endLifecycle()
+                .withNewSecurityContext().withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true)
+                .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
+                .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+                .build();
+    }
+
+    private List<EnvVar> env(RelayPool pool, boolean ingest, String token) {
+        List<EnvVar> env = new ArrayList<>();
+        env.add(new EnvVarBuilder().withName("POD_NAME").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name")
+                .endFieldRef().endValueFrom().build());
+        env.add(new EnvVarBuilder().withName("POD_IP").withNewValueFrom().withNewFieldRef().withFieldPath("status.podIP")
+                .endFieldRef().endValueFrom().build());
+        env.add(new EnvVar("STRIPECAST_RELAY_ID", "$(POD_NAME)", null));
+        env.add(new EnvVar("STRIPECAST_RELAY_CONTROLLER", controllerAddress, null));
+        env.add(new EnvVar("STRIPECAST_RELAY_ADVERTISE_ADDRESS", "$(POD_IP):" + GRPC_PORT, null));
+        env.add(new EnvVar("STRIPECAST_RELAY_PLAYBACK_URL", "http://$(POD_IP):" + HTTP_PORT, null));
+        env.add(new EnvVar("STRIPECAST_RELAY_UPLINK_MBPS", String.valueOf(pool.getSpec().uplinkMbps), null));
+        env.add(new EnvVar("STRIPECAST_RELAY_POOL", pool.getMetadata().getName(), null));
+        env.add(new EnvVar("STRIPECAST_RELAY_INGEST", String.valueOf(ingest), null));
+        env.add(new EnvVar("STRIPECAST_RELAY_DRAIN_TOKEN", token, null));
+        return env;
+    }
+
+    private static ResourceRequirements resources(ResourceRequirements requested) {
+        if (requested != null) {
+            return requested;
+        }
+        // Requests so the CPU autoscaler has a base; no CPU limit, so a busy relay is not throttled mid-segment.
+        return new ResourceRequirementsBuilder().addToRequests("cpu", new Quantity("250m")).addToRequests("memory", new Quantity("512Mi"))
+                .addToLimits("memory", new Quantity("1Gi")).build();
+    }
+
+    /**
+     * The preStop hook's token: stable for the pool's life (a changing one would roll the Deployment on every
+     * reconcile) and unguessable from outside the cluster, derived from the pool's UID.
+     */
+    static String drainToken(RelayPool pool) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest(("stripecast-drain:" + pool.getMetadata().getUid()).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public Service playbackService(RelayPool pool) {
+        return httpService(pool, relaysName(pool), COMPONENT_RELAY);
+    }
+
+    public Service ingestService(RelayPool pool) {
+        return httpService(pool, ingestName(pool), COMPONENT_INGEST);
+    }
+
+    private static Service httpService(RelayPool pool, String name, String component) {
+        return new ServiceBuilder().withMetadata(meta(pool, name, component))
+                .withNewSpec().withType(pool.getSpec().serviceType).withSelector(selector(pool, component))
+                .addNewPort().withName("http").withPort(80).withTargetPort(new IntOrString("http")).withProtocol("TCP").endPort()
+                .endSpec().build();
+    }
+
+    /** Headless: relays reach each other by pod address; the Service gives them DNS names and one place to look. */
+    public Service dataService(RelayPool pool) {
+        return new ServiceBuilder().withMetadata(meta(pool, dataServiceName(pool), COMPONENT_RELAY))
+                .withNewSpec().withClusterIP("None").withPublishNotReadyAddresses(true)
+                .withSelector(Map.of("app.kubernetes.io/name", "stripecast-relay", POOL_LABEL, pool.getMetadata().getName()))
+                .addNewPort().withName("grpc").withPort(GRPC_PORT).withTargetPort(new IntOrString("grpc")).withProtocol("TCP").endPort()
+                .endSpec().build();
+    }
+
+    public HorizontalPodAutoscaler autoscaler(RelayPool pool) {
+        AutoscalingSpec a = pool.getSpec().autoscaling;
+        List<MetricSpec> metrics = new ArrayList<>();
+        metrics.add(new MetricSpecBuilder().withType("Resource").withNewResource().withName("cpu")
+                .withNewTarget().withType("Utilization").withAverageUtilization(a.targetCpuPercent).endTarget().endResource().build());
+        if (a.targetEgressMbps != null) {
+            // Served by a custom-metrics adapter from the relays' shard and playback byte counters (see the chart README).
+            metrics.add(new MetricSpecBuilder().withType("Pods").withNewPods().withNewMetric().withName("stripecast_relay_egress_mbps")
+                    .endMetric().withNewTarget().withType("AverageValue").withAverageValue(new Quantity(formatMbps(a.targetEgressMbps)))
+                    .endTarget().endPods().build());
+        }
+        return new HorizontalPodAutoscalerBuilder().withMetadata(meta(pool, relaysName(pool), COMPONENT_RELAY))
+                .withNewSpec()
+                .withNewScaleTargetRef().withApiVersion("apps/v1").withKind("Deployment").withName(relaysName(pool)).endScaleTargetRef()
+                .withMinReplicas(a.minReplicas).withMaxReplicas(a.maxReplicas).withMetrics(metrics)
+                // Scale in slowly: every relay that leaves moves its children first.
+                .withNewBehavior().withNewScaleDown().withStabilizationWindowSeconds(300).addNewPolicy().withType("Pods").withValue(1)
+                .withPeriodSeconds(60).endPolicy().endScaleDown().endBehavior()
+                .endSpec().build();
+    }
+
+    private static String formatMbps(double mbps) {
+        return mbps == Math.rint(mbps) ? String.valueOf((long) mbps) : String.valueOf(mbps);
+    }
+
+    /** One relay at a time may be evicted voluntarily, so drains never overlap. */
+    public PodDisruptionBudget disruptionBudget(RelayPool pool) {
+        return new PodDisruptionBudgetBuilder().withMetadata(meta(pool, relaysName(pool), COMPONENT_RELAY))
+                .withNewSpec().withMaxUnavailable(new IntOrString(1))
+                .withNewSelector().withMatchLabels(selector(pool, COMPONENT_RELAY)).endSelector()
+                .endSpec().build();
+    }
+}

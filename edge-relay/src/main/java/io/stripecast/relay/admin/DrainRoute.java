@@ -1,0 +1,50 @@
+package io.stripecast.relay.admin;
+
+import io.stripecast.relay.config.RelaySettings;
+import io.stripecast.relay.http.Problems;
+import io.stripecast.relay.push.DataPlane;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+
+/**
+ * {@code GET /admin/drain}: the pod's preStop hook. Kubernetes can only send a GET from a preStop hook, so the
+ * route is a GET guarded by a per-pool token header; it answers once this relay's children have moved (or the
+ * drain grace ran out), and the SIGTERM that follows finds the relay already drained.
+ */
+@ApplicationScoped
+public class DrainRoute {
+    public static final String TOKEN_HEADER = "X-Stripecast-Drain-Token";
+
+    @Inject
+    RelaySettings settings;
+    @Inject
+    DataPlane dataPlane;
+
+    void register(@Observes Router router) {
+        router.route(HttpMethod.GET, "/admin/drain").handler(this::drain);
+    }
+
+    private void drain(RoutingContext ctx) {
+        if (settings.relay().drainToken().isEmpty() || dataPlane.controller().isEmpty()) {
+            Problems.send(ctx, 404, "Not found", "drain is not enabled on this relay");
+            return;
+        }
+        String given = ctx.request().getHeader(TOKEN_HEADER);
+        if (given == null || !MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
+                settings.relay().drainToken().get().getBytes(StandardCharsets.UTF_8))) {
+            Problems.send(ctx, 403, "Forbidden", "missing or wrong " + TOKEN_HEADER);
+            return;
+        }
+        ctx.vertx().executeBlocking(() -> {
+            dataPlane.drain();
+            return null;
+        }, false).onComplete(done -> ctx.response().putHeader("Content-Type", "text/plain").end("drained\n"));
+    }
+}
