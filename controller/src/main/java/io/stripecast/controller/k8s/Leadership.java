@@ -37,6 +37,8 @@ public final class Leadership {
     private final Settings settings;
     private final Listener listener;
     private CompletableFuture<?> running;
+    private boolean stopped;
+    private final java.util.concurrent.atomic.AtomicBoolean leading = new java.util.concurrent.atomic.AtomicBoolean();
 
     public Leadership(KubernetesClient client, Settings settings, Listener listener) {
         this.client = client;
@@ -64,15 +66,37 @@ public final class Leadership {
                 .withLeaseDuration(settings.leaseDuration())
                 .withRenewDeadline(settings.renewDeadline())
                 .withRetryPeriod(settings.retryPeriod())
-                .withLeaderCallbacks(new LeaderCallbacks(listener::startedLeading, listener::stoppedLeading, newLeader))
+                .withLeaderCallbacks(new LeaderCallbacks(this::started, this::lost, newLeader))
                 // A stopping leader hands the Lease over at once instead of making the standby wait it out.
                 .withReleaseOnCancel(true)
                 .build();
         running = client.leaderElector().withConfig(config).build().start();
+        // The elector can also end without calling back (its client closed, its thread failed): a leader that
+        // is no longer renewing must learn it, or two instances would plan at once.
+        running.whenComplete((result, failure) -> {
+            synchronized (this) {
+                if (stopped) {
+                    return;
+                }
+            }
+            lost();
+        });
+    }
+
+    private void started() {
+        leading.set(true);
+        listener.startedLeading();
+    }
+
+    private void lost() {
+        if (leading.compareAndSet(true, false)) {
+            listener.stoppedLeading();
+        }
     }
 
     /** Stops competing (and releases the Lease if held). */
     public synchronized void stop() {
+        stopped = true;
         if (running != null) {
             running.cancel(true);
             running = null;

@@ -1,0 +1,230 @@
+package io.stripecast.controller.k8s;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.stripecast.controller.control.ControlServer;
+import io.stripecast.controller.control.Coordinator;
+import io.stripecast.crds.AutoscalingSpec;
+import io.stripecast.crds.RelayPool;
+import io.stripecast.crds.RelayPoolSpec;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** A RelayPool becomes its Deployments, Services, HPA and PDB, owned by the pool, and follows its spec. */
+@QuarkusTest
+@TestProfile(OperatorProfile.class)
+@WithKubernetesTestServer(crud = true)
+class RelayPoolReconcilerTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @Inject
+    KubernetesClient client;
+    @Inject
+    Coordinator coordinator;
+    @Inject
+    ControlServer server;
+
+    private ManagedChannel channel;
+    private final List<FakeRelay> relays = new ArrayList<>();
+
+    @BeforeEach
+    void connect() {
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    }
+
+    @AfterEach
+    void close() throws InterruptedException {
+        relays.forEach(FakeRelay::close);
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    static RelayPool pool(String name, int replicas) {
+        RelayPool pool = new RelayPool();
+        pool.setMetadata(new ObjectMetaBuilder().withName(name).build());
+        RelayPoolSpec spec = new RelayPoolSpec();
+        spec.replicas = replicas;
+        spec.uplinkMbps = 800.0;
+        pool.setSpec(spec);
+        return pool;
+    }
+
+    private <T extends HasMetadata> T awaitObject(Class<T> type, String name) {
+        return await().atMost(WAIT).until(() -> client.resources(type).withName(name).get(), r -> r != null);
+    }
+
+    private static void assertOwnedBy(HasMetadata object, RelayPool pool) {
+        assertThat(object.getMetadata().getOwnerReferences()).as("owner of %s", object.getMetadata().getName())
+                .extracting(OwnerReference::getApiVersion, OwnerReference::getKind, OwnerReference::getName, OwnerReference::getUid)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("stripecast.io/v1alpha1", "RelayPool", pool.getMetadata().getName(),
+                        pool.getMetadata().getUid()));
+    }
+
+    private static Map<String, String> env(Container c) {
+        Map<String, String> out = new java.util.HashMap<>();
+        c.getEnv().forEach(e -> out.put(e.getName(), e.getValue()));
+        return out;
+    }
+
+    @Test
+    void thisInstanceLeadsAndHoldsTheLease() {
+        Lease lease = await().atMost(WAIT).until(() -> client.leases().withName("stripecast-controller-leader").get(), l -> l != null);
+        assertThat(lease.getSpec().getHolderIdentity()).isEqualTo("controller-a@10.0.0.1:9200");
+        await().atMost(WAIT).until(coordinator::isActive);
+    }
+
+    @Test
+    void poolBecomesOwnedDeploymentsServicesAndBudget() {
+        RelayPool created = client.resource(pool("video", 3)).create();
+
+        Deployment relays = awaitObject(Deployment.class, "video");
+        Deployment ingest = awaitObject(Deployment.class, "video-ingest");
+        Service playback = awaitObject(Service.class, "video");
+        Service ingestService = awaitObject(Service.class, "video-ingest");
+        Service data = awaitObject(Service.class, "video-data");
+        PodDisruptionBudget budget = awaitObject(PodDisruptionBudget.class, "video");
+        for (HasMetadata o : List.of(relays, ingest, playback, ingestService, data, budget)) {
+            assertOwnedBy(o, created);
+        }
+        assertThat(client.resources(HorizontalPodAutoscaler.class).withName("video").get()).as("no HPA unless asked").isNull();
+
+        assertThat(relays.getSpec().getReplicas()).isEqualTo(3);
+        assertThat(ingest.getSpec().getReplicas()).isEqualTo(1);
+        assertThat(ingest.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+        var relayPod = relays.getSpec().getTemplate();
+        assertThat(relayPod.getMetadata().getLabels()).containsAllEntriesOf(relays.getSpec().getSelector().getMatchLabels());
+        assertThat(relayPod.getMetadata().getLabels()).containsAllEntriesOf(playback.getSpec().getSelector());
+        assertThat(ingest.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(ingestService.getSpec().getSelector());
+        assertThat(relayPod.getMetadata().getLabels()).containsAllEntriesOf(data.getSpec().getSelector());
+        assertThat(ingest.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(data.getSpec().getSelector());
+        assertThat(relayPod.getMetadata().getLabels()).containsAllEntriesOf(budget.getSpec().getSelector().getMatchLabels());
+        assertThat(ingest.getSpec().getTemplate().getMetadata().getLabels())
+                .doesNotContainEntry("app.kubernetes.io/component", "relay");
+        assertThat(data.getSpec().getClusterIP()).isEqualTo("None");
+        assertThat(relayPod.getMetadata().getAnnotations()).containsEntry("prometheus.io/port", "8080");
+
+        Container c = relayPod.getSpec().getContainers().get(0);
+        assertThat(c.getImage()).isEqualTo("registry.test/stripecast:test");
+        assertThat(c.getArgs()).containsExactly("relay");
+        assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/q/health/live");
+        assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/q/health/ready");
+        assertThat(c.getLifecycle().getPreStop().getHttpGet().getPath()).isEqualTo("/admin/drain");
+        Map<String, String> env = env(c);
+        assertThat(env).containsEntry("STRIPECAST_RELAY_CONTROLLER", "stripecast-controller.test.svc:9200")
+                .containsEntry("STRIPECAST_RELAY_POOL", "video").containsEntry("STRIPECAST_RELAY_INGEST", "false")
+                .containsEntry("STRIPECAST_RELAY_UPLINK_MBPS", "800.0");
+        assertThat(env.get("STRIPECAST_RELAY_DRAIN_TOKEN"))
+                .isEqualTo(c.getLifecycle().getPreStop().getHttpGet().getHttpHeaders().get(0).getValue()).hasSize(32);
+        assertThat(env(ingest.getSpec().getTemplate().getSpec().getContainers().get(0))).containsEntry("STRIPECAST_RELAY_INGEST", "true");
+        assertThat(relayPod.getSpec().getAutomountServiceAccountToken()).isFalse();
+    }
+
+    @Test
+    void specChangeUpdatesTheDependentsAndTheAutoscalerComesAndGoes() {
+        client.resource(pool("sports", 2)).create();
+        awaitObject(Deployment.class, "sports");
+
+        client.resources(RelayPool.class).withName("sports").edit(p -> {
+            p.getSpec().replicas = 4;
+            p.getSpec().uplinkMbps = 2500.0;
+            p.getSpec().serviceType = "LoadBalancer";
+            return p;
+        });
+        await().atMost(WAIT).untilAsserted(() -> {
+            Deployment d = client.apps().deployments().withName("sports").get();
+            assertThat(d.getSpec().getReplicas()).isEqualTo(4);
+            assertThat(env(d.getSpec().getTemplate().getSpec().getContainers().get(0))).containsEntry("STRIPECAST_RELAY_UPLINK_MBPS", "2500.0");
+            assertThat(client.services().withName("sports").get().getSpec().getType()).isEqualTo("LoadBalancer");
+        });
+
+        AutoscalingSpec autoscaling = new AutoscalingSpec();
+        autoscaling.enabled = true;
+        autoscaling.minReplicas = 3;
+        autoscaling.maxReplicas = 12;
+        autoscaling.targetCpuPercent = 60;
+        autoscaling.targetEgressMbps = 800.0;
+        RelayPool pool = client.resources(RelayPool.class).withName("sports").edit(p -> {
+            p.getSpec().autoscaling = autoscaling;
+            return p;
+        });
+        HorizontalPodAutoscaler hpa = awaitObject(HorizontalPodAutoscaler.class, "sports");
+        assertOwnedBy(hpa, pool);
+        assertThat(hpa.getSpec().getScaleTargetRef().getName()).isEqualTo("sports");
+        assertThat(hpa.getSpec().getMinReplicas()).isEqualTo(3);
+        assertThat(hpa.getSpec().getMaxReplicas()).isEqualTo(12);
+        assertThat(hpa.getSpec().getMetrics()).extracting(m -> m.getType()).containsExactly("Resource", "Pods");
+        assertThat(hpa.getSpec().getMetrics().get(0).getResource().getTarget().getAverageUtilization()).isEqualTo(60);
+        assertThat(hpa.getSpec().getMetrics().get(1).getPods().getMetric().getName()).isEqualTo("stripecast_relay_egress_mbps");
+
+        client.resources(RelayPool.class).withName("sports").edit(p -> {
+            p.getSpec().autoscaling.enabled = false;
+            return p;
+        });
+        await().atMost(WAIT).until(() -> client.resources(HorizontalPodAutoscaler.class).withName("sports").get() == null);
+    }
+
+    @Test
+    void invalidPoolIsNotReadyAndCreatesNothing() {
+        RelayPool bad = pool("broken", 2);
+        AutoscalingSpec autoscaling = new AutoscalingSpec();
+        autoscaling.enabled = true;
+        autoscaling.minReplicas = 9;
+        autoscaling.maxReplicas = 3;
+        bad.getSpec().autoscaling = autoscaling;
+        client.resource(bad).create();
+
+        await().atMost(WAIT).untilAsserted(() -> {
+            RelayPool p = client.resources(RelayPool.class).withName("broken").get();
+            assertThat(p.getStatus()).isNotNull();
+            var ready = StatusConditions.find(p.getStatus().conditions, "Ready");
+            assertThat(ready.getStatus()).isEqualTo("False");
+            assertThat(ready.getReason()).isEqualTo("InvalidSpec");
+            assertThat(ready.getMessage()).contains("minReplicas");
+        });
+        assertThat(client.apps().deployments().withName("broken").get()).isNull();
+    }
+
+    @Test
+    void statusCountsThePoolsConnectedRelays() {
+        client.resource(pool("news", 2)).create();
+        await().atMost(WAIT).untilAsserted(() -> {
+            var status = client.resources(RelayPool.class).withName("news").get().getStatus();
+            assertThat(status).isNotNull();
+            assertThat(StatusConditions.find(status.conditions, "Ready").getReason()).isEqualTo("IngestNotConnected");
+        });
+        relays.add(new FakeRelay(channel, "news-ingest-abc", "news", true, 21001));
+        relays.add(new FakeRelay(channel, "news-r1", "news", false, 21002));
+        relays.add(new FakeRelay(channel, "other-r1", "other", false, 21003));
+        await().atMost(WAIT).untilAsserted(() -> {
+            var status = client.resources(RelayPool.class).withName("news").get().getStatus();
+            assertThat(status.connectedRelays).isEqualTo(2);
+            assertThat(status.ingestRelay).isEqualTo("news-ingest-abc");
+            var ready = StatusConditions.find(status.conditions, "Ready");
+            assertThat(ready.getStatus()).isEqualTo("True");
+            assertThat(ready.getObservedGeneration()).isEqualTo(status.observedGeneration);
+        });
+    }
+}
