@@ -185,6 +185,20 @@ class LiveStreamReconcilerTest {
     }
 
     @Test
+    void deletingItsRelayPoolWithdrawsTheStream() {
+        poolWithRelays("festival", 2);
+        secret("festival-key", "f-key");
+        client.resource(pushStream("festival-live", "festival", 2, 1, "festival-key")).create();
+        awaitReady("festival-live", "True", "Carrying");
+
+        client.resources(io.stripecast.crds.RelayPool.class).withName("festival").delete();
+
+        awaitReady("festival-live", "False", "RelayPoolNotFound");
+        assertThat(coordinator.streamNames()).doesNotContain("festival-live");
+        await().atMost(WAIT).until(() -> relays.get(1).assignment("festival-live") == null);
+    }
+
+    @Test
     void deletingTheStreamStopsItsForest() {
         poolWithRelays("gallery", 2);
         secret("gallery-key", "g-key");

@@ -33,6 +33,15 @@ class IngestBadInputTest {
     }
 
     @Test
+    void drainRouteIsClosedWithoutAControllerAndToken() throws Exception {
+        // The preStop drain exists only for a relay a controller manages and that was given a token.
+        var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(base.toURI().resolve("admin/drain"))
+                .header("X-Stripecast-Drain-Token", "anything").build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(404);
+        relay.assertOtherStreamFlows();
+    }
+
+    @Test
     void segmentLargerThanTheBoundIs413() throws Exception {
         HttpResponse<String> r = relay.put("/ingest/live/big.ts", "live-key", new byte[1024 * 1024 + 1]);
         assertThat(r.statusCode()).isEqualTo(413);

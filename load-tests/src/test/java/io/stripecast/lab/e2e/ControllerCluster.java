@@ -18,6 +18,8 @@ import java.util.TreeMap;
 /** A controller and relays r0..r(n-1) as processes on loopback; r0 ingests every stream. */
 final class ControllerCluster implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
+    /** The relays' preStop drain token (GET /admin/drain). */
+    static final String DRAIN_TOKEN = "e2e-drain-token";
 
     final Path dir;
     final int controllerHttp = FreePorts.next();
@@ -51,6 +53,7 @@ final class ControllerCluster implements AutoCloseable {
             relay.put("stripecast.relay.reconnect-max", "1s");
             relay.put("stripecast.relay.on-demand-wait", "20s");
             relay.put("stripecast.relay.on-demand-idle", "5s");
+            relay.put("stripecast.relay.drain-token", DRAIN_TOKEN);
             c.relays.put(id, JavaService.relay(id, FreePorts.next(), FreePorts.next(), relay, dir.resolve("logs")));
         }
         c.controller.awaitReady();

@@ -105,8 +105,24 @@ class ControllerEndToEndIT {
         awaitIngested(8);
         var drained = cluster.anInteriorRelay("live");
         JavaService relay = cluster.relay(drained.getKey());
-        assertThat(relay.terminate(40)).as("%s exits after its children moved", drained.getKey()).isTrue();
+        // As Kubernetes' preStop hook does: drain first (the relay still serves), then SIGTERM.
+        var wrongToken = JavaService.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(relay.base() + "/admin/drain"))
+                .header("X-Stripecast-Drain-Token", "guess").build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(wrongToken.statusCode()).as("a wrong token drains nothing").isEqualTo(403);
+        var preStop = JavaService.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(relay.base() + "/admin/drain"))
+                .header("X-Stripecast-Drain-Token", ControllerCluster.DRAIN_TOKEN).timeout(Duration.ofSeconds(40)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(preStop.statusCode()).as("preStop drain answered once the children moved").isEqualTo(200);
         assertThat(Files.readString(relay.log)).contains("drained: the controller moved");
+        await("the drained relay has no children left").atMost(Duration.ofSeconds(10)).until(() -> {
+            for (var stripe : cluster.forest("live").get("stripes")) {
+                if (stripe.get("children").path(drained.getKey()).asInt(0) > 0) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        assertThat(relay.terminate(40)).as("%s exits after its children moved", drained.getKey()).isTrue();
         awaitSound("live");
         finishAndCheck(ffmpeg, dir, "live", drained.getKey());
     }
