@@ -119,7 +119,7 @@ class DashboardTest {
         assertThat(titles).contains("ingest rate", "depth", "lag", "repair", "availability latency", "egress", "slow-child cut-offs");
         String all = String.join("\n", queries());
         assertThat(all).contains("stripecast_relay_ingest_bytes_total", "stripecast_controller_stripe_depth",
-                "stripecast_relay_shards_in_total", "stripecast_controller_repairs_total",
+                "stripecast_relay_stripe_lag_seconds", "stripecast_controller_repairs_total",
                 "stripecast_relay_segment_availability_seconds_bucket", "stripecast_relay_shard_bytes_out_total",
                 "stripecast_relay_playback_bytes_total", "stripecast_relay_slow_child_cutoffs_total");
     }

@@ -32,7 +32,7 @@ public class AutoscalingSpec {
 
     @Min(value = 0, inclusive = false)
     @Max(Limits.MAX_UPLINK_MBPS)
-    @JsonPropertyDescription("Optional: average egress per relay in Mbit/s to aim for (a Pods metric, "
-            + "stripecast_relay_egress_mbps, served by a custom-metrics adapter such as prometheus-adapter).")
+    @JsonPropertyDescription("Optional: average egress per relay in Mbit/s to aim for. The relays export the gauge "
+            + "stripecast_relay_egress_mbps; a custom-metrics adapter (e.g. prometheus-adapter) must serve it as a Pods metric.")
     public Double targetEgressMbps;
 }

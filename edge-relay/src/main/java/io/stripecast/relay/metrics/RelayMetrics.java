@@ -1,6 +1,7 @@
 package io.stripecast.relay.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.stripecast.relay.window.SegmentWindow;
@@ -8,7 +9,10 @@ import jakarta.inject.Singleton;
 import jakarta.inject.Inject;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The relay's metrics, {@code stripecast_relay_*}. Labels are low-cardinality only: a stream that is
@@ -19,11 +23,17 @@ public class RelayMetrics {
 
     private final MeterRegistry registry;
     private final AtomicInteger activeSubscriptions = new AtomicInteger();
+    /** stream/stripe -> lag of the newest shard received, ms. */
+    private final Map<String, AtomicLong> stripeLags = new ConcurrentHashMap<>();
+    private final EgressRate egress = new EgressRate();
 
     @Inject
     public RelayMetrics(MeterRegistry registry) {
         this.registry = registry;
         registry.gauge("stripecast.relay.subscriptions.active", activeSubscriptions);
+        // The autoscaler's egress metric (RelayPool autoscaling.targetEgressMbps reads it through an adapter).
+        Gauge.builder("stripecast.relay.egress.mbps", egress, e -> e.mbps(System.currentTimeMillis()))
+                .description("Shard push plus playback egress over the last ~10 s, Mbit/s").register(registry);
     }
 
     public void ingestSegment(String stream, long bytes) {
@@ -40,13 +50,22 @@ public class RelayMetrics {
         registry.counter("stripecast.relay.ingest.rejected", "reason", reason).increment();
     }
 
-    public void shardIn(String stream, int stripe) {
+    /** A new shard from a parent; its segment's ingest time gives this stripe's lag behind the ingest. */
+    public void shardIn(String stream, int stripe, long ingestTimeMillis) {
         shardCounter("stripecast.relay.shards.in", stream, stripe).increment();
+        stripeLags.computeIfAbsent(stream + "/" + stripe, key -> {
+            AtomicLong lag = new AtomicLong();
+            Gauge.builder("stripecast.relay.stripe.lag.seconds", lag, l -> l.get() / 1000.0)
+                    .description("Ingest wall-clock time to the newest shard of this stripe arriving here")
+                    .tags("stream", stream, "stripe", Integer.toString(stripe)).register(registry);
+            return lag;
+        }).set(Math.max(0, System.currentTimeMillis() - ingestTimeMillis));
     }
 
     public void shardOut(String stream, int stripe, int bytes) {
         shardCounter("stripecast.relay.shards.out", stream, stripe).increment();
         registry.counter("stripecast.relay.shard.bytes.out", "stream", stream).increment(bytes);
+        egress.add(bytes);
     }
 
     public void shardRejected(String stream, String reason) {
@@ -102,6 +121,7 @@ public class RelayMetrics {
 
     public void playbackBytes(String stream, long bytes) {
         registry.counter("stripecast.relay.playback.bytes", "stream", stream).increment(bytes);
+        egress.add(bytes);
     }
 
     /**

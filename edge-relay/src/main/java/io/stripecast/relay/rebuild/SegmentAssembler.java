@@ -48,7 +48,7 @@ public final class SegmentAssembler {
         SegmentWindow.Offer offer = window.offer(shard);
         switch (offer) {
             case ADDED -> {
-                metrics.shardIn(stream, shard.getStripe());
+                metrics.shardIn(stream, shard.getStripe(), shard.getSegment().getIngestTimeMillis());
                 tryAssemble(shard.getSegment().getSequence());
             }
             case CONFLICTING_META -> metrics.shardRejected(stream, "conflicting_meta");
