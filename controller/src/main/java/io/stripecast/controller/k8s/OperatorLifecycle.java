@@ -33,6 +33,7 @@ public class OperatorLifecycle {
 
     private Leadership leadership;
     private volatile boolean stopping;
+    private volatile boolean operatorStarted;
 
     void onStart(@Observes StartupEvent event) {
         ControllerSettings.Operator o = settings.operator();
@@ -49,6 +50,7 @@ public class OperatorLifecycle {
                 LOG.infof("controller %s holds Lease %s/%s: planning and reconciling", identity, namespace, o.leaseName());
                 coordinator.activate();
                 operator.get().start();
+                operatorStarted = true;
             }
 
             @Override
@@ -74,6 +76,15 @@ public class OperatorLifecycle {
 
     void onStop(@Observes ShutdownEvent event) {
         stopping = true;
+        // We started the operator ourselves (not at boot), so we stop it: its informers and reconcile threads
+        // must not outlive the application.
+        if (operatorStarted) {
+            try {
+                operator.get().stop();
+            } catch (RuntimeException e) {
+                LOG.debugf("operator stop: %s", e.getMessage());
+            }
+        }
         if (leadership != null) {
             leadership.stop();
         }

@@ -83,6 +83,19 @@ class RelayPoolReconcilerTest {
                         pool.getMetadata().getUid()));
     }
 
+    /** Edits a pool as a user would; the operator writes its status concurrently, so a 409 means: read again, retry. */
+    private RelayPool editPool(String name, java.util.function.Consumer<RelayPool> change) {
+        java.util.concurrent.atomic.AtomicReference<RelayPool> edited = new java.util.concurrent.atomic.AtomicReference<>();
+        await().atMost(WAIT).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class).until(() -> {
+            edited.set(client.resources(RelayPool.class).withName(name).edit(p -> {
+                change.accept(p);
+                return p;
+            }));
+            return true;
+        });
+        return edited.get();
+    }
+
     private static Map<String, String> env(Container c) {
         Map<String, String> out = new java.util.HashMap<>();
         c.getEnv().forEach(e -> out.put(e.getName(), e.getValue()));
@@ -147,11 +160,10 @@ class RelayPoolReconcilerTest {
         client.resource(pool("sports", 2)).create();
         awaitObject(Deployment.class, "sports");
 
-        client.resources(RelayPool.class).withName("sports").edit(p -> {
+        editPool("sports", p -> {
             p.getSpec().replicas = 4;
             p.getSpec().uplinkMbps = 2500.0;
             p.getSpec().serviceType = "LoadBalancer";
-            return p;
         });
         await().atMost(WAIT).untilAsserted(() -> {
             Deployment d = client.apps().deployments().withName("sports").get();
@@ -166,10 +178,7 @@ class RelayPoolReconcilerTest {
         autoscaling.maxReplicas = 12;
         autoscaling.targetCpuPercent = 60;
         autoscaling.targetEgressMbps = 800.0;
-        RelayPool pool = client.resources(RelayPool.class).withName("sports").edit(p -> {
-            p.getSpec().autoscaling = autoscaling;
-            return p;
-        });
+        RelayPool pool = editPool("sports", p -> p.getSpec().autoscaling = autoscaling);
         HorizontalPodAutoscaler hpa = awaitObject(HorizontalPodAutoscaler.class, "sports");
         assertOwnedBy(hpa, pool);
         assertThat(hpa.getSpec().getScaleTargetRef().getName()).isEqualTo("sports");
@@ -179,10 +188,7 @@ class RelayPoolReconcilerTest {
         assertThat(hpa.getSpec().getMetrics().get(0).getResource().getTarget().getAverageUtilization()).isEqualTo(60);
         assertThat(hpa.getSpec().getMetrics().get(1).getPods().getMetric().getName()).isEqualTo("stripecast_relay_egress_mbps");
 
-        client.resources(RelayPool.class).withName("sports").edit(p -> {
-            p.getSpec().autoscaling.enabled = false;
-            return p;
-        });
+        editPool("sports", p -> p.getSpec().autoscaling.enabled = false);
         await().atMost(WAIT).until(() -> client.resources(HorizontalPodAutoscaler.class).withName("sports").get() == null);
     }
 
