@@ -1,0 +1,147 @@
+package io.stripecast.lab.bench;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.stripecast.protocol.codec.StripeCodec;
+import io.stripecast.protocol.shard.Shards;
+import io.stripecast.protocol.v1.SegmentKind;
+import io.stripecast.protocol.v1.SegmentMeta;
+import io.stripecast.protocol.v1.Shard;
+import io.stripecast.relay.metrics.RelayMetrics;
+import io.stripecast.relay.stream.StreamRuntime;
+import io.stripecast.relay.stream.StreamSpec;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What one relay does per segment, on one core, with the relay's own classes: parse the k+m shards as they come
+ * off the wire (one per stripe tree), check each (bounds, CRC32C), put them in the window, rebuild and verify the
+ * segment (decode when parity is needed, SHA-256 always), and serialise the shard of the one tree it is interior
+ * in once per child, as gRPC does per {@code onNext}. Netty and the kernel are not in it (the lab measures those
+ * with real processes); this is the CPU a relay spends per segment it forwards.
+ * One operation = one segment; MB/s of stream per core = ops/s x segmentBytes / 10^6.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class RelayForwardingBenchmark {
+    /** k+m of the stream. */
+    @Param({"3+1", "8+2"})
+    public String shape;
+
+    @Param({"1048576"})
+    public int segmentBytes;
+
+    /** Children in the tree this relay is interior in. */
+    @Param({"4", "16"})
+    public int children;
+
+    /** true: one data stripe is missing (its parent just died), so every segment is rebuilt with parity. */
+    @Param({"false", "true"})
+    public boolean missingStripe;
+
+    private int k;
+    private int m;
+    private StreamRuntime runtime;
+    private ScheduledExecutorService timer;
+    private Shard[] template;
+    private byte[][] wire;
+    private long sequence = 1_000_000;
+    private final OutputStream discard = OutputStream.nullOutputStream();
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        String[] km = shape.split("\\+");
+        k = Integer.parseInt(km[0]);
+        m = Integer.parseInt(km[1]);
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bench-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        StreamSpec spec = new StreamSpec("bench", k, m, Duration.ofSeconds(30), Optional.empty(), Optional.empty(), Duration.ofSeconds(1));
+        runtime = StreamRuntime.create(spec, 256L * 1024 * 1024, 32 * 1024 * 1024, new RelayMetrics(new SimpleMeterRegistry()), timer, 750);
+        for (int i = 0; i < k + m; i++) {
+            // An orphaned stripe (its parent gone) is regenerated at once on this thread, as in a real relay.
+            runtime.setReceiving(i, !(missingStripe && i == 0));
+        }
+        byte[] segment = new byte[segmentBytes];
+        new Random(7).nextBytes(segment);
+        template = Shards.encode(new StripeCodec(k, m), meta(0, segment.length, ByteString.copyFrom(Shards.sha256(segment))), segment);
+        wire = new byte[k + m][];
+    }
+
+    private SegmentMeta meta(long seq, int length, ByteString sha) {
+        return SegmentMeta.newBuilder().setSequence(seq).setMediaSequence(seq).setKind(SegmentKind.SEGMENT_KIND_MPEG_TS)
+                .setDurationMicros(1_000_000).setLength(length).setIngestTimeMillis(System.currentTimeMillis()).setSha256(sha)
+                .setK(k).setM(m).build();
+    }
+
+    /** The next segment's shards as a parent sends them: a new sequence, the same payload (a sender's cost, not ours). */
+    @Setup(Level.Invocation)
+    public void nextSegment() {
+        sequence++;
+        SegmentMeta meta = template[0].getSegment().toBuilder().setSequence(sequence).setMediaSequence(sequence)
+                .setIngestTimeMillis(System.currentTimeMillis()).build();
+        for (int i = 0; i < k + m; i++) {
+            wire[i] = template[i].toBuilder().setSegment(meta).build().toByteArray();
+        }
+    }
+
+    @Benchmark
+    public void forwardOneSegment(Blackhole bh) throws IOException {
+        long now = System.currentTimeMillis();
+        Shard interior = null;
+        for (int stripe = missingStripe ? 1 : 0; stripe < k + m; stripe++) {
+            Shard shard = Shard.parseFrom(wire[stripe]);
+            String problem = runtime.validator().problem(shard, stripe, now);
+            if (problem != null) {
+                throw new IllegalStateException(problem);
+            }
+            runtime.assembler().accept(shard);
+            if (stripe == k - 1) {
+                interior = shard;
+            }
+        }
+        // One serialisation per child, as the protobuf marshaller does for each child's stream.
+        for (int c = 0; c < children; c++) {
+            CodedOutputStream out = CodedOutputStream.newInstance(discard, 64 * 1024);
+            interior.writeTo(out);
+            out.flush();
+        }
+        if (!runtime.window().entry(sequence).isComplete()) {
+            throw new IllegalStateException("segment " + sequence + " not rebuilt");
+        }
+        bh.consume(runtime.window().entry(sequence));
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        timer.shutdownNow();
+    }
+}
