@@ -3,14 +3,9 @@ package io.stripecast.controller.k8s;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
-import io.stripecast.controller.control.ControlServer;
-import io.stripecast.controller.control.Coordinator;
 import io.stripecast.crds.IngestSpec;
 import io.stripecast.crds.LiveStream;
 import io.stripecast.crds.LiveStreamSpec;
@@ -19,16 +14,11 @@ import io.stripecast.crds.MeshSpec;
 import io.stripecast.crds.PullIngest;
 import io.stripecast.crds.PushIngest;
 import io.stripecast.crds.SecretKeyRef;
-import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -37,30 +27,7 @@ import static org.awaitility.Awaitility.await;
 @QuarkusTest
 @TestProfile(OperatorProfile.class)
 @WithKubernetesTestServer(crud = true)
-class LiveStreamReconcilerTest {
-    private static final Duration WAIT = Duration.ofSeconds(20);
-
-    @Inject
-    KubernetesClient client;
-    @Inject
-    Coordinator coordinator;
-    @Inject
-    ControlServer server;
-
-    private ManagedChannel channel;
-    private final List<FakeRelay> relays = new ArrayList<>();
-
-    @BeforeEach
-    void connect() {
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
-    }
-
-    @AfterEach
-    void close() throws InterruptedException {
-        relays.forEach(FakeRelay::close);
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-
+class LiveStreamReconcilerTest extends OperatorTestSupport {
     private void poolWithRelays(String pool, int relayCount) {
         if (client.resources(io.stripecast.crds.RelayPool.class).withName(pool).get() == null) {
             client.resource(RelayPoolReconcilerTest.pool(pool, relayCount)).create();

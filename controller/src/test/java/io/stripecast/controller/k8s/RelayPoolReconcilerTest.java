@@ -9,27 +9,17 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
-import io.stripecast.controller.control.ControlServer;
-import io.stripecast.controller.control.Coordinator;
 import io.stripecast.crds.AutoscalingSpec;
 import io.stripecast.crds.RelayPool;
 import io.stripecast.crds.RelayPoolSpec;
-import jakarta.inject.Inject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -38,30 +28,7 @@ import static org.awaitility.Awaitility.await;
 @QuarkusTest
 @TestProfile(OperatorProfile.class)
 @WithKubernetesTestServer(crud = true)
-class RelayPoolReconcilerTest {
-    private static final Duration WAIT = Duration.ofSeconds(20);
-
-    @Inject
-    KubernetesClient client;
-    @Inject
-    Coordinator coordinator;
-    @Inject
-    ControlServer server;
-
-    private ManagedChannel channel;
-    private final List<FakeRelay> relays = new ArrayList<>();
-
-    @BeforeEach
-    void connect() {
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
-    }
-
-    @AfterEach
-    void close() throws InterruptedException {
-        relays.forEach(FakeRelay::close);
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-
+class RelayPoolReconcilerTest extends OperatorTestSupport {
     static RelayPool pool(String name, int replicas) {
         RelayPool pool = new RelayPool();
         pool.setMetadata(new ObjectMetaBuilder().withName(name).build());
