@@ -27,10 +27,14 @@ public final class Lab implements Callable<Integer> {
         Path dir = out != null ? out : Path.of("load-tests", "target", "lab", scenario.name());
         Report report = new ScenarioRunner(scenario, dir).run();
         report.write(dir);
+        if (report.skipped() != null) {
+            System.out.printf("%s: skipped: %s; report in %s%n", scenario.name(), report.skipped(), dir.resolve("report.md"));
+            return 0;
+        }
         System.out.printf("%s: %d segments, %d missing, continuity %.3f, repair p99 %.0f ms; report in %s%n", scenario.name(),
                 report.segmentsExpected(), report.segmentsMissing(), report.continuityIndex(), report.repairMs().get("p99"),
                 dir.resolve("report.md"));
-        return report.segmentsMissing() == 0 ? 0 : 1;
+        return report.passed() ? 0 : 1;
     }
 
     public static void main(String[] args) {
