@@ -21,6 +21,11 @@ import static org.awaitility.Awaitility.await;
  * own process on loopback, with its log in a file.
  */
 public final class JavaService implements AutoCloseable {
+    /** JVM flags for a quick start (tests, short runs): C1 only, serial GC, a small heap. */
+    public static final List<String> FAST_START = List.of("-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+    /** JVM flags for measuring CPU in steady state: full JIT (C2), as a deployed relay runs. */
+    public static final List<String> STEADY = List.of("-Xmx256m", "-XX:+UseSerialGC");
+
     public static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -65,6 +70,11 @@ public final class JavaService implements AutoCloseable {
      */
     public static JavaService relay(String id, Placement placement, int httpPort, int grpcPort, Map<String, String> settings,
                                     Path logDir) throws IOException {
+        return relay(id, placement, httpPort, grpcPort, settings, logDir, FAST_START);
+    }
+
+    public static JavaService relay(String id, Placement placement, int httpPort, int grpcPort, Map<String, String> settings,
+                                    Path logDir, List<String> jvmFlags) throws IOException {
         List<String> props = new ArrayList<>(List.of("-Dstripecast.relay.id=" + id, "-Dstripecast.relay.grpc-port=" + grpcPort,
                 "-Dstripecast.relay.grpc-host=" + placement.host()));
         if (!placement.isLoopback()) {
@@ -72,7 +82,7 @@ public final class JavaService implements AutoCloseable {
             props.add("-Dstripecast.relay.playback-url=http://" + placement.host() + ":" + httpPort);
         }
         settings.forEach((k, v) -> props.add("-D" + k + "=" + v));
-        return start(id, relayJar(), placement, httpPort, grpcPort, props, logDir);
+        return start(id, relayJar(), placement, httpPort, grpcPort, props, logDir, jvmFlags);
     }
 
     public static JavaService controller(String id, int httpPort, int grpcPort, Map<String, String> settings, Path logDir)
@@ -85,16 +95,16 @@ public final class JavaService implements AutoCloseable {
         List<String> props = new ArrayList<>(List.of("-Dstripecast.controller.id=" + id, "-Dstripecast.controller.grpc-port=" + grpcPort,
                 "-Dstripecast.controller.grpc-host=" + placement.host()));
         settings.forEach((k, v) -> props.add("-D" + k + "=" + v));
-        return start(id, controllerJar(), placement, httpPort, grpcPort, props, logDir);
+        return start(id, controllerJar(), placement, httpPort, grpcPort, props, logDir, FAST_START);
     }
 
     private static JavaService start(String id, String jar, Placement placement, int httpPort, int grpcPort, List<String> props,
-                                     Path logDir) throws IOException {
+                                     Path logDir, List<String> jvmFlags) throws IOException {
         // The prefix (ip netns exec <ns>) execs java in place: the process we hold is the JVM itself.
         List<String> cmd = new ArrayList<>(placement.commandPrefix());
-        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Dquarkus.http.port=" + httpPort, "-Dquarkus.http.host=" + placement.host()));
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmFlags);
+        cmd.addAll(List.of("-Dquarkus.http.port=" + httpPort, "-Dquarkus.http.host=" + placement.host()));
         cmd.addAll(props);
         cmd.add("-jar");
         cmd.add(jar);

@@ -26,12 +26,14 @@ public final class LocalCluster implements AutoCloseable {
      * @param uplinkMbps       each relay's advertised uplink
      * @param ingestId         the relay publishers push to
      * @param ingestUplinkMbps the ingest's own uplink (how many children the planner gives it)
+     * @param relayJvm         the relays' JVM flags ({@link JavaService#FAST_START} or {@link JavaService#STEADY})
      */
     public record Settings(Map<String, String> controller, Map<String, String> relay, double uplinkMbps, String ingestId,
-                           double ingestUplinkMbps) {
+                           double ingestUplinkMbps, java.util.List<String> relayJvm) {
         public Settings {
             controller = Map.copyOf(controller);
             relay = Map.copyOf(relay);
+            relayJvm = java.util.List.copyOf(relayJvm);
         }
     }
 
@@ -70,7 +72,7 @@ public final class LocalCluster implements AutoCloseable {
         s.put("stripecast.relay.controller", network.controller().host() + ":" + controllerGrpc);
         double uplink = id.equals(settings.ingestId()) ? settings.ingestUplinkMbps() : settings.uplinkMbps();
         s.put("stripecast.relay.uplink-mbps", Double.toString(uplink));
-        JavaService r = JavaService.relay(id, place, FreePorts.next(), FreePorts.next(), s, logs);
+        JavaService r = JavaService.relay(id, place, FreePorts.next(), FreePorts.next(), s, logs, settings.relayJvm());
         relays.put(id, r);
         return r;
     }

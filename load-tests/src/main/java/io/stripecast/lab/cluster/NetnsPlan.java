@@ -37,7 +37,7 @@ public record NetnsPlan(String tag, int second) {
         return "10." + second + ".0.0/16";
     }
 
-    /** Namespace of the relay with index {@code i} (its slot, 0..65000). */
+    /** Namespace of the relay with index {@code i} (its slot). */
     public String namespace(int i) {
         return PREFIX + "-" + tag + "-" + i;
     }
@@ -52,10 +52,10 @@ public record NetnsPlan(String tag, int second) {
         return String.format(Locale.ROOT, "scn%s%d", tag, i);
     }
 
-    /** Relay {@code i}'s address: 10.x.(i+2)/256.(i+2)%256, never .0.1 (the bridge) nor a broadcast. */
+    /** Relay {@code i}'s address (slot 0..63998): 10.x.a.b with b in 1..250, never 10.x.0.1 (the bridge) nor a broadcast. */
     public String address(int i) {
         int n = i + 1;
-        if (n < 1 || n > 65_000) {
+        if (n < 1 || n > 63_999) {
             throw new IllegalArgumentException("slot out of range: " + i);
         }
         return "10." + second + "." + (n / 250) + "." + (n % 250 + 1);

@@ -42,6 +42,8 @@ final class ReportCollector {
         double cpuSeconds = 0;
         double ingestBytes = 0;
         double originOut = 0;
+        List<String> faultedAvailability = new ArrayList<>();
+        List<String> unserved = new ArrayList<>();
         for (var e : cluster.relays().entrySet()) {
             JavaService relay = e.getValue();
             cpuSeconds += Math.max(0, relay.cpuSeconds() - run.cpuAtStart().getOrDefault(e.getKey(), 0.0));
@@ -50,7 +52,13 @@ final class ReportCollector {
             }
             int relayMissing = 0;
             for (String stream : run.streams()) {
-                Set<String> served = new HashSet<>(HlsCheck.servedHashes(relay, stream));
+                Set<String> served = new HashSet<>();
+                try {
+                    served.addAll(HlsCheck.servedHashes(relay, stream));
+                } catch (IOException notServed) {
+                    // A relay the forest dropped serves no playlist: every segment counts as missing there.
+                    unserved.add(e.getKey() + " (" + stream + "): " + notServed.getMessage());
+                }
                 for (String h : run.expected().get(stream)) {
                     if (!served.contains(h)) {
                         relayMissing++;
@@ -69,8 +77,15 @@ final class ReportCollector {
                 originOut = prom.sum("stripecast_relay_shard_bytes_out_total");
                 continue;
             }
+            TreeMap<Double, Double> buckets = prom.buckets("stripecast_relay_segment_availability_seconds");
+            if (run.ctx().faulted().contains(e.getKey())) {
+                // The relay the fault hit (frozen, cut off) is late by design: shown apart, not mixed into its depth.
+                faultedAvailability.add(String.format(java.util.Locale.ROOT, "%s: p50 %.0f ms, p99 %.0f ms", e.getKey(),
+                        PromText.quantile(buckets, 0.5) * 1000, PromText.quantile(buckets, 0.99) * 1000));
+                continue;
+            }
             int depth = run.depthOf().getOrDefault(e.getKey(), run.finalDepthOf().getOrDefault(e.getKey(), -1));
-            availabilityByDepth.computeIfAbsent(depth, d -> new ArrayList<>()).add(prom.buckets("stripecast_relay_segment_availability_seconds"));
+            availabilityByDepth.computeIfAbsent(depth, d -> new ArrayList<>()).add(buckets);
         }
         Map<String, Map<String, Double>> availability = new TreeMap<>();
         availabilityByDepth.forEach((depth, list) -> {
@@ -124,6 +139,13 @@ final class ReportCollector {
         }
         if (!run.ctx().joined().isEmpty()) {
             notes.add("relays started mid-run (checked for every segment too, no viewers): " + run.ctx().joined());
+        }
+        if (!unserved.isEmpty()) {
+            notes.add("relays that did not serve the stream at the end: " + unserved);
+        }
+        if (!faultedAvailability.isEmpty()) {
+            notes.add("availability at the relays the fault hit and that stayed (not in the per-depth figures): "
+                    + String.join("; ", faultedAvailability));
         }
         if (!left.isEmpty()) {
             notes.add("relays that left (not checked; their counters and CPU after leaving are lost to the totals): " + left);

@@ -25,6 +25,8 @@ import java.util.Set;
  *                         forest in one step over all of them (see LAB.md: joins one at a time into a forest
  *                         whose ingest has one slot per tree are refused by the planner)
  * @param childQueueShards the relays' per-child queue (0: the relay's default)
+ * @param steadyJvm        relays run with full JIT (C2) as deployed, for CPU figures; else the lab's quick-start
+ *                         flags (C1 only), which cost more CPU per byte
  * @param viewersPerRelay  HLS players per non-ingest relay
  * @param viewersAtSegment viewers start once the ingest has this many segments (0: at once); a flash crowd
  *                         is many viewers per relay starting together
@@ -34,7 +36,7 @@ import java.util.Set;
  * @param baselineDepth    proxy tiers below the nginx origin (2: origin -> shield -> edge); 0: the forest's depth
  */
 public record Scenario(String name, int relays, int k, int m, int seconds, double uplinkMbps, double ingestUplinkMbps,
-                       double bitrateHintMbps, Duration heartbeat, Duration deadAfter, boolean ingestLast, int childQueueShards,
+                       double bitrateHintMbps, Duration heartbeat, Duration deadAfter, boolean ingestLast, int childQueueShards, boolean steadyJvm,
                        SourceSpec source, FaultSpec fault, NetworkSpec network, int viewersPerRelay, int viewersAtSegment,
                        int probePollMillis, String baseline, int baselineDepth) {
 
@@ -138,6 +140,11 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
                 duration(p.getProperty("dead-after", "2s")),
                 p.getProperty("ingest-starts", "together").equals("last"),
                 Integer.parseInt(p.getProperty("child-queue-shards", "0")),
+                switch (p.getProperty("relay-jvm", "quick")) {
+                    case "quick" -> false;
+                    case "steady" -> true;
+                    default -> throw new IllegalArgumentException("relay-jvm: quick | steady");
+                },
                 source, fault, network,
                 Integer.parseInt(p.getProperty("viewers-per-relay", "1")),
                 Integer.parseInt(p.getProperty("viewers-at-segment", "0")),

@@ -156,7 +156,8 @@ public final class ScenarioRunner {
         if (scenario.childQueueShards() > 0) {
             r.put("stripecast.relay.child-queue-shards", Integer.toString(scenario.childQueueShards()));
         }
-        return new LocalCluster.Settings(c, r, scenario.uplinkMbps(), "r0", scenario.ingestUplinkMbps());
+        return new LocalCluster.Settings(c, r, scenario.uplinkMbps(), "r0", scenario.ingestUplinkMbps(),
+                scenario.steadyJvm() ? JavaService.STEADY : JavaService.FAST_START);
     }
 
     /**
@@ -196,9 +197,12 @@ public final class ScenarioRunner {
             ctx.awaitIngested(scenario.viewersAtSegment());
             ctx.note(scenario.viewersPerRelay() * (scenario.relays() - 1) + " viewers start together");
         }
-        for (var e : cluster.relays().entrySet()) {
+        // One probe per depth (the ingest, then the first relay by id at each depth) spares the CPU; push
+        // delivery does not change with who polls, so one relay speaks for its depth.
+        java.util.Set<Integer> probed = new java.util.HashSet<>();
+        for (var e : new TreeMap<>(cluster.relays()).entrySet()) {
             int depth = depthOf.getOrDefault(e.getKey(), -1);
-            if (scenario.probePollMillis() > 0) {
+            if (scenario.probePollMillis() > 0 && probed.add(depth)) {
                 viewers.add(e.getKey(), depth, e.getValue(), stream, scenario.probePollMillis());
             }
             if (e.getKey().equals(cluster.ingestId())) {

@@ -48,6 +48,7 @@ final class Churn implements Fault {
                     Thread.sleep(wait); // the schedule's pace, not a wait for anything
                 }
                 JavaService leaving = ctx.cluster().relay(step.leaving());
+                var stay = Recovery.staying(ctx, step.leaving());
                 long t = System.currentTimeMillis();
                 ctx.faulted(step.leaving());
                 ctx.left(step.leaving());
@@ -55,13 +56,13 @@ final class Churn implements Fault {
                     leaving.kill();
                     ctx.mark("SIGKILL " + step.leaving() + " (churn)");
                     pending.add(watchers.submit(() -> Recovery.awaitRepaired(ctx, "forest without " + step.leaving(),
-                            List.of(step.leaving()), t, Duration.ofSeconds(30))));
+                            List.of(step.leaving()), stay, t, Duration.ofSeconds(30))));
                 } else {
                     ctx.mark("SIGTERM " + step.leaving() + " (churn, drained)");
                     pending.add(watchers.submit(() -> {
                         leaving.terminate(60);
                         ctx.note(step.leaving() + " drained and exited after " + (System.currentTimeMillis() - t) + " ms");
-                        Recovery.awaitRepaired(ctx, "forest without " + step.leaving(), List.of(step.leaving()), t,
+                        Recovery.awaitRepaired(ctx, "forest without " + step.leaving(), List.of(step.leaving()), stay, t,
                                 Duration.ofSeconds(30));
                     }));
                 }

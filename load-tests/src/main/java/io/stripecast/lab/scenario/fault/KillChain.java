@@ -25,12 +25,13 @@ record KillChain(int atSegment, int length, int gapMillis) implements Fault {
                 ctx.note("stripe " + stripe + " has no relay left below the ingest: chain ends after " + i);
                 return;
             }
+            var stay = Recovery.staying(ctx, victim);
             long t = System.currentTimeMillis();
             ctx.faulted(victim);
             ctx.cluster().relay(victim).kill();
             ctx.mark("SIGKILL " + victim + " (ingest's child in stripe " + stripe + ", " + (i + 1) + "/" + length + ")");
             ctx.left(victim);
-            Recovery.awaitRepaired(ctx, "forest without " + victim, List.of(victim), t, Duration.ofSeconds(30));
+            Recovery.awaitRepaired(ctx, "forest without " + victim, List.of(victim), stay, t, Duration.ofSeconds(30));
             if (gapMillis > 0 && i + 1 < length) {
                 Thread.sleep(gapMillis); // the schedule's pace, not a wait for anything
             }

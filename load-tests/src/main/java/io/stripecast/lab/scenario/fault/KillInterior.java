@@ -17,6 +17,7 @@ record KillInterior(int atSegment, boolean drain) implements Fault {
         ctx.awaitIngested(atSegment);
         String victim = Forests.interiorRelay(ctx.forest());
         JavaService relay = ctx.cluster().relay(victim);
+        var stay = Recovery.staying(ctx, victim);
         long t = System.currentTimeMillis();
         ctx.faulted(victim);
         if (drain) {
@@ -28,6 +29,6 @@ record KillInterior(int atSegment, boolean drain) implements Fault {
             relay.kill();
         }
         ctx.left(victim);
-        Recovery.awaitRepaired(ctx, "forest without " + victim, List.of(victim), t, Duration.ofSeconds(30));
+        Recovery.awaitRepaired(ctx, "forest without " + victim, List.of(victim), stay, t, Duration.ofSeconds(30));
     }
 }

@@ -17,10 +17,11 @@ record Partition(int atSegment, int seconds) implements Fault {
         ctx.awaitIngested(atSegment);
         String victim = Forests.interiorRelay(ctx.forest());
         ctx.faulted(victim);
+        var stay = Recovery.staying(ctx, victim);
         long t = System.currentTimeMillis();
         ctx.cluster().network().cut(victim);
         ctx.mark("veth of " + victim + " (interior) cut");
-        Recovery.awaitRepaired(ctx, "forest without " + victim + " (detection + repair)", List.of(victim), t, Duration.ofSeconds(30));
+        Recovery.awaitRepaired(ctx, "forest without " + victim + " (detection + repair)", List.of(victim), stay, t, Duration.ofSeconds(30));
         long left = t + seconds * 1000L - System.currentTimeMillis();
         if (left > 0) {
             Thread.sleep(left); // how long the partition lasts: the scenario's pace
@@ -28,6 +29,7 @@ record Partition(int atSegment, int seconds) implements Fault {
         long healed = System.currentTimeMillis();
         ctx.cluster().network().heal(victim);
         ctx.mark("veth of " + victim + " healed");
-        Recovery.awaitMember(ctx, victim + " back in the forest (from the heal)", victim, healed, Duration.ofSeconds(60));
+        stay.add(victim);
+        Recovery.awaitRepaired(ctx, victim + " back in the forest (from the heal)", List.of(), stay, healed, Duration.ofSeconds(60));
     }
 }

@@ -20,9 +20,20 @@ final class Recovery {
     private Recovery() {
     }
 
-    /** Until none of {@code gone} is in the forest and the invariant check passes. */
-    static void awaitRepaired(FaultContext ctx, String what, Collection<String> gone, long sinceMillis, Duration atMost) {
-        awaitForest(ctx, what, f -> Forests.repaired(f, gone), sinceMillis, atMost);
+    /**
+     * Until none of {@code gone} is in the forest, every one of {@code stay} still is (a repair that drops
+     * relays from the forest has not repaired), and the invariant check passes.
+     */
+    static void awaitRepaired(FaultContext ctx, String what, Collection<String> gone, Collection<String> stay, long sinceMillis,
+                              Duration atMost) {
+        awaitForest(ctx, what, f -> Forests.repaired(f, gone) && Forests.members(f).containsAll(stay), sinceMillis, atMost);
+    }
+
+    /** The forest's members now, but for {@code leaving}: who must still be there once it is gone. */
+    static Set<String> staying(FaultContext ctx, String leaving) throws java.io.IOException, InterruptedException {
+        Set<String> out = new java.util.TreeSet<>(Forests.members(ctx.forest()));
+        out.remove(leaving);
+        return out;
     }
 
     /** Until {@code relayId} is a member again and the check passes (a relay that came back). */

@@ -28,6 +28,7 @@ final class SlowChild implements Fault {
         String victim = Forests.interiorRelay(ctx.forest());
         JavaService relay = ctx.cluster().relay(victim);
         double cutoffsBefore = cutoffs(ctx);
+        var stay = Recovery.staying(ctx, victim);
         ctx.faulted(victim);
         long t = System.currentTimeMillis();
         boolean frozen = spec.slowMode().equals("sigstop");
@@ -38,7 +39,13 @@ final class SlowChild implements Fault {
             ctx.cluster().network().shape(victim, new LinkShape(normal.delayMs(), normal.lossPercent(), spec.slowRateMbit()));
             ctx.mark("link of " + victim + " (interior) limited to " + spec.slowRateMbit() + " Mbit/s for " + spec.slowSeconds() + " s");
         }
-        Thread.sleep(spec.slowSeconds() * 1000L); // how long it stays slow: the scenario's pace
+        // A frozen relay stops reporting: the controller should take it out (heartbeat) while it is slow.
+        Recovery.awaitRepaired(ctx, "forest without " + victim + " (while slow)", List.of(victim), stay, t,
+                Duration.ofSeconds(spec.slowSeconds()));
+        long left = t + spec.slowSeconds() * 1000L - System.currentTimeMillis();
+        if (left > 0) {
+            Thread.sleep(left); // how long it stays slow: the scenario's pace
+        }
         long resumed = System.currentTimeMillis();
         if (frozen) {
             relay.signal("CONT");
@@ -47,7 +54,8 @@ final class SlowChild implements Fault {
             ctx.cluster().network().shape(victim, normal);
             ctx.mark("link of " + victim + " back to " + normal);
         }
-        Recovery.awaitMember(ctx, victim + " back in the forest (from resuming)", victim, resumed, Duration.ofSeconds(60));
+        stay.add(victim);
+        Recovery.awaitRepaired(ctx, victim + " back in the forest (from resuming)", List.of(), stay, resumed, Duration.ofSeconds(60));
         ctx.note("parents' slow-child cut-offs during the run: " + (long) (cutoffs(ctx) - cutoffsBefore)
                 + " (stripecast_relay_slow_child_cutoffs_total, summed over relays)");
         ctx.note(victim + " was slow for " + (resumed - t) + " ms");
