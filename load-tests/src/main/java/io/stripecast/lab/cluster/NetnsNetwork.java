@@ -137,8 +137,8 @@ public final class NetnsNetwork implements RelayNetwork {
             }
         }
         if (!netemAvailable() && shape.needsNetem()) {
-            note("this kernel has no sch_netem: delay/loss of '" + shape + "' not applied to " + relayId
-                    + (shape.rateMbit() > 0 ? " (rate applied with tbf)" : ""));
+            note("this kernel has no sch_netem: the delay and loss of '" + shape + "' are not applied"
+                    + (shape.rateMbit() > 0 ? " (the rate is, with tbf)" : ""));
         }
         for (List<String> cmd : cmds) {
             if (shape.isNone()) {

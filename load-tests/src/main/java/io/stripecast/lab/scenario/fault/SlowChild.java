@@ -39,9 +39,13 @@ final class SlowChild implements Fault {
             ctx.cluster().network().shape(victim, new LinkShape(normal.delayMs(), normal.lossPercent(), spec.slowRateMbit()));
             ctx.mark("link of " + victim + " (interior) limited to " + spec.slowRateMbit() + " Mbit/s for " + spec.slowSeconds() + " s");
         }
-        // A frozen relay stops reporting: the controller should take it out (heartbeat) while it is slow.
-        Recovery.awaitRepaired(ctx, "forest without " + victim + " (while slow)", List.of(victim), stay, t,
-                Duration.ofSeconds(spec.slowSeconds()));
+        if (frozen) {
+            // A frozen relay stops reporting: the controller should take it out (heartbeat) while it is slow.
+            Recovery.awaitRepaired(ctx, "forest without " + victim + " (while frozen)", List.of(victim), stay, t,
+                    Duration.ofSeconds(spec.slowSeconds()));
+        } else {
+            ctx.note(victim + " keeps reporting while throttled: only its parents can tell it is slow");
+        }
         long left = t + spec.slowSeconds() * 1000L - System.currentTimeMillis();
         if (left > 0) {
             Thread.sleep(left); // how long it stays slow: the scenario's pace
@@ -55,7 +59,8 @@ final class SlowChild implements Fault {
             ctx.mark("link of " + victim + " back to " + normal);
         }
         stay.add(victim);
-        Recovery.awaitRepaired(ctx, victim + " back in the forest (from resuming)", List.of(), stay, resumed, Duration.ofSeconds(60));
+        Recovery.awaitRepaired(ctx, frozen ? victim + " back in the forest (from SIGCONT)" : "forest whole (from the link's restore)",
+                List.of(), stay, resumed, Duration.ofSeconds(60));
         ctx.note("parents' slow-child cut-offs during the run: " + (long) (cutoffs(ctx) - cutoffsBefore)
                 + " (stripecast_relay_slow_child_cutoffs_total, summed over relays)");
         ctx.note(victim + " was slow for " + (resumed - t) + " ms");
