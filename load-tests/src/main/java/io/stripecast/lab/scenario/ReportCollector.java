@@ -132,6 +132,8 @@ final class ReportCollector {
         comparison.put("stripecast", ViewerFigures.of(viewers, clock, cpuSeconds, run.viewers().bytesReceived()));
 
         List<String> notes = new ArrayList<>(run.notes());
+        notes.add("machine load average (1 min) at the end of the stripecast run: " + loadAverage()
+                + " on " + Runtime.getRuntime().availableProcessors() + " CPUs");
         notes.addAll(run.source().notes());
         notes.addAll(cluster.network().notes());
         if (!run.viewers().setAside().isEmpty()) {
@@ -161,6 +163,15 @@ final class ReportCollector {
                 (shardBytesOut + playbackBytes) == 0 ? 0 : cpuSeconds / ((shardBytesOut + playbackBytes) / 1e9),
                 run.timeline().entries(), notes, comparison, depthComparison, series.asJson(), continuity,
                 run.timeline().marks(run.sourceStartMillis()));
+    }
+
+    /** The machine is shared: the report says how busy it was. */
+    static String loadAverage() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     private static String sourceLabel(Scenario sc) {

@@ -37,6 +37,8 @@ final class ReportMarkdown {
                 r.controlOverheadRatio(), r.controlBytes(), r.dataBytes()));
         row(b, "CPU seconds per GB moved (all relays)", fmt(r.cpuSecondsPerGb()));
 
+        goals(b, r);
+
         if (!r.recoveryMs().isEmpty()) {
             b.append("\n## Repair timeline (seen from outside: fault, or heal/resume, until the forest is whole)\n\n| event | ms |\n|---|---|\n");
             r.recoveryMs().forEach((what, ms) -> b.append("| ").append(what).append(" | ").append(ms < 0 ? "not reached" : ms)
@@ -108,6 +110,36 @@ final class ReportMarkdown {
         b.append("\n## Timeline\n\n");
         r.timeline().forEach(t -> b.append("- ").append(t).append('\n'));
         return b.toString();
+    }
+
+    /** The issue's targets, where this run measures them. */
+    private static void goals(StringBuilder b, Report r) {
+        List<String> rows = new ArrayList<>();
+        Double repairs = r.repairMs().get("count");
+        if (repairs != null && repairs > 0) {
+            double p99 = r.repairMs().get("p99");
+            rows.add("| repair p99 < 500 ms | " + fmt(p99) + " ms | " + (p99 < 500 ? "met" : "NOT met") + " |");
+        }
+        if (r.rootChildren().stream().allMatch(c -> c == 1)) {
+            rows.add("| origin egress <= (k+m)/k = " + fmt(r.originEgressExpected()) + " | " + fmt(r.originEgressRatio()) + " | "
+                    + (r.originEgressRatio() <= r.originEgressExpected() + 0.005 ? "met" : "NOT met") + " |");
+        }
+        rows.add("| control overhead < 0.1 % | " + String.format(Locale.ROOT, "%.4f %%", 100 * r.controlOverheadRatio()) + " | "
+                + (r.controlOverheadRatio() < 0.001 ? "met" : "NOT met") + " |");
+        Map<String, Map<String, Double>> ours = r.depthComparison().get("stripecast");
+        Map<String, Map<String, Double>> nginx = r.depthComparison().get("nginx");
+        if (ours != null && nginx != null) {
+            int deepest = ours.keySet().stream().mapToInt(Integer::parseInt).max().orElse(0);
+            Map<String, Double> a = ours.get(Integer.toString(deepest));
+            Map<String, Double> c = nginx.get(Integer.toString(deepest));
+            if (a != null && c != null) {
+                double ratio = c.get("p50") / a.get("p50");
+                rows.add("| depth-" + deepest + " availability >= 10x sooner than nginx (p50) | " + String.format(Locale.ROOT, "%.1fx (%.0f vs %.0f ms)",
+                        ratio, a.get("p50"), c.get("p50")) + " | " + (ratio >= 10 ? "met" : "NOT met") + " |");
+            }
+        }
+        b.append("\n## Against the goals of issue #5\n\n| goal | measured | |\n|---|---|---|\n");
+        rows.forEach(x -> b.append(x).append('\n'));
     }
 
     private static void row(StringBuilder b, String name, String value) {

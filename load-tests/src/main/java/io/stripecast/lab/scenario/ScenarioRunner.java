@@ -50,6 +50,7 @@ public final class ScenarioRunner {
             }
         }
         List<String> notes = new ArrayList<>();
+        notes.add("machine load average (1 min) before the run: " + ReportCollector.loadAverage());
         Path media = media();
         Timeline timeline = new Timeline();
         ViewerSet viewers = new ViewerSet();
