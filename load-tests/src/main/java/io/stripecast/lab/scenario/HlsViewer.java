@@ -109,8 +109,16 @@ final class HlsViewer implements Runnable {
         return new TreeMap<>(got).values().stream().filter(g -> g.mediaSequence() > after).toList();
     }
 
-    /** Startup, stalls and continuity under the buffer model, over the sequences from {@code first} on. */
+    /** Startup, stalls and continuity under the buffer model, from the first segment got to the last got. */
     PlaybackStats playback() {
+        return playback(-1);
+    }
+
+    /**
+     * As {@link #playback()}, but every sequence up to {@code lastSequence} (the source's last) was due: a
+     * viewer whose server stopped serving counts what never came as missing.
+     */
+    PlaybackStats playback(long lastSequence) {
         TreeMap<Long, Got> segs = new TreeMap<>(got);
         if (segs.isEmpty()) {
             return new PlaybackStats(-1, 0, 0, 0, 0);
@@ -135,6 +143,7 @@ final class HlsViewer implements Runnable {
             }
             deadline += g.durationSeconds() * 1000;
         }
+        missing += (int) Math.max(0, lastSequence - segs.lastKey());
         return new PlaybackStats(startup, stalls, stalledMillis, inTime, missing);
     }
 

@@ -55,7 +55,8 @@ final class NginxBaselineRun {
             viewers.stopAll();
             long bytes = viewers.bytesReceived();
             SegmentClock clock = source.clock("live", 0);
-            return new Result(ViewerFigures.of(viewers.viewers(), clock, chain.cpuSeconds() - cpuStart, bytes),
+            long last = source.expected("live").size() - 1; // the origin numbers ffmpeg's segments from 0
+            return new Result(ViewerFigures.of(viewers.viewers(), clock, chain.cpuSeconds() - cpuStart, bytes, last),
                     ViewerFigures.byDepth(viewers.probeDepths(), clock));
         }
     }

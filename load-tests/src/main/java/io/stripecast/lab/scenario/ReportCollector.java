@@ -107,14 +107,16 @@ final class ReportCollector {
         double controlBytes = ctl.sum("stripecast_controller_control_bytes_total");
 
         String first = run.streams().get(0);
-        SegmentClock clock = run.source().clock(first, firstMediaSequence(cluster.ingest(), first));
+        long firstSequence = firstMediaSequence(cluster.ingest(), first);
+        long lastSequence = firstSequence + run.expected().get(first).size() - 1;
+        SegmentClock clock = run.source().clock(first, firstSequence);
         List<HlsViewer> viewers = run.viewers().viewers();
         int onTime = 0;
         int due = 0;
         int stalls = 0;
         List<Long> startups = new ArrayList<>();
         for (HlsViewer v : viewers) {
-            HlsViewer.PlaybackStats p = v.playback();
+            HlsViewer.PlaybackStats p = v.playback(lastSequence);
             onTime += p.onTime();
             due += p.onTime() + p.stalls() + p.missing();
             stalls += p.stalls();
@@ -129,7 +131,7 @@ final class ReportCollector {
             depthComparison.put("stripecast", ViewerFigures.byDepth(run.viewers().probeDepths(), clock));
         }
         Map<String, Map<String, Double>> comparison = new LinkedHashMap<>();
-        comparison.put("stripecast", ViewerFigures.of(viewers, clock, cpuSeconds, run.viewers().bytesReceived()));
+        comparison.put("stripecast", ViewerFigures.of(viewers, clock, cpuSeconds, run.viewers().bytesReceived(), lastSequence));
 
         List<String> notes = new ArrayList<>(run.notes());
         notes.add("machine load average (1 min) at the end of the stripecast run: " + loadAverage()
@@ -141,6 +143,19 @@ final class ReportCollector {
         }
         if (!run.ctx().joined().isEmpty()) {
             notes.add("relays started mid-run (checked for every segment too, no viewers): " + run.ctx().joined());
+        }
+        List<String> hit = run.ctx().faulted();
+        if (!hit.isEmpty()) {
+            // Did the fault reach anyone but its target? The viewers of the other relays say.
+            for (boolean atHit : new boolean[]{false, true}) {
+                List<HlsViewer> group = run.viewers().viewers(server -> hit.contains(server) == atHit);
+                if (!group.isEmpty()) {
+                    Map<String, Double> g = ViewerFigures.of(group, clock, 0, 0, lastSequence);
+                    notes.add(String.format(java.util.Locale.ROOT, "viewers of %s: %d, continuity %.3f, stalls %.0f, availability p50/p99 %.0f/%.0f ms",
+                            atHit ? "the relays the fault hit (that stayed)" : "the other relays", group.size(), g.get("continuity_index"),
+                            g.get("stalls"), g.get("viewer_availability_p50_ms"), g.get("viewer_availability_p99_ms")));
+                }
+            }
         }
         if (!unserved.isEmpty()) {
             notes.add("relays that did not serve the stream at the end: " + unserved);

@@ -27,6 +27,8 @@ import java.util.Set;
  * @param childQueueShards the relays' per-child queue (0: the relay's default)
  * @param steadyJvm        relays run with full JIT (C2) as deployed, for CPU figures; else the lab's quick-start
  *                         flags (C1 only), which cost more CPU per byte
+ * @param relayHeapMb      the relays' heap (0: 192 MB quick, 256 MB steady); every relay keeps the whole run
+ *                         in its window, so many or fast streams need more
  * @param viewersPerRelay  HLS players per non-ingest relay
  * @param viewersAtSegment viewers start once the ingest has this many segments (0: at once); a flash crowd
  *                         is many viewers per relay starting together
@@ -36,7 +38,7 @@ import java.util.Set;
  * @param baselineDepth    proxy tiers below the nginx origin (2: origin -> shield -> edge); 0: the forest's depth
  */
 public record Scenario(String name, int relays, int k, int m, int seconds, double uplinkMbps, double ingestUplinkMbps,
-                       double bitrateHintMbps, Duration heartbeat, Duration deadAfter, boolean ingestLast, int childQueueShards, boolean steadyJvm,
+                       double bitrateHintMbps, Duration heartbeat, Duration deadAfter, boolean ingestLast, int childQueueShards, boolean steadyJvm, int relayHeapMb,
                        SourceSpec source, FaultSpec fault, NetworkSpec network, int viewersPerRelay, int viewersAtSegment,
                        int probePollMillis, String baseline, int baselineDepth) {
 
@@ -84,7 +86,7 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
 
     public Scenario {
         if (relays < 2 || k < 1 || m < 0 || k + m > 32 || seconds < 5 || uplinkMbps <= 0 || ingestUplinkMbps <= 0
-                || bitrateHintMbps <= 0 || viewersPerRelay < 0 || probePollMillis < 0 || childQueueShards < 0 || baselineDepth < 0) {
+                || bitrateHintMbps <= 0 || viewersPerRelay < 0 || probePollMillis < 0 || childQueueShards < 0 || baselineDepth < 0 || relayHeapMb < 0) {
             throw new IllegalArgumentException("scenario " + name + ": out-of-range setting");
         }
         if (!Set.of("none", "nginx").contains(baseline)) {
@@ -145,6 +147,7 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
                     case "steady" -> true;
                     default -> throw new IllegalArgumentException("relay-jvm: quick | steady");
                 },
+                Integer.parseInt(p.getProperty("relay-heap-mb", "0")),
                 source, fault, network,
                 Integer.parseInt(p.getProperty("viewers-per-relay", "1")),
                 Integer.parseInt(p.getProperty("viewers-at-segment", "0")),

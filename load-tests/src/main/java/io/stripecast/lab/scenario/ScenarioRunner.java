@@ -71,6 +71,7 @@ public final class ScenarioRunner {
             timeline.note("forest planned: " + scenario.relays() + " relays, tree depths " + treeDepths + ", ingest children per tree "
                     + rootChildren + ", availability depths " + depthOf);
 
+            noteForests(cluster, streams, timeline, "at the start");
             long sourceStart = System.currentTimeMillis();
             RunSource source = startSource(cluster, streams, media);
             timeline.note("source started");
@@ -84,6 +85,7 @@ public final class ScenarioRunner {
                 expected.put(s, source.expected(s));
             }
             awaitCaughtUp(cluster, ctx, expected, timeline);
+            noteForests(cluster, streams, timeline, "at the end");
             Thread.sleep(2_000); // viewers poll at half the target duration: give the slowest one more poll
             viewers.stopAll();
             Map<String, Integer> finalDepths = Forests.availabilityDepths(cluster.forest(streams.get(0)), scenario.k());
@@ -157,8 +159,12 @@ public final class ScenarioRunner {
         if (scenario.childQueueShards() > 0) {
             r.put("stripecast.relay.child-queue-shards", Integer.toString(scenario.childQueueShards()));
         }
-        return new LocalCluster.Settings(c, r, scenario.uplinkMbps(), "r0", scenario.ingestUplinkMbps(),
-                scenario.steadyJvm() ? JavaService.STEADY : JavaService.FAST_START);
+        List<String> jvm = new ArrayList<>(scenario.steadyJvm() ? JavaService.STEADY : JavaService.FAST_START);
+        if (scenario.relayHeapMb() > 0) {
+            jvm.removeIf(f -> f.startsWith("-Xmx"));
+            jvm.add("-Xmx" + scenario.relayHeapMb() + "m");
+        }
+        return new LocalCluster.Settings(c, r, scenario.uplinkMbps(), "r0", scenario.ingestUplinkMbps(), jvm);
     }
 
     /**
@@ -211,6 +217,20 @@ public final class ScenarioRunner {
             }
             for (int v = 0; v < scenario.viewersPerRelay(); v++) {
                 viewers.add(e.getKey(), depth, e.getValue(), stream, 0);
+            }
+        }
+    }
+
+    /** Each stream's forest as the controller sees it, in the timeline: with several streams each has its own. */
+    private static void noteForests(LocalCluster cluster, List<String> streams, Timeline timeline, String when) {
+        for (String s : streams) {
+            try {
+                JsonNode f = cluster.forest(s);
+                timeline.note("stream " + s + " " + when + ": " + f.get("relays").asInt() + " relays, check "
+                        + (f.get("check").get("ok").asBoolean() ? "ok" : "FAILED " + f.get("check")) + ", tree depths "
+                        + Forests.treeDepths(f) + ", ingest children " + Forests.rootChildren(f));
+            } catch (Exception e) {
+                timeline.note("stream " + s + " " + when + ": no forest (" + e.getMessage() + ")");
             }
         }
     }

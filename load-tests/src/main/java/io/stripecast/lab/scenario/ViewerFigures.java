@@ -19,15 +19,17 @@ final class ViewerFigures {
     /**
      * @param cpuSeconds     CPU of the whole delivery system (every relay, or every nginx tier) meanwhile
      * @param bytesDelivered what every player (viewers and probes) received from it
+     * @param lastSequence   the source's last segment as this delivery numbers it: due at every viewer
      */
-    static Map<String, Double> of(List<HlsViewer> viewers, SegmentClock clock, double cpuSeconds, double bytesDelivered) {
+    static Map<String, Double> of(List<HlsViewer> viewers, SegmentClock clock, double cpuSeconds, double bytesDelivered,
+                                  long lastSequence) {
         List<Long> latencies = new ArrayList<>();
         int onTime = 0;
         int due = 0;
         int stalls = 0;
         for (HlsViewer v : viewers) {
             latencies.addAll(latencies(v, clock));
-            HlsViewer.PlaybackStats p = v.playback();
+            HlsViewer.PlaybackStats p = v.playback(lastSequence);
             onTime += p.onTime();
             due += p.onTime() + p.stalls() + p.missing();
             stalls += p.stalls();

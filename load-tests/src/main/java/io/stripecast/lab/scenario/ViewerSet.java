@@ -56,6 +56,11 @@ final class ViewerSet {
         return entries.stream().filter(e -> !e.probe()).map(Entry::viewer).toList();
     }
 
+    /** Viewers (not probes) watching a server that {@code server} accepts. */
+    synchronized List<HlsViewer> viewers(java.util.function.Predicate<String> server) {
+        return entries.stream().filter(e -> !e.probe() && server.test(e.server())).map(Entry::viewer).toList();
+    }
+
     synchronized Map<HlsViewer, Integer> viewerDepths() {
         Map<HlsViewer, Integer> out = new LinkedHashMap<>();
         entries.stream().filter(e -> !e.probe()).forEach(e -> out.put(e.viewer(), e.depth()));
