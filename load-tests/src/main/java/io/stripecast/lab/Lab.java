@@ -21,9 +21,12 @@ public final class Lab implements Callable<Integer> {
     @Option(names = "--out", description = "report folder (default: load-tests/target/lab/<scenario>)")
     Path out;
 
+    @Option(names = "--set", description = "replace a key of the scenario file, e.g. --set ingest-starts=together --set name=try1")
+    java.util.Map<String, String> overrides = new java.util.LinkedHashMap<>();
+
     @Override
     public Integer call() throws Exception {
-        Scenario scenario = Scenario.load(scenarioFile);
+        Scenario scenario = Scenario.load(scenarioFile, overrides);
         Path dir = out != null ? out : Path.of("load-tests", "target", "lab", scenario.name());
         Report report = new ScenarioRunner(scenario, dir).run();
         report.write(dir);

@@ -21,7 +21,7 @@ import java.util.TreeMap;
 final class ReportCollector {
     /** What the runner knew when the stream started and what it gathered since. */
     record Run(Scenario scenario, LocalCluster cluster, RunContext ctx, ViewerSet viewers, Timeline timeline, RunSource source,
-               List<String> streams, Map<String, Integer> depthOf, Map<String, Integer> finalDepthOf, List<Integer> treeDepths,
+               List<String> streams, Map<String, Integer> depthOf, List<Integer> treeDepths,
                List<Integer> rootChildren, Map<String, Double> cpuAtStart, long sourceStartMillis, Map<String, List<String>> expected,
                List<String> notes) {
     }
@@ -44,6 +44,7 @@ final class ReportCollector {
         double originOut = 0;
         List<String> faultedAvailability = new ArrayList<>();
         List<String> unserved = new ArrayList<>();
+        List<String> joinerAvailability = new ArrayList<>();
         for (var e : cluster.relays().entrySet()) {
             JavaService relay = e.getValue();
             cpuSeconds += Math.max(0, relay.cpuSeconds() - run.cpuAtStart().getOrDefault(e.getKey(), 0.0));
@@ -84,7 +85,13 @@ final class ReportCollector {
                         PromText.quantile(buckets, 0.5) * 1000, PromText.quantile(buckets, 0.99) * 1000));
                 continue;
             }
-            int depth = run.depthOf().getOrDefault(e.getKey(), run.finalDepthOf().getOrDefault(e.getKey(), -1));
+            if (run.ctx().joined().contains(e.getKey())) {
+                // A relay that joined mid-run first fetched the whole window: its histogram measures catching up.
+                joinerAvailability.add(String.format(java.util.Locale.ROOT, "%s: p50 %.0f ms", e.getKey(),
+                        PromText.quantile(buckets, 0.5) * 1000));
+                continue;
+            }
+            int depth = run.depthOf().getOrDefault(e.getKey(), -1);
             availabilityByDepth.computeIfAbsent(depth, d -> new ArrayList<>()).add(buckets);
         }
         Map<String, Map<String, Double>> availability = new TreeMap<>();
@@ -142,7 +149,8 @@ final class ReportCollector {
             notes.add("viewers set aside with their relay when it left (a player would switch edge): " + run.viewers().setAside());
         }
         if (!run.ctx().joined().isEmpty()) {
-            notes.add("relays started mid-run (checked for every segment too, no viewers): " + run.ctx().joined());
+            notes.add("relays started mid-run (checked for every segment too, no viewers; not in the per-depth availability, "
+                    + "which for them is mostly catching up on the window): " + String.join("; ", joinerAvailability));
         }
         List<String> hit = run.ctx().faulted();
         if (!hit.isEmpty()) {

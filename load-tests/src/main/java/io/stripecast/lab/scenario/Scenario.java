@@ -106,10 +106,16 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
     }
 
     public static Scenario load(Path file) throws IOException {
+        return load(file, java.util.Map.of());
+    }
+
+    /** The file's scenario with some keys replaced (the CLI's {@code --set key=value}). */
+    public static Scenario load(Path file, java.util.Map<String, String> overrides) throws IOException {
         Properties p = new Properties();
         try (Reader r = Files.newBufferedReader(file)) {
             p.load(r);
         }
+        overrides.forEach(p::setProperty);
         String fallbackName = file.getFileName().toString().replaceFirst("\\.properties$", "");
         double uplink = Double.parseDouble(p.getProperty("uplink-mbps", "20"));
         int seconds = Integer.parseInt(p.getProperty("seconds", "30"));

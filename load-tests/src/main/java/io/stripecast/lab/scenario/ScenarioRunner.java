@@ -88,9 +88,8 @@ public final class ScenarioRunner {
             noteForests(cluster, streams, timeline, "at the end");
             Thread.sleep(2_000); // viewers poll at half the target duration: give the slowest one more poll
             viewers.stopAll();
-            Map<String, Integer> finalDepths = Forests.availabilityDepths(cluster.forest(streams.get(0)), scenario.k());
             report = ReportCollector.collect(new ReportCollector.Run(scenario, cluster, ctx, viewers, timeline, source, streams,
-                    depthOf, finalDepths, treeDepths, rootChildren, cpuAtStart, sourceStart, expected, notes));
+                    depthOf, treeDepths, rootChildren, cpuAtStart, sourceStart, expected, notes));
         }
         if (scenario.baseline().equals("nginx")) {
             report = baseline(report, media, forestDepth, viewers.viewers().size());

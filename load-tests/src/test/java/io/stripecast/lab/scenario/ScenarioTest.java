@@ -42,6 +42,16 @@ class ScenarioTest {
     }
 
     @Test
+    void overridesReplaceKeysOfTheFile() throws IOException {
+        Path f = dir.resolve("y.properties");
+        Files.writeString(f, "relays=8\ningest-starts=last\n");
+        Scenario s = Scenario.load(f, java.util.Map.of("relays", "5", "ingest-starts", "together", "name", "try1"));
+        assertThat(s.relays()).isEqualTo(5);
+        assertThat(s.ingestLast()).isFalse();
+        assertThat(s.name()).isEqualTo("try1");
+    }
+
+    @Test
     void durationsTakeTheQuarkusForms() {
         assertThat(Scenario.duration("500ms")).isEqualTo(Duration.ofMillis(500));
         assertThat(Scenario.duration("1s")).isEqualTo(Duration.ofSeconds(1));
