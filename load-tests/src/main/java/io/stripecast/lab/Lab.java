@@ -34,6 +34,10 @@ public final class Lab implements Callable<Integer> {
             System.out.printf("%s: skipped: %s; report in %s%n", scenario.name(), report.skipped(), dir.resolve("report.md"));
             return 0;
         }
+        if (report.failed() != null) {
+            System.out.printf("%s: failed: %s; report in %s%n", scenario.name(), report.failed(), dir.resolve("report.md"));
+            return 1;
+        }
         System.out.printf("%s: %d segments, %d missing, continuity %.3f, repair p99 %.0f ms; report in %s%n", scenario.name(),
                 report.segmentsExpected(), report.segmentsMissing(), report.continuityIndex(), report.repairMs().get("p99"),
                 dir.resolve("report.md"));

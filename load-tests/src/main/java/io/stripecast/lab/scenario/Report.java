@@ -16,6 +16,7 @@ import java.util.Map;
  * {@code report.md} ({@link ReportMarkdown}) and SVG plots ({@link ReportPlots}).
  *
  * @param skipped          why the run did not happen here (e.g. needs root), else null
+ * @param failed           why the run could not go on (e.g. the forest never held every relay), else null
  * @param faultedRelays    the relays the fault hit, in order
  * @param segmentsMissing  summed over every relay present at the end (joiners and healed ones included)
  * @param missingByRelay   the relays that missed any, and how many
@@ -38,7 +39,7 @@ import java.util.Map;
  * @param continuityOverTime [ms since the source started, share of viewers that had the segment in time]
  * @param marks            fault events as [ms since the source started, label], for the plots
  */
-public record Report(String scenario, String skipped, int relays, int streams, int k, int m, String fault, List<String> faultedRelays,
+public record Report(String scenario, String skipped, String failed, int relays, int streams, int k, int m, String fault, List<String> faultedRelays,
                      String network, String source, int segmentsExpected, int segmentsMissing, Map<String, Integer> missingByRelay,
                      double continuityIndex, int stalls, int viewers, double startupMsMean, Map<String, Double> repairMs,
                      Map<String, Long> recoveryMs, Map<String, Map<String, Double>> availabilityMs, List<Integer> treeDepths,
@@ -53,9 +54,19 @@ public record Report(String scenario, String skipped, int relays, int streams, i
 
     /** A run that could not happen here: the report says why and nothing else. */
     public static Report skipped(Scenario s, String why) {
-        return new Report(s.name(), why, s.relays(), s.source().streams(), s.k(), s.m(), s.fault().kind(), List.of(),
+        return stopped(s, why, null, List.of());
+    }
+
+    /** A run that could not go on: why, and what happened until then. */
+    public static Report failed(Scenario s, String why, List<String> timeline) {
+        return stopped(s, null, why, timeline);
+    }
+
+    private static Report stopped(Scenario s, String skipped, String failed, List<String> timeline) {
+        String why = skipped != null ? skipped : failed;
+        return new Report(s.name(), skipped, failed, s.relays(), s.source().streams(), s.k(), s.m(), s.fault().kind(), List.of(),
                 s.network().mode(), s.source().kind(), 0, 0, Map.of(), Double.NaN, 0, 0, Double.NaN, Map.of(), Map.of(), Map.of(),
-                List.of(), List.of(), Double.NaN, (double) (s.k() + s.m()) / s.k(), 0, 0, Double.NaN, Double.NaN, List.of(),
+                List.of(), List.of(), Double.NaN, (double) (s.k() + s.m()) / s.k(), 0, 0, Double.NaN, Double.NaN, timeline,
                 List.of(why), Map.of(), Map.of(), Map.of(), List.of(), List.of());
     }
 
@@ -64,15 +75,17 @@ public record Report(String scenario, String skipped, int relays, int streams, i
         Map<String, Map<String, Double>> all = new LinkedHashMap<>(comparison);
         all.put(name, figures);
         Map<String, Map<String, Map<String, Double>>> depths = new LinkedHashMap<>(depthComparison);
-        depths.put(name, byDepth);
-        return new Report(scenario, skipped, relays, streams, k, m, fault, faultedRelays, network, source, segmentsExpected,
+        if (!byDepth.isEmpty()) {
+            depths.put(name, byDepth);
+        }
+        return new Report(scenario, skipped, failed, relays, streams, k, m, fault, faultedRelays, network, source, segmentsExpected,
                 segmentsMissing, missingByRelay, continuityIndex, stalls, viewers, startupMsMean, repairMs, recoveryMs, availabilityMs,
                 treeDepths, rootChildren, originEgressRatio, originEgressExpected, controlBytes, dataBytes, controlOverheadRatio,
                 cpuSecondsPerGb, timeline, notes, all, depths, availabilityOverTime, continuityOverTime, marks);
     }
 
     public boolean passed() {
-        return skipped == null && segmentsMissing == 0;
+        return skipped == null && failed == null && segmentsMissing == 0;
     }
 
     public void write(Path dir) throws IOException {

@@ -177,7 +177,7 @@ final class ReportCollector {
         }
         double dataBytes = shardBytesOut;
         List<double[]> continuity = series.continuity().stream().map(p -> new double[]{p.atMillis(), p.value()}).toList();
-        return new Report(sc.name(), null, sc.relays(), run.streams().size(), sc.k(), sc.m(), sc.fault().kind(), run.ctx().faulted(),
+        return new Report(sc.name(), null, null, sc.relays(), run.streams().size(), sc.k(), sc.m(), sc.fault().kind(), run.ctx().faulted(),
                 sc.network().mode() + (sc.network().link().isNone() ? "" : " (" + sc.network().link() + ")"), sourceLabel(sc),
                 run.expected().get(first).size(), missing, missingByRelay, due == 0 ? 0 : (double) onTime / due, stalls, viewers.size(),
                 startups.stream().mapToLong(Long::longValue).average().orElse(-1), repair, run.ctx().recoveries(), availability,

@@ -18,6 +18,11 @@ final class ReportMarkdown {
             b.append("**Skipped:** ").append(r.skipped()).append("\n");
             return b.toString();
         }
+        if (r.failed() != null) {
+            b.append("**Failed:** ").append(r.failed()).append("\n\n## Timeline\n\n");
+            r.timeline().forEach(t -> b.append("- ").append(t).append('\n'));
+            return b.toString();
+        }
         b.append("Controller + ").append(r.relays()).append(" relays (").append(r.network()).append("), ").append(r.streams())
                 .append(" stream(s) from source `").append(r.source()).append("`, k=").append(r.k()).append(" m=").append(r.m())
                 .append(", fault: ").append(r.fault()).append(r.faultedRelays().isEmpty() ? "" : " (" + String.join(", ", r.faultedRelays()) + ")")

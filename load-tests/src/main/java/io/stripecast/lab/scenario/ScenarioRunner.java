@@ -59,7 +59,10 @@ public final class ScenarioRunner {
         RelayNetwork network = scenario.network().netns() ? NetnsNetwork.create(scenario.network().link()) : RelayNetwork.loopback();
         int forestDepth;
         try (LocalCluster cluster = new LocalCluster(settings(streams), network, out.resolve("logs"))) {
-            start(cluster, timeline);
+            String notPlanned = start(cluster, timeline);
+            if (notPlanned != null) {
+                return Report.failed(scenario, notPlanned, timeline.entries());
+            }
             JsonNode forest = cluster.forest(streams.get(0));
             Map<String, Integer> depthOf = Forests.availabilityDepths(forest, scenario.k());
             forestDepth = depthOf.values().stream().mapToInt(Integer::intValue).max().orElse(1);
@@ -112,7 +115,7 @@ public final class ScenarioRunner {
     private static Report withNote(Report r, String note) {
         List<String> notes = new ArrayList<>(r.notes());
         notes.add(note);
-        return new Report(r.scenario(), r.skipped(), r.relays(), r.streams(), r.k(), r.m(), r.fault(), r.faultedRelays(), r.network(),
+        return new Report(r.scenario(), r.skipped(), r.failed(), r.relays(), r.streams(), r.k(), r.m(), r.fault(), r.faultedRelays(), r.network(),
                 r.source(), r.segmentsExpected(), r.segmentsMissing(), r.missingByRelay(), r.continuityIndex(), r.stalls(), r.viewers(),
                 r.startupMsMean(), r.repairMs(), r.recoveryMs(), r.availabilityMs(), r.treeDepths(), r.rootChildren(),
                 r.originEgressRatio(), r.originEgressExpected(), r.controlBytes(), r.dataBytes(), r.controlOverheadRatio(),
@@ -170,7 +173,7 @@ public final class ScenarioRunner {
      * Controller first, then the relays. With {@code ingest-starts=last} the ingest comes once every other
      * relay is registered, so the controller plans the forest in one step over all of them.
      */
-    private void start(LocalCluster cluster, Timeline timeline) throws Exception {
+    private String start(LocalCluster cluster, Timeline timeline) throws Exception {
         cluster.startController();
         for (int i = scenario.ingestLast() ? 1 : 0; i < scenario.relays(); i++) {
             cluster.startRelay("r" + i);
@@ -181,11 +184,19 @@ public final class ScenarioRunner {
             timeline.note((scenario.relays() - 1) + " relays registered; starting the ingest");
             cluster.startRelay("r0").awaitReady();
         }
-        await("forest planned").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300)).ignoreExceptions()
-                .until(() -> {
-                    JsonNode f = cluster.forest("live");
-                    return f.get("relays").asInt() == scenario.relays() && f.get("check").get("ok").asBoolean();
-                });
+        try {
+            await("forest planned").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300)).ignoreExceptions()
+                    .until(() -> {
+                        JsonNode f = cluster.forest("live");
+                        return f.get("relays").asInt() == scenario.relays() && f.get("check").get("ok").asBoolean();
+                    });
+            return null;
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            JsonNode f = cluster.forest("live");
+            return "the controller placed " + f.get("relays").asInt() + " of " + scenario.relays() + " relays in the forest within 60 s"
+                    + " (tree depths " + Forests.treeDepths(f) + ", ingest children " + Forests.rootChildren(f)
+                    + "); its log (logs/controller.log) says why in its 'plan DEGRADED' lines";
+        }
     }
 
     private RunSource startSource(LocalCluster cluster, List<String> streams, Path media) throws Exception {
