@@ -21,9 +21,10 @@ import java.util.Set;
  *                         so the origin sends {@code (k+m)/k} of the stream
  * @param bitrateHintMbps  what the controller plans with until it measures more
  * @param heartbeat        the controller's report interval; {@code deadAfter} its silence-is-death bound
- * @param ingestLast       start the ingest after every other relay registered, so the controller builds the
- *                         forest in one step over all of them (see LAB.md: joins one at a time into a forest
- *                         whose ingest has one slot per tree are refused by the planner)
+ * @param ingestStarts     together (every relay at once) | first (the ingest is ready before the others start:
+ *                         they join one by one) | last (the others are registered first, so the controller
+ *                         builds the forest in one step over all of them; see LAB.md: joins one at a time into
+ *                         a forest whose ingest has one slot per tree are refused by the planner)
  * @param childQueueShards the relays' per-child queue (0: the relay's default)
  * @param steadyJvm        relays run with full JIT (C2) as deployed, for CPU figures; else the lab's quick-start
  *                         flags (C1 only), which cost more CPU per byte
@@ -38,7 +39,7 @@ import java.util.Set;
  * @param baselineDepth    proxy tiers below the nginx origin (2: origin -> shield -> edge); 0: the forest's depth
  */
 public record Scenario(String name, int relays, int k, int m, int seconds, double uplinkMbps, double ingestUplinkMbps,
-                       double bitrateHintMbps, Duration heartbeat, Duration deadAfter, boolean ingestLast, int childQueueShards, boolean steadyJvm, int relayHeapMb,
+                       double bitrateHintMbps, Duration heartbeat, Duration deadAfter, String ingestStarts, int childQueueShards, boolean steadyJvm, int relayHeapMb,
                        SourceSpec source, FaultSpec fault, NetworkSpec network, int viewersPerRelay, int viewersAtSegment,
                        int probePollMillis, String baseline, int baselineDepth) {
 
@@ -88,6 +89,9 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
         if (relays < 2 || k < 1 || m < 0 || k + m > 32 || seconds < 5 || uplinkMbps <= 0 || ingestUplinkMbps <= 0
                 || bitrateHintMbps <= 0 || viewersPerRelay < 0 || probePollMillis < 0 || childQueueShards < 0 || baselineDepth < 0 || relayHeapMb < 0) {
             throw new IllegalArgumentException("scenario " + name + ": out-of-range setting");
+        }
+        if (!Set.of("together", "first", "last").contains(ingestStarts)) {
+            throw new IllegalArgumentException("scenario " + name + ": ingest-starts is together, first or last");
         }
         if (!Set.of("none", "nginx").contains(baseline)) {
             throw new IllegalArgumentException("scenario " + name + ": unknown baseline " + baseline);
@@ -146,7 +150,7 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
                 Double.parseDouble(p.getProperty("bitrate-hint-mbps", "5")),
                 duration(p.getProperty("heartbeat", "500ms")),
                 duration(p.getProperty("dead-after", "2s")),
-                p.getProperty("ingest-starts", "together").equals("last"),
+                p.getProperty("ingest-starts", "together"),
                 Integer.parseInt(p.getProperty("child-queue-shards", "0")),
                 switch (p.getProperty("relay-jvm", "quick")) {
                     case "quick" -> false;

@@ -170,17 +170,25 @@ public final class ScenarioRunner {
     }
 
     /**
-     * Controller first, then the relays. With {@code ingest-starts=last} the ingest comes once every other
-     * relay is registered, so the controller plans the forest in one step over all of them.
+     * Controller first, then the relays: all together, the ingest first (the others then join one by one),
+     * or the ingest last (the controller then builds the forest in one step over all of them).
      */
     private String start(LocalCluster cluster, Timeline timeline) throws Exception {
         cluster.startController();
-        for (int i = scenario.ingestLast() ? 1 : 0; i < scenario.relays(); i++) {
+        boolean first = scenario.ingestStarts().equals("first");
+        boolean last = scenario.ingestStarts().equals("last");
+        if (first) {
+            cluster.startRelay("r0");
+            cluster.controller().awaitReady();
+            cluster.relay("r0").awaitReady();
+            timeline.note("ingest ready; starting the other relays");
+        }
+        for (int i = first || last ? 1 : 0; i < scenario.relays(); i++) {
             cluster.startRelay("r" + i);
         }
         cluster.controller().awaitReady();
         cluster.relays().values().forEach(JavaService::awaitReady);
-        if (scenario.ingestLast()) {
+        if (last) {
             timeline.note((scenario.relays() - 1) + " relays registered; starting the ingest");
             cluster.startRelay("r0").awaitReady();
         }

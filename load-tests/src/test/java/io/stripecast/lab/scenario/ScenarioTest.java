@@ -34,7 +34,7 @@ class ScenarioTest {
         assertThat(s.ingestUplinkMbps()).isEqualTo(s.uplinkMbps());
         assertThat(s.heartbeat()).isEqualTo(Duration.ofMillis(500));
         assertThat(s.deadAfter()).isEqualTo(Duration.ofSeconds(2));
-        assertThat(s.ingestLast()).isFalse();
+        assertThat(s.ingestStarts()).isEqualTo("together");
         assertThat(s.network().netns()).isFalse();
         assertThat(s.fault().kind()).isEqualTo("none");
         assertThat(s.source().kind()).isEqualTo("pattern");
@@ -47,7 +47,7 @@ class ScenarioTest {
         Files.writeString(f, "relays=8\ningest-starts=last\n");
         Scenario s = Scenario.load(f, java.util.Map.of("relays", "5", "ingest-starts", "together", "name", "try1"));
         assertThat(s.relays()).isEqualTo(5);
-        assertThat(s.ingestLast()).isFalse();
+        assertThat(s.ingestStarts()).isEqualTo("together");
         assertThat(s.name()).isEqualTo("try1");
     }
 
@@ -67,6 +67,7 @@ class ScenarioTest {
         assertThatThrownBy(() -> load("fault=meteor\n")).hasMessageContaining("unknown fault");
         assertThatThrownBy(() -> load("source=pattern\nstreams=3\n")).hasMessageContaining("one stream");
         assertThatThrownBy(() -> load("relay-jvm=turbo\n")).hasMessageContaining("relay-jvm");
+        assertThatThrownBy(() -> load("ingest-starts=sometimes\n")).hasMessageContaining("ingest-starts");
     }
 
     @TempDir
