@@ -44,7 +44,7 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
                        int probePollMillis, String baseline, int baselineDepth) {
 
     /**
-     * @param kind           pattern (test pattern, ~1 Mbit/s) | pattern-3m (the same at a constant ~3 Mbit/s) |
+     * @param kind           pattern (test pattern, ~0.35 Mbit/s) | pattern-3m (the same at a constant ~3 Mbit/s) |
      *                       synthetic (generated segments PUT by the lab)
      * @param streams        streams (synthetic only; ffmpeg pushes one)
      * @param segmentBytes   synthetic segment size
