@@ -6,7 +6,6 @@ import io.stripecast.lab.cluster.Forests;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 import static org.awaitility.Awaitility.await;
@@ -42,7 +41,6 @@ final class Recovery {
     }
 
     static void awaitForest(FaultContext ctx, String what, Predicate<JsonNode> done, long sinceMillis, Duration atMost) {
-        AtomicReference<Throwable> last = new AtomicReference<>();
         try {
             await(what).atMost(atMost).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
                     .until(() -> done.test(ctx.forest()));
@@ -50,7 +48,6 @@ final class Recovery {
             ctx.recovered(what, ms);
             ctx.note(what + " after " + ms + " ms");
         } catch (org.awaitility.core.ConditionTimeoutException e) {
-            last.set(e);
             ctx.note(what + ": NOT within " + atMost.toSeconds() + " s");
             ctx.recovered(what + " (not reached)", -1);
         }
