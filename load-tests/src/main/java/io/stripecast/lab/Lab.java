@@ -21,16 +21,27 @@ public final class Lab implements Callable<Integer> {
     @Option(names = "--out", description = "report folder (default: load-tests/target/lab/<scenario>)")
     Path out;
 
+    @Option(names = "--set", description = "replace a key of the scenario file, e.g. --set ingest-starts=together --set name=try1")
+    java.util.Map<String, String> overrides = new java.util.LinkedHashMap<>();
+
     @Override
     public Integer call() throws Exception {
-        Scenario scenario = Scenario.load(scenarioFile);
+        Scenario scenario = Scenario.load(scenarioFile, overrides);
         Path dir = out != null ? out : Path.of("load-tests", "target", "lab", scenario.name());
         Report report = new ScenarioRunner(scenario, dir).run();
         report.write(dir);
+        if (report.skipped() != null) {
+            System.out.printf("%s: skipped: %s; report in %s%n", scenario.name(), report.skipped(), dir.resolve("report.md"));
+            return 0;
+        }
+        if (report.failed() != null) {
+            System.out.printf("%s: failed: %s; report in %s%n", scenario.name(), report.failed(), dir.resolve("report.md"));
+            return 1;
+        }
         System.out.printf("%s: %d segments, %d missing, continuity %.3f, repair p99 %.0f ms; report in %s%n", scenario.name(),
                 report.segmentsExpected(), report.segmentsMissing(), report.continuityIndex(), report.repairMs().get("p99"),
                 dir.resolve("report.md"));
-        return report.segmentsMissing() == 0 ? 0 : 1;
+        return report.passed() ? 0 : 1;
     }
 
     public static void main(String[] args) {

@@ -7,22 +7,24 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The baseline tier as people build it from stock nginx: an origin that takes ffmpeg's WebDAV PUTs,
- * a shield and an edge, each a {@code proxy_cache} with {@code proxy_cache_lock on}; playlists
- * cached 1 s, segments 10 min. Not tuned for or against stripecast.
+ * The baseline tier as people build it from stock nginx: an origin that takes ffmpeg's WebDAV PUTs and a
+ * chain of proxy tiers below it (two: shield and edge; more to match a deeper forest), each a
+ * {@code proxy_cache} of the tier above with {@code proxy_cache_lock on}; playlists cached 1 s, segments
+ * 10 min. Not tuned for or against stripecast. One nginx process serves every tier on its own port.
  */
 public final class NginxChain implements AutoCloseable {
     public final int originPort;
-    public final int shieldPort;
+    /** Tier 1 (below the origin) first; the last is the edge. */
+    public final List<Integer> tierPorts;
     public final int edgePort;
     private final Path dir;
     private final Process process;
 
-    private NginxChain(Path dir, int originPort, int shieldPort, int edgePort, Process process) {
+    private NginxChain(Path dir, int originPort, List<Integer> tierPorts, Process process) {
         this.dir = dir;
         this.originPort = originPort;
-        this.shieldPort = shieldPort;
-        this.edgePort = edgePort;
+        this.tierPorts = List.copyOf(tierPorts);
+        this.edgePort = tierPorts.get(tierPorts.size() - 1);
         this.process = process;
     }
 
@@ -37,16 +39,28 @@ public final class NginxChain implements AutoCloseable {
         }
     }
 
+    /** origin -> shield -> edge. */
     public static NginxChain start(Path relativeDir, int originPort, int shieldPort, int edgePort) throws IOException {
+        return start(relativeDir, originPort, List.of(shieldPort, edgePort));
+    }
+
+    /** origin -> tier 1 -> ... -> tier n (the edge), one port each. */
+    public static NginxChain start(Path relativeDir, int originPort, List<Integer> tierPorts) throws IOException {
+        if (tierPorts.isEmpty()) {
+            throw new IllegalArgumentException("at least one proxy tier");
+        }
         Path dir = relativeDir.toAbsolutePath(); // nginx resolves -c and paths against its prefix
-        for (String sub : List.of("origin", "logs", "tmp", "cache-shield", "cache-edge")) {
+        for (String sub : List.of("origin", "logs", "tmp")) {
             Files.createDirectories(dir.resolve(sub));
         }
+        for (int i = 1; i <= tierPorts.size(); i++) {
+            Files.createDirectories(dir.resolve("cache-tier" + i));
+        }
         Path conf = dir.resolve("nginx.conf");
-        Files.writeString(conf, config(dir, originPort, shieldPort, edgePort));
+        Files.writeString(conf, config(dir, originPort, tierPorts));
         Process p = new ProcessBuilder("nginx", "-p", dir.toString(), "-c", conf.toString(), "-g", "daemon off;")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("logs").resolve("stdout.log").toFile()).start();
-        return new NginxChain(dir, originPort, shieldPort, edgePort, p);
+        return new NginxChain(dir, originPort, tierPorts, p);
     }
 
     public Path originRoot() {
@@ -60,8 +74,22 @@ public final class NginxChain implements AutoCloseable {
                 .mapToDouble(h -> h.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0)).sum();
     }
 
-    private static String config(Path dir, int origin, int shield, int edge) {
-        return """
+    static String config(Path dir, int origin, List<Integer> tiers) {
+        StringBuilder zones = new StringBuilder();
+        StringBuilder servers = new StringBuilder();
+        int upstream = origin;
+        for (int i = 1; i <= tiers.size(); i++) {
+            zones.append("  proxy_cache_path %1$s/cache-tier").append(i).append(" keys_zone=tier").append(i).append(":10m;\n");
+            servers.append("""
+                      server {
+                        listen 127.0.0.1:%d;
+                        location ~ \\.m3u8$ { proxy_pass http://127.0.0.1:%d; proxy_cache tier%d; proxy_cache_valid 200 1s; proxy_cache_lock on; }
+                        location / { proxy_pass http://127.0.0.1:%d; proxy_cache tier%d; proxy_cache_valid 200 10m; proxy_cache_lock on; }
+                      }
+                    """.formatted(tiers.get(i - 1), upstream, i, upstream, i));
+            upstream = tiers.get(i - 1);
+        }
+        String head = """
                 worker_processes 1;
                 user root;
                 error_log %1$s/logs/error.log warn;
@@ -75,26 +103,16 @@ public final class NginxChain implements AutoCloseable {
                   uwsgi_temp_path %1$s/tmp/uwsgi;
                   scgi_temp_path %1$s/tmp/scgi;
                   types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
-                  proxy_cache_path %1$s/cache-shield keys_zone=shield:10m;
-                  proxy_cache_path %1$s/cache-edge keys_zone=edge:10m;
+                """;
+        String origins = """
                   server {
                     listen 127.0.0.1:%2$d;
                     root %1$s/origin;
                     client_max_body_size 64m;
                     location / { dav_methods PUT DELETE; create_full_put_path on; }
                   }
-                  server {
-                    listen 127.0.0.1:%3$d;
-                    location ~ \\.m3u8$ { proxy_pass http://127.0.0.1:%2$d; proxy_cache shield; proxy_cache_valid 200 1s; proxy_cache_lock on; }
-                    location / { proxy_pass http://127.0.0.1:%2$d; proxy_cache shield; proxy_cache_valid 200 10m; proxy_cache_lock on; }
-                  }
-                  server {
-                    listen 127.0.0.1:%4$d;
-                    location ~ \\.m3u8$ { proxy_pass http://127.0.0.1:%3$d; proxy_cache edge; proxy_cache_valid 200 1s; proxy_cache_lock on; }
-                    location / { proxy_pass http://127.0.0.1:%3$d; proxy_cache edge; proxy_cache_valid 200 10m; proxy_cache_lock on; }
-                  }
-                }
-                """.formatted(dir.toAbsolutePath(), origin, shield, edge);
+                """;
+        return (head + zones + origins).formatted(dir.toAbsolutePath(), origin) + servers + "}\n";
     }
 
     @Override

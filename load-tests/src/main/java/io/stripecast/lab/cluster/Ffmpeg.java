@@ -35,6 +35,48 @@ public final class Ffmpeg {
     }
 
     /**
+     * The same pattern at a constant ~3 Mbit/s (x264 in CBR with HRD padding; {@code -b:v} alone gives ~1 Mbit/s
+     * for a test pattern), about 400 KB per one-second segment: a realistic live bitrate for measuring
+     * control-plane overhead against data.
+     */
+    public static synchronized Path sourceCbr3M(Path dir) throws IOException, InterruptedException {
+        Path src = dir.resolve("pattern-3m-40s.ts");
+        if (Files.exists(src)) {
+            return src;
+        }
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve("pattern-3m-40s.tmp.ts");
+        run(List.of("ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+                "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
+                "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                "-t", "40", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-keyint_min", "25",
+                "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-b:v", "3M", "-minrate", "3M", "-maxrate", "3M", "-bufsize", "3M",
+                "-x264-params", "nal-hrd=cbr", "-c:a", "aac", "-b:a", "64k", "-shortest", tmp.toString()),
+                dir.resolve("encode-3m.log"), 300);
+        Files.move(tmp, src);
+        return src;
+    }
+
+    /**
+     * Like {@link #push} (MPEG-TS, a new connection per file), but loops the source so a run may last longer
+     * than the file: the lab's scenarios run for minutes.
+     */
+    public static Process pushLooped(Path src, int seconds, String playlistUrl, String key, Path localDir, Path log)
+            throws IOException {
+        Files.createDirectories(localDir);
+        List<String> cmd = new ArrayList<>(List.of("ffmpeg", "-hide_banner", "-loglevel", "warning", "-y", "-re",
+                "-stream_loop", "-1", "-i", src.toString()));
+        cmd.addAll(List.of("-t", Integer.toString(seconds), "-c", "copy", "-f", "hls", "-hls_time", "1", "-hls_list_size", "5",
+                "-method", "PUT"));
+        if (key != null) {
+            cmd.addAll(List.of("-headers", "Authorization: Bearer " + key + "\r\n"));
+        }
+        cmd.add(playlistUrl);
+        cmd.addAll(local(seconds, false, localDir));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /**
      * Pushes {@code seconds} of the source in real time to a relay with {@code -method PUT}, and
      * writes the very same segments to {@code localDir} through a second HLS muxer fed the same
      * packets, so the test knows the bytes ffmpeg uploaded.

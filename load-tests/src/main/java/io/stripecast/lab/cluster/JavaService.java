@@ -21,17 +21,25 @@ import static org.awaitility.Awaitility.await;
  * own process on loopback, with its log in a file.
  */
 public final class JavaService implements AutoCloseable {
+    /** JVM flags for a quick start (tests, short runs): C1 only, serial GC, a small heap. */
+    public static final List<String> FAST_START = List.of("-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+    /** JVM flags for measuring CPU in steady state: full JIT (C2), as a deployed relay runs. */
+    public static final List<String> STEADY = List.of("-Xmx256m", "-XX:+UseSerialGC");
+
     public static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
 
     public final String id;
+    /** The address it binds and is reached at: 127.0.0.1, or its own 10.x address inside a network namespace. */
+    public final String host;
     public final int httpPort;
     public final int grpcPort;
     public final Path log;
     private final Process process;
 
-    private JavaService(String id, int httpPort, int grpcPort, Process process, Path log) {
+    private JavaService(String id, String host, int httpPort, int grpcPort, Process process, Path log) {
         this.id = id;
+        this.host = host;
         this.httpPort = httpPort;
         this.grpcPort = grpcPort;
         this.process = process;
@@ -53,25 +61,50 @@ public final class JavaService implements AutoCloseable {
     }
 
     public static JavaService relay(String id, int httpPort, int grpcPort, Map<String, String> settings, Path logDir) throws IOException {
+        return relay(id, Placement.LOOPBACK, httpPort, grpcPort, settings, logDir);
+    }
+
+    /**
+     * A relay placed on loopback or in a network namespace; outside loopback it advertises its own address
+     * to the controller (others dial its data plane there) unless the settings say otherwise.
+     */
+    public static JavaService relay(String id, Placement placement, int httpPort, int grpcPort, Map<String, String> settings,
+                                    Path logDir) throws IOException {
+        return relay(id, placement, httpPort, grpcPort, settings, logDir, FAST_START);
+    }
+
+    public static JavaService relay(String id, Placement placement, int httpPort, int grpcPort, Map<String, String> settings,
+                                    Path logDir, List<String> jvmFlags) throws IOException {
         List<String> props = new ArrayList<>(List.of("-Dstripecast.relay.id=" + id, "-Dstripecast.relay.grpc-port=" + grpcPort,
-                "-Dstripecast.relay.grpc-host=127.0.0.1"));
+                "-Dstripecast.relay.grpc-host=" + placement.host()));
+        if (!placement.isLoopback()) {
+            props.add("-Dstripecast.relay.advertise-address=" + placement.host() + ":" + grpcPort);
+            props.add("-Dstripecast.relay.playback-url=http://" + placement.host() + ":" + httpPort);
+        }
         settings.forEach((k, v) -> props.add("-D" + k + "=" + v));
-        return start(id, relayJar(), httpPort, grpcPort, props, logDir);
+        return start(id, relayJar(), placement, httpPort, grpcPort, props, logDir, jvmFlags);
     }
 
     public static JavaService controller(String id, int httpPort, int grpcPort, Map<String, String> settings, Path logDir)
             throws IOException {
-        List<String> props = new ArrayList<>(List.of("-Dstripecast.controller.id=" + id, "-Dstripecast.controller.grpc-port=" + grpcPort,
-                "-Dstripecast.controller.grpc-host=127.0.0.1"));
-        settings.forEach((k, v) -> props.add("-D" + k + "=" + v));
-        return start(id, controllerJar(), httpPort, grpcPort, props, logDir);
+        return controller(id, Placement.LOOPBACK, httpPort, grpcPort, settings, logDir);
     }
 
-    private static JavaService start(String id, String jar, int httpPort, int grpcPort, List<String> props, Path logDir)
-            throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Dquarkus.http.port=" + httpPort, "-Dquarkus.http.host=127.0.0.1"));
+    public static JavaService controller(String id, Placement placement, int httpPort, int grpcPort, Map<String, String> settings,
+                                         Path logDir) throws IOException {
+        List<String> props = new ArrayList<>(List.of("-Dstripecast.controller.id=" + id, "-Dstripecast.controller.grpc-port=" + grpcPort,
+                "-Dstripecast.controller.grpc-host=" + placement.host()));
+        settings.forEach((k, v) -> props.add("-D" + k + "=" + v));
+        return start(id, controllerJar(), placement, httpPort, grpcPort, props, logDir, FAST_START);
+    }
+
+    private static JavaService start(String id, String jar, Placement placement, int httpPort, int grpcPort, List<String> props,
+                                     Path logDir, List<String> jvmFlags) throws IOException {
+        // The prefix (ip netns exec <ns>) execs java in place: the process we hold is the JVM itself.
+        List<String> cmd = new ArrayList<>(placement.commandPrefix());
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmFlags);
+        cmd.addAll(List.of("-Dquarkus.http.port=" + httpPort, "-Dquarkus.http.host=" + placement.host()));
         cmd.addAll(props);
         cmd.add("-jar");
         cmd.add(jar);
@@ -80,7 +113,7 @@ public final class JavaService implements AutoCloseable {
         // Append: a restarted service keeps its earlier log.
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
-        return new JavaService(id, httpPort, grpcPort, p, log);
+        return new JavaService(id, placement.host(), httpPort, grpcPort, p, log);
     }
 
     public JavaService awaitReady() {
@@ -94,7 +127,7 @@ public final class JavaService implements AutoCloseable {
     }
 
     public String base() {
-        return "http://127.0.0.1:" + httpPort;
+        return "http://" + host + ":" + httpPort;
     }
 
     public int status(String path) {
@@ -137,6 +170,21 @@ public final class JavaService implements AutoCloseable {
     public boolean terminate(int timeoutSeconds) {
         process.destroy();
         return waitExit(timeoutSeconds);
+    }
+
+    /**
+     * Sends a signal by process id (the JDK can only send TERM and KILL): STOP freezes the process as a hung
+     * or starved machine would, CONT lets it go on.
+     */
+    public void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).redirectErrorStream(true).start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IOException("kill -" + name + " " + process.pid() + " failed: " + new String(kill.getInputStream().readAllBytes()));
+        }
+    }
+
+    public long pid() {
+        return process.pid();
     }
 
     /** CPU time the process used so far, seconds (0 once it is gone). */

@@ -26,6 +26,8 @@ final class HlsViewer implements Runnable {
 
     private final String playlistUrl;
     private final HttpClient http;
+    /** 0: poll at half the target duration as players do; else this often (an availability probe). */
+    private final long fixedPollMillis;
     private final long startedMillis = System.currentTimeMillis();
     private final Map<Long, Got> got = new ConcurrentHashMap<>();
     private volatile boolean stop;
@@ -33,8 +35,17 @@ final class HlsViewer implements Runnable {
     private volatile long firstPlaylistNewest = Long.MAX_VALUE;
 
     HlsViewer(String playlistUrl, HttpClient http) {
+        this(playlistUrl, http, 0);
+    }
+
+    HlsViewer(String playlistUrl, HttpClient http, long fixedPollMillis) {
         this.playlistUrl = playlistUrl;
         this.http = http;
+        this.fixedPollMillis = fixedPollMillis;
+    }
+
+    String playlistUrl() {
+        return playlistUrl;
     }
 
     void stop() {
@@ -44,7 +55,7 @@ final class HlsViewer implements Runnable {
     @Override
     public void run() {
         URI base = URI.create(playlistUrl);
-        long pollMillis = 500;
+        long pollMillis = fixedPollMillis > 0 ? fixedPollMillis : 500;
         while (!stop) {
             try {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(base).timeout(Duration.ofSeconds(5)).build(),
@@ -57,7 +68,7 @@ final class HlsViewer implements Runnable {
                     for (String line : r.body().split("\n")) {
                         if (line.startsWith("#EXT-X-MEDIA-SEQUENCE:")) {
                             media = Long.parseLong(line.substring(22).strip());
-                        } else if (line.startsWith("#EXT-X-TARGETDURATION:")) {
+                        } else if (line.startsWith("#EXT-X-TARGETDURATION:") && fixedPollMillis == 0) {
                             pollMillis = Math.max(200, Long.parseLong(line.substring(22).strip()) * 1000 / 2);
                         } else if (line.startsWith("#EXTINF:")) {
                             duration = Double.parseDouble(line.substring(8, line.indexOf(',')));
@@ -98,34 +109,69 @@ final class HlsViewer implements Runnable {
         return new TreeMap<>(got).values().stream().filter(g -> g.mediaSequence() > after).toList();
     }
 
-    /** Startup, stalls and continuity under the buffer model, over the sequences from {@code first} on. */
+    /** Startup, stalls and continuity under the buffer model, from the first segment got to the last got. */
     PlaybackStats playback() {
+        return playback(-1);
+    }
+
+    /**
+     * As {@link #playback()}, but every sequence up to {@code lastSequence} (the source's last) was due: a
+     * viewer whose server stopped serving counts what never came as missing.
+     */
+    PlaybackStats playback(long lastSequence) {
         TreeMap<Long, Got> segs = new TreeMap<>(got);
         if (segs.isEmpty()) {
             return new PlaybackStats(-1, 0, 0, 0, 0);
         }
-        List<Got> ordered = new ArrayList<>(segs.values());
-        long playStart = ordered.get(Math.min(START_SEGMENTS, ordered.size()) - 1).arrivedMillis();
-        long startup = playStart - startedMillis;
-        double deadline = playStart;
+        Map<Long, Boolean> onTime = onTime();
+        long startup = playStart(segs) - startedMillis;
         int stalls = 0;
         long stalledMillis = 0;
-        int onTime = 0;
+        int inTime = 0;
         long expectedSeq = segs.firstKey();
         int missing = 0;
+        double deadline = playStart(segs);
         for (Got g : segs.values()) {
             missing += (int) (g.mediaSequence() - expectedSeq);
             expectedSeq = g.mediaSequence() + 1;
-            if (g.arrivedMillis() > deadline) {
+            if (onTime.get(g.mediaSequence())) {
+                inTime++;
+            } else {
                 stalls++;
                 stalledMillis += (long) (g.arrivedMillis() - deadline);
                 deadline = g.arrivedMillis();
-            } else {
-                onTime++;
             }
             deadline += g.durationSeconds() * 1000;
         }
-        return new PlaybackStats(startup, stalls, stalledMillis, onTime, missing);
+        missing += (int) Math.max(0, lastSequence - segs.lastKey());
+        return new PlaybackStats(startup, stalls, stalledMillis, inTime, missing);
+    }
+
+    /**
+     * Per segment got, whether it was there by its playback deadline: playback starts once
+     * {@value #START_SEGMENTS} are in and runs in real time; a late segment stalls it until it arrives.
+     */
+    Map<Long, Boolean> onTime() {
+        TreeMap<Long, Got> segs = new TreeMap<>(got);
+        Map<Long, Boolean> out = new TreeMap<>();
+        if (segs.isEmpty()) {
+            return out;
+        }
+        double deadline = playStart(segs);
+        for (Got g : segs.values()) {
+            boolean late = g.arrivedMillis() > deadline;
+            out.put(g.mediaSequence(), !late);
+            if (late) {
+                deadline = g.arrivedMillis();
+            }
+            deadline += g.durationSeconds() * 1000;
+        }
+        return out;
+    }
+
+    private static long playStart(TreeMap<Long, Got> segs) {
+        List<Got> ordered = new ArrayList<>(segs.values());
+        return ordered.get(Math.min(START_SEGMENTS, ordered.size()) - 1).arrivedMillis();
     }
 
     record PlaybackStats(long startupMillis, int stalls, long stalledMillis, int onTime, int missing) {

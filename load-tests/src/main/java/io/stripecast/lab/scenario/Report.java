@@ -7,120 +7,92 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
- * What a scenario run measured; written as {@code report.json} (snake_case keys) and a readable
- * {@code report.md} with an SVG plot of availability latency per depth.
+ * What a scenario run measured; written as {@code report.json} (snake_case keys), a readable
+ * {@code report.md} ({@link ReportMarkdown}) and SVG plots ({@link ReportPlots}).
  *
- * @param availabilityMs per depth (the k-th smallest of a relay's depths over the stripe trees):
- *                       p50/p99 of ingest-to-complete time at relays of that depth, from their
- *                       histograms (bucket upper bounds)
+ * @param skipped          why the run did not happen here (e.g. needs root), else null
+ * @param failed           why the run could not go on (e.g. the forest never held every relay), else null
+ * @param faultedRelays    the relays the fault hit, in order
+ * @param segmentsMissing  summed over every relay present at the end (joiners and healed ones included)
+ * @param missingByRelay   the relays that missed any, and how many
+ * @param continuityIndex  viewers: segments on time / segments due (buffer model of {@link HlsViewer})
+ * @param repairMs         the controller's repairs: count, and detection-to-assignments-sent p50/p99/max
+ * @param recoveryMs       the lab's outside view: fault (or heal/resume) to the forest being whole, per event;
+ *                         -1 when not reached
+ * @param availabilityMs   per availability depth (the k-th smallest of a relay's depths over the trees):
+ *                         p50/p99 of ingest-to-complete at relays of that depth, from their histograms, and
+ *                         how many relays
+ * @param treeDepths       depth of each stripe tree when the stream started
+ * @param rootChildren     the ingest's children per stripe tree when the stream started
+ * @param originEgressRatio ingest shard bytes out / stream bytes in; {@code originEgressExpected} = (k+m)/k
+ *                         when the ingest has one child per tree
+ * @param controlOverheadRatio control-plane bytes (both directions, at the controller) / shard bytes moved
+ * @param cpuSecondsPerGb  relays' CPU seconds while streaming per GB moved (shards + playback)
+ * @param comparison       viewer-side figures per system (stripecast, and the baseline when run)
+ * @param depthComparison  per depth: availability at the serving node (probe players) per system, p50/p99
+ * @param availabilityOverTime per viewer depth: [ms since the source started, median availability ms]
+ * @param continuityOverTime [ms since the source started, share of viewers that had the segment in time]
+ * @param marks            fault events as [ms since the source started, label], for the plots
  */
-public record Report(String scenario, int relays, int streams, int k, int m, String fault, String faultedRelay,
-                     int segmentsExpected, int segmentsMissing, double continuityIndex, int stalls, int viewers,
-                     double startupMsMean, Map<String, Double> repairMs, Map<String, Map<String, Double>> availabilityMs,
-                     double originEgressRatio, double controlOverheadRatio, double cpuSecondsPerGb, List<String> timeline,
-                     Map<String, Map<String, Double>> comparison) {
+public record Report(String scenario, String skipped, String failed, int relays, int streams, int k, int m, String fault, List<String> faultedRelays,
+                     String network, String source, int segmentsExpected, int segmentsMissing, Map<String, Integer> missingByRelay,
+                     double continuityIndex, int stalls, int viewers, double startupMsMean, Map<String, Double> repairMs,
+                     Map<String, Long> recoveryMs, Map<String, Map<String, Double>> availabilityMs, List<Integer> treeDepths,
+                     List<Integer> rootChildren, double originEgressRatio, double originEgressExpected, double controlBytes,
+                     double dataBytes, double controlOverheadRatio, double cpuSecondsPerGb, List<String> timeline, List<String> notes,
+                     Map<String, Map<String, Double>> comparison, Map<String, Map<String, Map<String, Double>>> depthComparison,
+                     Map<String, List<long[]>> availabilityOverTime, List<double[]> continuityOverTime, List<Object[]> marks) {
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** This report with one more column of viewer-side figures (a baseline run beside stripecast). */
-    public Report withComparison(String name, Map<String, Double> figures) {
-        Map<String, Map<String, Double>> all = new java.util.LinkedHashMap<>(comparison);
+    /** A run that could not happen here: the report says why and nothing else. */
+    public static Report skipped(Scenario s, String why) {
+        return stopped(s, why, null, List.of());
+    }
+
+    /** A run that could not go on: why, and what happened until then. */
+    public static Report failed(Scenario s, String why, List<String> timeline) {
+        return stopped(s, null, why, timeline);
+    }
+
+    private static Report stopped(Scenario s, String skipped, String failed, List<String> timeline) {
+        String why = skipped != null ? skipped : failed;
+        return new Report(s.name(), skipped, failed, s.relays(), s.source().streams(), s.k(), s.m(), s.fault().kind(), List.of(),
+                s.network().mode(), s.source().kind(), 0, 0, Map.of(), Double.NaN, 0, 0, Double.NaN, Map.of(), Map.of(), Map.of(),
+                List.of(), List.of(), Double.NaN, (double) (s.k() + s.m()) / s.k(), 0, 0, Double.NaN, Double.NaN, timeline,
+                List.of(why), Map.of(), Map.of(), Map.of(), List.of(), List.of());
+    }
+
+    /** This report with one more system beside stripecast: its viewer figures and its availability per depth. */
+    public Report withBaseline(String name, Map<String, Double> figures, Map<String, Map<String, Double>> byDepth) {
+        Map<String, Map<String, Double>> all = new LinkedHashMap<>(comparison);
         all.put(name, figures);
-        return new Report(scenario, relays, streams, k, m, fault, faultedRelay, segmentsExpected, segmentsMissing, continuityIndex,
-                stalls, viewers, startupMsMean, repairMs, availabilityMs, originEgressRatio, controlOverheadRatio, cpuSecondsPerGb,
-                timeline, all);
+        Map<String, Map<String, Map<String, Double>>> depths = new LinkedHashMap<>(depthComparison);
+        if (!byDepth.isEmpty()) {
+            depths.put(name, byDepth);
+        }
+        return new Report(scenario, skipped, failed, relays, streams, k, m, fault, faultedRelays, network, source, segmentsExpected,
+                segmentsMissing, missingByRelay, continuityIndex, stalls, viewers, startupMsMean, repairMs, recoveryMs, availabilityMs,
+                treeDepths, rootChildren, originEgressRatio, originEgressExpected, controlBytes, dataBytes, controlOverheadRatio,
+                cpuSecondsPerGb, timeline, notes, all, depths, availabilityOverTime, continuityOverTime, marks);
+    }
+
+    public boolean passed() {
+        return skipped == null && failed == null && segmentsMissing == 0;
     }
 
     public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
         JSON.writeValue(dir.resolve("report.json").toFile(), this);
-        Files.writeString(dir.resolve("availability.svg"), availabilitySvg());
-        Files.writeString(dir.resolve("report.md"), markdown());
-    }
-
-    String markdown() {
-        StringBuilder b = new StringBuilder();
-        b.append("# Scenario `").append(scenario).append("`\n\n");
-        b.append("Controller + ").append(relays).append(" relays on loopback, 1 stream, k=").append(k).append(" m=").append(m)
-                .append(", fault: ").append(fault).append(faultedRelay == null ? "" : " (" + faultedRelay + ")").append(".\n\n");
-        b.append("| figure | value |\n|---|---|\n");
-        row(b, "segments expected", Integer.toString(segmentsExpected));
-        row(b, "segments missing (summed over relays)", Integer.toString(segmentsMissing));
-        row(b, "continuity index (viewers, on time / due)", fmt(continuityIndex));
-        row(b, "stalls / viewers", stalls + " / " + viewers);
-        row(b, "startup, mean", fmt(startupMsMean) + " ms");
-        row(b, "repairs; detection to assignments sent p50 / p99 / max", fmt(repairMs.get("count")) + "; " + fmt(repairMs.get("p50"))
-                + " / " + fmt(repairMs.get("p99")) + " / " + fmt(repairMs.get("max")) + " ms");
-        row(b, "origin egress ratio (ingest shard bytes out / stream bytes)", fmt(originEgressRatio));
-        row(b, "control overhead ratio (control bytes / shard bytes)", String.format(Locale.ROOT, "%.5f", controlOverheadRatio));
-        row(b, "CPU seconds per GB moved (all relays)", fmt(cpuSecondsPerGb));
-        b.append("\n## Availability latency per depth\n\n| depth | p50 ms | p99 ms |\n|---|---|---|\n");
-        availabilityMs.forEach((d, q) -> b.append("| ").append(d).append(" | ").append(fmt(q.get("p50"))).append(" | ")
-                .append(fmt(q.get("p99"))).append(" |\n"));
-        b.append("\n![availability latency per depth](availability.svg)\n");
-        if (comparison.size() > 1) {
-            b.append("\n## Side by side, measured at the viewers\n\n");
-            b.append("Availability = arrival at a viewer minus the moment ffmpeg finished the segment; same source, same number of viewers.\n\n");
-            List<String> columns = List.copyOf(comparison.keySet());
-            b.append("| figure | ").append(String.join(" | ", columns)).append(" |\n|---|");
-            columns.forEach(c -> b.append("---|"));
-            b.append('\n');
-            for (String figure : comparison.get(columns.get(0)).keySet()) {
-                b.append("| ").append(figure);
-                for (String c : columns) {
-                    b.append(" | ").append(fmt(comparison.get(c).get(figure)));
-                }
-                b.append(" |\n");
-            }
-            b.append("\nnginx: stock proxy_cache tier (origin with WebDAV PUT -> shield -> edge), playlists cached 1 s, segments 10 min, "
-                    + "proxy_cache_lock on; its cache expiry has 1 s granularity, as deployed tiers do.\n");
-        }
-        b.append("\n## Timeline\n\n");
-        timeline.forEach(t -> b.append("- ").append(t).append('\n'));
-        b.append("\nQuantiles are histogram bucket upper bounds (Micrometer's percentile histogram), so they round up.\n");
-        return b.toString();
-    }
-
-    private String availabilitySvg() {
-        int width = 120 + 90 * Math.max(1, availabilityMs.size());
-        double max = availabilityMs.values().stream().mapToDouble(q -> finite(q.get("p99"))).max().orElse(1);
-        max = Math.max(max, 1);
-        StringBuilder s = new StringBuilder();
-        s.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(width).append("\" height=\"260\" font-family=\"sans-serif\" font-size=\"12\">\n");
-        s.append("<text x=\"10\" y=\"18\">availability latency per depth (ms): p50 dark, p99 light</text>\n");
-        int x = 60;
-        for (var e : availabilityMs.entrySet()) {
-            double p50 = finite(e.getValue().get("p50"));
-            double p99 = finite(e.getValue().get("p99"));
-            int h50 = (int) (190 * p50 / max);
-            int h99 = (int) (190 * p99 / max);
-            s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"30\" height=\"%d\" fill=\"#0969da\"/>\n", x, 230 - h50, h50));
-            s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"30\" height=\"%d\" fill=\"#9ecbff\"/>\n", x + 32, 230 - h99, h99));
-            s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"248\">depth %s</text>\n", x, e.getKey()));
-            s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%.0f</text>\n", x, 226 - h50, p50));
-            s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%.0f</text>\n", x + 32, 226 - h99, p99));
-            x += 90;
-        }
-        s.append("<line x1=\"50\" y1=\"230\" x2=\"").append(width - 10).append("\" y2=\"230\" stroke=\"#333\"/>\n</svg>\n");
-        return s.toString();
-    }
-
-    private static double finite(Double d) {
-        return d == null || !Double.isFinite(d) ? 0 : d;
-    }
-
-    private static void row(StringBuilder b, String name, String value) {
-        b.append("| ").append(name).append(" | ").append(value).append(" |\n");
-    }
-
-    private static String fmt(Double d) {
-        return d == null ? "-" : String.format(Locale.ROOT, "%.2f", d);
+        Files.writeString(dir.resolve("availability.svg"), ReportPlots.availabilityByDepth(this));
+        Files.writeString(dir.resolve("over-time.svg"), ReportPlots.overTime(this));
+        Files.writeString(dir.resolve("report.md"), ReportMarkdown.of(this));
     }
 }

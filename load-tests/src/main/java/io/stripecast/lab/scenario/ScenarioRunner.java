@@ -1,41 +1,39 @@
 package io.stripecast.lab.scenario;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stripecast.lab.baseline.NginxChain;
 import io.stripecast.lab.cluster.Ffmpeg;
-import io.stripecast.lab.cluster.FreePorts;
+import io.stripecast.lab.cluster.Forests;
 import io.stripecast.lab.cluster.HlsCheck;
 import io.stripecast.lab.cluster.JavaService;
-import io.stripecast.lab.cluster.PromText;
+import io.stripecast.lab.cluster.LocalCluster;
+import io.stripecast.lab.cluster.NetnsNetwork;
+import io.stripecast.lab.cluster.RelayNetwork;
+import io.stripecast.lab.cluster.SyntheticSource;
+import io.stripecast.lab.scenario.fault.Fault;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
 
 /**
- * Runs one scenario for real: a controller and relays as processes on loopback, ffmpeg pushing a
- * test pattern, HLS viewers on every relay but the ingest, the scenario's fault, and then a report
- * of what every relay served and every viewer saw.
+ * Runs one scenario for real: a controller and relays as processes ({@link LocalCluster}, on loopback or
+ * in network namespaces), a live source, HLS viewers (and probes) on every relay but the ingest, the
+ * scenario's fault, then a report of what every relay served and every viewer saw; and, when asked, the
+ * same source and viewers through an nginx chain of the same depth.
  */
 public final class ScenarioRunner {
-    private static final String STREAM = "live";
     private static final String KEY = "lab-key";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Scenario scenario;
     private final Path out;
-    private final Map<String, Double> cpuAtStart = new TreeMap<>();
 
     public ScenarioRunner(Scenario scenario, Path out) {
         this.scenario = scenario;
@@ -45,274 +43,225 @@ public final class ScenarioRunner {
     public Report run() throws Exception {
         HlsCheck.deleteRecursively(out);
         Files.createDirectories(out);
-        Path logs = out.resolve("logs");
-        Path source = Ffmpeg.source(out.getParent().resolve("media"));
-        Map<String, JavaService> relays = new LinkedHashMap<>();
-        JavaService controller = null;
-        List<HlsViewer> viewers = new ArrayList<>();
-        List<Thread> viewerThreads = new ArrayList<>();
-        List<String> timeline = new ArrayList<>();
-        Report report;
-        cpuAtStart.clear();
-        long t0 = System.currentTimeMillis();
-        try {
-            controller = startController(logs);
-            for (int i = 0; i < scenario.relays(); i++) {
-                String id = "r" + i;
-                relays.put(id, JavaService.relay(id, FreePorts.next(), FreePorts.next(), Map.of(
-                        "stripecast.relay.controller", "127.0.0.1:" + controller.grpcPort,
-                        "stripecast.relay.uplink-mbps", Double.toString(scenario.uplinkMbps()),
-                        "stripecast.relay.reconnect-max", "1s"), logs));
-            }
-            controller.awaitReady();
-            relays.values().forEach(JavaService::awaitReady);
-            JavaService ctl = controller;
-            await("forest planned").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
-                    .until(() -> forest(ctl).get("relays").asInt() == scenario.relays() && forest(ctl).get("check").get("ok").asBoolean());
-            Map<String, Integer> depthOf = depths(forest(controller));
-            // CPU from here on: the streaming, not the JVMs' start.
-            relays.forEach((id, r) -> cpuAtStart.put(id, r.cpuSeconds()));
-            timeline.add(at(t0) + " forest planned: " + scenario.relays() + " relays, depths " + depthOf);
-
-            Process ffmpeg = Ffmpeg.push(source, scenario.seconds(), relays.get("r0").base() + "/ingest/" + STREAM + "/index.m3u8",
-                    false, false, KEY, out.resolve("ffmpeg-out"), out.resolve("ffmpeg-push.log"));
-            JavaService ingest = relays.get("r0");
-            if (scenario.viewersAtSegment() > 0) {
-                await("viewers' start").atMost(Duration.ofSeconds(120))
-                        .until(() -> ingest.metric("stripecast_relay_ingest_segments_total") >= scenario.viewersAtSegment());
-                timeline.add(at(t0) + " " + scenario.viewersPerRelay() * (scenario.relays() - 1) + " viewers start together");
-            }
-            for (var e : relays.entrySet()) {
-                if (e.getKey().equals("r0")) {
-                    continue;
-                }
-                for (int v = 0; v < scenario.viewersPerRelay(); v++) {
-                    HlsViewer viewer = new HlsViewer(e.getValue().base() + "/live/" + STREAM + "/index.m3u8", JavaService.HTTP);
-                    Thread t = new Thread(viewer, "viewer-" + e.getKey() + "-" + v);
-                    t.setDaemon(true);
-                    t.start();
-                    viewers.add(viewer);
-                    viewerThreads.add(t);
-                }
-            }
-            String faulted = null;
-            if (scenario.fault().equals("controller-failover")) {
-                await("fault point").atMost(Duration.ofSeconds(120))
-                        .until(() -> ingest.metric("stripecast_relay_ingest_segments_total") >= scenario.faultAtSegment());
-                controller.kill();
-                timeline.add(at(t0) + " SIGKILL controller");
-                controller = startController(logs, controller.httpPort, controller.grpcPort).awaitReady();
-                timeline.add(at(t0) + " new controller ready");
-            } else if (!scenario.fault().equals("none")) {
-                await("fault point").atMost(Duration.ofSeconds(120))
-                        .until(() -> ingest.metric("stripecast_relay_ingest_segments_total") >= scenario.faultAtSegment());
-                faulted = interiorRelay(forest(controller));
-                if (scenario.fault().equals("kill-interior")) {
-                    relays.get(faulted).kill();
-                    timeline.add(at(t0) + " SIGKILL " + faulted + " (interior)");
-                } else {
-                    relays.get(faulted).terminate(60);
-                    timeline.add(at(t0) + " SIGTERM " + faulted + " (interior, drained)");
-                }
-            }
-            if (!ffmpeg.waitFor(scenario.seconds() + 120L, TimeUnit.SECONDS)) {
-                ffmpeg.destroyForcibly();
-                throw new IllegalStateException("ffmpeg did not finish");
-            }
-            timeline.add(at(t0) + " source ended");
-            List<String> expected = HlsCheck.localHashes(out.resolve("ffmpeg-out"));
-            String gone = faulted;
-            // Let every relay and viewer catch up with the last segment (bounded), then measure.
-            await("relays caught up").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300)).ignoreExceptions()
-                    .until(() -> relays.entrySet().stream().filter(e -> !e.getKey().equals(gone))
-                            .allMatch(e -> HlsCheck.listedSegments(e.getValue(), STREAM) >= expected.size()));
-            Thread.sleep(2_000); // viewers poll at half the target duration: give the slowest one more poll
-            viewers.forEach(HlsViewer::stop);
-            for (Thread t : viewerThreads) {
-                t.join(5_000);
-            }
-            report = report(controller, relays, gone, depthOf, expected, viewers, timeline);
-        } finally {
-            relays.values().forEach(JavaService::close);
-            if (controller != null) {
-                controller.close();
+        if (scenario.network().netns()) {
+            String why = NetnsNetwork.unavailableBecause();
+            if (why != null) {
+                return Report.skipped(scenario, why);
             }
         }
+        List<String> notes = new ArrayList<>();
+        notes.add("machine load average (1 min) before the run: " + ReportCollector.loadAverage());
+        Path media = media();
+        Timeline timeline = new Timeline();
+        ViewerSet viewers = new ViewerSet();
+        List<String> streams = streams();
+        Report report;
+        RelayNetwork network = scenario.network().netns() ? NetnsNetwork.create(scenario.network().link()) : RelayNetwork.loopback();
+        int forestDepth;
+        try (LocalCluster cluster = new LocalCluster(settings(streams), network, out.resolve("logs"))) {
+            String notPlanned = start(cluster, timeline);
+            if (notPlanned != null) {
+                return Report.failed(scenario, notPlanned, timeline.entries());
+            }
+            JsonNode forest = cluster.forest(streams.get(0));
+            Map<String, Integer> depthOf = Forests.availabilityDepths(forest, scenario.k());
+            forestDepth = depthOf.values().stream().mapToInt(Integer::intValue).max().orElse(1);
+            List<Integer> treeDepths = Forests.treeDepths(forest);
+            List<Integer> rootChildren = Forests.rootChildren(forest);
+            Map<String, Double> cpuAtStart = new TreeMap<>();
+            // CPU from here on: the streaming, not the JVMs' start.
+            cluster.relays().forEach((id, r) -> cpuAtStart.put(id, r.cpuSeconds()));
+            timeline.note("forest planned: " + scenario.relays() + " relays, tree depths " + treeDepths + ", ingest children per tree "
+                    + rootChildren + ", availability depths " + depthOf);
+
+            noteForests(cluster, streams, timeline, "at the start");
+            long sourceStart = System.currentTimeMillis();
+            RunSource source = startSource(cluster, streams, media);
+            timeline.note("source started");
+            RunContext ctx = new RunContext(cluster, streams.get(0), timeline, viewers);
+            startViewers(cluster, ctx, viewers, depthOf, streams.get(0));
+            Fault.of(scenario.fault(), scenario.seconds(), scenario.network().link()).run(ctx);
+            source.awaitEnd(scenario.seconds());
+            timeline.note("source ended");
+            Map<String, List<String>> expected = new LinkedHashMap<>();
+            for (String s : streams) {
+                expected.put(s, source.expected(s));
+            }
+            awaitCaughtUp(cluster, ctx, expected, timeline);
+            noteForests(cluster, streams, timeline, "at the end");
+            Thread.sleep(2_000); // viewers poll at half the target duration: give the slowest one more poll
+            viewers.stopAll();
+            report = ReportCollector.collect(new ReportCollector.Run(scenario, cluster, ctx, viewers, timeline, source, streams,
+                    depthOf, treeDepths, rootChildren, cpuAtStart, sourceStart, expected, notes));
+        }
         if (scenario.baseline().equals("nginx")) {
-            report = report.withComparison("nginx", nginxBaseline(viewers.size()));
+            report = baseline(report, media, forestDepth, viewers.viewers().size());
         }
         return report;
     }
 
-    private JavaService startController(Path logs) throws IOException {
-        return startController(logs, FreePorts.next(), FreePorts.next());
-    }
-
-    private JavaService startController(Path logs, int httpPort, int grpcPort) throws IOException {
-        Map<String, String> s = new LinkedHashMap<>();
-        s.put("stripecast.controller.heartbeat", "500ms");
-        s.put("stripecast.controller.dead-after", "2s");
-        s.put("stripecast.controller.adopt-for", "1s");
-        s.put("stripecast.streams." + STREAM + ".k", Integer.toString(scenario.k()));
-        s.put("stripecast.streams." + STREAM + ".m", Integer.toString(scenario.m()));
-        s.put("stripecast.streams." + STREAM + ".window", (scenario.seconds() + 60) + "s");
-        s.put("stripecast.streams." + STREAM + ".key", KEY);
-        s.put("stripecast.streams." + STREAM + ".ingest-relay", "r0");
-        return JavaService.controller("controller", httpPort, grpcPort, s, logs);
-    }
-
-    private Report report(JavaService controller, Map<String, JavaService> relays, String gone, Map<String, Integer> depthOf,
-                          List<String> expected, List<HlsViewer> viewers, List<String> timeline) throws Exception {
-        int missing = 0;
-        Map<Integer, List<TreeMap<Double, Double>>> availabilityByDepth = new TreeMap<>();
-        double shardBytesOut = 0;
-        double playbackBytes = 0;
-        double cpuSeconds = 0;
-        double ingestBytes = 0;
-        double originOut = 0;
-        for (var e : relays.entrySet()) {
-            JavaService relay = e.getValue();
-            cpuSeconds += Math.max(0, relay.cpuSeconds() - cpuAtStart.getOrDefault(e.getKey(), 0.0));
-            if (e.getKey().equals(gone)) {
-                continue;
-            }
-            List<String> served = HlsCheck.servedHashes(relay, STREAM);
-            for (String h : expected) {
-                if (!served.contains(h)) {
-                    missing++;
-                }
-            }
-            PromText prom = new PromText(relay.getText("/q/metrics"));
-            shardBytesOut += prom.sum("stripecast_relay_shard_bytes_out_total");
-            playbackBytes += prom.sum("stripecast_relay_playback_bytes_total");
-            if (e.getKey().equals("r0")) {
-                ingestBytes = prom.sum("stripecast_relay_ingest_bytes_total");
-                originOut = prom.sum("stripecast_relay_shard_bytes_out_total");
-                continue;
-            }
-            availabilityByDepth.computeIfAbsent(depthOf.getOrDefault(e.getKey(), -1), d -> new ArrayList<>())
-                    .add(prom.buckets("stripecast_relay_segment_availability_seconds"));
+    private Report baseline(Report report, Path media, int forestDepth, int viewerCount) throws Exception {
+        if (!NginxChain.available()) {
+            return withNote(report, "nginx baseline not run: no nginx on this machine");
         }
-        Map<String, Map<String, Double>> availability = new TreeMap<>();
-        availabilityByDepth.forEach((depth, list) -> {
-            TreeMap<Double, Double> merged = PromText.merge(list);
-            availability.put(Integer.toString(depth), Map.of("p50", PromText.quantile(merged, 0.5) * 1000,
-                    "p99", PromText.quantile(merged, 0.99) * 1000));
-        });
-        PromText ctl = new PromText(controller.getText("/q/metrics"));
-        TreeMap<Double, Double> repairBuckets = ctl.buckets("stripecast_controller_repair_duration_seconds");
-        Map<String, Double> repair = new LinkedHashMap<>();
-        repair.put("count", ctl.sum("stripecast_controller_repairs_total"));
-        repair.put("p50", PromText.quantile(repairBuckets, 0.5) * 1000);
-        repair.put("p99", PromText.quantile(repairBuckets, 0.99) * 1000);
-        repair.put("max", ctl.sum("stripecast_controller_repair_duration_seconds_max") * 1000);
-        double controlBytes = ctl.sum("stripecast_controller_control_bytes_total");
-
-        int onTime = 0;
-        int seen = 0;
-        int stalls = 0;
-        List<Long> startups = new ArrayList<>();
-        for (HlsViewer v : viewers) {
-            HlsViewer.PlaybackStats p = v.playback();
-            onTime += p.onTime();
-            seen += p.onTime() + p.stalls() + p.missing();
-            stalls += p.stalls();
-            if (p.startupMillis() >= 0) {
-                startups.add(p.startupMillis());
-            }
+        if (media == null) {
+            return withNote(report, "nginx baseline not run: it needs an ffmpeg source, not the synthetic one");
         }
-        return new Report(scenario.name(), scenario.relays(), 1, scenario.k(), scenario.m(), scenario.fault(), gone,
-                expected.size(), missing, seen == 0 ? 0 : (double) onTime / seen, stalls, viewers.size(),
-                startups.stream().mapToLong(Long::longValue).average().orElse(-1), repair, availability,
-                ingestBytes == 0 ? 0 : originOut / ingestBytes, shardBytesOut == 0 ? 0 : controlBytes / shardBytesOut,
-                (shardBytesOut + playbackBytes) == 0 ? 0 : cpuSeconds / ((shardBytesOut + playbackBytes) / 1e9), timeline,
-                Map.of("stripecast", ViewerFigures.of(viewers, out.resolve("ffmpeg-out"), firstMediaSequence(relays.get("r0")),
-                        cpuSeconds, shardBytesOut + playbackBytes)));
+        int depth = scenario.baselineDepth() > 0 ? scenario.baselineDepth() : forestDepth;
+        NginxBaselineRun.Result r = NginxBaselineRun.run(scenario, out.resolve("nginx"), media, depth, Math.max(1, viewerCount));
+        return report.withBaseline("nginx", r.figures(), r.byDepth());
     }
 
-    private static long firstMediaSequence(JavaService ingest) throws IOException, InterruptedException {
-        for (String line : ingest.getText("/live/" + STREAM + "/index.m3u8").split("\n")) {
-            if (line.startsWith("#EXT-X-MEDIA-SEQUENCE:")) {
-                return Long.parseLong(line.substring(22).strip());
-            }
-        }
-        throw new IllegalStateException("ingest playlist without media sequence");
+    private static Report withNote(Report r, String note) {
+        List<String> notes = new ArrayList<>(r.notes());
+        notes.add(note);
+        return new Report(r.scenario(), r.skipped(), r.failed(), r.relays(), r.streams(), r.k(), r.m(), r.fault(), r.faultedRelays(), r.network(),
+                r.source(), r.segmentsExpected(), r.segmentsMissing(), r.missingByRelay(), r.continuityIndex(), r.stalls(), r.viewers(),
+                r.startupMsMean(), r.repairMs(), r.recoveryMs(), r.availabilityMs(), r.treeDepths(), r.rootChildren(),
+                r.originEgressRatio(), r.originEgressExpected(), r.controlBytes(), r.dataBytes(), r.controlOverheadRatio(),
+                r.cpuSecondsPerGb(), r.timeline(), notes, r.comparison(), r.depthComparison(), r.availabilityOverTime(),
+                r.continuityOverTime(), r.marks());
     }
 
-    /** The same source and as many viewers through a stock nginx origin -> shield -> edge chain. */
-    private Map<String, Double> nginxBaseline(int viewerCount) throws Exception {
-        Path dir = out.resolve("nginx");
-        Path source = Ffmpeg.source(out.getParent().resolve("media"));
-        try (NginxChain chain = NginxChain.start(dir, FreePorts.next(), FreePorts.next(), FreePorts.next())) {
-            String edge = "http://127.0.0.1:" + chain.edgePort + "/live/index.m3u8";
-            await("nginx up").atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> JavaService.HTTP.send(
-                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + chain.originPort + "/")).build(),
-                    java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() > 0);
-            double cpuStart = chain.cpuSeconds();
-            Process ffmpeg = Ffmpeg.push(source, scenario.seconds(), "http://127.0.0.1:" + chain.originPort + "/live/index.m3u8",
-                    false, false, null, dir.resolve("ffmpeg-out"), dir.resolve("ffmpeg-push.log"));
-            List<HlsViewer> viewers = new ArrayList<>();
-            List<Thread> threads = new ArrayList<>();
-            for (int i = 0; i < viewerCount; i++) {
-                HlsViewer v = new HlsViewer(edge, JavaService.HTTP);
-                Thread t = new Thread(v, "nginx-viewer-" + i);
-                t.setDaemon(true);
-                t.start();
-                viewers.add(v);
-                threads.add(t);
-            }
-            if (!ffmpeg.waitFor(scenario.seconds() + 120L, TimeUnit.SECONDS)) {
-                ffmpeg.destroyForcibly();
-                throw new IllegalStateException("ffmpeg did not finish (nginx baseline)");
-            }
-            Thread.sleep(4_000); // two playlist cache periods: the last segment reaches the edge
-            viewers.forEach(HlsViewer::stop);
-            for (Thread t : threads) {
-                t.join(5_000);
-            }
-            long bytes = viewers.stream().mapToLong(v -> v.segments().values().stream().mapToLong(HlsViewer.Got::bytes).sum()).sum();
-            return ViewerFigures.of(viewers, dir.resolve("ffmpeg-out"), 0, chain.cpuSeconds() - cpuStart, bytes);
-        }
+    /** The encoded pattern ffmpeg loops (null for the synthetic source). */
+    private Path media() throws Exception {
+        Path dir = out.toAbsolutePath().getParent().resolve("media");
+        return switch (scenario.source().kind()) {
+            case "pattern" -> Ffmpeg.source(dir);
+            case "pattern-3m" -> Ffmpeg.sourceCbr3M(dir);
+            default -> null;
+        };
     }
 
-    private static JsonNode forest(JavaService controller) throws IOException, InterruptedException {
-        return JSON.readTree(controller.getText("/api/v1/streams/" + STREAM + "/forest"));
-    }
-
-    /**
-     * A relay rebuilds a segment once k shards are in: its depth for availability is the k-th
-     * smallest of its depths over the stripe trees.
-     */
-    private Map<String, Integer> depths(JsonNode forest) {
-        Map<String, List<Integer>> all = new TreeMap<>();
-        for (JsonNode stripe : forest.get("stripes")) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = stripe.get("depths").fields(); it.hasNext(); ) {
-                var e = it.next();
-                all.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue().asInt());
-            }
+    private List<String> streams() {
+        List<String> out = new ArrayList<>(List.of("live"));
+        for (int i = 2; i <= scenario.source().streams(); i++) {
+            out.add("live" + i);
         }
-        Map<String, Integer> out = new TreeMap<>();
-        all.forEach((id, list) -> {
-            list.sort(Integer::compare);
-            out.put(id, list.get(Math.min(scenario.k(), list.size()) - 1));
-        });
         return out;
     }
 
-    private static String interiorRelay(JsonNode forest) {
-        String root = forest.get("root").asText();
-        for (JsonNode stripe : forest.get("stripes")) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = stripe.get("children").fields(); it.hasNext(); ) {
-                var e = it.next();
-                if (!e.getKey().equals(root) && e.getValue().asInt() > 0) {
-                    return e.getKey();
-                }
-            }
+    private LocalCluster.Settings settings(List<String> streams) {
+        Map<String, String> c = new LinkedHashMap<>();
+        c.put("stripecast.controller.heartbeat", scenario.heartbeat().toMillis() + "ms");
+        c.put("stripecast.controller.dead-after", scenario.deadAfter().toMillis() + "ms");
+        c.put("stripecast.controller.adopt-for", "1s");
+        for (String s : streams) {
+            String p = "stripecast.streams." + s + ".";
+            c.put(p + "k", Integer.toString(scenario.k()));
+            c.put(p + "m", Integer.toString(scenario.m()));
+            // The whole run stays in every window, so the end check can compare every segment.
+            c.put(p + "window", (scenario.seconds() + 60) + "s");
+            c.put(p + "key", KEY);
+            c.put(p + "ingest-relay", "r0");
+            c.put(p + "bitrate-hint-mbps", Double.toString(scenario.bitrateHintMbps()));
         }
-        throw new IllegalStateException("no interior relay below the ingest: raise relays or lower uplink-mbps");
+        Map<String, String> r = new LinkedHashMap<>();
+        r.put("stripecast.relay.reconnect-max", "1s");
+        if (scenario.childQueueShards() > 0) {
+            r.put("stripecast.relay.child-queue-shards", Integer.toString(scenario.childQueueShards()));
+        }
+        List<String> jvm = new ArrayList<>(scenario.steadyJvm() ? JavaService.STEADY : JavaService.FAST_START);
+        if (scenario.relayHeapMb() > 0) {
+            jvm.removeIf(f -> f.startsWith("-Xmx"));
+            jvm.add("-Xmx" + scenario.relayHeapMb() + "m");
+        }
+        return new LocalCluster.Settings(c, r, scenario.uplinkMbps(), "r0", scenario.ingestUplinkMbps(), jvm);
     }
 
-    private static String at(long t0) {
-        return String.format("t+%.1fs", (System.currentTimeMillis() - t0) / 1000.0);
+    /**
+     * Controller first, then the relays: all together, the ingest first (the others then join one by one),
+     * or the ingest last (the controller then builds the forest in one step over all of them).
+     */
+    private String start(LocalCluster cluster, Timeline timeline) throws Exception {
+        cluster.startController();
+        boolean first = scenario.ingestStarts().equals("first");
+        boolean last = scenario.ingestStarts().equals("last");
+        if (first) {
+            cluster.startRelay("r0");
+            cluster.controller().awaitReady();
+            cluster.relay("r0").awaitReady();
+            timeline.note("ingest ready; starting the other relays");
+        }
+        for (int i = first || last ? 1 : 0; i < scenario.relays(); i++) {
+            cluster.startRelay("r" + i);
+        }
+        cluster.controller().awaitReady();
+        cluster.relays().values().forEach(JavaService::awaitReady);
+        if (last) {
+            timeline.note((scenario.relays() - 1) + " relays registered; starting the ingest");
+            cluster.startRelay("r0").awaitReady();
+        }
+        try {
+            await("forest planned").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300)).ignoreExceptions()
+                    .until(() -> {
+                        JsonNode f = cluster.forest("live");
+                        return f.get("relays").asInt() == scenario.relays() && f.get("check").get("ok").asBoolean();
+                    });
+            return null;
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            JsonNode f = cluster.forest("live");
+            return "the controller placed " + f.get("relays").asInt() + " of " + scenario.relays() + " relays in the forest within 60 s"
+                    + " (tree depths " + Forests.treeDepths(f) + ", ingest children " + Forests.rootChildren(f)
+                    + "); its log (logs/controller.log) says why in its 'plan DEGRADED' lines";
+        }
+    }
+
+    private RunSource startSource(LocalCluster cluster, List<String> streams, Path media) throws Exception {
+        JavaService ingest = cluster.ingest();
+        if (scenario.source().synthetic()) {
+            return RunSource.synthetic(new SyntheticSource(ingest.base(), streams, KEY, scenario.source().segmentBytes(),
+                    scenario.source().segmentMillis(), scenario.seconds()));
+        }
+        return RunSource.ffmpeg(media, scenario.seconds(), ingest.base() + "/ingest/live/index.m3u8", KEY, out.resolve("ffmpeg-out"),
+                out.resolve("ffmpeg-push.log"));
+    }
+
+    private void startViewers(LocalCluster cluster, RunContext ctx, ViewerSet viewers, Map<String, Integer> depthOf, String stream) {
+        if (scenario.viewersAtSegment() > 0) {
+            ctx.awaitIngested(scenario.viewersAtSegment());
+            ctx.note(scenario.viewersPerRelay() * (scenario.relays() - 1) + " viewers start together");
+        }
+        // One probe per depth (the ingest, then the first relay by id at each depth) spares the CPU; push
+        // delivery does not change with who polls, so one relay speaks for its depth.
+        java.util.Set<Integer> probed = new java.util.HashSet<>();
+        for (var e : new TreeMap<>(cluster.relays()).entrySet()) {
+            int depth = depthOf.getOrDefault(e.getKey(), -1);
+            if (scenario.probePollMillis() > 0 && probed.add(depth)) {
+                viewers.add(e.getKey(), depth, e.getValue(), stream, scenario.probePollMillis());
+            }
+            if (e.getKey().equals(cluster.ingestId())) {
+                continue;
+            }
+            for (int v = 0; v < scenario.viewersPerRelay(); v++) {
+                viewers.add(e.getKey(), depth, e.getValue(), stream, 0);
+            }
+        }
+    }
+
+    /** Each stream's forest as the controller sees it, in the timeline: with several streams each has its own. */
+    private static void noteForests(LocalCluster cluster, List<String> streams, Timeline timeline, String when) {
+        for (String s : streams) {
+            try {
+                JsonNode f = cluster.forest(s);
+                timeline.note("stream " + s + " " + when + ": " + f.get("relays").asInt() + " relays, check "
+                        + (f.get("check").get("ok").asBoolean() ? "ok" : "FAILED " + f.get("check")) + ", tree depths "
+                        + Forests.treeDepths(f) + ", ingest children " + Forests.rootChildren(f));
+            } catch (Exception e) {
+                timeline.note("stream " + s + " " + when + ": no forest (" + e.getMessage() + ")");
+            }
+        }
+    }
+
+    /** Every relay still in the run lists every segment of every stream (bounded), before anything is measured. */
+    private static void awaitCaughtUp(LocalCluster cluster, RunContext ctx, Map<String, List<String>> expected, Timeline timeline) {
+        try {
+            await("relays caught up").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300)).ignoreExceptions()
+                    .until(() -> cluster.relays().entrySet().stream().filter(e -> !ctx.left().contains(e.getKey()))
+                            .allMatch(e -> expected.entrySet().stream()
+                                    .allMatch(s -> HlsCheck.listedSegments(e.getValue(), s.getKey()) >= s.getValue().size())));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            timeline.note("not every relay caught up within 60 s: the report counts what is missing");
+        }
     }
 }

@@ -1,0 +1,83 @@
+package io.stripecast.lab.scenario;
+
+import io.stripecast.lab.cluster.Ffmpeg;
+import io.stripecast.lab.cluster.HlsCheck;
+import io.stripecast.lab.cluster.SyntheticSource;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** The live source of a run: ffmpeg pushing a test pattern, or the synthetic segment generator. */
+interface RunSource {
+    /** Blocks until the source has sent everything (bounded by the run's length plus slack). */
+    void awaitEnd(int seconds) throws Exception;
+
+    /** SHA-256 of every segment of {@code stream} the source sent, in order. */
+    List<String> expected(String stream) throws IOException;
+
+    /** When the source finished each segment; the ingest numbered the first one {@code firstSequence}. */
+    SegmentClock clock(String stream, long firstSequence);
+
+    /** Anything the report should say about the source. */
+    default List<String> notes() {
+        return List.of();
+    }
+
+    /** ffmpeg, looping the encoded pattern in real time, with its own copy of every segment in {@code out}. */
+    static RunSource ffmpeg(Path media, int seconds, String playlistUrl, String key, Path out, Path log) throws IOException {
+        Process p = Ffmpeg.pushLooped(media, seconds, playlistUrl, key, out, log);
+        return new RunSource() {
+            @Override
+            public void awaitEnd(int s) throws Exception {
+                if (!p.waitFor(s + 120L, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    throw new IllegalStateException("ffmpeg did not finish");
+                }
+            }
+
+            @Override
+            public List<String> expected(String stream) throws IOException {
+                return HlsCheck.localHashes(out);
+            }
+
+            @Override
+            public SegmentClock clock(String stream, long firstSequence) {
+                return SegmentClock.ffmpeg(out, firstSequence);
+            }
+        };
+    }
+
+    static RunSource synthetic(SyntheticSource source) {
+        Thread t = new Thread(source, "synthetic-source");
+        t.setDaemon(true);
+        t.start();
+        return new RunSource() {
+            @Override
+            public void awaitEnd(int s) throws Exception {
+                t.join((s + 120L) * 1000);
+                if (t.isAlive()) {
+                    t.interrupt();
+                    throw new IllegalStateException("synthetic source did not finish");
+                }
+            }
+
+            @Override
+            public List<String> expected(String stream) {
+                return source.expectedHashes(stream);
+            }
+
+            @Override
+            public SegmentClock clock(String stream, long firstSequence) {
+                return SegmentClock.of(source.finishedAt(stream), firstSequence);
+            }
+
+            @Override
+            public List<String> notes() {
+                return List.of("synthetic source: " + source.failures() + " failed PUT(s), at worst " + source.maxLagMillis()
+                        + " ms behind real time");
+            }
+        };
+    }
+}

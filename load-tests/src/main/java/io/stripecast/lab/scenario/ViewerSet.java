@@ -1,0 +1,84 @@
+package io.stripecast.lab.scenario;
+
+import io.stripecast.lab.cluster.JavaService;
+
+import java.net.http.HttpClient;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The players of a run, each on a thread, with the server it watches and that server's depth: viewers
+ * (player-like polling; they give continuity) and probes (fast polling; availability at the serving node,
+ * kept out of the viewer figures). Viewers of a server that left the run are set aside: a real player
+ * would have moved to another edge.
+ */
+final class ViewerSet {
+    private record Entry(HlsViewer viewer, Thread thread, String server, int depth, boolean probe) {
+    }
+
+    private final List<Entry> entries = new ArrayList<>();
+    private final List<String> setAside = new ArrayList<>();
+
+    synchronized void add(String server, int depth, String playlistUrl, long fixedPollMillis, HttpClient http) {
+        HlsViewer v = new HlsViewer(playlistUrl, http, fixedPollMillis);
+        Thread t = new Thread(v, (fixedPollMillis > 0 ? "probe-" : "viewer-") + server + "-" + entries.size());
+        t.setDaemon(true);
+        t.start();
+        entries.add(new Entry(v, t, server, depth, fixedPollMillis > 0));
+    }
+
+    synchronized void add(String server, int depth, JavaService relay, String stream, long fixedPollMillis) {
+        add(server, depth, relay.base() + "/live/" + stream + "/index.m3u8", fixedPollMillis, JavaService.HTTP);
+    }
+
+    /** Stops the players of a server that went away and keeps them out of the figures. */
+    synchronized void serverLeft(String server) {
+        entries.removeIf(e -> {
+            if (e.server().equals(server)) {
+                e.viewer().stop();
+                setAside.add(e.server() + (e.probe() ? " (probe)" : ""));
+                return true;
+            }
+            return false;
+        });
+    }
+
+    synchronized void stopAll() throws InterruptedException {
+        entries.forEach(e -> e.viewer().stop());
+        for (Entry e : entries) {
+            e.thread().join(15_000);
+        }
+    }
+
+    synchronized List<HlsViewer> viewers() {
+        return entries.stream().filter(e -> !e.probe()).map(Entry::viewer).toList();
+    }
+
+    /** Viewers (not probes) watching a server that {@code server} accepts. */
+    synchronized List<HlsViewer> viewers(java.util.function.Predicate<String> server) {
+        return entries.stream().filter(e -> !e.probe() && server.test(e.server())).map(Entry::viewer).toList();
+    }
+
+    synchronized Map<HlsViewer, Integer> viewerDepths() {
+        Map<HlsViewer, Integer> out = new LinkedHashMap<>();
+        entries.stream().filter(e -> !e.probe()).forEach(e -> out.put(e.viewer(), e.depth()));
+        return out;
+    }
+
+    synchronized Map<HlsViewer, Integer> probeDepths() {
+        Map<HlsViewer, Integer> out = new LinkedHashMap<>();
+        entries.stream().filter(Entry::probe).forEach(e -> out.put(e.viewer(), e.depth()));
+        return out;
+    }
+
+    /** Bytes of segments every player (viewers and probes, set-aside ones excluded) received. */
+    synchronized long bytesReceived() {
+        return entries.stream().mapToLong(e -> e.viewer().segments().values().stream().mapToLong(HlsViewer.Got::bytes).sum()).sum();
+    }
+
+    synchronized List<String> setAside() {
+        return List.copyOf(setAside);
+    }
+}

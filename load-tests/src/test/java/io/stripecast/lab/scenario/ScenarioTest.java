@@ -1,0 +1,81 @@
+package io.stripecast.lab.scenario;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ScenarioTest {
+    @Test
+    void everyScenarioFileLoads() throws IOException {
+        List<Path> files;
+        try (Stream<Path> s = Files.list(Path.of("scenarios"))) {
+            files = s.filter(p -> p.toString().endsWith(".properties")).sorted().toList();
+        }
+        assertThat(files).hasSizeGreaterThanOrEqualTo(6);
+        for (Path f : files) {
+            Scenario sc = Scenario.load(f);
+            assertThat(sc.name()).as("%s names itself after its file", f).isEqualTo(f.getFileName().toString().replace(".properties", ""));
+        }
+    }
+
+    @Test
+    void defaultsAreTheOldScenarios() throws IOException {
+        Scenario s = load("name=x\n");
+        assertThat(s.relays()).isEqualTo(8);
+        assertThat(s.ingestUplinkMbps()).isEqualTo(s.uplinkMbps());
+        assertThat(s.heartbeat()).isEqualTo(Duration.ofMillis(500));
+        assertThat(s.deadAfter()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(s.ingestStarts()).isEqualTo("together");
+        assertThat(s.network().netns()).isFalse();
+        assertThat(s.fault().kind()).isEqualTo("none");
+        assertThat(s.source().kind()).isEqualTo("pattern");
+        assertThat(s.baselineDepth()).isEqualTo(2);
+    }
+
+    @Test
+    void overridesReplaceKeysOfTheFile() throws IOException {
+        Path f = dir.resolve("y.properties");
+        Files.writeString(f, "relays=8\ningest-starts=last\n");
+        Scenario s = Scenario.load(f, java.util.Map.of("relays", "5", "ingest-starts", "together", "name", "try1"));
+        assertThat(s.relays()).isEqualTo(5);
+        assertThat(s.ingestStarts()).isEqualTo("together");
+        assertThat(s.name()).isEqualTo("try1");
+    }
+
+    @Test
+    void durationsTakeTheQuarkusForms() {
+        assertThat(Scenario.duration("500ms")).isEqualTo(Duration.ofMillis(500));
+        assertThat(Scenario.duration("1s")).isEqualTo(Duration.ofSeconds(1));
+        assertThat(Scenario.duration("2.5s")).isEqualTo(Duration.ofMillis(2500));
+        assertThatThrownBy(() -> Scenario.duration("3")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void settingsThatCannotWorkAreRefusedAtLoad() {
+        assertThatThrownBy(() -> load("fault=partition\n")).hasMessageContaining("network=netns");
+        assertThatThrownBy(() -> load("fault=slow-child\nslow-mode=rate\n")).hasMessageContaining("network=netns");
+        assertThatThrownBy(() -> load("link-delay-ms=10\n")).hasMessageContaining("netns");
+        assertThatThrownBy(() -> load("fault=meteor\n")).hasMessageContaining("unknown fault");
+        assertThatThrownBy(() -> load("source=pattern\nstreams=3\n")).hasMessageContaining("one stream");
+        assertThatThrownBy(() -> load("relay-jvm=turbo\n")).hasMessageContaining("relay-jvm");
+        assertThatThrownBy(() -> load("ingest-starts=sometimes\n")).hasMessageContaining("ingest-starts");
+    }
+
+    @TempDir
+    Path dir;
+
+    private Scenario load(String text) throws IOException {
+        Path f = dir.resolve("x.properties");
+        Files.writeString(f, text);
+        return Scenario.load(f);
+    }
+}
