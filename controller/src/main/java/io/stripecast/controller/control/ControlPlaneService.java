@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.stripecast.controller.registry.RelaySession;
+import io.stripecast.protocol.ControlTrailers;
 import io.stripecast.protocol.Names;
 import io.stripecast.protocol.v1.ControlPlaneGrpc;
 import io.stripecast.protocol.v1.ControllerMessage;
@@ -27,9 +28,6 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
     private final Coordinator coordinator;
     private final ControllerMetrics metrics;
     private final int maxMessagesPerSecond;
-
-    /** Trailer naming the leader's control-plane address when a standby refuses a relay (the relay reads the same key). */
-    static final Metadata.Key<String> LEADER = Metadata.Key.of("stripecast-leader", Metadata.ASCII_STRING_MARSHALLER);
 
     public ControlPlaneService(Coordinator coordinator, ControllerMetrics metrics, int maxMessagesPerSecond) {
         this.coordinator = coordinator;
@@ -101,7 +99,7 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
                 String leader = coordinator.leaderAddress();
                 Metadata trailers = new Metadata();
                 if (leader != null) {
-                    trailers.put(LEADER, leader);
+                    trailers.put(ControlTrailers.LEADER, leader);
                 }
                 refuse(Status.UNAVAILABLE.withDescription(leader == null ? "standby controller; no leader known yet"
                         : "standby controller; the leader is at " + leader), "standby", trailers);

@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * LiveStream -> a stream in the planner (rooted at its pool's ingest relay, carried by that pool) and a status
@@ -49,7 +48,7 @@ public class LiveStreamReconciler implements Reconciler<LiveStream>, Cleaner<Liv
         Outcome outcome = define(stream, context.getClient());
         LiveStreamStatus status = outcome.ready == null ? figures(stream) : notReady(stream, outcome);
         Duration interval = settings.operator().statusInterval();
-        if (Objects.equals(jsonOf(status), jsonOf(stream.getStatus()))) {
+        if (StatusConditions.sameStatus(status, stream.getStatus())) {
             return UpdateControl.<LiveStream>noUpdate().rescheduleAfter(interval);
         }
         stream.setStatus(status);
@@ -197,9 +196,5 @@ public class LiveStreamReconciler implements Reconciler<LiveStream>, Cleaner<Liv
 
     static String owner(LiveStream stream) {
         return stream.getMetadata().getNamespace() + "/" + stream.getMetadata().getName();
-    }
-
-    private static String jsonOf(Object status) {
-        return status == null ? null : io.fabric8.kubernetes.client.utils.Serialization.asJson(status);
     }
 }

@@ -14,7 +14,6 @@ import io.stripecast.crds.RelayPoolStatus;
 import jakarta.inject.Inject;
 
 import java.util.List;
-import java.util.Objects;
 
 /**
  * RelayPool -> its Deployments, Services, autoscaler and disruption budget (dependent resources with owner
@@ -71,14 +70,10 @@ public class RelayPoolReconciler implements Reconciler<RelayPool> {
             }
             status.conditions = conditions;
         }
-        if (Objects.equals(json(status), json(previous))) {
+        if (StatusConditions.sameStatus(status, previous)) {
             return UpdateControl.<RelayPool>noUpdate().rescheduleAfter(settings.operator().statusInterval());
         }
         pool.setStatus(status);
         return UpdateControl.patchStatus(pool).rescheduleAfter(settings.operator().statusInterval());
-    }
-
-    private static String json(Object o) {
-        return o == null ? null : io.fabric8.kubernetes.client.utils.Serialization.asJson(o);
     }
 }

@@ -2,6 +2,7 @@ package io.stripecast.controller.k8s;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -42,6 +43,11 @@ final class StatusConditions {
         String bounded = message.length() > 1024 ? message.substring(0, 1024) : message;
         return new ConditionBuilder().withType(type).withStatus(value).withReason(reason).withMessage(bounded)
                 .withObservedGeneration(generation).withLastTransitionTime(since).build();
+    }
+
+    /** Whether a status computed now says nothing the stored one does not (then no write is needed). */
+    static boolean sameStatus(Object computed, Object stored) {
+        return stored != null && Serialization.asJson(computed).equals(Serialization.asJson(stored));
     }
 
     static Condition find(List<Condition> conditions, String type) {

@@ -2,6 +2,7 @@ package io.stripecast.relay.control;
 
 import io.grpc.Metadata;
 import io.grpc.Status;
+import io.stripecast.protocol.ControlTrailers;
 
 import java.util.regex.Pattern;
 
@@ -10,8 +11,6 @@ import java.util.regex.Pattern;
  * The address comes from the network, so it is checked before the relay dials it.
  */
 public final class LeaderRedirect {
-    /** Trailer a standby sets; the controller uses the same name. */
-    public static final Metadata.Key<String> LEADER = Metadata.Key.of("stripecast-leader", Metadata.ASCII_STRING_MARSHALLER);
     private static final Pattern HOST_PORT = Pattern.compile("[A-Za-z0-9.\\-]{1,253}:[0-9]{1,5}|\\[[0-9a-fA-F:.]{2,45}\\]:[0-9]{1,5}");
 
     private LeaderRedirect() {
@@ -23,7 +22,7 @@ public final class LeaderRedirect {
             return null;
         }
         Metadata trailers = Status.trailersFromThrowable(failure);
-        String leader = trailers == null ? null : trailers.get(LEADER);
+        String leader = trailers == null ? null : trailers.get(ControlTrailers.LEADER);
         return isAddress(leader) ? leader : null;
     }
 

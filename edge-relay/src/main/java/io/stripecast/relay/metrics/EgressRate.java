@@ -25,11 +25,11 @@ final class EgressRate {
         }
         // Keep one sample at or before the window's start, so the rate always spans ~10 s once warm.
         while (samples.size() > 2) {
-            long[] second = samples.stream().skip(1).findFirst().orElseThrow();
-            if (nowMillis - second[0] < WINDOW_MILLIS) {
+            long[] first = samples.removeFirst();
+            if (nowMillis - samples.peekFirst()[0] < WINDOW_MILLIS) {
+                samples.addFirst(first);
                 break;
             }
-            samples.removeFirst();
         }
         long[] oldest = samples.peekFirst();
         long span = nowMillis - oldest[0];

@@ -2,6 +2,7 @@ package io.stripecast.relay.control;
 
 import io.grpc.Metadata;
 import io.grpc.Status;
+import io.stripecast.protocol.ControlTrailers;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -11,7 +12,7 @@ class LeaderRedirectTest {
     private static Throwable refusal(Status status, String leader) {
         Metadata trailers = new Metadata();
         if (leader != null) {
-            trailers.put(LeaderRedirect.LEADER, leader);
+            trailers.put(ControlTrailers.LEADER, leader);
         }
         return status.asRuntimeException(trailers);
     }

@@ -18,20 +18,7 @@ public final class Ffmpeg {
      * pushing it with {@code -re -c copy} spares the CPU for the relays.
      */
     public static synchronized Path source(Path dir) throws IOException, InterruptedException {
-        Path src = dir.resolve("pattern-40s.ts");
-        if (Files.exists(src)) {
-            return src;
-        }
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve("pattern-40s.tmp.ts");
-        run(List.of("ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
-                "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
-                "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-                "-t", "40", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-keyint_min", "25",
-                "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-shortest", tmp.toString()),
-                dir.resolve("encode.log"), 120);
-        Files.move(tmp, src);
-        return src;
+        return encodeOnce(dir, "pattern-40s", List.of(), 120);
     }
 
     /**
@@ -40,19 +27,27 @@ public final class Ffmpeg {
      * control-plane overhead against data.
      */
     public static synchronized Path sourceCbr3M(Path dir) throws IOException, InterruptedException {
-        Path src = dir.resolve("pattern-3m-40s.ts");
+        return encodeOnce(dir, "pattern-3m-40s", List.of("-b:v", "3M", "-minrate", "3M", "-maxrate", "3M", "-bufsize", "3M",
+                "-x264-params", "nal-hrd=cbr"), 300);
+    }
+
+    /** 40 s of the pattern with a tone as {@code <name>.ts}, encoded the first time only; a torn encode never counts. */
+    private static Path encodeOnce(Path dir, String name, List<String> videoRate, int timeoutSeconds)
+            throws IOException, InterruptedException {
+        Path src = dir.resolve(name + ".ts");
         if (Files.exists(src)) {
             return src;
         }
         Files.createDirectories(dir);
-        Path tmp = dir.resolve("pattern-3m-40s.tmp.ts");
-        run(List.of("ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+        Path tmp = dir.resolve(name + ".tmp.ts");
+        List<String> cmd = new ArrayList<>(List.of("ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
                 "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
                 "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
                 "-t", "40", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-keyint_min", "25",
-                "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-b:v", "3M", "-minrate", "3M", "-maxrate", "3M", "-bufsize", "3M",
-                "-x264-params", "nal-hrd=cbr", "-c:a", "aac", "-b:a", "64k", "-shortest", tmp.toString()),
-                dir.resolve("encode-3m.log"), 300);
+                "-sc_threshold", "0", "-pix_fmt", "yuv420p"));
+        cmd.addAll(videoRate);
+        cmd.addAll(List.of("-c:a", "aac", "-b:a", "64k", "-shortest", tmp.toString()));
+        run(cmd, dir.resolve("encode-" + name + ".log"), timeoutSeconds);
         Files.move(tmp, src);
         return src;
     }
