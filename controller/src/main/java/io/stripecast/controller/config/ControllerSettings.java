@@ -48,6 +48,13 @@ public interface ControllerSettings {
         @WithDefault("15s")
         Duration drainGrace();
 
+        /**
+         * How often a stream whose forest leaves connected relays waiting (no room when they came) is planned
+         * again, re-forming the forest if that places them.
+         */
+        @WithDefault("10s")
+        Duration retryWaiting();
+
         /** Share of a relay's uplink the planner may fill. */
         @WithDefault("0.8")
         double targetUtilisation();

@@ -90,6 +90,9 @@ public class Coordinator {
         /** The root's sequence when first reported and now: segments ingested while this controller leads. */
         long firstRootSequence = -1;
         long lastRootSequence = -1;
+        /** The last plan's status and waiting relays, logged at INFO only when they change. */
+        String lastOutcome = "";
+        long lastRetryMillis;
 
         StreamState(StreamDefinition def) {
             this.name = def.name();
@@ -499,6 +502,26 @@ public class Coordinator {
             }
         }
         checkDrains();
+        retryWaiting(now);
+    }
+
+    /** Plans again the streams that leave connected relays out: capacity or the bitrate may have changed since. */
+    private void retryWaiting(long now) {
+        if (adopting) {
+            return;
+        }
+        long every = settings.controller().retryWaiting().toMillis();
+        for (StreamState s : streams.values()) {
+            if (s.forest.isEmpty() || now - s.lastRetryMillis < every) {
+                continue;
+            }
+            boolean waits = sessions.values().stream()
+                    .anyMatch(r -> !r.draining() && eligible(s, r.id()) && !s.forest.contains(r.id()));
+            if (waits) {
+                s.lastRetryMillis = now;
+                apply(s, new ForestEvent.Rebalance(), null, System.nanoTime());
+            }
+        }
     }
 
     private void gone(String relayId, String cause) {
@@ -560,9 +583,13 @@ public class Coordinator {
         metrics.plan(Duration.ofNanos(System.nanoTime() - t0));
         Forest before = s.forest;
         s.forest = plan.forest();
-        if (plan.status() != Plan.Status.OK) {
+        String outcome = plan.status() + " " + plan.unplaced();
+        if (plan.status() != Plan.Status.OK && (!outcome.equals(s.lastOutcome) || !plan.moves().isEmpty())) {
             LOG.infof("stream %s: plan %s %s", s.name, plan.status(), plan.notes());
+        } else if (plan.status() != Plan.Status.OK) {
+            LOG.debugf("stream %s: plan %s again %s", s.name, plan.status(), plan.notes());
         }
+        s.lastOutcome = outcome;
         Set<String> touched = new HashSet<>();
         for (Move m : plan.moves()) {
             touched.add(m.child());

@@ -207,6 +207,28 @@ public final class Forest {
         return out;
     }
 
+    /** Every parent change from this forest to {@code next}, by stripe then child id (as a plan lists them). */
+    public List<Move> movesTo(Forest next, String stream) {
+        if (next.stripes != stripes) {
+            throw new IllegalArgumentException("forests differ in stripes: " + stripes + " vs " + next.stripes);
+        }
+        List<Move> out = new ArrayList<>();
+        for (int t = 0; t < stripes; t++) {
+            Map<String, String> before = isEmpty() ? Map.of() : parents(t);
+            Map<String, String> after = next.isEmpty() ? Map.of() : next.parents(t);
+            TreeSet<String> children = new TreeSet<>(before.keySet());
+            children.addAll(after.keySet());
+            for (String c : children) {
+                String b = before.get(c);
+                String a = after.get(c);
+                if (!Objects.equals(a, b)) {
+                    out.add(new Move(stream, t, c, b, a));
+                }
+            }
+        }
+        return out;
+    }
+
     @Override
     public String toString() {
         if (isEmpty()) {

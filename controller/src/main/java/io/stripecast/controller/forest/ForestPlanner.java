@@ -88,6 +88,11 @@ public final class ForestPlanner {
             throw new IllegalArgumentException("forest root " + current.root() + " is not the stream's ingest "
                     + stream.rootRelayId() + ": stop and restart the stream");
         }
+        Plan incremental = incremental(current, relays, stream, event);
+        return incremental.unplaced().isEmpty() ? incremental : reformed(current, relays, stream, incremental);
+    }
+
+    private Plan incremental(Forest current, Map<String, RelayInfo> relays, StreamParams stream, ForestEvent event) {
         Run run = new Run(new WorkingForest(current, relays, stream, config), relays);
         if (event instanceof ForestEvent.StreamStarted || event instanceof ForestEvent.Rebalance
                 || run.wf.brokenEdges > 0) {
@@ -107,6 +112,51 @@ public final class ForestPlanner {
             return run.rebalance();
         }
         throw new IllegalArgumentException("unknown event " + event);
+    }
+
+    /**
+     * The incremental plan left relays waiting. Local repairs can paint themselves into a corner that a
+     * forest built in one step avoids (a tight forest whose last slots hold leaves, or a relay back from a
+     * false death), and a relay out of the forest serves nothing. So the whole forest is re-formed over the
+     * same relays: once keeping parents where the rules allow, and once from nothing as a new stream would
+     * get it (only while nobody drains: a drainer must stay a member until its children moved). The
+     * candidate placing the most relays wins, then the one moving fewer links; the incremental plan stays
+     * unless a candidate places more. Re-forming moves many links (RESHAPED), which beats a relay idle for good.
+     */
+    private Plan reformed(Forest current, Map<String, RelayInfo> relays, StreamParams stream, Plan incremental) {
+        RelayInfo root = relays.get(stream.rootRelayId());
+        if (root == null || root.draining() || incremental.forest().isEmpty()) {
+            return incremental;
+        }
+        List<Plan> candidates = new ArrayList<>();
+        candidates.add(new Run(new WorkingForest(incremental.forest(), relays, stream, config), relays).reform());
+        if (relays.values().stream().noneMatch(RelayInfo::draining)) {
+            candidates.add(new Run(new WorkingForest(Forest.empty(stream.stripes()), relays, stream, config), relays).build());
+        }
+        Plan best = null;
+        List<Move> bestMoves = null;
+        for (Plan c : candidates) {
+            List<Move> moves = current.movesTo(c.forest(), stream.name());
+            if (best == null || c.unplaced().size() < best.unplaced().size()
+                    || (c.unplaced().size() == best.unplaced().size() && moves.size() < bestMoves.size())) {
+                best = c;
+                bestMoves = moves;
+            }
+        }
+        if (best.unplaced().size() >= incremental.unplaced().size()) {
+            return incremental;
+        }
+        List<String> notes = new ArrayList<>(incremental.notes());
+        notes.add("forest re-formed to place " + placedBy(incremental, best) + ": " + bestMoves.size() + " links changed");
+        notes.addAll(best.notes());
+        Plan.Status status = best.unplaced().isEmpty() ? Plan.Status.RESHAPED : Plan.Status.DEGRADED;
+        return new Plan(best.forest(), bestMoves, status, best.unplaced(), notes);
+    }
+
+    private static List<String> placedBy(Plan incremental, Plan reformed) {
+        List<String> placed = new ArrayList<>(incremental.unplaced());
+        placed.removeAll(reformed.unplaced());
+        return placed;
     }
 
     private static Plan stop(Forest current, StreamParams stream) {
@@ -170,6 +220,39 @@ public final class ForestPlanner {
                 drop(rebuildTree(t), "no room in stripe " + t + " while building");
             }
             settleBounds();
+            return finish();
+        }
+
+        /**
+         * Every tree cleared and rebuilt over all relays at once, roles assigned afresh as for a new forest
+         * (strongest first, to the neediest tree); members keep their parent where the rules allow.
+         */
+        Plan reform() {
+            for (int t = 0; t < wf.stripes; t++) {
+                clearTree(t);
+            }
+            for (RelayInfo info : relays.values()) {
+                int u = wf.slotOf(info.id());
+                if (!info.draining() && (u == NONE || !wf.member[u])) {
+                    wf.addMember(info);
+                }
+            }
+            List<Integer> others = new ArrayList<>();
+            for (int u = 0; u < wf.slots(); u++) {
+                if (wf.member[u] && u != wf.root) {
+                    wf.setRole(u, NONE);
+                    others.add(u);
+                }
+            }
+            others.sort(Comparator.<Integer>comparingInt(u -> -wf.fanout[u]).thenComparing(u -> wf.ids[u]));
+            for (int u : others) {
+                wf.setRole(u, chooseRole(u, false));
+            }
+            for (int t = 0; t < wf.stripes; t++) {
+                drop(rebuildTree(t), "no room in stripe " + t + " even with the forest re-formed");
+            }
+            settleBounds();
+            fixZones(false);
             return finish();
         }
 

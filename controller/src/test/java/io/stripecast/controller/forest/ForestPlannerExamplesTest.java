@@ -356,4 +356,63 @@ class ForestPlannerExamplesTest {
         assertThat(f.parents(0)).hasSize(7);
         assertThat(f.members()).hasSize(8).first().isEqualTo("ingest");
     }
+
+    // ---- tight forests: every relay's fanout is exactly k+m, the ingest has one slot per tree (the lab's depth-4 run)
+
+    private static final StreamParams TIGHT = new StreamParams("tight", 2, 1, 1.0, "ingest");
+
+    private static Map<String, RelayInfo> tightRelays(int count) {
+        Map<String, RelayInfo> rs = new HashMap<>();
+        rs.put("ingest", relay("ingest", "", 3));
+        for (int i = 1; i < count; i++) {
+            rs.put("r" + i, relay("r" + i, "", 3));
+        }
+        return rs;
+    }
+
+    private Snapshot step(Snapshot s, ForestEvent event) {
+        Plan plan = planner.plan(s, event);
+        Snapshot next = s.next(event, plan);
+        assertThat(checker.check(next, plan.moves()).violations()).as("%s: %s", event, plan.notes()).isEmpty();
+        return next;
+    }
+
+    @Test
+    void aRelayBackFromAFalseDeathInATightForestIsPlacedAgainAndSoIsTheOneItsDeathDisplaced() {
+        Snapshot s = step(new Snapshot(tightRelays(16), TIGHT, null), new ForestEvent.StreamStarted());
+        assertThat(s.current().size()).isEqualTo(16);
+        // The lab saw this: a relay stalled at start-up was taken for dead; 15 relays of fanout 3 cannot hold
+        // three interior-disjoint trees, so another relay had to leave the forest with it.
+        String victim = s.current().children(2, s.current().children(2, "ingest").get(0)).get(0);
+        s = step(s, new ForestEvent.RelayDied(victim));
+        assertThat(s.current().size()).isLessThan(15);
+        RelayInfo back = tightRelays(16).get(victim);
+        Plan rejoin = planner.plan(s, new ForestEvent.RelayJoined(back));
+        s = s.next(new ForestEvent.RelayJoined(back), rejoin);
+        assertThat(rejoin.unplaced()).as("notes: %s", rejoin.notes()).isEmpty();
+        assertThat(s.current().size()).isEqualTo(16);
+        assertThat(rejoin.status()).isEqualTo(Plan.Status.RESHAPED);
+        assertThat(rejoin.notes()).anySatisfy(n -> assertThat(n).startsWith("forest re-formed to place"));
+        assertSound(s);
+    }
+
+    @Test
+    void relaysJoiningOneAtATimeWhenTheIngestHasOneSlotPerTreeAreAllPlaced() {
+        Map<String, RelayInfo> all = tightRelays(8);
+        Map<String, RelayInfo> first = new HashMap<>();
+        first.put("ingest", all.get("ingest"));
+        Snapshot s = step(new Snapshot(first, TIGHT, null), new ForestEvent.StreamStarted());
+        for (int i = 1; i < 8; i++) {
+            RelayInfo r = all.get("r" + i);
+            Map<String, RelayInfo> now = new HashMap<>(s.relays());
+            now.put(r.id(), r);
+            s = step(new Snapshot(now, TIGHT, s.current()), new ForestEvent.RelayJoined(r));
+            // With 3, 6, ... relays three interior-disjoint trees of fanout 3 cannot exist at all: one relay
+            // waits. Otherwise everyone is in, as if the forest had been built in one step.
+            int inOneStep = planner.plan(new Snapshot(now, TIGHT, null), new ForestEvent.StreamStarted()).forest().size();
+            assertThat(s.current().size()).as("after r%d joined", i).isEqualTo(inOneStep);
+        }
+        assertThat(s.current().size()).isEqualTo(8);
+        assertSound(s);
+    }
 }

@@ -26,6 +26,7 @@ import static org.assertj.core.api.Assertions.fail;
  *   <li>a death or leave moved only the dead relay's children, a drain only the drained relay's children
  *       (and the drainer itself), whenever the plan says {@link Plan.Status#OK}; any other status carries
  *       its reason, and with ample capacity every plan is OK and every relay placed;</li>
+ *   <li>no relay waits that a forest built in one step over the same relays would hold (while none drains);</li>
  *   <li>draining relays have no children, every relay is placed or reported unplaced, a Rebalance leaves
  *       no avoidable cross-zone edge, and the same input gives the same plan.</li>
  * </ul>
@@ -232,6 +233,16 @@ class ForestPlannerPropertyTest {
                     assertThat(now.interiorStripe(r.id())).as("%s: draining %s is a leaf", where, r.id()).isEqualTo(-1);
                 }
             }
+        }
+
+        // Nobody waits whom a forest built in one step over the same relays would hold (while nobody drains:
+        // a one-step build leaves drainers out, a running forest keeps them until their children moved).
+        RelayInfo root = after.relays().get(after.stream().rootRelayId());
+        boolean draining = after.relays().values().stream().anyMatch(RelayInfo::draining);
+        if (!plan.unplaced().isEmpty() && !now.isEmpty() && root != null && !draining) {
+            Plan oneStep = planner.plan(new Snapshot(after.relays(), after.stream(), null), new ForestEvent.StreamStarted());
+            assertThat(plan.unplaced().size()).as("%s: relays waiting %s, a one-step build leaves %s waiting",
+                    where, plan.unplaced(), oneStep.unplaced()).isLessThanOrEqualTo(oneStep.unplaced().size());
         }
 
         // Repairs move only the orphans; drains only the drained relay's children.
