@@ -66,7 +66,7 @@ public record LinkShape(double delayMs, double lossPercent, double rateMbit) {
                 + (rateMbit > 0 ? num(rateMbit) + " Mbit/s" : "unlimited");
     }
 
-    private static String num(double d) {
+    static String num(double d) {
         return d == Math.rint(d) ? Long.toString((long) d) : String.format(Locale.ROOT, "%.3f", d).replaceAll("0+$", "");
     }
 }

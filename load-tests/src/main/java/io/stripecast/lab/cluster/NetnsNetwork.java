@@ -2,7 +2,6 @@ package io.stripecast.lab.cluster;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +12,8 @@ import java.util.concurrent.TimeUnit;
  * Each relay in its own network namespace, joined by a veth pair to one bridge in the host
  * namespace that carries the controller, the lab's viewers and ffmpeg ({@link NetnsPlan} names and
  * addresses it all). Needs root. Links are shaped with {@code tc netem}, or with a token bucket for the
- * rate alone when the kernel has no netem (then delay and loss are not applied, and the notes say so).
+ * rate alone when the kernel has no netem (then delay and loss are not applied, and the notes say so;
+ * {@link TunNetwork} applies them in userspace instead).
  * Everything it created is removed on {@link #close()}, and by a shutdown hook if the lab dies first.
  */
 public final class NetnsNetwork implements RelayNetwork {
@@ -52,20 +52,15 @@ public final class NetnsNetwork implements RelayNetwork {
 
     /** A fresh bridge on a 10.x.0.0/16 that no route of this host uses yet. */
     public static NetnsNetwork create(LinkShape defaultShape) throws IOException, InterruptedException {
-        String routes = output(List.of("ip", "-4", "route", "show", "table", "all"));
-        int second = -1;
-        for (int attempt = 0; attempt < 50 && second < 0; attempt++) {
-            int x = ThreadLocalRandom.current().nextInt(200, 250);
-            if (!routes.contains("10." + x + ".")) {
-                second = x;
-            }
+        return create(defaultShape, null);
+    }
+
+    /** The same, its notes starting with {@code firstNote} (why tc shapes the links) unless null. */
+    public static NetnsNetwork create(LinkShape defaultShape, String firstNote) throws IOException, InterruptedException {
+        NetnsNetwork n = new NetnsNetwork(freshPlan(), defaultShape);
+        if (firstNote != null) {
+            n.notes.add(firstNote);
         }
-        if (second < 0) {
-            throw new IOException("no free 10.x.0.0/16 for the lab's bridge");
-        }
-        byte[] tag = new byte[2];
-        ThreadLocalRandom.current().nextBytes(tag);
-        NetnsNetwork n = new NetnsNetwork(new NetnsPlan(HexFormat.of().formatHex(tag), second), defaultShape);
         Runtime.getRuntime().addShutdownHook(n.cleanup);
         try {
             for (List<String> cmd : n.plan.createBridge()) {
@@ -79,6 +74,28 @@ public final class NetnsNetwork implements RelayNetwork {
         n.notes.add("relays in network namespaces on bridge " + n.plan.bridge() + " (" + n.plan.subnet() + "), link shape "
                 + defaultShape);
         return n;
+    }
+
+    static NetnsPlan freshPlan() throws IOException, InterruptedException {
+        try {
+            return NetnsPlan.fresh(Shell.output(List.of("ip", "-4", "route", "show", "table", "all")), ThreadLocalRandom.current());
+        } catch (IllegalStateException e) {
+            throw new IOException(e.getMessage());
+        }
+    }
+
+    /** Whether {@code tc} can attach netem on this kernel: tried on the loopback of a throwaway namespace. */
+    public static boolean netemWorks() throws IOException, InterruptedException {
+        NetnsPlan probe = freshPlan();
+        String ns = probe.probeNamespace();
+        run(List.of("ip", "netns", "add", ns));
+        try {
+            List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+            cmd.addAll(new LinkShape(1, 0, 0).netem("lo"));
+            return runQuietly(cmd);
+        } finally {
+            runQuietly(List.of("ip", "netns", "del", ns));
+        }
     }
 
     @Override
@@ -205,28 +222,10 @@ public final class NetnsNetwork implements RelayNetwork {
     }
 
     private static void run(List<String> cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(20, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException(String.join(" ", cmd) + " failed: " + out.strip());
-        }
+        Shell.run(cmd);
     }
 
-    private static void runQuietly(List<String> cmd) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            p.waitFor(20, TimeUnit.SECONDS);
-        } catch (IOException e) {
-            // Cleanup goes on with the next object.
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static String output(List<String> cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        p.waitFor(10, TimeUnit.SECONDS);
-        return out;
+    private static boolean runQuietly(List<String> cmd) {
+        return Shell.runQuietly(cmd);
     }
 }

@@ -1,11 +1,15 @@
 package io.stripecast.lab.cluster;
 
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.random.RandomGenerator;
 
 /**
  * Names, addresses and commands of the lab's private network: one bridge in the host namespace and,
- * per relay, a network namespace joined to it by a veth pair. Everything is named with the lab's
+ * per relay, a network namespace joined to it by a veth pair; or, with the userspace link emulator
+ * ({@link TunNetwork}), per relay a namespace holding one TUN device, and one TUN in the host
+ * namespace, all opened by the emulator. Everything is named with the lab's
  * prefix and a run tag (interface names stay within Linux's 15 characters) and addressed inside one
  * private 10.x.0.0/16, so nothing here can touch a real interface or route. Pure: no commands run.
  *
@@ -22,6 +26,22 @@ public record NetnsPlan(String tag, int second) {
         if (second < 0 || second > 255) {
             throw new IllegalArgumentException("10.x: x out of range: " + second);
         }
+    }
+
+    /**
+     * A plan with a fresh tag on a 10.x.0.0/16 (x in 200..249) that none of the host's routes
+     * ({@code ip -4 route show table all}) mentions.
+     */
+    public static NetnsPlan fresh(String routes, RandomGenerator random) {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int x = random.nextInt(200, 250);
+            if (!routes.contains("10." + x + ".")) {
+                byte[] tag = new byte[2];
+                random.nextBytes(tag);
+                return new NetnsPlan(HexFormat.of().formatHex(tag), x);
+            }
+        }
+        throw new IllegalStateException("no free 10.x.0.0/16 for the lab's network");
     }
 
     public String bridge() {
@@ -61,6 +81,21 @@ public record NetnsPlan(String tag, int second) {
         return "10." + second + "." + (n / 250) + "." + (n % 250 + 1);
     }
 
+    /** The emulator's TUN in the host namespace (it carries the host address). */
+    public String hostTun() {
+        return PREFIX + "t" + tag;
+    }
+
+    /** The emulator's TUN inside relay {@code i}'s namespace (it carries the relay's address). */
+    public String tun(int i) {
+        return String.format(Locale.ROOT, "sct%s%d", tag, i);
+    }
+
+    /** A throwaway namespace to find out whether {@code tc} can attach netem on this kernel. */
+    public String probeNamespace() {
+        return PREFIX + "-" + tag + "-probe";
+    }
+
     public List<List<String>> createBridge() {
         return List.of(
                 List.of("ip", "link", "add", bridge(), "type", "bridge"),
@@ -78,6 +113,14 @@ public record NetnsPlan(String tag, int second) {
                 List.of("ip", "link", "set", hostVeth(i), "up"),
                 List.of("ip", "-n", ns, "addr", "add", address(i) + "/16", "dev", nsVeth(i)),
                 List.of("ip", "-n", ns, "link", "set", nsVeth(i), "up"),
+                List.of("ip", "-n", ns, "link", "set", "lo", "up"));
+    }
+
+    /** A namespace with only loopback up: the emulator adds the relay's TUN (and address) to it. */
+    public List<List<String>> createTunNamespace(int i) {
+        String ns = namespace(i);
+        return List.of(
+                List.of("ip", "netns", "add", ns),
                 List.of("ip", "-n", ns, "link", "set", "lo", "up"));
     }
 

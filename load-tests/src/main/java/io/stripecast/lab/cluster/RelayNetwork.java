@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * Where a cluster's processes sit on the network: all on loopback, or each relay in its own network
- * namespace ({@link NetnsNetwork}) so its link can be shaped and cut.
+ * namespace so its link can be shaped and cut: on a veth shaped by {@code tc} ({@link NetnsNetwork}) or on a
+ * TUN of the userspace link emulator ({@link TunNetwork}); {@link #namespaces} picks one.
  */
 public interface RelayNetwork extends AutoCloseable {
     /** Where the controller binds (and relays, the lab and ffmpeg reach it). */
@@ -27,6 +28,27 @@ public interface RelayNetwork extends AutoCloseable {
 
     @Override
     void close();
+
+    /**
+     * Every relay in its own namespace (root), its links shaped by the mechanism {@code linkEmulator}
+     * ({@code auto}, {@code tc}, {@code userspace}: see {@link LinkMechanism#choose}) picks; the notes say which and why.
+     */
+    static RelayNetwork namespaces(LinkShape shape, String linkEmulator) throws IOException, InterruptedException {
+        LinkEmulatorBuild build = LinkEmulatorBuild.locate();
+        LinkMechanism.Choice choice = LinkMechanism.choose(linkEmulator, shape, () -> {
+            try {
+                return NetnsNetwork.netemWorks();
+            } catch (IOException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }, build::unavailableBecause);
+        return choice.mechanism() == LinkMechanism.USERSPACE
+                ? TunNetwork.create(shape, build, choice.why())
+                : NetnsNetwork.create(shape, choice.why());
+    }
 
     /** Everything on 127.0.0.1: nothing to shape or cut. */
     static RelayNetwork loopback() {

@@ -1,5 +1,6 @@
 package io.stripecast.lab.scenario;
 
+import io.stripecast.lab.cluster.LinkMechanism;
 import io.stripecast.lab.cluster.LinkShape;
 import io.stripecast.lab.scenario.fault.FaultSpec;
 
@@ -69,14 +70,22 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
      * @param mode loopback (every process on 127.0.0.1) | netns (each relay in its own network namespace on a
      *             private bridge; needs root, else the run is skipped and says so)
      * @param link every relay link's shape (netns only)
+     * @param linkEmulator what shapes and cuts the links in namespaces: auto (the userspace emulator when the shape
+     *             needs delay or loss and the kernel has no netem, else tc) | tc | userspace ({@link LinkMechanism})
      */
-    public record NetworkSpec(String mode, LinkShape link) {
+    public record NetworkSpec(String mode, LinkShape link, String linkEmulator) {
         public NetworkSpec {
             if (!Set.of("loopback", "netns").contains(mode)) {
                 throw new IllegalArgumentException("unknown network " + mode);
             }
             if (mode.equals("loopback") && !link.isNone()) {
                 throw new IllegalArgumentException("link shaping needs network=netns");
+            }
+            if (!LinkMechanism.SETTINGS.contains(linkEmulator)) {
+                throw new IllegalArgumentException("link-emulator is one of " + LinkMechanism.SETTINGS + ": " + linkEmulator);
+            }
+            if (mode.equals("loopback") && !linkEmulator.equals("auto")) {
+                throw new IllegalArgumentException("link-emulator needs network=netns");
             }
         }
 
@@ -139,7 +148,7 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
         NetworkSpec network = new NetworkSpec(p.getProperty("network", "loopback"), new LinkShape(
                 Double.parseDouble(p.getProperty("link-delay-ms", "0")),
                 Double.parseDouble(p.getProperty("link-loss-percent", "0")),
-                Double.parseDouble(p.getProperty("link-rate-mbit", "0"))));
+                Double.parseDouble(p.getProperty("link-rate-mbit", "0"))), p.getProperty("link-emulator", "auto"));
         return new Scenario(p.getProperty("name", fallbackName),
                 Integer.parseInt(p.getProperty("relays", "8")),
                 Integer.parseInt(p.getProperty("k", "3")),

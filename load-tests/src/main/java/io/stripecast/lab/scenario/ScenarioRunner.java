@@ -56,7 +56,9 @@ public final class ScenarioRunner {
         ViewerSet viewers = new ViewerSet();
         List<String> streams = streams();
         Report report;
-        RelayNetwork network = scenario.network().netns() ? NetnsNetwork.create(scenario.network().link()) : RelayNetwork.loopback();
+        RelayNetwork network = scenario.network().netns()
+                ? RelayNetwork.namespaces(scenario.network().link(), scenario.network().linkEmulator())
+                : RelayNetwork.loopback();
         int forestDepth;
         try (LocalCluster cluster = new LocalCluster(settings(streams), network, out.resolve("logs"))) {
             String notPlanned = start(cluster, timeline);

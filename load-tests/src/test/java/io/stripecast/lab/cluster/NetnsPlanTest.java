@@ -20,6 +20,8 @@ class NetnsPlanTest {
         assertThat(plan.hostVeth(slot)).hasSizeLessThanOrEqualTo(15).startsWith("sch");
         assertThat(plan.nsVeth(slot)).hasSizeLessThanOrEqualTo(15).startsWith("scn");
         assertThat(plan.bridge()).hasSizeLessThanOrEqualTo(15);
+        assertThat(plan.tun(slot)).hasSizeLessThanOrEqualTo(15).startsWith("sct");
+        assertThat(plan.hostTun()).hasSizeLessThanOrEqualTo(15).startsWith("sclab");
         String a = plan.address(slot);
         assertThat(a).startsWith("10.213.").isNotEqualTo(plan.hostAddress());
         String[] octets = a.split("\\.");
@@ -58,6 +60,36 @@ class NetnsPlanTest {
                 List.of("ip", "-n", "sclab-a1f0-3", "addr", "add", "10.213.0.5/16", "dev", "scna1f03"));
         assertThat(plan.cut(3)).containsExactly("ip", "link", "set", "scha1f03", "down");
         assertThat(plan.inNamespace(3)).containsExactly("ip", "netns", "exec", "sclab-a1f0-3");
+    }
+
+    @Test
+    void aFreshPlanAvoidsSubnetsTheHostRoutes() {
+        StringBuilder routes = new StringBuilder();
+        for (int x = 200; x < 250; x++) {
+            if (x % 5 != 0) { // 200, 205, ..., 245 are free
+                routes.append("10.").append(x).append(".0.0/16 dev br").append(x).append('\n');
+            }
+        }
+        for (long seed = 0; seed < 20; seed++) {
+            NetnsPlan fresh = NetnsPlan.fresh(routes.toString(), new java.util.Random(seed));
+            assertThat(fresh.second() % 5).as("10.%d is routed", fresh.second()).isZero();
+            assertThat(fresh.tag()).matches("[0-9a-f]{4}");
+        }
+        StringBuilder all = new StringBuilder(routes);
+        for (int x = 200; x < 250; x += 5) {
+            all.append("10.").append(x).append(".7.0/24 dev x\n");
+        }
+        assertThatThrownBy(() -> NetnsPlan.fresh(all.toString(), new java.util.Random(7))).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aTunNamespaceOnlyBringsUpLoopback() {
+        assertThat(plan.createTunNamespace(3)).containsExactly(
+                List.of("ip", "netns", "add", "sclab-a1f0-3"),
+                List.of("ip", "-n", "sclab-a1f0-3", "link", "set", "lo", "up"));
+        assertThat(plan.tun(3)).isEqualTo("scta1f03");
+        assertThat(plan.hostTun()).isEqualTo("sclabta1f0");
+        assertThat(plan.probeNamespace()).isEqualTo("sclab-a1f0-probe");
     }
 
     @Test

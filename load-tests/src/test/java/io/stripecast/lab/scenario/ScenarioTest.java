@@ -36,6 +36,7 @@ class ScenarioTest {
         assertThat(s.deadAfter()).isEqualTo(Duration.ofSeconds(2));
         assertThat(s.ingestStarts()).isEqualTo("together");
         assertThat(s.network().netns()).isFalse();
+        assertThat(s.network().linkEmulator()).isEqualTo("auto");
         assertThat(s.fault().kind()).isEqualTo("none");
         assertThat(s.source().kind()).isEqualTo("pattern");
         assertThat(s.baselineDepth()).isEqualTo(2);
@@ -68,6 +69,14 @@ class ScenarioTest {
         assertThatThrownBy(() -> load("source=pattern\nstreams=3\n")).hasMessageContaining("one stream");
         assertThatThrownBy(() -> load("relay-jvm=turbo\n")).hasMessageContaining("relay-jvm");
         assertThatThrownBy(() -> load("ingest-starts=sometimes\n")).hasMessageContaining("ingest-starts");
+        assertThatThrownBy(() -> load("network=netns\nlink-emulator=ebpf\n")).hasMessageContaining("link-emulator");
+        assertThatThrownBy(() -> load("link-emulator=userspace\n")).hasMessageContaining("network=netns");
+    }
+
+    @Test
+    void theLinkEmulatorCanBeForcedInNamespaces() throws IOException {
+        assertThat(load("network=netns\nlink-emulator=userspace\n").network().linkEmulator()).isEqualTo("userspace");
+        assertThat(load("network=netns\nlink-emulator=tc\n").network().linkEmulator()).isEqualTo("tc");
     }
 
     @TempDir
