@@ -178,7 +178,7 @@ static struct endpoint *by_addr(uint32_t addr) {
 static void deliver(struct packet *p) {
     struct endpoint *d = p->dst;
     if (d->cut || p->src->cut) {
-        d->cut_drops++;
+        (d->cut ? d : p->src)->cut_drops++;
     } else if (write(d->fd, p->data, p->len) == p->len) {
         d->tx++;
         d->tx_bytes += p->len;
@@ -194,7 +194,7 @@ static void enter_link(struct packet *p, int64_t t) {
         struct endpoint *owner = p->on_downlink ? p->dst : p->src;
         struct link *l = p->on_downlink ? &owner->down : &owner->up;
         if (p->src->cut || p->dst->cut) {
-            owner->cut_drops++;
+            (p->dst->cut ? p->dst : p->src)->cut_drops++;    /* charged to the endpoint that is cut */
             free(p);
             return;
         }

@@ -65,6 +65,11 @@ public final class LinkEmulator implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** CPU time the emulator has used so far, when the OS tells. */
+    public java.util.Optional<java.time.Duration> cpu() {
+        return process.info().totalCpuDuration();
+    }
+
     static String addCommand(String endpoint, String netns, String ifname, String cidr) {
         return String.join(" ", "add", word(endpoint), netns == null ? "-" : word(netns), word(ifname), word(cidr));
     }

@@ -11,7 +11,7 @@ import java.util.stream.Collectors;
  * {@code stat <endpoint> key=value ...} each. Keys: {@code rx}/{@code tx} (packets read from / written to the
  * endpoint's TUN), {@code up_in}, {@code up_lost}, {@code up_queue_drops} and the same for {@code down}
  * (packets entering the endpoint's uplink and downlink, lost at random, dropped at the link's limit),
- * {@code cut_drops}, {@code unroutable} (not IPv4, or to no endpoint's address), {@code write_errors}.
+ * {@code cut_drops} (packets to or from the endpoint dropped while it was cut), {@code unroutable} (not IPv4, or to no endpoint's address), {@code write_errors}.
  */
 public record LinkEmulatorStats(Map<String, Map<String, Long>> byEndpoint) {
     public LinkEmulatorStats {

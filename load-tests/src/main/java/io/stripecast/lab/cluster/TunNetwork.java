@@ -117,7 +117,8 @@ public final class TunNetwork implements RelayNetwork {
         List<String> out = new ArrayList<>(notes);
         if (!closed && emulator.alive()) {
             try {
-                out.add(emulator.stats().summary(HOST));
+                out.add(emulator.stats().summary(HOST) + emulator.cpu()
+                        .map(d -> String.format(java.util.Locale.ROOT, "; it used %.1f s of CPU", d.toMillis() / 1000.0)).orElse(""));
             } catch (IOException e) {
                 out.add("userspace link emulator: no stats (" + e.getMessage() + ")");
             } catch (InterruptedException e) {

@@ -106,10 +106,10 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
             throw new IllegalArgumentException("scenario " + name + ": unknown baseline " + baseline);
         }
         if (fault.kind().equals("partition") && !network.netns()) {
-            throw new IllegalArgumentException("scenario " + name + ": a partition cuts a veth: set network=netns");
+            throw new IllegalArgumentException("scenario " + name + ": a partition cuts a relay's link: set network=netns");
         }
         if (fault.kind().equals("slow-child") && fault.slowMode().equals("rate") && !network.netns()) {
-            throw new IllegalArgumentException("scenario " + name + ": slow-mode=rate shapes a veth: set network=netns");
+            throw new IllegalArgumentException("scenario " + name + ": slow-mode=rate shapes a relay's link: set network=netns");
         }
     }
 

@@ -17,7 +17,7 @@ import java.util.Set;
  * @param slowSeconds     slow-child: how long the relay is slow
  * @param slowMode        slow-child: sigstop (frozen: SIGSTOP then SIGCONT) | rate (its link limited to
  *                        slowRateMbit; needs network=netns)
- * @param partitionSeconds partition: how long the relay's veth stays cut before it is healed
+ * @param partitionSeconds partition: how long the relay's link stays cut before it is healed
  */
 public record FaultSpec(String kind, int atSegment, int chainLength, int chainGapMillis, double churnPercentPerMinute,
                         String churnLeave, long churnSeed, int slowSeconds, String slowMode, double slowRateMbit,
