@@ -98,7 +98,9 @@ class UserspaceLinkEmulatorTest {
         double[] after = rtt(a.ask("ping " + addressB + " " + TCP + " 10"));
         // a -> b crosses a's uplink and b's downlink, and back b's uplink and a's downlink: 4 x 20 ms.
         assertThat(after[0]).as("min RTT with 20 ms per link, ms").isGreaterThanOrEqualTo(80);
-        assertThat(after[1]).as("median RTT with 20 ms per link, ms").isLessThan(80 + 40);
+        // The minimum, not the median: a loaded CI machine may delay some pings, but none can come back sooner
+        // than the delay allows, nor would the fastest of ten take 120 ms unless a link applied its delay twice.
+        assertThat(after[0]).as("min RTT with 20 ms per link, ms: each delay applied once").isLessThan(80 + 40);
         assertThat(before[0]).as("min RTT unshaped, ms").isLessThan(20);
         System.out.printf("TCP RTT a<->b: unshaped min %.3f median %.3f ms; 20 ms per link: min %.3f median %.3f max %.3f ms%n",
                 before[0], before[1], after[0], after[1], after[2]);
