@@ -54,7 +54,7 @@ final class NginxBaselineRun {
             Thread.sleep(2_000L * depth + 1_000);
             viewers.stopAll();
             long bytes = viewers.bytesReceived();
-            SegmentClock clock = source.clock("live", 0);
+            SegmentClock clock = source.clock("live", 0).from(scenario.warmupSegments());
             long last = source.expected("live").size() - 1; // the origin numbers ffmpeg's segments from 0
             return new Result(ViewerFigures.of(viewers.viewers(), clock, chain.cpuSeconds() - cpuStart, bytes, last),
                     ViewerFigures.byDepth(viewers.probeDepths(), clock));

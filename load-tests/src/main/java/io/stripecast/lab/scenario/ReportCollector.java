@@ -117,6 +117,8 @@ final class ReportCollector {
         long firstSequence = firstMediaSequence(cluster.ingest(), first);
         long lastSequence = firstSequence + run.expected().get(first).size() - 1;
         SegmentClock clock = run.source().clock(first, firstSequence);
+        // Availability figures skip the warm-up; the plots show the whole run.
+        SegmentClock figures = clock.from(firstSequence + sc.warmupSegments());
         List<HlsViewer> viewers = run.viewers().viewers();
         int onTime = 0;
         int due = 0;
@@ -135,12 +137,17 @@ final class ReportCollector {
                 run.sourceStartMillis());
         Map<String, Map<String, Map<String, Double>>> depthComparison = new LinkedHashMap<>();
         if (!run.viewers().probeDepths().isEmpty()) {
-            depthComparison.put("stripecast", ViewerFigures.byDepth(run.viewers().probeDepths(), clock));
+            depthComparison.put("stripecast", ViewerFigures.byDepth(run.viewers().probeDepths(), figures));
         }
         Map<String, Map<String, Double>> comparison = new LinkedHashMap<>();
-        comparison.put("stripecast", ViewerFigures.of(viewers, clock, cpuSeconds, run.viewers().bytesReceived(), lastSequence));
+        comparison.put("stripecast", ViewerFigures.of(viewers, figures, cpuSeconds, run.viewers().bytesReceived(), lastSequence));
 
         List<String> notes = new ArrayList<>(run.notes());
+        if (sc.warmupSegments() > 0) {
+            notes.add("warm-up: availability at players and probes (both systems) leaves out the source's first "
+                    + sc.warmupSegments() + " segments; the relays' own histograms, continuity, stalls and missing segments "
+                    + "cover the whole run");
+        }
         notes.add("machine load average (1 min) at the end of the stripecast run: " + loadAverage()
                 + " on " + Runtime.getRuntime().availableProcessors() + " CPUs");
         notes.addAll(run.source().notes());
@@ -158,7 +165,7 @@ final class ReportCollector {
             for (boolean atHit : new boolean[]{false, true}) {
                 List<HlsViewer> group = run.viewers().viewers(server -> hit.contains(server) == atHit);
                 if (!group.isEmpty()) {
-                    Map<String, Double> g = ViewerFigures.of(group, clock, 0, 0, lastSequence);
+                    Map<String, Double> g = ViewerFigures.of(group, figures, 0, 0, lastSequence);
                     notes.add(String.format(java.util.Locale.ROOT, "viewers of %s: %d, continuity %.3f, stalls %.0f, availability p50/p99 %.0f/%.0f ms",
                             atHit ? "the relays the fault hit (that stayed)" : "the other relays", group.size(), g.get("continuity_index"),
                             g.get("stalls"), g.get("viewer_availability_p50_ms"), g.get("viewer_availability_p99_ms")));

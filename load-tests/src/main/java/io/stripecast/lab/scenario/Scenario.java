@@ -36,13 +36,17 @@ import java.util.Set;
  *                         is many viewers per relay starting together
  * @param probePollMillis  0, or one extra player per relay polling this often: availability per depth at the
  *                         serving node, the same way for stripecast and the baseline (excluded from continuity)
+ * @param warmupSegments   availability figures at players and probes leave out the source's first this many
+ *                         segments, for both systems: deployed relays are long-running JVMs, and a run's first
+ *                         minute measures 16 of them compiling their hot code on 2 cores. Continuity, stalls and
+ *                         missing segments still count the whole run
  * @param baseline         none | nginx: afterwards, the same source and viewers through a stock nginx chain
  * @param baselineDepth    proxy tiers below the nginx origin (2: origin -> shield -> edge); 0: the forest's depth
  */
 public record Scenario(String name, int relays, int k, int m, int seconds, double uplinkMbps, double ingestUplinkMbps,
                        double bitrateHintMbps, Duration heartbeat, Duration deadAfter, String ingestStarts, int childQueueShards, boolean steadyJvm, int relayHeapMb,
                        SourceSpec source, FaultSpec fault, NetworkSpec network, int viewersPerRelay, int viewersAtSegment,
-                       int probePollMillis, String baseline, int baselineDepth) {
+                       int probePollMillis, int warmupSegments, String baseline, int baselineDepth) {
 
     /**
      * @param kind           pattern (test pattern, ~0.35 Mbit/s) | pattern-3m (the same at a constant ~3 Mbit/s) |
@@ -96,7 +100,8 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
 
     public Scenario {
         if (relays < 2 || k < 1 || m < 0 || k + m > 32 || seconds < 5 || uplinkMbps <= 0 || ingestUplinkMbps <= 0
-                || bitrateHintMbps <= 0 || viewersPerRelay < 0 || probePollMillis < 0 || childQueueShards < 0 || baselineDepth < 0 || relayHeapMb < 0) {
+                || bitrateHintMbps <= 0 || viewersPerRelay < 0 || probePollMillis < 0 || warmupSegments < 0 || warmupSegments >= seconds
+                || childQueueShards < 0 || baselineDepth < 0 || relayHeapMb < 0) {
             throw new IllegalArgumentException("scenario " + name + ": out-of-range setting");
         }
         if (!Set.of("together", "first", "last").contains(ingestStarts)) {
@@ -171,6 +176,7 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
                 Integer.parseInt(p.getProperty("viewers-per-relay", "1")),
                 Integer.parseInt(p.getProperty("viewers-at-segment", "0")),
                 Integer.parseInt(p.getProperty("probe-poll-ms", "0")),
+                Integer.parseInt(p.getProperty("warmup-segments", "0")),
                 p.getProperty("baseline", "none"),
                 Integer.parseInt(p.getProperty("baseline-depth", "2")));
     }

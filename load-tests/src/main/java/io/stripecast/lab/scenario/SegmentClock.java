@@ -15,6 +15,11 @@ interface SegmentClock {
     /** Wall-clock millis at which the source had segment {@code mediaSequence} complete, if known. */
     OptionalLong finishedAt(long mediaSequence);
 
+    /** The same clock, blind to segments before {@code sequence}: figures that leave out a warm-up. */
+    default SegmentClock from(long sequence) {
+        return seq -> seq < sequence ? OptionalLong.empty() : finishedAt(seq);
+    }
+
     /**
      * ffmpeg's own copy of what it uploaded: segment {@code n} is {@code index<n>.ts}, finished at its mtime;
      * the delivery numbered ffmpeg's segment 0 {@code firstSequence} (stripecast numbers from the clock,

@@ -53,6 +53,24 @@ class ScenarioTest {
     }
 
     @Test
+    void aWarmUpShorterThanTheRunIsTakenAndOtherwiseRefused() throws IOException {
+        assertThat(load("name=x\n").warmupSegments()).isZero();
+        assertThat(load("seconds=150\nwarmup-segments=60\n").warmupSegments()).isEqualTo(60);
+        assertThatThrownBy(() -> load("seconds=30\nwarmup-segments=30\n")).hasMessageContaining("out-of-range");
+        assertThatThrownBy(() -> load("warmup-segments=-1\n")).hasMessageContaining("out-of-range");
+    }
+
+    @Test
+    void aClockFromASequenceIsBlindToTheSegmentsBeforeIt() {
+        SegmentClock clock = SegmentClock.of(java.util.Map.of(0, 1000L, 1, 2000L, 2, 3000L), 100);
+        SegmentClock figures = clock.from(101);
+        assertThat(figures.finishedAt(100)).isEmpty();
+        assertThat(figures.finishedAt(101)).hasValue(2000L);
+        assertThat(figures.finishedAt(102)).hasValue(3000L);
+        assertThat(clock.finishedAt(100)).hasValue(1000L);
+    }
+
+    @Test
     void durationsTakeTheQuarkusForms() {
         assertThat(Scenario.duration("500ms")).isEqualTo(Duration.ofMillis(500));
         assertThat(Scenario.duration("1s")).isEqualTo(Duration.ofSeconds(1));
