@@ -73,12 +73,15 @@ final class ReportCollector {
             PromText prom = new PromText(relay.getText("/q/metrics"));
             shardBytesOut += prom.sum("stripecast_relay_shard_bytes_out_total");
             playbackBytes += prom.sum("stripecast_relay_playback_bytes_total");
+            TreeMap<Double, Double> buckets = prom.buckets("stripecast_relay_segment_availability_seconds");
             if (e.getKey().equals(ingestId)) {
                 ingestBytes = prom.sum("stripecast_relay_ingest_bytes_total");
                 originOut = prom.sum("stripecast_relay_shard_bytes_out_total");
+                // Depth 0: the ingest's own histogram times its commit, from the request that completed a segment
+                // (its bytes or the playlist listing it) to the segment in the window.
+                availabilityByDepth.computeIfAbsent(0, d -> new ArrayList<>()).add(buckets);
                 continue;
             }
-            TreeMap<Double, Double> buckets = prom.buckets("stripecast_relay_segment_availability_seconds");
             if (run.ctx().faulted().contains(e.getKey())) {
                 // The relay the fault hit (frozen, cut off) is late by design: shown apart, not mixed into its depth.
                 faultedAvailability.add(String.format(java.util.Locale.ROOT, "%s: p50 %.0f ms, p99 %.0f ms", e.getKey(),

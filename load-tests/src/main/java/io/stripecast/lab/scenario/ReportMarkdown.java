@@ -50,7 +50,7 @@ final class ReportMarkdown {
                     .append(" |\n"));
         }
 
-        b.append("\n## Availability latency per depth (relays: ingest wall clock to segment complete)\n\n");
+        b.append("\n## Availability latency per depth (relays: ingest wall clock to segment complete; depth 0 is the ingest's commit, request in to segment in the window)\n\n");
         b.append("| depth | relays | p50 ms | p99 ms |\n|---|---|---|---|\n");
         r.availabilityMs().forEach((d, q) -> b.append("| ").append(d).append(" | ").append(fmt0(q.get("relays"))).append(" | ")
                 .append(fmt(q.get("p50"))).append(" | ").append(fmt(q.get("p99"))).append(" |\n"));
