@@ -72,6 +72,9 @@ public class Coordinator {
     private ForestPlanner planner;
     private InvariantChecker checker;
     private volatile boolean adopting = true;
+    /** Adoption ends by then even if a relay named as a live parent never connected (nanoTime). */
+    private long adoptionDeadlineNanos;
+    private Set<String> adoptionAwaited = Set.of();
     /** Plans and answers relays only while active: from start without Kubernetes, from winning the Lease with it. */
     private volatile boolean active;
     /** The leader's control-plane address while this instance stands by, for redirecting relays. */
@@ -131,6 +134,9 @@ public class Coordinator {
         ControllerSettings.Controller c = settings.controller();
         leaderAddress = null;
         active = true;
+        // A relay's reconnect backoff may outlast the window: adoption waits past it for live parents, up to
+        // dead-after more (a relay silent that long would be treated as dead anyway).
+        adoptionDeadlineNanos = System.nanoTime() + c.adoptFor().toNanos() + c.deadAfter().toNanos();
         loop.schedule(() -> guarded(this::endAdoption), c.adoptFor().toMillis(), TimeUnit.MILLISECONDS);
         long tick = Math.max(100, c.heartbeat().toMillis() / 2);
         loop.scheduleWithFixedDelay(() -> guarded(this::tick), tick, tick, TimeUnit.MILLISECONDS);
@@ -400,6 +406,19 @@ public class Coordinator {
     // ---- the coordinator's thread ----
 
     private void endAdoption() {
+        Set<String> awaited = AdoptionWait.awaited(sessions.keySet(),
+                sessions.values().stream().map(RelaySession::reportedStripes).toList());
+        if (!awaited.isEmpty() && System.nanoTime() < adoptionDeadlineNanos) {
+            if (!awaited.equals(adoptionAwaited)) {
+                LOG.infof("adoption waits for %s: connected relays receive from them", awaited);
+                adoptionAwaited = awaited;
+            }
+            loop.schedule(() -> guarded(this::endAdoption), 100, TimeUnit.MILLISECONDS);
+            return;
+        }
+        if (!awaited.isEmpty()) {
+            LOG.warnf("adopting without %s: named as live parents, no session within dead-after", awaited);
+        }
         adopting = false;
         for (StreamState s : streams.values()) {
             Forest adopted = adoptedForest(s);

@@ -152,6 +152,9 @@ public final class ControllerClient implements AssignmentSource {
         if (stopped) {
             return;
         }
+        // The channel keeps its own reconnect backoff (growing to minutes) after failed attempts and fails
+        // calls fast meanwhile; our backoff decides when to try, so a restarted controller is found at once.
+        channel.resetConnectBackoff();
         ControlPlaneGrpc.newStub(channel).connect(new Receiver());
         send(RelayMessage.newBuilder().setHello(Hello.newBuilder()
                 .setRelayId(identity.relayId())

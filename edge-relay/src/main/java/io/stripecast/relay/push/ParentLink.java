@@ -79,6 +79,9 @@ final class ParentLink {
                 .setFromSequence(from)
                 .setChildId(selfId)
                 .build();
+        // As for the controller session: our backoff decides when to retry, not the channel's own (which
+        // grows to minutes and would keep a healed parent unreachable).
+        channel.resetConnectBackoff();
         ShardPushGrpc.newStub(channel).subscribe(request, new Receiver());
     }
 
