@@ -415,4 +415,30 @@ class ForestPlannerExamplesTest {
         assertThat(s.current().size()).isEqualTo(8);
         assertSound(s);
     }
+
+    @Test
+    void afterADeathInATightForestNeitherTheRepairNorTheRetryBringsTheDeadRelayBackAndTheRetryPlacesAllItCan() {
+        // The lab's kill-chain-tight: the ingest's child in a tree of a tight forest dies and its orphans find no
+        // room. The re-formed candidates are built from the snapshot's relays, which still hold the dead one:
+        // it must not take a slot (as a member, let alone an interior relay nobody can reach). Ten relays leave
+        // nine survivors, which such a forest cannot hold: the lab's r9 waited until the next kill made room.
+        for (int n = 8; n <= 16; n++) {
+            Snapshot s = step(new Snapshot(tightRelays(n), TIGHT, null), new ForestEvent.StreamStarted());
+            for (int t = 0; t < 3; t++) {
+                String victim = s.current().children(t, "ingest").get(0);
+                Plan plan = planner.plan(s, new ForestEvent.RelayDied(victim));
+                assertThat(plan.forest().contains(victim)).as("%d relays, %s died in stripe %d: %s", n, victim, t, plan.notes())
+                        .isFalse();
+                assertThat(plan.moves()).as("%d relays, %s died: %s", n, victim, plan.notes())
+                        .noneMatch(m -> victim.equals(m.newParent()) || (victim.equals(m.child()) && !m.isRemoval()));
+                Snapshot after = s.next(new ForestEvent.RelayDied(victim), plan);
+                int inOneStep = planner.plan(new Snapshot(after.relays(), TIGHT, null), new ForestEvent.StreamStarted()).forest().size();
+                Plan retry = planner.plan(after, new ForestEvent.Rebalance());
+                // 3 trees of fanout 3 cannot hold 9 or 12 or 15 relays (see above): one waits, and the periodic retry
+                // places as many as a forest built in one step over the survivors, never the dead relay.
+                assertThat(retry.forest().size()).as("%d relays, %s died, retried: %s", n, victim, retry.notes()).isEqualTo(inOneStep);
+                assertThat(retry.forest().contains(victim)).isFalse();
+            }
+        }
+    }
 }
