@@ -98,6 +98,11 @@ public final class LocalCluster implements AutoCloseable {
         return settings.ingestId();
     }
 
+    /** Where every process of the cluster writes its log, one file each. */
+    public Path logs() {
+        return logs;
+    }
+
     public RelayNetwork network() {
         return network;
     }

@@ -153,6 +153,10 @@ final class ReportCollector {
         }
         notes.add("machine load average (1 min) at the end of the stripecast run: " + loadAverage()
                 + " on " + Runtime.getRuntime().availableProcessors() + " CPUs");
+        Map<String, Long> blocked = BlockedEventLoops.count(cluster.logs());
+        if (!blocked.isEmpty()) {
+            notes.add("event loops blocked past Vert.x's 2 s limit (warnings per process log): " + blocked);
+        }
         notes.addAll(run.source().notes());
         notes.addAll(cluster.network().notes());
         if (!run.viewers().setAside().isEmpty()) {
