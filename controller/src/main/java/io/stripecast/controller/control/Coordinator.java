@@ -75,6 +75,8 @@ public class Coordinator {
     /** Adoption ends by then even if a relay named as a live parent never connected (nanoTime). */
     private long adoptionDeadlineNanos;
     private Set<String> adoptionAwaited = Set.of();
+    /** Set when the adoption window ran out before any relay connected; the window then restarts at the first. */
+    private boolean adoptionHeardNobody;
     /** Plans and answers relays only while active: from start without Kubernetes, from winning the Lease with it. */
     private volatile boolean active;
     /** The leader's control-plane address while this instance stands by, for redirecting relays. */
@@ -406,6 +408,25 @@ public class Coordinator {
     // ---- the coordinator's thread ----
 
     private void endAdoption() {
+        ControllerSettings.Controller c = settings.controller();
+        if (sessions.isEmpty() && System.nanoTime() < adoptionDeadlineNanos) {
+            // Nobody has reported yet: the control port opens after leadership is won and relays back off between
+            // retries (the lab saw them all arrive 0.7 s after a 1 s window). There is nothing to adopt, and planning
+            // now would rebuild the forest relay by relay as they come, moving everyone.
+            if (!adoptionHeardNobody) {
+                LOG.infof("adoption waits: no relay has connected yet");
+                adoptionHeardNobody = true;
+            }
+            loop.schedule(() -> guarded(this::endAdoption), 50, TimeUnit.MILLISECONDS);
+            return;
+        }
+        if (adoptionHeardNobody && !sessions.isEmpty()) {
+            // The first relay is here; the others are reconnecting on the same schedule: give them the whole window.
+            adoptionHeardNobody = false;
+            adoptionDeadlineNanos = Math.max(adoptionDeadlineNanos, System.nanoTime() + c.adoptFor().toNanos() + c.deadAfter().toNanos());
+            loop.schedule(() -> guarded(this::endAdoption), c.adoptFor().toMillis(), TimeUnit.MILLISECONDS);
+            return;
+        }
         Set<String> awaited = AdoptionWait.awaited(sessions.keySet(),
                 sessions.values().stream().map(RelaySession::reportedStripes).toList());
         if (!awaited.isEmpty() && System.nanoTime() < adoptionDeadlineNanos) {

@@ -26,8 +26,12 @@ public final class JavaService implements AutoCloseable {
     /** JVM flags for measuring CPU in steady state: full JIT (C2), as a deployed relay runs. */
     public static final List<String> STEADY = List.of("-Xmx256m", "-XX:+UseSerialGC");
 
-    public static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(2)).build();
+    public static final HttpClient HTTP = newHttpClient();
+
+    /** HTTP/1.1 as players and relays speak it; each client has its own selector thread. */
+    public static HttpClient newHttpClient() {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
+    }
 
     public final String id;
     /** The address it binds and is reached at: 127.0.0.1, or its own 10.x address inside a network namespace. */

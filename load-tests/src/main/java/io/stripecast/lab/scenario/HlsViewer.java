@@ -31,6 +31,8 @@ final class HlsViewer implements Runnable {
     private final long startedMillis = System.currentTimeMillis();
     private final Map<Long, Got> got = new ConcurrentHashMap<>();
     private volatile boolean stop;
+    /** A viewer reloads at half the target duration, as players do (500 ms until a playlist says otherwise). */
+    private long reloadMillis = 500;
     /** Newest sequence of the first playlist seen: what was already there is not "new" to this viewer. */
     private volatile long firstPlaylistNewest = Long.MAX_VALUE;
 
@@ -55,47 +57,64 @@ final class HlsViewer implements Runnable {
     @Override
     public void run() {
         URI base = URI.create(playlistUrl);
-        long pollMillis = fixedPollMillis > 0 ? fixedPollMillis : 500;
+        long nextPoll = System.currentTimeMillis();
         while (!stop) {
+            long pollMillis = fixedPollMillis > 0 ? fixedPollMillis : reloadMillis;
+            nextPoll += pollMillis;
             try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(base).timeout(Duration.ofSeconds(5)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    boolean first = firstPlaylistNewest == Long.MAX_VALUE;
-                    long newest = -1;
-                    long media = -1;
-                    double duration = 1;
-                    for (String line : r.body().split("\n")) {
-                        if (line.startsWith("#EXT-X-MEDIA-SEQUENCE:")) {
-                            media = Long.parseLong(line.substring(22).strip());
-                        } else if (line.startsWith("#EXT-X-TARGETDURATION:") && fixedPollMillis == 0) {
-                            pollMillis = Math.max(200, Long.parseLong(line.substring(22).strip()) * 1000 / 2);
-                        } else if (line.startsWith("#EXTINF:")) {
-                            duration = Double.parseDouble(line.substring(8, line.indexOf(',')));
-                        } else if (!line.isBlank() && !line.startsWith("#") && media >= 0) {
-                            long seq = media++;
-                            newest = seq;
-                            if (!got.containsKey(seq)) {
-                                HttpResponse<byte[]> seg = http.send(HttpRequest.newBuilder(base.resolve(line.strip()))
-                                        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofByteArray());
-                                // A segment not answered 200 is asked for again at the next poll, as players do.
-                                if (seg.statusCode() == 200) {
-                                    got.put(seq, new Got(seq, System.currentTimeMillis(), duration, seg.body().length));
-                                }
-                            }
-                        }
-                    }
-                    if (first && newest >= 0) {
-                        firstPlaylistNewest = newest;
-                    }
-                }
-                Thread.sleep(pollMillis);
+                poll(base);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             } catch (Exception e) {
                 // A failed poll or fetch is retried at the next poll; what never arrives shows as missing.
             }
+            // A probe polls at a fixed rate, so a slow answer or a segment fetch does not stretch its cycle;
+            // a viewer waits its interval after each reload (or failure), as players do.
+            long now = System.currentTimeMillis();
+            nextPoll = Math.max(nextPoll, now);
+            try {
+                Thread.sleep(fixedPollMillis > 0 ? nextPoll - now : pollMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** One reload: the playlist, then every listed segment not got yet. */
+    private void poll(URI base) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(base).timeout(Duration.ofSeconds(5)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            return;
+        }
+        boolean first = firstPlaylistNewest == Long.MAX_VALUE;
+        long newest = -1;
+        long media = -1;
+        double duration = 1;
+        for (String line : r.body().split("\n")) {
+            if (line.startsWith("#EXT-X-MEDIA-SEQUENCE:")) {
+                media = Long.parseLong(line.substring(22).strip());
+            } else if (line.startsWith("#EXT-X-TARGETDURATION:")) {
+                reloadMillis = Math.max(200, Long.parseLong(line.substring(22).strip()) * 1000 / 2);
+            } else if (line.startsWith("#EXTINF:")) {
+                duration = Double.parseDouble(line.substring(8, line.indexOf(',')));
+            } else if (!line.isBlank() && !line.startsWith("#") && media >= 0) {
+                long seq = media++;
+                newest = seq;
+                if (!got.containsKey(seq)) {
+                    HttpResponse<byte[]> seg = http.send(HttpRequest.newBuilder(base.resolve(line.strip()))
+                            .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                    // A segment not answered 200 is asked for again at the next poll, as players do.
+                    if (seg.statusCode() == 200) {
+                        got.put(seq, new Got(seq, System.currentTimeMillis(), duration, seg.body().length));
+                    }
+                }
+            }
+        }
+        if (first && newest >= 0) {
+            firstPlaylistNewest = newest;
         }
     }
 

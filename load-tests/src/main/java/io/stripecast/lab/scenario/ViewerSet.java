@@ -21,8 +21,13 @@ final class ViewerSet {
     private final List<Entry> entries = new ArrayList<>();
     private final List<String> setAside = new ArrayList<>();
 
+    /**
+     * A probe gets an HTTP client of its own: the JDK client moves every connection's bytes on one selector
+     * thread, and sharing it with the viewers, who all fetch a new segment in the same instant, queued the
+     * probe's poll behind their downloads exactly when it was to see that segment.
+     */
     synchronized void add(String server, int depth, String playlistUrl, long fixedPollMillis, HttpClient http) {
-        HlsViewer v = new HlsViewer(playlistUrl, http, fixedPollMillis);
+        HlsViewer v = new HlsViewer(playlistUrl, fixedPollMillis > 0 ? JavaService.newHttpClient() : http, fixedPollMillis);
         Thread t = new Thread(v, (fixedPollMillis > 0 ? "probe-" : "viewer-") + server + "-" + entries.size());
         t.setDaemon(true);
         t.start();
