@@ -57,10 +57,8 @@ final class HlsViewer implements Runnable {
     @Override
     public void run() {
         URI base = URI.create(playlistUrl);
-        long nextPoll = System.currentTimeMillis();
         while (!stop) {
-            long pollMillis = fixedPollMillis > 0 ? fixedPollMillis : reloadMillis;
-            nextPoll += pollMillis;
+            long cycleStart = System.currentTimeMillis();
             try {
                 poll(base);
             } catch (InterruptedException e) {
@@ -71,10 +69,9 @@ final class HlsViewer implements Runnable {
             }
             // A probe polls at a fixed rate, so a slow answer or a segment fetch does not stretch its cycle;
             // a viewer waits its interval after each reload (or failure), as players do.
-            long now = System.currentTimeMillis();
-            nextPoll = Math.max(nextPoll, now);
+            long wait = fixedPollMillis > 0 ? cycleStart + fixedPollMillis - System.currentTimeMillis() : reloadMillis;
             try {
-                Thread.sleep(fixedPollMillis > 0 ? nextPoll - now : pollMillis);
+                Thread.sleep(Math.max(0, wait));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
