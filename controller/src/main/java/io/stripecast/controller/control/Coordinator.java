@@ -138,7 +138,7 @@ public class Coordinator {
         active = true;
         // A relay's reconnect backoff may outlast the window: adoption waits past it for live parents, up to
         // dead-after more (a relay silent that long would be treated as dead anyway).
-        adoptionDeadlineNanos = System.nanoTime() + c.adoptFor().toNanos() + c.deadAfter().toNanos();
+        adoptionDeadlineNanos = adoptionDeadlineFromNow();
         loop.schedule(() -> guarded(this::endAdoption), c.adoptFor().toMillis(), TimeUnit.MILLISECONDS);
         long tick = Math.max(100, c.heartbeat().toMillis() / 2);
         loop.scheduleWithFixedDelay(() -> guarded(this::tick), tick, tick, TimeUnit.MILLISECONDS);
@@ -407,8 +407,13 @@ public class Coordinator {
 
     // ---- the coordinator's thread ----
 
-    private void endAdoption() {
+    /** Adoption listens adopt-for, and waits up to dead-after more for relays it has reason to expect (nanoTime). */
+    private long adoptionDeadlineFromNow() {
         ControllerSettings.Controller c = settings.controller();
+        return System.nanoTime() + c.adoptFor().toNanos() + c.deadAfter().toNanos();
+    }
+
+    private void endAdoption() {
         if (sessions.isEmpty() && System.nanoTime() < adoptionDeadlineNanos) {
             // Nobody has reported yet: the control port opens after leadership is won and relays back off between
             // retries (the lab saw them all arrive 0.7 s after a 1 s window). There is nothing to adopt, and planning
@@ -423,8 +428,8 @@ public class Coordinator {
         if (adoptionHeardNobody && !sessions.isEmpty()) {
             // The first relay is here; the others are reconnecting on the same schedule: give them the whole window.
             adoptionHeardNobody = false;
-            adoptionDeadlineNanos = Math.max(adoptionDeadlineNanos, System.nanoTime() + c.adoptFor().toNanos() + c.deadAfter().toNanos());
-            loop.schedule(() -> guarded(this::endAdoption), c.adoptFor().toMillis(), TimeUnit.MILLISECONDS);
+            adoptionDeadlineNanos = Math.max(adoptionDeadlineNanos, adoptionDeadlineFromNow());
+            loop.schedule(() -> guarded(this::endAdoption), settings.controller().adoptFor().toMillis(), TimeUnit.MILLISECONDS);
             return;
         }
         Set<String> awaited = AdoptionWait.awaited(sessions.keySet(),
