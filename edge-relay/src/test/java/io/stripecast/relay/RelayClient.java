@@ -16,7 +16,8 @@ import static org.awaitility.Awaitility.await;
 public final class RelayClient {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
-    private static final AtomicLong OTHER_SEQUENCE = new AtomicLong();
+    /** Upstream media sequence per stream, as one encoder per stream would number them. */
+    private static final java.util.Map<String, AtomicLong> SEQUENCES = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final String base;
 
@@ -77,13 +78,8 @@ public final class RelayClient {
 
     /** Publishes one more segment to stream {@code other} and waits until its playlist lists it. */
     public void assertOtherStreamFlows() throws Exception {
-        long n = OTHER_SEQUENCE.incrementAndGet();
-        String name = "other" + n + ".ts";
-        byte[] segment = ("other-segment-" + n).repeat(200).getBytes(StandardCharsets.UTF_8);
-        assertThat(put("/ingest/other/" + name, "other-key", segment).statusCode()).isEqualTo(201);
-        String playlist = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:" + n + "\n#EXTINF:1.0,\n" + name + "\n";
-        assertThat(put("/ingest/other/index.m3u8", "other-key", playlist.getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(204);
-        await("stream other lists segment " + n).atMost(Duration.ofSeconds(10)).until(() -> {
+        byte[] segment = publishOther();
+        await("stream other lists its newest segment").atMost(Duration.ofSeconds(10)).until(() -> {
             HttpResponse<String> r = get("/live/other/index.m3u8");
             if (r.statusCode() != 200) {
                 return false;
@@ -92,5 +88,21 @@ public final class RelayClient {
             HttpResponse<byte[]> seg = getBytes("/live/other/" + last);
             return seg.statusCode() == 200 && java.util.Arrays.equals(seg.body(), segment);
         });
+    }
+
+    /** Uploads one more segment of stream {@code other} and the playlist listing it, as an encoder does; returns its bytes. */
+    public byte[] publishOther() throws Exception {
+        return publish("other", "other-key");
+    }
+
+    /** Uploads one more segment of {@code stream} and the playlist listing it, as an encoder does; returns its bytes. */
+    public byte[] publish(String stream, String key) throws Exception {
+        long n = SEQUENCES.computeIfAbsent(stream, s -> new AtomicLong()).incrementAndGet();
+        String name = stream + n + ".ts";
+        byte[] segment = (stream + "-segment-" + n).repeat(200).getBytes(StandardCharsets.UTF_8);
+        assertThat(put("/ingest/" + stream + "/" + name, key, segment).statusCode()).isEqualTo(201);
+        String playlist = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:" + n + "\n#EXTINF:1.0,\n" + name + "\n";
+        assertThat(put("/ingest/" + stream + "/index.m3u8", key, playlist.getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(204);
+        return segment;
     }
 }

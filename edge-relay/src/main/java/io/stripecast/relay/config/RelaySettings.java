@@ -164,6 +164,13 @@ public interface RelaySettings {
         int maxTrackerMessagesPerSecond();
 
         /** Uploaded bytes no playlist lists yet: at most this many files are kept per stream. */
+        /**
+         * Playlist requests held at once for a segment not listed yet (LL-HLS blocking reload, {@code _HLS_msn});
+         * more are answered 503 at once. Each is an open connection and a few hundred bytes.
+         */
+        @WithDefault("4096")
+        int maxHeldPlaylists();
+
         @WithName("max-unlisted-files")
         @WithDefault("16")
         int maxUnlistedFiles();

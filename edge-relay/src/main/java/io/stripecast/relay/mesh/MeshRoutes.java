@@ -62,7 +62,8 @@ public class MeshRoutes {
         return runtime;
     }
 
-    boolean meshEnabled(String stream) {
+    /** Whether viewers of this stream on this relay share segments (the controller's word, else this relay's settings). */
+    public boolean meshEnabled(String stream) {
         StreamSpec.Mesh fromController = controllerMesh(stream);
         if (fromController != null) {
             return fromController.enabled();

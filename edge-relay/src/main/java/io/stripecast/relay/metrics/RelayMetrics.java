@@ -23,6 +23,7 @@ public class RelayMetrics {
 
     private final MeterRegistry registry;
     private final AtomicInteger activeSubscriptions = new AtomicInteger();
+    private final AtomicInteger heldPlaylists = new AtomicInteger();
     /** stream/stripe -> lag of the newest shard received, ms. */
     private final Map<String, AtomicLong> stripeLags = new ConcurrentHashMap<>();
     private final EgressRate egress = new EgressRate();
@@ -31,6 +32,8 @@ public class RelayMetrics {
     public RelayMetrics(MeterRegistry registry) {
         this.registry = registry;
         registry.gauge("stripecast.relay.subscriptions.active", activeSubscriptions);
+        Gauge.builder("stripecast.relay.playback.held.requests", heldPlaylists, AtomicInteger::get)
+                .description("Playlist requests held for a segment not listed yet (_HLS_msn)").register(registry);
         // The autoscaler's egress metric (RelayPool autoscaling.targetEgressMbps reads it through an adapter).
         Gauge.builder("stripecast.relay.egress.mbps", egress, e -> e.mbps(System.currentTimeMillis()))
                 .description("Shard push plus playback egress over the last ~10 s, Mbit/s").register(registry);
@@ -93,6 +96,19 @@ public class RelayMetrics {
 
     public void regenerated(String stream, int stripe) {
         shardCounter("stripecast.relay.regenerations", stream, stripe).increment();
+    }
+
+    /** Counts one more held playlist request; false (and not counted) when {@code max} are held already. */
+    public boolean playlistHeld(int max) {
+        if (heldPlaylists.incrementAndGet() > max) {
+            heldPlaylists.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    public void playlistReleased() {
+        heldPlaylists.decrementAndGet();
     }
 
     public void subscriptionOpened() {

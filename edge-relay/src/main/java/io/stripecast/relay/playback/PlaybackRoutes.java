@@ -1,14 +1,18 @@
 package io.stripecast.relay.playback;
 
 import io.stripecast.protocol.v1.SegmentKind;
+import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.http.Cors;
 import io.stripecast.relay.http.Problems;
+import io.stripecast.relay.mesh.MeshRoutes;
 import io.stripecast.relay.metrics.RelayMetrics;
+import io.stripecast.relay.playback.PlaylistRenderer.Rendered;
 import io.stripecast.protocol.Names;
 import io.stripecast.relay.stream.StreamRegistry;
 import io.stripecast.relay.stream.StreamRuntime;
 import io.stripecast.relay.window.SegmentWindow;
 import io.stripecast.relay.window.WindowEntry;
+import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
@@ -25,12 +29,14 @@ import java.util.regex.Pattern;
 /**
  * HLS playback on every relay: {@code GET /live/{stream}/index.m3u8}, the media segments and the
  * init segments, with cache headers fit for a CDN in front (playlist 1 s, segments immutable: their
- * names are never reused) and CORS for browser players.
+ * names are never reused) and CORS for browser players. A playlist request asking for a segment not
+ * listed yet ({@code ?_HLS_msn=N}, LL-HLS blocking reload) is held until it is.
  */
 @ApplicationScoped
 public class PlaybackRoutes {
     private static final Pattern MEDIA = Pattern.compile("(\\d{1,18})\\.(ts|m4s)");
     private static final Pattern INIT = Pattern.compile("init-(\\d{1,18})\\.mp4");
+    private static final Pattern DIGITS = Pattern.compile("\\d{1,18}");
     private static final String IMMUTABLE = "public, max-age=31536000, immutable";
 
     @Inject
@@ -40,7 +46,10 @@ public class PlaybackRoutes {
     @Inject
     OnDemand onDemand;
 
-    private final PlaylistRenderer renderer = new PlaylistRenderer(6_000);
+    @Inject
+    RelaySettings settings;
+    @Inject
+    MeshRoutes mesh;
 
     void register(@Observes Router router) {
         router.route(HttpMethod.OPTIONS, "/live/*").handler(ctx -> Cors.preflight(ctx.response()));
@@ -53,11 +62,27 @@ public class PlaybackRoutes {
         if (name == null) {
             return;
         }
+        Long wanted = wantedMediaSequence(ctx);
+        if (wanted != null && wanted < 0) {
+            return;
+        }
         Optional<StreamRuntime> runtime = streams.find(name);
-        String text = runtime.map(this::render).orElse(null);
-        if (text != null) {
+        // p2p-media-loader files a playlist's segments under the playlist's URL: the _HLS_msn query of a blocking
+        // reload hides them from the swarm (no byte went over P2P in BrowserMeshIT), so mesh streams do not offer it.
+        boolean offerBlockingReload = !mesh.meshEnabled(name);
+        Rendered now = runtime.map(r -> r.playlist().render(offerBlockingReload)).orElse(null);
+        if (now != null) {
             onDemand.viewed(name);
-            sendPlaylist(ctx, name, text);
+            if (wanted == null || wanted <= now.lastMediaSequence()) {
+                sendPlaylist(ctx, name, now.text());
+            } else if (wanted > now.lastMediaSequence() + 2) {
+                // RFC 8216bis 6.2.5.2: more than two segments ahead is a client error, not something to wait for.
+                metrics.playbackRequest("playlist", 400);
+                Problems.send(ctx, 400, "Bad delivery directive", "_HLS_msn " + wanted + " is more than two segments past the newest listed, "
+                        + now.lastMediaSequence());
+            } else {
+                holdUntilListed(ctx, name, runtime.get().playlist(), wanted, offerBlockingReload, now.targetDurationSeconds());
+            }
             return;
         }
         if (!onDemand.canAsk(runtime)) {
@@ -66,16 +91,14 @@ public class PlaybackRoutes {
             return;
         }
         if (!onDemand.startWaiting()) {
-            metrics.playbackRequest("playlist", 503);
-            ctx.response().putHeader("Retry-After", "1");
-            Problems.send(ctx, 503, "Busy", "too many viewers waiting for streams to arrive");
+            busy(ctx, "too many viewers waiting for streams to arrive");
             return;
         }
         // A viewer's first request for an on-demand stream: join its forest and answer once it is here.
         onDemand.ask(name);
         long deadline = System.currentTimeMillis() + onDemand.waitMillis();
         ctx.vertx().setPeriodic(100, timer -> {
-            String ready = streams.find(name).map(this::render).orElse(null);
+            Rendered ready = streams.find(name).map(r -> r.playlist().render(offerBlockingReload)).orElse(null);
             boolean gone = ctx.response().closed();
             if (ready == null && !gone && System.currentTimeMillis() < deadline) {
                 return;
@@ -86,16 +109,75 @@ public class PlaybackRoutes {
                 return;
             }
             if (ready != null) {
-                sendPlaylist(ctx, name, ready);
+                sendPlaylist(ctx, name, ready.text());
             } else {
                 notFound(ctx, "playlist", "stream " + name + " did not arrive within " + onDemand.waitMillis() + " ms");
             }
         });
     }
 
-    private String render(StreamRuntime runtime) {
-        SegmentWindow window = runtime.window();
-        return renderer.render(window.snapshot(), window.evictedDiscontinuities(), System.currentTimeMillis());
+    /**
+     * The {@code _HLS_msn} delivery directive: null when absent, -1 after answering 400 for a malformed
+     * one. {@code _HLS_part} is accepted (this relay makes no partial segments) but only beside it.
+     */
+    private Long wantedMediaSequence(RoutingContext ctx) {
+        String msn = ctx.request().getParam("_HLS_msn");
+        String part = ctx.request().getParam("_HLS_part");
+        if (msn == null && part == null) {
+            return null;
+        }
+        if (msn == null || !DIGITS.matcher(msn).matches() || (part != null && !DIGITS.matcher(part).matches())) {
+            metrics.playbackRequest("playlist", 400);
+            Problems.send(ctx, 400, "Bad delivery directive", "_HLS_msn must be a media sequence number (up to 18 digits); "
+                    + "_HLS_part may only come with it");
+            return -1L;
+        }
+        return Long.parseLong(msn);
+    }
+
+    /**
+     * Answers once the playlist lists {@code wanted}, or 503 after three target durations (RFC 8216bis
+     * 6.2.5.2), whichever comes first; a viewer that leaves frees its place at once.
+     */
+    private void holdUntilListed(RoutingContext ctx, String name, LivePlaylist playlist, long wanted, boolean offerBlockingReload,
+                                 long targetDurationSeconds) {
+        if (!metrics.playlistHeld(settings.limits().maxHeldPlaylists())) {
+            busy(ctx, "too many playlist requests held for segments not listed yet");
+            return;
+        }
+        Context context = ctx.vertx().getOrCreateContext();
+        long holdMillis = 3_000 * targetDurationSeconds;
+        // Set before any release can run: a release is answered on this context, after this handler returns.
+        long[] timer = {-1};
+        LivePlaylist.Hold hold = playlist.hold(wanted, offerBlockingReload, listed -> context.runOnContext(v -> {
+            ctx.vertx().cancelTimer(timer[0]);
+            metrics.playlistReleased();
+            if (!ctx.response().closed()) {
+                sendPlaylist(ctx, name, listed.text());
+            }
+        }));
+        timer[0] = ctx.vertx().setTimer(holdMillis, id -> {
+            if (hold.claim()) {
+                playlist.forget(hold);
+                metrics.playlistReleased();
+                metrics.playbackRequest("playlist", 503);
+                Problems.send(ctx, 503, "Not listed yet", "segment " + wanted + " of stream " + name + " was not listed within "
+                        + holdMillis + " ms");
+            }
+        });
+        ctx.response().closeHandler(v -> {
+            if (hold.claim()) {
+                playlist.forget(hold);
+                ctx.vertx().cancelTimer(timer[0]);
+                metrics.playlistReleased();
+            }
+        });
+    }
+
+    private void busy(RoutingContext ctx, String detail) {
+        metrics.playbackRequest("playlist", 503);
+        ctx.response().putHeader("Retry-After", "1");
+        Problems.send(ctx, 503, "Busy", detail);
     }
 
     private void sendPlaylist(RoutingContext ctx, String stream, String text) {

@@ -7,7 +7,6 @@ import io.stripecast.relay.window.WindowEntry;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -16,6 +15,10 @@ import java.util.Map;
  * still in flight ends the list for now, one given up on (stale) starts a new run after a gap.
  */
 public final class PlaylistRenderer {
+    /** A playlist as served, with what a held request needs to know of it. */
+    public record Rendered(String text, long lastMediaSequence, long targetDurationSeconds) {
+    }
+
     private final long staleMillis;
 
     /** @param staleMillis how long an incomplete segment may hold the playlist back before it is skipped */
@@ -31,8 +34,11 @@ public final class PlaylistRenderer {
         return "init-" + initSequence + ".mp4";
     }
 
-    /** Returns null when nothing is playable yet. */
-    public String render(List<WindowEntry> entries, long evictedDiscontinuities, long nowMillis) {
+    /**
+     * Returns null when nothing is playable yet. {@code offerBlockingReload}: advertise LL-HLS blocking reload
+     * (the relay honours {@code _HLS_msn} either way).
+     */
+    public Rendered render(List<WindowEntry> entries, long evictedDiscontinuities, long nowMillis, boolean offerBlockingReload) {
         Map<Long, WindowEntry> bySequence = new HashMap<>();
         for (WindowEntry e : entries) {
             bySequence.put(e.sequence(), e);
@@ -67,16 +73,21 @@ public final class PlaylistRenderer {
             return null;
         }
         // A discontinuity on the first listed segment is counted, not tagged (RFC 8216 6.2.2).
-        return format(run, discontinuitiesDropped + (run.get(0).meta().getDiscontinuity() ? 1 : 0));
+        return format(run, discontinuitiesDropped + (run.get(0).meta().getDiscontinuity() ? 1 : 0), offerBlockingReload);
     }
 
-    private static String format(List<WindowEntry> run, long discontinuitySequence) {
+    private static Rendered format(List<WindowEntry> run, long discontinuitySequence, boolean offerBlockingReload) {
         boolean fmp4 = run.stream().anyMatch(e -> e.meta().getKind() == SegmentKind.SEGMENT_KIND_FMP4_MEDIA);
         long maxMicros = run.stream().mapToLong(e -> e.meta().getDurationMicros()).max().orElse(1_000_000);
+        long targetDuration = (maxMicros + 999_999) / 1_000_000;
         StringBuilder out = new StringBuilder(256 + run.size() * 48);
         out.append("#EXTM3U\n");
         out.append("#EXT-X-VERSION:").append(fmp4 ? 7 : 3).append('\n');
-        out.append("#EXT-X-TARGETDURATION:").append((maxMicros + 999_999) / 1_000_000).append('\n');
+        out.append("#EXT-X-TARGETDURATION:").append(targetDuration).append('\n');
+        if (offerBlockingReload) {
+            // Players that know LL-HLS ask for the next segment with _HLS_msn and are answered the moment it is here.
+            out.append("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\n");
+        }
         out.append("#EXT-X-MEDIA-SEQUENCE:").append(run.get(0).meta().getMediaSequence()).append('\n');
         if (discontinuitySequence > 0) {
             out.append("#EXT-X-DISCONTINUITY-SEQUENCE:").append(discontinuitySequence).append('\n');
@@ -93,11 +104,23 @@ public final class PlaylistRenderer {
                 out.append("#EXT-X-MAP:URI=\"").append(initName(m.getInitSequence())).append("\"\n");
                 currentInit = m.getInitSequence();
             }
-            out.append("#EXTINF:").append(String.format(Locale.ROOT, "%.6f", m.getDurationMicros() / 1e6)).append(",\n");
+            out.append("#EXTINF:");
+            appendSeconds(out, m.getDurationMicros());
+            out.append(",\n");
             out.append(segmentName(m)).append('\n');
             first = false;
         }
-        return out.toString();
+        return new Rendered(out.toString(), run.get(run.size() - 1).meta().getMediaSequence(), targetDuration);
+    }
+
+    /** Seconds with six decimals, exactly as {@code %.6f} prints them, without a formatter per line (durations are positive). */
+    private static void appendSeconds(StringBuilder out, long micros) {
+        String fraction = Long.toString(micros % 1_000_000);
+        out.append(micros / 1_000_000).append('.');
+        for (int i = fraction.length(); i < 6; i++) {
+            out.append('0');
+        }
+        out.append(fraction);
     }
 
     private static boolean initReady(SegmentMeta m, Map<Long, WindowEntry> bySequence) {

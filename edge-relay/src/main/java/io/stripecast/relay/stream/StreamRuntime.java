@@ -1,6 +1,7 @@
 package io.stripecast.relay.stream;
 
 import io.stripecast.relay.metrics.RelayMetrics;
+import io.stripecast.relay.playback.LivePlaylist;
 import io.stripecast.relay.push.ShardValidator;
 import io.stripecast.relay.rebuild.SegmentAssembler;
 import io.stripecast.relay.window.SegmentWindow;
@@ -17,6 +18,7 @@ public final class StreamRuntime {
     private final ShardValidator validator;
     private final AtomicReferenceArray<Boolean> receiving;
     private final AtomicBoolean root = new AtomicBoolean();
+    private final LivePlaylist playlist;
 
     private StreamRuntime(StreamSpec spec, SegmentWindow window, SegmentAssembler assembler, ShardValidator validator,
                          AtomicReferenceArray<Boolean> receiving) {
@@ -25,6 +27,7 @@ public final class StreamRuntime {
         this.assembler = assembler;
         this.validator = validator;
         this.receiving = receiving;
+        this.playlist = new LivePlaylist(window);
     }
 
     /** Wires a stream's window, validator and assembler together. */
@@ -48,6 +51,11 @@ public final class StreamRuntime {
 
     public SegmentWindow window() {
         return window;
+    }
+
+    /** The playlist viewers of this stream get from this relay. */
+    public LivePlaylist playlist() {
+        return playlist;
     }
 
     public SegmentAssembler assembler() {

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongConsumer;
 
 /**
  * The sliding window of one stream on one relay: the shards (and rebuilt segments) of the last
@@ -27,10 +28,13 @@ public final class SegmentWindow {
     private final long maxBytes;
     private final NavigableMap<Long, WindowEntry> entries = new TreeMap<>();
     private final List<List<ShardListener>> listeners;
+    private final List<LongConsumer> completionListeners = new CopyOnWriteArrayList<>();
     private long totalBytes;
     /** Sequences below this were evicted; shards for them are refused, never re-added. */
     private long evictedBelow;
     private long evictedDiscontinuities;
+    /** Counts the changes to which entries are held and complete: what a playlist is rendered from. */
+    private long version;
 
     public SegmentWindow(StreamSpec spec, long maxBytes) {
         this.spec = spec;
@@ -53,6 +57,11 @@ public final class SegmentWindow {
         listeners.get(stripe).remove(l);
     }
 
+    /** Told the transport sequence of every segment that becomes complete here (ingested or rebuilt), outside the lock. */
+    public void addCompletionListener(LongConsumer l) {
+        completionListeners.add(l);
+    }
+
     /** Offers one shard (already validated by the caller). Returns the entry when added. */
     public Offer offer(Shard shard) {
         long seq = shard.getSegment().getSequence();
@@ -72,6 +81,7 @@ public final class SegmentWindow {
                 return Offer.DUPLICATE;
             }
             totalBytes += shard.getData().size();
+            version++;
             result = Offer.ADDED;
         }
         notifyStripe(shard.getStripe(), seq);
@@ -89,11 +99,13 @@ public final class SegmentWindow {
             e.complete(segment);
             entries.put(seq, e);
             totalBytes += e.bytes();
+            version++;
             evict();
         }
         for (int i = 0; i < shards.length; i++) {
             notifyStripe(i, seq);
         }
+        notifyCompleted(seq);
     }
 
     /** Claims the right to rebuild an entry: true once, when it holds at least k shards. */
@@ -116,9 +128,11 @@ public final class SegmentWindow {
             }
             e.complete(segment);
             totalBytes += segment.length;
+            version++;
             evict();
-            return true;
         }
+        notifyCompleted(seq);
+        return true;
     }
 
     /** Replaces a shard found to be a lie (it passed its CRC but broke the segment's SHA-256). */
@@ -207,6 +221,11 @@ public final class SegmentWindow {
         return new ArrayList<>(entries.values());
     }
 
+    /** Changes with every shard added, segment completed or entry evicted; read it before a snapshot taken to match. */
+    public synchronized long version() {
+        return version;
+    }
+
     public synchronized long evictedDiscontinuities() {
         return evictedDiscontinuities;
     }
@@ -275,6 +294,7 @@ public final class SegmentWindow {
             return;
         }
         totalBytes -= e.bytes();
+        version++;
         if (e.isMedia() && e.meta().getDiscontinuity()) {
             evictedDiscontinuities++;
         }
@@ -286,6 +306,12 @@ public final class SegmentWindow {
     private void notifyStripe(int stripe, long seq) {
         for (ShardListener l : listeners.get(stripe)) {
             l.onShard(seq);
+        }
+    }
+
+    private void notifyCompleted(long seq) {
+        for (LongConsumer l : completionListeners) {
+            l.accept(seq);
         }
     }
 

@@ -41,11 +41,14 @@ class PlaylistRendererTest {
     void listsCompleteSegmentsWithTargetDurationAndSequence() {
         complete(10, 100, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 1000);
         complete(11, 101, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, true, 2000);
-        String p = renderer.render(window.snapshot(), 0, 3000);
-        assertThat(p).isEqualTo("""
+        PlaylistRenderer.Rendered rendered = renderer.render(window.snapshot(), 0, 3000, true);
+        assertThat(rendered.lastMediaSequence()).isEqualTo(101);
+        assertThat(rendered.targetDurationSeconds()).isEqualTo(3);
+        assertThat(rendered.text()).isEqualTo("""
                 #EXTM3U
                 #EXT-X-VERSION:3
                 #EXT-X-TARGETDURATION:3
+                #EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES
                 #EXT-X-MEDIA-SEQUENCE:100
                 #EXT-X-INDEPENDENT-SEGMENTS
                 #EXTINF:2.002000,
@@ -60,7 +63,7 @@ class PlaylistRendererTest {
     void fmp4ListsItsInitSegment() {
         complete(20, 0, SegmentKind.SEGMENT_KIND_FMP4_INIT, 0, false, 1000);
         complete(21, 7, SegmentKind.SEGMENT_KIND_FMP4_MEDIA, 20, false, 1000);
-        String p = renderer.render(window.snapshot(), 0, 2000);
+        String p = renderer.render(window.snapshot(), 0, 2000, true).text();
         assertThat(p).contains("#EXT-X-VERSION:7", "#EXT-X-MAP:URI=\"init-20.mp4\"\n#EXTINF:2.002000,\n7.m4s\n");
     }
 
@@ -69,7 +72,7 @@ class PlaylistRendererTest {
         complete(10, 100, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 1000);
         window.offer(shards(11, 101, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 2000)[0]);
         complete(12, 102, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 3000);
-        assertThat(renderer.render(window.snapshot(), 0, 3000)).contains("100.ts").doesNotContain("101.ts", "102.ts");
+        assertThat(renderer.render(window.snapshot(), 0, 3000, true).text()).contains("100.ts").doesNotContain("101.ts", "102.ts");
     }
 
     @Test
@@ -77,13 +80,20 @@ class PlaylistRendererTest {
         complete(10, 100, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 1000);
         window.offer(shards(11, 101, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 2000)[0]);
         complete(12, 102, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 3000);
-        String p = renderer.render(window.snapshot(), 0, 60_000);
+        String p = renderer.render(window.snapshot(), 0, 60_000, true).text();
         assertThat(p).contains("#EXT-X-MEDIA-SEQUENCE:102", "102.ts").doesNotContain("100.ts", "101.ts");
+    }
+
+    @Test
+    void blockingReloadIsAdvertisedOnlyWhenOffered() {
+        complete(10, 100, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 1000);
+        assertThat(renderer.render(window.snapshot(), 0, 2000, false).text()).doesNotContain("EXT-X-SERVER-CONTROL");
+        assertThat(renderer.render(window.snapshot(), 0, 2000, true).text()).contains("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\n");
     }
 
     @Test
     void nothingPlayableYieldsNoPlaylist() {
         window.offer(shards(11, 101, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 2000)[0]);
-        assertThat(renderer.render(window.snapshot(), 0, 2000)).isNull();
+        assertThat(renderer.render(window.snapshot(), 0, 2000, true)).isNull();
     }
 }

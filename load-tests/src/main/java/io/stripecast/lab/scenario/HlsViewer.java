@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A viewer that behaves like an HLS player: polls the playlist about once per target duration,
@@ -22,12 +23,27 @@ final class HlsViewer implements Runnable {
     record Got(long mediaSequence, long arrivedMillis, double durationSeconds, int bytes) {
     }
 
+    /**
+     * How a player reloads its playlist.
+     *
+     * @param pollMillis       0: at half the target duration, as players do; else this often (an availability probe)
+     * @param blockWhenOffered where the playlist offers LL-HLS blocking reload ({@code CAN-BLOCK-RELOAD=YES}), ask
+     *                         for the next segment with {@code _HLS_msn} and let the server answer when it is listed,
+     *                         as hls.js does in its default low-latency mode; elsewhere poll
+     */
+    record Reload(long pollMillis, boolean blockWhenOffered) {
+        static final Reload PLAYER = new Reload(0, false);
+
+        boolean probe() {
+            return pollMillis > 0;
+        }
+    }
+
     static final int START_SEGMENTS = 3;
 
     private final String playlistUrl;
     private final HttpClient http;
-    /** 0: poll at half the target duration as players do; else this often (an availability probe). */
-    private final long fixedPollMillis;
+    private final Reload reload;
     private final long startedMillis = System.currentTimeMillis();
     private final Map<Long, Got> got = new ConcurrentHashMap<>();
     private volatile boolean stop;
@@ -35,15 +51,20 @@ final class HlsViewer implements Runnable {
     private long reloadMillis = 500;
     /** Newest sequence of the first playlist seen: what was already there is not "new" to this viewer. */
     private volatile long firstPlaylistNewest = Long.MAX_VALUE;
+    /** The media sequence to ask the server to hold the next reload for; -1: an ordinary reload. */
+    private long blockFor = -1;
+    private long targetDurationMillis = 1000;
+    private final AtomicLong heldReloads = new AtomicLong();
+    private final AtomicLong plainReloads = new AtomicLong();
 
     HlsViewer(String playlistUrl, HttpClient http) {
-        this(playlistUrl, http, 0);
+        this(playlistUrl, http, Reload.PLAYER);
     }
 
-    HlsViewer(String playlistUrl, HttpClient http, long fixedPollMillis) {
+    HlsViewer(String playlistUrl, HttpClient http, Reload reload) {
         this.playlistUrl = playlistUrl;
         this.http = http;
-        this.fixedPollMillis = fixedPollMillis;
+        this.reload = reload;
     }
 
     String playlistUrl() {
@@ -59,17 +80,20 @@ final class HlsViewer implements Runnable {
         URI base = URI.create(playlistUrl);
         while (!stop) {
             long cycleStart = System.currentTimeMillis();
+            boolean held = false;
             try {
-                poll(base);
+                held = poll(base);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             } catch (Exception e) {
                 // A failed poll or fetch is retried at the next poll; what never arrives shows as missing.
+                blockFor = -1;
             }
-            // A probe polls at a fixed rate, so a slow answer or a segment fetch does not stretch its cycle;
-            // a viewer waits its interval after each reload (or failure), as players do.
-            long wait = fixedPollMillis > 0 ? cycleStart + fixedPollMillis - System.currentTimeMillis() : reloadMillis;
+            // A blocking reload goes out at once: the server holds it until the segment is listed. A probe polls
+            // at a fixed rate, so a slow answer or a segment fetch does not stretch its cycle; a viewer waits its
+            // interval after each reload (or failure), as players do.
+            long wait = held ? 0 : reload.probe() ? cycleStart + reload.pollMillis() - System.currentTimeMillis() : reloadMillis;
             try {
                 Thread.sleep(Math.max(0, wait));
             } catch (InterruptedException e) {
@@ -79,13 +103,22 @@ final class HlsViewer implements Runnable {
         }
     }
 
-    /** One reload: the playlist, then every listed segment not got yet. */
-    private void poll(URI base) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(base).timeout(Duration.ofSeconds(5)).build(),
-                HttpResponse.BodyHandlers.ofString());
+    /**
+     * One reload: the playlist, then every listed segment not got yet. True when the next reload is to be a
+     * blocking one, sent at once.
+     */
+    private boolean poll(URI base) throws Exception {
+        // A held request may wait three target durations before the server gives up on it (RFC 8216bis 6.2.5.2).
+        URI uri = blockFor >= 0 ? URI.create(base + "?_HLS_msn=" + blockFor) : base;
+        Duration timeout = Duration.ofMillis(5_000 + (blockFor >= 0 ? 3 * targetDurationMillis : 0));
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
-            return;
+            // Not listed in time (503) or no longer a sensible ask (400): start again from a plain reload.
+            blockFor = -1;
+            return false;
         }
+        (blockFor >= 0 ? heldReloads : plainReloads).incrementAndGet();
+        boolean canBlock = false;
         boolean first = firstPlaylistNewest == Long.MAX_VALUE;
         long newest = -1;
         long media = -1;
@@ -94,7 +127,10 @@ final class HlsViewer implements Runnable {
             if (line.startsWith("#EXT-X-MEDIA-SEQUENCE:")) {
                 media = Long.parseLong(line.substring(22).strip());
             } else if (line.startsWith("#EXT-X-TARGETDURATION:")) {
-                reloadMillis = Math.max(200, Long.parseLong(line.substring(22).strip()) * 1000 / 2);
+                targetDurationMillis = Long.parseLong(line.substring(22).strip()) * 1000;
+                reloadMillis = Math.max(200, targetDurationMillis / 2);
+            } else if (line.startsWith("#EXT-X-SERVER-CONTROL:")) {
+                canBlock = line.contains("CAN-BLOCK-RELOAD=YES");
             } else if (line.startsWith("#EXTINF:")) {
                 duration = Double.parseDouble(line.substring(8, line.indexOf(',')));
             } else if (!line.isBlank() && !line.startsWith("#") && media >= 0) {
@@ -113,6 +149,18 @@ final class HlsViewer implements Runnable {
         if (first && newest >= 0) {
             firstPlaylistNewest = newest;
         }
+        blockFor = reload.blockWhenOffered() && canBlock && newest >= 0 ? newest + 1 : -1;
+        return blockFor >= 0;
+    }
+
+    /** Playlists answered 200 to a blocking reload ({@code _HLS_msn}) so far. */
+    long heldReloads() {
+        return heldReloads.get();
+    }
+
+    /** Playlists answered 200 to a plain reload so far. */
+    long plainReloads() {
+        return plainReloads.get();
     }
 
     Map<Long, Got> segments() {

@@ -23,7 +23,7 @@ import static org.awaitility.Awaitility.await;
  */
 final class NginxBaselineRun {
     /** Viewer figures and availability per depth. */
-    record Result(Map<String, Double> figures, Map<String, Map<String, Double>> byDepth) {
+    record Result(Map<String, Double> figures, Map<String, Map<String, Double>> byDepth, String probeReloads) {
     }
 
     private NginxBaselineRun() {
@@ -43,11 +43,11 @@ final class NginxBaselineRun {
                     null, dir.resolve("ffmpeg-out"), dir.resolve("ffmpeg-push.log"));
             ViewerSet viewers = new ViewerSet();
             for (int i = 0; i < viewerCount; i++) {
-                viewers.add("edge", depth, url(chain.edgePort), 0, JavaService.HTTP);
+                viewers.add("edge", depth, url(chain.edgePort), HlsViewer.Reload.PLAYER, JavaService.HTTP);
             }
             if (scenario.probePollMillis() > 0) {
-                viewers.add("origin", 0, url(chain.originPort), scenario.probePollMillis(), JavaService.HTTP);
-                viewers.add("edge", depth, url(chain.edgePort), scenario.probePollMillis(), JavaService.HTTP);
+                viewers.add("origin", 0, url(chain.originPort), scenario.probeReload(), JavaService.HTTP);
+                viewers.add("edge", depth, url(chain.edgePort), scenario.probeReload(), JavaService.HTTP);
             }
             source.awaitEnd(scenario.seconds());
             // Each tier holds the playlist up to 2 s (1 s validity, 1 s clock granularity): let the last segment come down.
@@ -57,7 +57,7 @@ final class NginxBaselineRun {
             SegmentClock clock = source.clock("live", 0).from(scenario.warmupSegments());
             long last = source.expected("live").size() - 1; // the origin numbers ffmpeg's segments from 0
             return new Result(ViewerFigures.of(viewers.viewers(), clock, chain.cpuSeconds() - cpuStart, bytes, last),
-                    ViewerFigures.byDepth(viewers.probeDepths(), clock));
+                    ViewerFigures.byDepth(viewers.probeDepths(), clock), viewers.probeReloads(scenario.probePollMillis()));
         }
     }
 

@@ -151,6 +151,9 @@ final class ReportCollector {
                     + sc.warmupSegments() + " segments; the relays' own histograms, continuity, stalls and missing segments "
                     + "cover the whole run");
         }
+        if (sc.probePollMillis() > 0) {
+            notes.add("stripecast " + run.viewers().probeReloads(sc.probePollMillis()));
+        }
         notes.add("machine load average (1 min) at the end of the stripecast run: " + loadAverage()
                 + " on " + Runtime.getRuntime().availableProcessors() + " CPUs");
         Map<String, Long> blocked = BlockedEventLoops.count(cluster.logs());

@@ -36,6 +36,8 @@ import java.util.Set;
  *                         is many viewers per relay starting together
  * @param probePollMillis  0, or one extra player per relay polling this often: availability per depth at the
  *                         serving node, the same way for stripecast and the baseline (excluded from continuity)
+ * @param probeBlocking    probes use LL-HLS blocking reload where a playlist offers it (stripecast does, stock
+ *                         nginx does not), as hls.js does by default; false: they poll every server alike
  * @param warmupSegments   availability figures at players and probes leave out the source's first this many
  *                         segments, for both systems: deployed relays are long-running JVMs, and a run's first
  *                         minute measures 16 of them compiling their hot code on 2 cores. Continuity, stalls and
@@ -46,7 +48,7 @@ import java.util.Set;
 public record Scenario(String name, int relays, int k, int m, int seconds, double uplinkMbps, double ingestUplinkMbps,
                        double bitrateHintMbps, Duration heartbeat, Duration deadAfter, String ingestStarts, int childQueueShards, boolean steadyJvm, int relayHeapMb,
                        SourceSpec source, FaultSpec fault, NetworkSpec network, int viewersPerRelay, int viewersAtSegment,
-                       int probePollMillis, int warmupSegments, String baseline, int baselineDepth) {
+                       int probePollMillis, boolean probeBlocking, int warmupSegments, String baseline, int baselineDepth) {
 
     /**
      * @param kind           pattern (test pattern, ~0.35 Mbit/s) | pattern-3m (the same at a constant ~3 Mbit/s) |
@@ -118,6 +120,11 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
         }
     }
 
+    /** How the availability probes reload their playlists. */
+    HlsViewer.Reload probeReload() {
+        return new HlsViewer.Reload(probePollMillis, probeBlocking);
+    }
+
     /** Shard rate the controller plans with until it measures more. */
     public double plannedShardRateMbps() {
         return bitrateHintMbps / k;
@@ -176,6 +183,11 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
                 Integer.parseInt(p.getProperty("viewers-per-relay", "1")),
                 Integer.parseInt(p.getProperty("viewers-at-segment", "0")),
                 Integer.parseInt(p.getProperty("probe-poll-ms", "0")),
+                switch (p.getProperty("probe-reload", "block")) {
+                    case "block" -> true;
+                    case "poll" -> false;
+                    default -> throw new IllegalArgumentException("probe-reload: block | poll");
+                },
                 Integer.parseInt(p.getProperty("warmup-segments", "0")),
                 p.getProperty("baseline", "none"),
                 Integer.parseInt(p.getProperty("baseline-depth", "2")));

@@ -111,7 +111,8 @@ public final class ScenarioRunner {
         }
         int depth = scenario.baselineDepth() > 0 ? scenario.baselineDepth() : forestDepth;
         NginxBaselineRun.Result r = NginxBaselineRun.run(scenario, out.resolve("nginx"), media, depth, Math.max(1, viewerCount));
-        return report.withBaseline("nginx", r.figures(), r.byDepth());
+        Report withBaseline = report.withBaseline("nginx", r.figures(), r.byDepth());
+        return scenario.probePollMillis() > 0 ? withNote(withBaseline, "nginx " + r.probeReloads()) : withBaseline;
     }
 
     private static Report withNote(Report r, String note) {
@@ -230,13 +231,13 @@ public final class ScenarioRunner {
         for (var e : new TreeMap<>(cluster.relays()).entrySet()) {
             int depth = depthOf.getOrDefault(e.getKey(), -1);
             if (scenario.probePollMillis() > 0 && probed.add(depth)) {
-                viewers.add(e.getKey(), depth, e.getValue(), stream, scenario.probePollMillis());
+                viewers.add(e.getKey(), depth, e.getValue(), stream, scenario.probeReload());
             }
             if (e.getKey().equals(cluster.ingestId())) {
                 continue;
             }
             for (int v = 0; v < scenario.viewersPerRelay(); v++) {
-                viewers.add(e.getKey(), depth, e.getValue(), stream, 0);
+                viewers.add(e.getKey(), depth, e.getValue(), stream, HlsViewer.Reload.PLAYER);
             }
         }
     }

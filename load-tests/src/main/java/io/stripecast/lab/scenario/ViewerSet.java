@@ -26,16 +26,16 @@ final class ViewerSet {
      * thread, and sharing it with the viewers, who all fetch a new segment in the same instant, queued the
      * probe's poll behind their downloads exactly when it was to see that segment.
      */
-    synchronized void add(String server, int depth, String playlistUrl, long fixedPollMillis, HttpClient http) {
-        HlsViewer v = new HlsViewer(playlistUrl, fixedPollMillis > 0 ? JavaService.newHttpClient() : http, fixedPollMillis);
-        Thread t = new Thread(v, (fixedPollMillis > 0 ? "probe-" : "viewer-") + server + "-" + entries.size());
+    synchronized void add(String server, int depth, String playlistUrl, HlsViewer.Reload reload, HttpClient http) {
+        HlsViewer v = new HlsViewer(playlistUrl, reload.probe() ? JavaService.newHttpClient() : http, reload);
+        Thread t = new Thread(v, (reload.probe() ? "probe-" : "viewer-") + server + "-" + entries.size());
         t.setDaemon(true);
         t.start();
-        entries.add(new Entry(v, t, server, depth, fixedPollMillis > 0));
+        entries.add(new Entry(v, t, server, depth, reload.probe()));
     }
 
-    synchronized void add(String server, int depth, JavaService relay, String stream, long fixedPollMillis) {
-        add(server, depth, relay.base() + "/live/" + stream + "/index.m3u8", fixedPollMillis, JavaService.HTTP);
+    synchronized void add(String server, int depth, JavaService relay, String stream, HlsViewer.Reload reload) {
+        add(server, depth, relay.base() + "/live/" + stream + "/index.m3u8", reload, JavaService.HTTP);
     }
 
     /** Stops the players of a server that went away and keeps them out of the figures. */
@@ -76,6 +76,14 @@ final class ViewerSet {
         Map<HlsViewer, Integer> out = new LinkedHashMap<>();
         entries.stream().filter(Entry::probe).forEach(e -> out.put(e.viewer(), e.depth()));
         return out;
+    }
+
+    /** How the probes reloaded: the server held some requests until listed (LL-HLS), or they polled. */
+    synchronized String probeReloads(long pollMillis) {
+        long held = entries.stream().filter(Entry::probe).mapToLong(e -> e.viewer().heldReloads()).sum();
+        long plain = entries.stream().filter(Entry::probe).mapToLong(e -> e.viewer().plainReloads()).sum();
+        return "probes' playlist reloads: " + held + " held by the server until the next segment was listed (_HLS_msn), "
+                + plain + " plain ones (polling every " + pollMillis + " ms)";
     }
 
     /** Bytes of segments every player (viewers and probes, set-aside ones excluded) received. */
