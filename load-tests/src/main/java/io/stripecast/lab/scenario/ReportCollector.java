@@ -154,6 +154,8 @@ final class ReportCollector {
         if (sc.probePollMillis() > 0) {
             notes.add("stripecast " + run.viewers().probeReloads(sc.probePollMillis()));
         }
+        notes.add("relays: heap " + sc.relayHeapMbOrSized() + " MB, " + (sc.steadyJvm() ? "full JIT" : "C1 only") + ", window "
+                + sc.relayWindow().toSeconds() + " s (the whole run, for the end check)");
         notes.add("machine load average (1 min) at the end of the stripecast run: " + loadAverage()
                 + " on " + Runtime.getRuntime().availableProcessors() + " CPUs");
         Map<String, Long> blocked = BlockedEventLoops.count(cluster.logs());

@@ -29,8 +29,8 @@ import java.util.Set;
  * @param childQueueShards the relays' per-child queue (0: the relay's default)
  * @param steadyJvm        relays run with full JIT (C2) as deployed, for CPU figures; else the lab's quick-start
  *                         flags (C1 only), which cost more CPU per byte
- * @param relayHeapMb      the relays' heap (0: 192 MB quick, 256 MB steady); every relay keeps the whole run
- *                         in its window, so many or fast streams need more
+ * @param relayHeapMb      the relays' heap; 0: 192 MB quick, 256 MB steady, or twice what the whole-run window
+ *                         every relay keeps (segments and their shards) plus 128 MB, whichever is larger
  * @param viewersPerRelay  HLS players per non-ingest relay
  * @param viewersAtSegment viewers start once the ingest has this many segments (0: at once); a flash crowd
  *                         is many viewers per relay starting together
@@ -69,6 +69,15 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
 
         public boolean synthetic() {
             return kind.equals("synthetic");
+        }
+
+        /** What the source sends per second, all streams together (ffmpeg's patterns as measured, see LAB.md). */
+        public double bytesPerSecond() {
+            return switch (kind) {
+                case "pattern" -> 0.35e6 / 8;
+                case "pattern-3m" -> 3.1e6 / 8;
+                default -> (double) segmentBytes * streams * 1000 / segmentMillis;
+            };
         }
     }
 
@@ -123,6 +132,24 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
     /** How the availability probes reload their playlists. */
     HlsViewer.Reload probeReload() {
         return new HlsViewer.Reload(probePollMillis, probeBlocking);
+    }
+
+    /** The window every relay keeps: the whole run and a minute, so the end check can compare every segment. */
+    public Duration relayWindow() {
+        return Duration.ofSeconds(seconds + 60L);
+    }
+
+    /**
+     * The relays' heap, MB. A window that fills most of the heap turns the run into a garbage collector's benchmark:
+     * at 270 s of a 300 s run in 256 MB, the relays' GC thread used 79% of their CPU.
+     */
+    public int relayHeapMbOrSized() {
+        if (relayHeapMb > 0) {
+            return relayHeapMb;
+        }
+        double windowBytes = source.bytesPerSecond() * relayWindow().toSeconds() * (1 + (double) (k + m) / k);
+        long sized = (long) Math.ceil(2 * windowBytes / (64 << 20)) * 64 + 128;
+        return (int) Math.max(steadyJvm ? 256 : 192, sized);
     }
 
     /** Shard rate the controller plans with until it measures more. */

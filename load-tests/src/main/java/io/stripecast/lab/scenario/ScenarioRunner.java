@@ -153,8 +153,7 @@ public final class ScenarioRunner {
             String p = "stripecast.streams." + s + ".";
             c.put(p + "k", Integer.toString(scenario.k()));
             c.put(p + "m", Integer.toString(scenario.m()));
-            // The whole run stays in every window, so the end check can compare every segment.
-            c.put(p + "window", (scenario.seconds() + 60) + "s");
+            c.put(p + "window", scenario.relayWindow().toSeconds() + "s");
             c.put(p + "key", KEY);
             c.put(p + "ingest-relay", "r0");
             c.put(p + "bitrate-hint-mbps", Double.toString(scenario.bitrateHintMbps()));
@@ -165,10 +164,8 @@ public final class ScenarioRunner {
             r.put("stripecast.relay.child-queue-shards", Integer.toString(scenario.childQueueShards()));
         }
         List<String> jvm = new ArrayList<>(scenario.steadyJvm() ? JavaService.STEADY : JavaService.FAST_START);
-        if (scenario.relayHeapMb() > 0) {
-            jvm.removeIf(f -> f.startsWith("-Xmx"));
-            jvm.add("-Xmx" + scenario.relayHeapMb() + "m");
-        }
+        jvm.removeIf(f -> f.startsWith("-Xmx"));
+        jvm.add("-Xmx" + scenario.relayHeapMbOrSized() + "m");
         return new LocalCluster.Settings(c, r, scenario.uplinkMbps(), "r0", scenario.ingestUplinkMbps(), jvm);
     }
 

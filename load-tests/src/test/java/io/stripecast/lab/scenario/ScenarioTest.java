@@ -28,6 +28,16 @@ class ScenarioTest {
     }
 
     @Test
+    void relaysGetAHeapTwiceTheirWholeRunWindowUnlessTold() throws IOException {
+        // 3.1 Mbit/s for 330 + 60 s, segments and 1.5x their size in shards: 378 MB; twice that in 64 MB steps, + 128.
+        assertThat(load("seconds=330\nsource=pattern-3m\nk=2\nm=1\nrelay-jvm=steady\n").relayHeapMbOrSized()).isEqualTo(896);
+        assertThat(load("seconds=30\nsource=pattern\n").relayHeapMbOrSized()).as("small runs keep the quick default").isEqualTo(192);
+        assertThat(load("seconds=30\nrelay-jvm=steady\n").relayHeapMbOrSized()).isEqualTo(256);
+        assertThat(load("seconds=330\nsource=pattern-3m\nrelay-heap-mb=300\n").relayHeapMbOrSized()).isEqualTo(300);
+        assertThat(load("seconds=30\n").relayWindow()).isEqualTo(Duration.ofSeconds(90));
+    }
+
+    @Test
     void defaultsAreTheOldScenarios() throws IOException {
         Scenario s = load("name=x\n");
         assertThat(s.relays()).isEqualTo(8);
