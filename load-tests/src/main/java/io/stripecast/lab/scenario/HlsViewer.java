@@ -47,12 +47,11 @@ final class HlsViewer implements Runnable {
     private final long startedMillis = System.currentTimeMillis();
     private final Map<Long, Got> got = new ConcurrentHashMap<>();
     private volatile boolean stop;
-    /** A viewer reloads at half the target duration, as players do (500 ms until a playlist says otherwise). */
-    private long reloadMillis = 500;
     /** Newest sequence of the first playlist seen: what was already there is not "new" to this viewer. */
     private volatile long firstPlaylistNewest = Long.MAX_VALUE;
     /** The media sequence to ask the server to hold the next reload for; -1: an ordinary reload. */
     private long blockFor = -1;
+    /** The playlist's target duration (1 s until a playlist says otherwise). */
     private long targetDurationMillis = 1000;
     private final AtomicLong heldReloads = new AtomicLong();
     private final AtomicLong plainReloads = new AtomicLong();
@@ -93,7 +92,7 @@ final class HlsViewer implements Runnable {
             // A blocking reload goes out at once: the server holds it until the segment is listed. A probe polls
             // at a fixed rate, so a slow answer or a segment fetch does not stretch its cycle; a viewer waits its
             // interval after each reload (or failure), as players do.
-            long wait = held ? 0 : reload.probe() ? cycleStart + reload.pollMillis() - System.currentTimeMillis() : reloadMillis;
+            long wait = held ? 0 : reload.probe() ? cycleStart + reload.pollMillis() - System.currentTimeMillis() : reloadMillis();
             try {
                 Thread.sleep(Math.max(0, wait));
             } catch (InterruptedException e) {
@@ -128,7 +127,6 @@ final class HlsViewer implements Runnable {
                 media = Long.parseLong(line.substring(22).strip());
             } else if (line.startsWith("#EXT-X-TARGETDURATION:")) {
                 targetDurationMillis = Long.parseLong(line.substring(22).strip()) * 1000;
-                reloadMillis = Math.max(200, targetDurationMillis / 2);
             } else if (line.startsWith("#EXT-X-SERVER-CONTROL:")) {
                 canBlock = line.contains("CAN-BLOCK-RELOAD=YES");
             } else if (line.startsWith("#EXTINF:")) {
@@ -151,6 +149,11 @@ final class HlsViewer implements Runnable {
         }
         blockFor = reload.blockWhenOffered() && canBlock && newest >= 0 ? newest + 1 : -1;
         return blockFor >= 0;
+    }
+
+    /** A viewer reloads at half the target duration, as players do. */
+    private long reloadMillis() {
+        return Math.max(200, targetDurationMillis / 2);
     }
 
     /** Playlists answered 200 to a blocking reload ({@code _HLS_msn}) so far. */
