@@ -71,3 +71,14 @@ app.kubernetes.io/name: stripecast-relay
 {{- define "stripecast.publisherKeySecretName" -}}
 {{- default (printf "%s-publisher-key" .Values.sampleStream.name) .Values.sampleStream.publisherKey.secretName }}
 {{- end }}
+
+{{/*
+The names of .Values.imagePullSecrets, comma-separated: the controller gives relay pods the same pull Secrets.
+*/}}
+{{- define "stripecast.pullSecretNames" -}}
+{{- $names := list -}}
+{{- range .Values.imagePullSecrets -}}
+{{- $names = append $names .name -}}
+{{- end -}}
+{{- join "," $names -}}
+{{- end -}}

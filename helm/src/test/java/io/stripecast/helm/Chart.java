@@ -32,7 +32,7 @@ final class Chart {
 
     private static Map<String, Map<String, Object>> optionalParts() {
         Map<String, Map<String, Object>> parts = new LinkedHashMap<>();
-        parts.put("serviceMonitor", Map.of("serviceMonitor.enabled", true));
+        parts.put("serviceMonitor", Map.of("serviceMonitor.enabled", true, "serviceMonitor.assumeApi", true));
         parts.put("dashboard", Map.of("dashboard.enabled", true));
         parts.put("relayPool", Map.of("relayPool.create", true));
         parts.put("sampleStream", Map.of("sampleStream.create", true, "sampleStream.publisherKey.value", SAMPLE_KEY));

@@ -267,8 +267,70 @@ class ChartRenderTest {
     }
 
     @Test
+    void serviceMonitorIsLeftOutWhereThePrometheusOperatorsApiIsNotServed() {
+        // helm template serves no monitoring.coreos.com/v1, as a cluster without the Prometheus Operator.
+        Manifests m = Chart.render(Map.of("serviceMonitor.enabled", true));
+        assertThat(m.ofKind("ServiceMonitor")).isEmpty();
+        assertThat(m.ofKind("PodMonitor")).isEmpty();
+    }
+
+    @Test
+    void controllerHeapDirectMemoryMetaspaceAndCodeCacheFitItsMemoryLimit() {
+        JsonNode container = onlyContainer(Chart.render(Map.of()).get("Deployment", CONTROLLER).at("/spec/template"));
+        String opts = env(container, "JAVA_OPTS");
+        long limit = mebibytes(container.at("/resources/limits/memory").asText());
+        double heapShare = Double.parseDouble(option(opts, "-XX:MaxRAMPercentage=")) / 100;
+        long direct = mebibytes(option(opts, "-XX:MaxDirectMemorySize="));
+        long metaspace = mebibytes(option(opts, "-XX:MaxMetaspaceSize="));
+        long codeCache = mebibytes(option(opts, "-XX:ReservedCodeCacheSize="));
+        // ~60 threads (gRPC, Vert.x, the operator's informers) at -Xss512k, and 32 MiB for the JVM itself.
+        long threads = 60 / 2;
+        long total = Math.round(limit * heapShare) + direct + metaspace + codeCache + threads + 32;
+        assertThat(total).as(opts + " within " + limit + " MiB").isLessThanOrEqualTo(limit);
+    }
+
+    @Test
+    void relayPodsGetTheChartsImagePullSecretsThroughTheController() {
+        JsonNode container = onlyContainer(Chart.render(Map.of("imagePullSecrets[0].name", "regcred", "imagePullSecrets[1].name", "mirror"))
+                .get("Deployment", CONTROLLER).at("/spec/template"));
+        assertThat(env(container, "STRIPECAST_OPERATOR_IMAGE_PULL_SECRETS")).isEqualTo("regcred,mirror");
+        JsonNode without = onlyContainer(Chart.render(Map.of()).get("Deployment", CONTROLLER).at("/spec/template"));
+        assertThat(env(without, "STRIPECAST_OPERATOR_IMAGE_PULL_SECRETS")).isNull();
+    }
+
+    static String env(JsonNode container, String name) {
+        for (JsonNode e : container.path("env")) {
+            if (name.equals(e.path("name").asText())) {
+                return e.path("value").asText();
+            }
+        }
+        return null;
+    }
+
+    static String option(String opts, String prefix) {
+        for (String o : opts.split("\\s+")) {
+            if (o.startsWith(prefix)) {
+                return o.substring(prefix.length());
+            }
+        }
+        throw new AssertionError("no " + prefix + " in " + opts);
+    }
+
+    static long mebibytes(String size) {
+        String s = size.replace("Mi", "m").replace("Gi", "g").toLowerCase();
+        long n = Long.parseLong(s.substring(0, s.length() - 1));
+        return switch (s.charAt(s.length() - 1)) {
+            case 'g' -> n * 1024;
+            case 'm' -> n;
+            case 'k' -> n / 1024;
+            default -> throw new AssertionError("size " + size);
+        };
+    }
+
+    @Test
     void serviceMonitorScrapesTheControllerServiceAndPodMonitorTheRelays() {
-        Manifests m = Chart.render(Map.of("serviceMonitor.enabled", true, "serviceMonitor.labels.release", "prometheus"));
+        Manifests m = Chart.render(Map.of("serviceMonitor.enabled", true, "serviceMonitor.assumeApi", true,
+                "serviceMonitor.labels.release", "prometheus"));
         JsonNode service = m.get("Service", CONTROLLER);
         JsonNode sm = m.get("ServiceMonitor", CONTROLLER);
         assertThat(sm.path("apiVersion").asText()).isEqualTo("monitoring.coreos.com/v1");

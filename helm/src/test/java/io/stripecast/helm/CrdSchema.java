@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * A structural validator for the subset of OpenAPI v3 that the generated CRDs use, applied the way the API server
  * applies it: defaults first (for fields of objects that are present), then type, properties, required,
  * unknown fields (rejected, as kubectl's strict field validation does), minimum/maximum with the boolean
- * exclusiveMinimum/exclusiveMaximum, pattern, items, additionalProperties, anyOf with x-kubernetes-int-or-string.
+ * exclusiveMinimum/exclusiveMaximum, pattern, minLength/maxLength, items, additionalProperties, anyOf with x-kubernetes-int-or-string.
  * <p>
  * CEL rules (x-kubernetes-validations) cannot be evaluated in Java. Each rule the CRDs hold has a hand-written
  * Java equivalent in {@link #CEL_BY_HAND}, keyed by the exact rule text; a rule with no equivalent is reported as an
@@ -142,6 +142,14 @@ final class CrdSchema {
                 }
                 if (schema.has("pattern") && !Pattern.compile(schema.get("pattern").asText()).matcher(value.asText()).find()) {
                     errors.add(at + ": '" + value.asText() + "' does not match pattern " + schema.get("pattern").asText());
+                }
+                // The API server counts characters (code points), as Go's utf8.RuneCountInString does.
+                int length = value.asText().codePointCount(0, value.asText().length());
+                if (schema.has("maxLength") && length > schema.get("maxLength").asInt()) {
+                    errors.add(at + ": longer than " + schema.get("maxLength").asInt() + " characters");
+                }
+                if (schema.has("minLength") && length < schema.get("minLength").asInt()) {
+                    errors.add(at + ": shorter than " + schema.get("minLength").asInt() + " characters");
                 }
             }
             case "integer" -> {

@@ -144,7 +144,7 @@ class SampleResourcesTest {
                 bad("a pool name that is no DNS label", s -> s.put("relayPool", "Edge_Pool"),
                         "spec.relayPool: 'Edge_Pool' does not match pattern"),
                 bad("a pool name over 40 characters", s -> s.put("relayPool", "a".repeat(41)),
-                        "does not match pattern"),
+                        "spec.relayPool: '" + "a".repeat(41) + "' does not match pattern"),
                 bad("a carriage that does not exist", s -> s.put("carriage", "some"), "spec.carriage: 'some' does not match"),
                 bad("a missing required field", s -> s.remove("relayPool"), "spec.relayPool: required"),
                 bad("a zero bitrate (exclusive minimum)", s -> s.put("bitrateHintMbps", 0), "spec.bitrateHintMbps: 0.0 must be > 0.0"),
@@ -163,6 +163,11 @@ class SampleResourcesTest {
                     ingest.remove("push");
                     ingest.putObject("pull").put("url", "ftp://origin/x.m3u8");
                 }, "spec.ingest.pull.url: 'ftp://origin/x.m3u8' does not match"),
+                bad("a pull URL over 2048 characters", s -> {
+                    ObjectNode ingest = (ObjectNode) s.get("ingest");
+                    ingest.remove("push");
+                    ingest.putObject("pull").put("url", "http://origin/" + "a".repeat(2030) + ".m3u8");
+                }, "spec.ingest.pull.url: longer than 2048 characters"),
                 bad("a secret key name with a slash", s -> ((ObjectNode) s.at("/ingest/push/keySecretRef")).put("key", "a/b"),
                         "spec.ingest.push.keySecretRef.key: 'a/b' does not match"));
     }

@@ -3,11 +3,15 @@ package io.stripecast.crds;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
 
 /** Pull ingest: an upstream HLS media playlist. */
 public class PullIngest {
     @Required
-    @Pattern("^https?://[^\\s]{1,2040}$")
+    // The API server compiles patterns with Go's RE2, which refuses a repeat count over 1000 ({1,2040} made the
+    // whole CRD invalid): the length bound is maxLength instead.
+    @Pattern("^https?://[^\\s]+$")
+    @Size(min = 1, max = 2048)
     @JsonPropertyDescription("http(s) URL of an HLS media playlist.")
     public String url;
 }

@@ -83,6 +83,9 @@ public interface ControllerSettings {
         @WithDefault("ghcr.io/stripecast/stripecast:0.1.0")
         String relayImage();
 
+        /** Secrets relay pods pull their image with (the chart passes its imagePullSecrets), comma-separated. */
+        Optional<java.util.List<String>> imagePullSecrets();
+
         /** host:port relay pods dial for the control plane (the controller Service). */
         @WithDefault("stripecast-controller:9200")
         String controllerAddress();

@@ -15,6 +15,6 @@ final class PoolModels {
     static RelayPoolModel current() {
         ControllerSettings.Operator o = ConfigProvider.getConfig().unwrap(SmallRyeConfig.class)
                 .getConfigMapping(ControllerSettings.class).operator();
-        return new RelayPoolModel(o.relayImage(), o.controllerAddress());
+        return new RelayPoolModel(o.relayImage(), o.controllerAddress(), o.imagePullSecrets().orElse(java.util.List.of()));
     }
 }

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
@@ -44,8 +45,13 @@ import java.util.Map;
  *
  * @param relayImage        image when the pool names none
  * @param controllerAddress host:port relays dial for the control plane
+ * @param imagePullSecrets  names of the Secrets relay pods pull their image with (the chart's imagePullSecrets)
  */
-public record RelayPoolModel(String relayImage, String controllerAddress) {
+public record RelayPoolModel(String relayImage, String controllerAddress, List<String> imagePullSecrets) {
+    public RelayPoolModel {
+        imagePullSecrets = List.copyOf(imagePullSecrets);
+    }
+
     public static final int HTTP_PORT = 8080;
     public static final int GRPC_PORT = 9100;
     public static final String COMPONENT_RELAY = "relay";
@@ -142,6 +148,7 @@ public record RelayPoolModel(String relayImage, String controllerAddress) {
                 .withNewSecurityContext().withRunAsNonRoot(true).withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
                 .endSecurityContext()
                 .withTopologySpreadConstraints(spread)
+                .withImagePullSecrets(imagePullSecrets.stream().map(LocalObjectReference::new).toList())
                 .withContainers(relayContainer(pool, ingest))
                 .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
                 .endSpec().build();
@@ -194,7 +201,7 @@ public record RelayPoolModel(String relayImage, String controllerAddress) {
 
     private static ResourceRequirements resources(ResourceRequirements requested) {
         if (requested != null) {
-            return requested;
+            return Quantities.canonical(requested);
         }
         // Requests so the CPU autoscaler has a base; no CPU limit, so a busy relay is not throttled mid-segment.
         return new ResourceRequirementsBuilder().addToRequests("cpu", new Quantity("250m")).addToRequests("memory", new Quantity("512Mi"))
@@ -247,7 +254,7 @@ public record RelayPoolModel(String relayImage, String controllerAddress) {
         if (a.targetEgressMbps != null) {
             // Served by a custom-metrics adapter from the relays' shard and playback byte counters (see the chart README).
             metrics.add(new MetricSpecBuilder().withType("Pods").withNewPods().withNewMetric().withName("stripecast_relay_egress_mbps")
-                    .endMetric().withNewTarget().withType("AverageValue").withAverageValue(new Quantity(formatMbps(a.targetEgressMbps)))
+                    .endMetric().withNewTarget().withType("AverageValue").withAverageValue(Quantities.canonical(new Quantity(formatMbps(a.targetEgressMbps))))
                     .endTarget().endPods().build());
         }
         return new HorizontalPodAutoscalerBuilder().withMetadata(meta(pool, relaysName(pool), COMPONENT_RELAY))

@@ -20,7 +20,9 @@ import java.util.regex.Pattern;
 final class SpecChecks {
     private static final Pattern DNS_LABEL = Pattern.compile(Limits.DNS_LABEL);
     private static final Pattern DNS_SUBDOMAIN = Pattern.compile(Limits.DNS_SUBDOMAIN);
-    private static final Pattern URL = Pattern.compile("^https?://[^\\s]{1,2040}$");
+    private static final Pattern URL = Pattern.compile("^https?://[^\\s]+$");
+    /** The CRD's maxLength of a pull URL. */
+    private static final int MAX_URL_LENGTH = 2048;
 
     private SpecChecks() {
     }
@@ -64,7 +66,8 @@ final class SpecChecks {
                     || !DNS_SUBDOMAIN.matcher(s.ingest.push.keySecretRef.name).matches()) {
                 problems.add("ingest.push.keySecretRef.name must name a Secret");
             }
-        } else if (s.ingest.pull.url == null || !URL.matcher(s.ingest.pull.url).matches()) {
+        } else if (s.ingest.pull.url == null || s.ingest.pull.url.length() > MAX_URL_LENGTH
+                || !URL.matcher(s.ingest.pull.url).matches()) {
             problems.add("ingest.pull.url must be an http(s) URL");
         }
         return problems;

@@ -101,14 +101,28 @@ public final class JavaService implements AutoCloseable {
 
     public static JavaService controller(String id, Placement placement, int httpPort, int grpcPort, Map<String, String> settings,
                                          Path logDir) throws IOException {
+        return controller(id, placement, httpPort, grpcPort, settings, Map.of(), logDir);
+    }
+
+    /**
+     * A controller with environment variables besides its settings, as a pod gets them from its Deployment (the
+     * settings, system properties, win over the environment where both name a key).
+     */
+    public static JavaService controller(String id, Placement placement, int httpPort, int grpcPort, Map<String, String> settings,
+                                         Map<String, String> env, Path logDir) throws IOException {
         List<String> props = new ArrayList<>(List.of("-Dstripecast.controller.id=" + id, "-Dstripecast.controller.grpc-port=" + grpcPort,
                 "-Dstripecast.controller.grpc-host=" + placement.host()));
         settings.forEach((k, v) -> props.add("-D" + k + "=" + v));
-        return start(id, controllerJar(), placement, httpPort, grpcPort, props, logDir, FAST_START);
+        return start(id, controllerJar(), placement, httpPort, grpcPort, props, env, logDir, FAST_START);
     }
 
     private static JavaService start(String id, String jar, Placement placement, int httpPort, int grpcPort, List<String> props,
                                      Path logDir, List<String> jvmFlags) throws IOException {
+        return start(id, jar, placement, httpPort, grpcPort, props, Map.of(), logDir, jvmFlags);
+    }
+
+    private static JavaService start(String id, String jar, Placement placement, int httpPort, int grpcPort, List<String> props,
+                                     Map<String, String> env, Path logDir, List<String> jvmFlags) throws IOException {
         // The prefix (ip netns exec <ns>) execs java in place: the process we hold is the JVM itself.
         List<String> cmd = new ArrayList<>(placement.commandPrefix());
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -120,8 +134,10 @@ public final class JavaService implements AutoCloseable {
         Files.createDirectories(logDir);
         Path log = logDir.resolve(id + ".log");
         // Append: a restarted service keeps its earlier log.
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start();
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().putAll(env);
+        Process p = builder.start();
         return new JavaService(id, placement.host(), httpPort, grpcPort, p, log);
     }
 
