@@ -1,11 +1,8 @@
-package io.stripecast.lab.e2e;
+package io.stripecast.helm;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.stripecast.lab.cluster.Ffmpeg;
 import io.stripecast.lab.cluster.FreePorts;
 import io.stripecast.lab.cluster.HlsCheck;
@@ -13,12 +10,10 @@ import io.stripecast.lab.cluster.JavaService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,75 +23,66 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * High availability end to end: two controller processes elect a leader on a Lease (the Fabric8 mock API server
- * stands in for Kubernetes), eight relays are pointed at the standby and are redirected to the leader; the leader
- * is SIGKILLed mid-stream, the standby takes the Lease, the relays reach it, it adopts the forest without moving
- * anyone, and no relay misses a segment.
+ * High availability end to end on a real API server: the chart is installed, two controller processes run as its
+ * two replicas would (its Deployment's env, its ServiceAccount's token) and elect a leader on a real Lease; eight
+ * relays are pointed at the standby and are redirected to the leader; the leader is SIGKILLed mid-stream, the
+ * standby takes the Lease once it expires, the relays reach it, it adopts the forest without moving anyone, and no
+ * relay misses a segment.
  */
-class ControllerFailoverIT {
+class ControllerFailoverApiServerIT {
     private static final int SECONDS = 24;
-    private static final Path DIR = Path.of("target", "e2e", "ctl-failover");
+    private static final Path DIR = Path.of("target", "apiserver-it", "ctl-failover");
     private static final String KEY = "failover-key";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-    private KubernetesMockServer api;
+    private InstalledChart chart;
     private final List<JavaService> processes = new ArrayList<>();
 
     @AfterEach
     void stop() {
         processes.forEach(JavaService::close);
-        if (api != null) {
-            api.destroy();
-        }
     }
 
-    private JavaService controller(String id, int http, int grpc, String apiUrl) throws Exception {
+    private JavaService controller(String id) throws Exception {
         Map<String, String> s = new LinkedHashMap<>();
         s.put("stripecast.controller.heartbeat", "500ms");
         s.put("stripecast.controller.dead-after", "2s");
         s.put("stripecast.controller.adopt-for", "3s");
-        s.put("stripecast.controller.advertise-address", "127.0.0.1:" + grpc);
-        s.put("stripecast.operator.enabled", "true");
         s.put("stripecast.operator.lease-duration", "3s");
         s.put("stripecast.operator.renew-deadline", "2s");
         s.put("stripecast.operator.retry-period", "250ms");
-        s.put("quarkus.kubernetes-client.api-server-url", apiUrl);
-        s.put("quarkus.kubernetes-client.namespace", "test");
-        s.put("quarkus.kubernetes-client.trust-certs", "true");
         s.put("stripecast.streams.live.k", "3");
         s.put("stripecast.streams.live.m", "1");
         s.put("stripecast.streams.live.window", "120s");
         s.put("stripecast.streams.live.key", KEY);
         s.put("stripecast.streams.live.ingest-relay", "r0");
-        JavaService c = JavaService.controller(id, http, grpc, s, DIR.resolve("logs"));
+        JavaService c = chart.startController(id, s, DIR.resolve("logs"));
         processes.add(c);
         return c;
     }
 
     private static int connectedRelays(JavaService controller) {
         try {
-            return ControllerCluster.JSON.readTree(controller.getText("/api/v1/relays")).size();
+            return JSON.readTree(controller.getText("/api/v1/relays")).size();
         } catch (Exception e) {
             return -1;
         }
     }
 
     private static JsonNode forest(JavaService controller) throws Exception {
-        return ControllerCluster.JSON.readTree(controller.getText("/api/v1/streams/live/forest"));
+        return JSON.readTree(controller.getText("/api/v1/streams/live/forest"));
     }
 
     @Test
     void relaysFollowTheLeaseToTheNewLeaderAndLoseNoSegment() throws Exception {
         HlsCheck.deleteRecursively(DIR);
         Path source = Ffmpeg.source(DIR.resolve("media"));
-        api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
-        api.init(InetAddress.getLoopbackAddress(), 0);
-        KubernetesClient kube = api.createClient();
-        String apiUrl = kube.getMasterUrl().toString();
-
-        JavaService a = controller("controller-a", FreePorts.next(), FreePorts.next(), apiUrl).awaitReady();
+        RealApiServer api = RealApiServer.shared();
+        chart = InstalledChart.install(api, api.namespace("failover"), Map.of());
+        JavaService a = controller("stripecast-controller-a").awaitReady();
         await("controller-a holds the Lease").atMost(Duration.ofSeconds(30))
                 .until(() -> Files.readString(a.log).contains("holds Lease"));
-        JavaService b = controller("controller-b", FreePorts.next(), FreePorts.next(), apiUrl).awaitReady();
+        JavaService b = controller("stripecast-controller-b").awaitReady();
         await("controller-b stands by").atMost(Duration.ofSeconds(30))
                 .until(() -> Files.readString(b.log).contains("stands by"));
 
@@ -126,6 +112,8 @@ class ControllerFailoverIT {
         a.kill();
         await("the standby took the Lease").atMost(Duration.ofSeconds(30))
                 .until(() -> Files.readString(b.log).contains("holds Lease"));
+        Lease lease = api.admin().leases().inNamespace(chart.namespace).withName(InstalledChart.CONTROLLER + "-leader").get();
+        assertThat(lease.getSpec().getHolderIdentity()).as("the Lease on the server").startsWith("stripecast-controller-b@");
         await("all relays reached the new leader").atMost(Duration.ofSeconds(30)).until(() -> connectedRelays(b) == 8);
         double failoverSeconds = (System.nanoTime() - killed) / 1e9;
         await("new leader adopted the forest").atMost(Duration.ofSeconds(30))

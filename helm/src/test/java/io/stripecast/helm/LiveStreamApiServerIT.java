@@ -1,0 +1,194 @@
+package io.stripecast.helm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.stripecast.crds.IngestSpec;
+import io.stripecast.crds.LiveStream;
+import io.stripecast.crds.LiveStreamSpec;
+import io.stripecast.crds.LiveStreamStatus;
+import io.stripecast.crds.PushIngest;
+import io.stripecast.crds.SecretKeyRef;
+import io.stripecast.lab.cluster.Ffmpeg;
+import io.stripecast.lab.cluster.FreePorts;
+import io.stripecast.lab.cluster.HlsCheck;
+import io.stripecast.lab.cluster.JavaService;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A LiveStream on a real API server, carried by relays of the chart's RelayPool that run as local processes (pods
+ * cannot run here): the operator, with the chart's ServiceAccount token, plans the stream, ffmpeg pushes to the
+ * pool's ingest relay, every relay serves every segment byte for byte, and the status says Ready=True Carrying with
+ * the forest's figures. A missing Secret and a missing pool give their conditions, k + m over 32 is refused by the
+ * server's CEL rule, and deleting the LiveStream withdraws the stream through the controller's finalizer.
+ */
+class LiveStreamApiServerIT {
+    static final Duration WAIT = Duration.ofSeconds(60);
+    static final Path DIR = Path.of("target", "apiserver-it", "livestream");
+    static final String POOL = "edge";
+    static final String KEY = "apiserver-it-publisher-key";
+    static final int RELAYS = 6;
+    static final int SECONDS = 12;
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    static RealApiServer api;
+    static KubernetesClient admin;
+    static InstalledChart chart;
+    static JavaService controller;
+    static final Map<String, JavaService> relays = new LinkedHashMap<>();
+
+    @BeforeAll
+    static void installTheChartAndStartTheOperatorAndThePoolsRelays() throws Exception {
+        HlsCheck.deleteRecursively(DIR);
+        api = RealApiServer.shared();
+        admin = api.admin();
+        chart = InstalledChart.install(api, api.namespace("livestream"), Map.of("relayPool.create", true));
+        controller = chart.startController("stripecast-controller-0", Map.of(
+                "stripecast.operator.status-interval", "1s",
+                "stripecast.controller.heartbeat", "500ms",
+                "stripecast.controller.adopt-for", "1s"), DIR.resolve("logs")).awaitReady();
+        await("the controller leads").atMost(WAIT).until(() -> Files.readString(controller.log).contains("holds Lease"));
+        for (int i = 0; i < RELAYS; i++) {
+            // What the pool's pods are told by the operator (RelayPoolModel's env), on loopback.
+            Map<String, String> r = new LinkedHashMap<>();
+            r.put("stripecast.relay.controller", "127.0.0.1:" + controller.grpcPort);
+            r.put("stripecast.relay.pool", POOL);
+            r.put("stripecast.relay.ingest", String.valueOf(i == 0));
+            r.put("stripecast.relay.uplink-mbps", "20");
+            relays.put("r" + i, JavaService.relay("r" + i, FreePorts.next(), FreePorts.next(), r, DIR.resolve("logs")));
+        }
+        relays.values().forEach(JavaService::awaitReady);
+        admin.secrets().inNamespace(chart.namespace).resource(new SecretBuilder()
+                .withMetadata(new ObjectMetaBuilder().withName("live-key").build())
+                .withStringData(Map.of("key", KEY)).build()).create();
+    }
+
+    @AfterAll
+    static void stop() {
+        relays.values().forEach(JavaService::close);
+        if (controller != null) {
+            controller.close();
+        }
+    }
+
+    static LiveStream stream(String name, int k, int m, String pool, String secret) {
+        LiveStream s = new LiveStream();
+        s.setMetadata(new ObjectMetaBuilder().withName(name).build());
+        LiveStreamSpec spec = new LiveStreamSpec();
+        spec.k = k;
+        spec.m = m;
+        spec.windowSeconds = 120;
+        spec.bitrateHintMbps = 1.0;
+        spec.relayPool = pool;
+        spec.ingest = new IngestSpec();
+        spec.ingest.push = new PushIngest();
+        spec.ingest.push.keySecretRef = new SecretKeyRef();
+        spec.ingest.push.keySecretRef.name = secret;
+        s.setSpec(spec);
+        return s;
+    }
+
+    static LiveStream get(String name) {
+        return admin.resources(LiveStream.class).inNamespace(chart.namespace).withName(name).get();
+    }
+
+    static Condition ready(String name) {
+        LiveStream s = get(name);
+        LiveStreamStatus status = s == null ? null : s.getStatus();
+        if (status == null || status.conditions == null) {
+            return null;
+        }
+        return status.conditions.stream().filter(c -> "Ready".equals(c.getType())).findFirst().orElse(null);
+    }
+
+    @Test
+    void aLiveStreamIsCarriedEndToEndAndWithdrawnWhenDeleted() throws Exception {
+        admin.resources(LiveStream.class).inNamespace(chart.namespace).resource(stream("live", 2, 1, POOL, "live-key")).create();
+        await("Ready=True Carrying").atMost(WAIT).until(() -> {
+            Condition c = ready("live");
+            return c != null && "True".equals(c.getStatus()) && "Carrying".equals(c.getReason()) && get("live").getStatus().relays == RELAYS;
+        });
+        LiveStreamStatus status = get("live").getStatus();
+        assertThat(status.ingestRelay).isEqualTo("r0");
+        assertThat(status.stripes).hasSize(3);
+        assertThat(status.stripes).filteredOn(s -> s.parity).hasSize(1);
+        assertThat(status.maxDepth).isPositive();
+        assertThat(status.observedGeneration).isEqualTo(get("live").getMetadata().getGeneration());
+        assertThat(get("live").getMetadata().getFinalizers()).as("the controller's finalizer").isNotEmpty();
+
+        Path source = Ffmpeg.source(DIR.resolve("media"));
+        Process ffmpeg = Ffmpeg.push(source, SECONDS, relays.get("r0").base() + "/ingest/live/index.m3u8", false, false, KEY,
+                DIR.resolve("ffmpeg-out"), DIR.resolve("ffmpeg-push.log"));
+        assertThat(ffmpeg.waitFor(90, TimeUnit.SECONDS)).as("ffmpeg finished").isTrue();
+        List<String> expected = HlsCheck.localHashes(DIR.resolve("ffmpeg-out"));
+        assertThat(expected).hasSizeGreaterThanOrEqualTo(SECONDS - 2);
+        for (var e : relays.entrySet()) {
+            await(e.getKey() + " lists every segment").atMost(WAIT).pollInterval(Duration.ofMillis(250))
+                    .until(() -> HlsCheck.listedSegments(e.getValue(), "live") >= expected.size());
+            assertThat(HlsCheck.servedHashes(e.getValue(), "live")).as("segments served by %s vs what ffmpeg uploaded", e.getKey())
+                    .containsExactlyElementsOf(expected);
+        }
+        await("the status counts the segments").atMost(WAIT)
+                .until(() -> get("live").getStatus().segmentsIngested != null && get("live").getStatus().segmentsIngested >= expected.size());
+
+        admin.resources(LiveStream.class).inNamespace(chart.namespace).withName("live").delete();
+        await("the finalizer ran and the LiveStream is gone").atMost(WAIT).until(() -> get("live") == null);
+        await("the controller withdrew the stream").atMost(WAIT).until(() -> !streamNames().contains("live"));
+    }
+
+    static List<String> streamNames() throws Exception {
+        List<String> names = new ArrayList<>();
+        for (JsonNode s : JSON.readTree(controller.getText("/api/v1/streams"))) {
+            names.add(s.path("name").asText());
+        }
+        return names;
+    }
+
+    @Test
+    void aMissingSecretGivesSecretNotFound() {
+        admin.resources(LiveStream.class).inNamespace(chart.namespace).resource(stream("nokey", 2, 1, POOL, "absent")).create();
+        await("Ready=False SecretNotFound").atMost(WAIT).until(() -> {
+            Condition c = ready("nokey");
+            return c != null && "False".equals(c.getStatus()) && "SecretNotFound".equals(c.getReason());
+        });
+    }
+
+    @Test
+    void aMissingPoolGivesRelayPoolNotFound() {
+        admin.resources(LiveStream.class).inNamespace(chart.namespace).resource(stream("nopool", 2, 1, "ghost", "live-key")).create();
+        await("Ready=False RelayPoolNotFound").atMost(WAIT).until(() -> {
+            Condition c = ready("nopool");
+            return c != null && "False".equals(c.getStatus()) && "RelayPoolNotFound".equals(c.getReason());
+        });
+    }
+
+    @Test
+    void moreThan32StripesAreRefusedByTheServer() {
+        // The CRD's CEL rule refuses it before the controller could see it: the user gets the reason at once.
+        assertThatThrownBy(() -> admin.resources(LiveStream.class).inNamespace(chart.namespace)
+                .resource(stream("wide", 30, 3, POOL, "live-key")).create())
+                .isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+                    assertThat(e.getCode()).isEqualTo(422);
+                    assertThat(e.getMessage()).contains("k + m must be at most 32");
+                });
+    }
+}
