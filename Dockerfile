@@ -8,6 +8,8 @@
 #   docker build -t ghcr.io/stripecast/stripecast:0.1.0 .
 # The Helm chart's image.repository default and appVersion name this image; a test in the helm module
 # (DockerfileTest) keeps the LABELs below, the COPY sources and the entrypoint in step with the chart.
+# Without Docker, the image module builds the same image with Jib (image/target/stripecast-image.tar, an OCI archive);
+# its ImageTarballIT checks that archive's entrypoint, command, user, ports, labels and environment against this file.
 
 # ---- build: the Maven wrapper builds the two Quarkus apps (fast-jar) and what they depend on.
 FROM eclipse-temurin:17-jdk AS build
