@@ -59,6 +59,7 @@ struct link {
     int queued;
     uint64_t rng;
     uint64_t in, lost, queue_drops;
+    uint64_t lost_udp;                  /* of lost, the UDP datagrams: other traffic (a late TCP FIN) shares the link */
 };
 
 struct endpoint {
@@ -201,6 +202,9 @@ static void enter_link(struct packet *p, int64_t t) {
         l->in++;
         if (l->loss > 0 && uniform(&l->rng) < l->loss) {
             l->lost++;
+            if (p->len > 9 && (p->data[0] >> 4) == 4 && p->data[9] == 17) {
+                l->lost_udp++;
+            }
             free(p);
             return;
         }
@@ -449,8 +453,8 @@ static void set_link(struct link *l, double delay_ms, double loss_percent, doubl
 }
 
 static void print_link(const char *dir, const struct link *l) {
-    printf(" %s_in=%llu %s_lost=%llu %s_queue_drops=%llu", dir, (unsigned long long)l->in, dir, (unsigned long long)l->lost, dir,
-           (unsigned long long)l->queue_drops);
+    printf(" %s_in=%llu %s_lost=%llu %s_lost_udp=%llu %s_queue_drops=%llu", dir, (unsigned long long)l->in, dir,
+           (unsigned long long)l->lost, dir, (unsigned long long)l->lost_udp, dir, (unsigned long long)l->queue_drops);
 }
 
 static void command(char *line) {

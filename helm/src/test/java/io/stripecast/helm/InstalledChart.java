@@ -52,6 +52,11 @@ final class InstalledChart {
         return new InstalledChart(api, namespace, release);
     }
 
+    /** A release someone else installed (the README's own helm line) in that namespace. */
+    static InstalledChart existing(RealApiServer api, String namespace) {
+        return new InstalledChart(api, namespace, null);
+    }
+
     /** The chart's controller container as the API server stores it. */
     Container controllerContainer() {
         Deployment d = api.admin().apps().deployments().inNamespace(namespace).withName(CONTROLLER).get();

@@ -27,11 +27,13 @@ final class RealApiServer {
     private static RealApiServer shared;
 
     private final KubeAPIServer server;
+    private final Path binaries;
     private final String kubeConfig;
     private final KubernetesClient admin;
 
-    private RealApiServer(KubeAPIServer server) {
+    private RealApiServer(KubeAPIServer server, Path binaries) {
         this.server = server;
+        this.binaries = binaries;
         this.kubeConfig = server.getKubeConfigYaml();
         this.admin = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfig)).build();
     }
@@ -52,7 +54,7 @@ final class RealApiServer {
                     .withStartupTimeout(120_000)
                     .build());
             server.start();
-            shared = new RealApiServer(server);
+            shared = new RealApiServer(server, binaries);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 shared.admin.close();
                 server.stop();
@@ -82,6 +84,11 @@ final class RealApiServer {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The kubectl built with the API server (same release). */
+    Path kubectl() {
+        return binaries.resolve("kubectl");
     }
 
     /** A cluster-admin client (the client certificate kube-api-test made, group system:masters). */

@@ -123,6 +123,12 @@ public interface ControllerSettings {
         /** The relay that ingests this stream: root of every stripe tree. */
         String ingestRelay();
 
+        /**
+         * A standby ingest: a relay of the forest that takes the same uploads (the publisher pushes to both) and
+         * becomes the root of every tree when the ingest relay is lost, so that no segment is lost with it.
+         */
+        Optional<String> standbyIngestRelay();
+
         /** all: every relay carries the stream; on-demand: relays join when a viewer asks. */
         @WithDefault("all")
         String carriage();

@@ -13,6 +13,7 @@ import io.stripecast.controller.forest.Move;
 import io.stripecast.controller.forest.Plan;
 import io.stripecast.controller.forest.PlannerConfig;
 import io.stripecast.controller.forest.RelayInfo;
+import io.stripecast.controller.forest.Reroot;
 import io.stripecast.controller.forest.Snapshot;
 import io.stripecast.controller.forest.StreamParams;
 import io.stripecast.controller.registry.RelaySession;
@@ -488,6 +489,49 @@ public class Coordinator {
         return null;
     }
 
+    /**
+     * The stream's standby ingest: the configured one, or another connected ingest relay of the pool (the first by
+     * id, so every controller picks the same one); only while it is a connected member of the forest and not its
+     * root. Null when there is none.
+     */
+    private String standbyOf(StreamState s) {
+        String standby = null;
+        if (s.def.standbyIngestRelay() != null) {
+            standby = s.def.standbyIngestRelay();
+        } else if (s.def.pool() != null) {
+            for (RelaySession r : sessions.values()) {
+                if (r.ingest() && s.def.pool().equals(r.pool()) && !r.draining() && !r.id().equals(s.root)) {
+                    standby = r.id();
+                    break;
+                }
+            }
+        }
+        RelaySession r = standby == null ? null : sessions.get(standby);
+        return r != null && !r.draining() && !standby.equals(s.root) && s.forest.contains(standby) ? standby : null;
+    }
+
+    /**
+     * The root is lost and a standby ingest holds what it published (it is a member of the forest and took the same
+     * uploads): the standby becomes the root of every tree, the lost root's children its children, nobody else
+     * moves. Where the standby's uplink cannot feed them all, the planner then rebalances within the bounds.
+     */
+    private void reroot(StreamState s, String lost, String standby, long detectedNanos) {
+        Forest rerooted = Reroot.at(s.forest, standby);
+        List<String> touched = new ArrayList<>(s.forest.members());
+        s.forest = rerooted;
+        s.root = standby;
+        s.repairs++;
+        s.lastRepairMillis = System.currentTimeMillis();
+        Snapshot snap = snapshot(s);
+        if (!checker.check(snap).ok()) {
+            apply(s, new ForestEvent.Rebalance(), null, detectedNanos);
+        }
+        sendAssignments(touched);
+        metrics.repair(s.name, "ingest-failover", Duration.ofNanos(System.nanoTime() - detectedNanos));
+        LOG.warnf("stream %s: ingest relay %s gone; every stripe tree re-rooted at standby ingest %s in %.1f ms", s.name, lost,
+                standby, (System.nanoTime() - detectedNanos) / 1e6);
+    }
+
     /** The forest the relays report, restricted to connected relays that may carry the stream. */
     private Forest adoptedForest(StreamState s) {
         if (s.root == null) {
@@ -578,7 +622,10 @@ public class Coordinator {
         if (!adopting) {
             for (StreamState st : streams.values()) {
                 st.demanded.remove(relayId);
-                if (relayId.equals(st.root) && st.def.pool() != null) {
+                String standby = relayId.equals(st.root) ? standbyOf(st) : null;
+                if (standby != null) {
+                    reroot(st, relayId, standby, detected);
+                } else if (relayId.equals(st.root) && st.def.pool() != null) {
                     rootLost(st, relayId);
                 } else if (st.forest.contains(relayId)) {
                     // Planned while the relay is still in the snapshot: the planner sees exactly one event.
@@ -705,10 +752,12 @@ public class Coordinator {
                 continue;
             }
             boolean root = relayId.equals(s.forest.root());
+            boolean standby = !root && relayId.equals(standbyOf(s));
             var params = io.stripecast.protocol.v1.StreamParams.newBuilder()
                     .setName(s.name).setK(s.def.k()).setM(s.def.m())
                     .setWindowMillis(s.def.window().toMillis()).setOnDemand(s.onDemand);
-            if (root) {
+            // The standby takes the publisher's uploads too, so it checks the same key.
+            if (root || standby) {
                 if (s.def.publisherKey() != null) {
                     params.setPublisherKey(s.def.publisherKey());
                 }
@@ -719,7 +768,7 @@ public class Coordinator {
             if (s.def.meshMaxPeers() > 0) {
                 params.setMeshEnabled(s.def.meshEnabled()).setMeshMaxPeers(s.def.meshMaxPeers());
             }
-            StreamAssignment.Builder sa = StreamAssignment.newBuilder().setParams(params).setRoot(root);
+            StreamAssignment.Builder sa = StreamAssignment.newBuilder().setParams(params).setRoot(root).setStandbyIngest(standby);
             if (!root) {
                 for (int i = 0; i < s.forest.stripes(); i++) {
                     String parent = s.forest.parent(i, relayId);

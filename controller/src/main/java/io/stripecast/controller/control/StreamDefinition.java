@@ -16,10 +16,12 @@ import java.util.Objects;
  * @param publisherKey null for an open ingest
  * @param pullUrl     null for push ingest
  * @param meshMaxPeers 0 to leave the mesh to the relays' own settings
+ * @param standbyIngestRelay the fixed stream's standby ingest, or null (a pool stream's standby is the pool's other
+ *                           connected ingest relay)
  */
 public record StreamDefinition(String name, int k, int m, Duration window, String ingestRelay, String pool, boolean onDemand,
                                double bitrateHintMbps, String publisherKey, String pullUrl, boolean meshEnabled,
-                               int meshMaxPeers, String owner) {
+                               int meshMaxPeers, String owner, String standbyIngestRelay) {
 
     public StreamDefinition {
         if (!Names.isStreamName(name)) {
@@ -45,7 +47,8 @@ public record StreamDefinition(String name, int k, int m, Duration window, Strin
             throw new IllegalArgumentException("stream " + name + ": carriage must be all or on-demand, got " + s.carriage());
         }
         return new StreamDefinition(name, s.k(), s.m(), s.window(), s.ingestRelay(), null, carriage.equals("on-demand"),
-                s.bitrateHintMbps(), s.key().orElse(null), s.pullUrl().orElse(null), false, 0, "config");
+                s.bitrateHintMbps(), s.key().orElse(null), s.pullUrl().orElse(null), false, 0, "config",
+                s.standbyIngestRelay().orElse(null));
     }
 
     public int stripes() {
@@ -55,6 +58,7 @@ public record StreamDefinition(String name, int k, int m, Duration window, Strin
     /** Same stripes, window and carriers: the running forest still fits, only parameters change. */
     public boolean sameShape(StreamDefinition other) {
         return k == other.k && m == other.m && window.equals(other.window) && Objects.equals(ingestRelay, other.ingestRelay)
-                && Objects.equals(pool, other.pool) && onDemand == other.onDemand;
+                && Objects.equals(pool, other.pool) && onDemand == other.onDemand
+                && Objects.equals(standbyIngestRelay, other.standbyIngestRelay);
     }
 }

@@ -101,7 +101,7 @@ public class LiveStreamReconciler implements Reconciler<LiveStream>, Cleaner<Liv
         StreamDefinition def = new StreamDefinition(name, spec.k, spec.m == null ? 1 : spec.m,
                 Duration.ofSeconds(spec.windowSeconds == null ? 30 : spec.windowSeconds), null, spec.relayPool,
                 "on-demand".equals(spec.carriage), spec.bitrateHintMbps == null ? 5.0 : spec.bitrateHintMbps, key,
-                spec.ingest.pull == null ? null : spec.ingest.pull.url, meshEnabled, meshPeers, owner(stream));
+                spec.ingest.pull == null ? null : spec.ingest.pull.url, meshEnabled, meshPeers, owner(stream), null);
         Coordinator.Defined defined = coordinator.define(def);
         if (defined == Coordinator.Defined.NAME_TAKEN) {
             return new Outcome("NameConflict", "stream name '" + name + "' is already carried for another LiveStream or the "

@@ -279,7 +279,8 @@ public final class ControllerClient implements AssignmentSource {
                     parents.set(sp.getStripe(), new ParentRef(sp.getParentId(), sp.getParentAddress()));
                 }
             }
-            out.put(spec.name(), new io.stripecast.relay.topology.StreamAssignment(spec.name(), s.getRoot(), parents, spec));
+            out.put(spec.name(), new io.stripecast.relay.topology.StreamAssignment(spec.name(), s.getRoot(), parents, spec,
+                    s.getStandbyIngest()));
         }
         assigned = true;
         listener.accept(out);

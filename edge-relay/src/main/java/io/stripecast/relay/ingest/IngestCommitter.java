@@ -4,6 +4,7 @@ import io.stripecast.protocol.shard.Shards;
 import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.relay.metrics.RelayMetrics;
 import io.stripecast.relay.stream.StreamRuntime;
+import io.stripecast.relay.window.WindowEntry;
 
 import java.security.MessageDigest;
 import java.util.ArrayDeque;
@@ -16,6 +17,12 @@ import java.util.Map;
  * bytes are complete and a playlist lists it, in either order (ffmpeg often sends the playlist
  * first), and segments are committed in playlist order. A listed segment whose bytes never arrive
  * is dropped after a bound and counted; unlisted uploads are bounded in number and age.
+ *
+ * <p>On a standby ingest (a forest member that takes the same uploads as the primary) nothing is published: an
+ * upload waits until the forest has brought the segment with the same upstream sequence, and is then let go. When
+ * the controller makes the standby the root, it continues the primary's numbering from the newest segment its
+ * window holds and publishes the uploads the forest never brought, so that no relay misses the segment the primary
+ * had in hand when it died.
  */
 final class IngestCommitter {
     private record Upload(byte[] bytes, long arrivedMillis) {
@@ -38,6 +45,8 @@ final class IngestCommitter {
     private boolean nextIsDiscontinuity;
     private byte[] committedInitSha;
     private long committedInitSequence;
+    /** Whether the last commit ran as the root: the standby-to-root step happens once, on the change. */
+    private boolean wasRoot;
 
     IngestCommitter(StreamRuntime runtime, SegmentPublisher publisher, RelayMetrics metrics, long timeoutMillis,
                     int maxUnlisted, int maxListed) {
@@ -98,6 +107,17 @@ final class IngestCommitter {
     }
 
     private void commit(long nowMillis) {
+        if (!runtime.isRoot()) {
+            wasRoot = false;
+            if (runtime.isStandbyIngest()) {
+                releaseForwarded(newestForwarded());
+            }
+            return;
+        }
+        if (!wasRoot) {
+            wasRoot = true;
+            takeOver();
+        }
         while (!listed.isEmpty()) {
             Listed head = listed.peekFirst();
             PlaylistEntry entry = head.entry();
@@ -137,10 +157,60 @@ final class IngestCommitter {
             }
             SegmentKind kind = entry.mapUri() != null ? SegmentKind.SEGMENT_KIND_FMP4_MEDIA : SegmentKind.SEGMENT_KIND_MPEG_TS;
             publisher.publishMedia(kind, media.bytes(), entry.durationMicros(), entry.discontinuity() || nextIsDiscontinuity,
-                    initSequence, nowMillis);
+                    initSequence, entry.upstreamSequence(), nowMillis);
             nextIsDiscontinuity = false;
             listed.removeFirst();
         }
+    }
+
+    /**
+     * The newest complete media segment of the window that names its upstream sequence, or null. Complete only: a
+     * segment the lost primary had begun to send is published again, whole, from this relay's own upload.
+     */
+    private WindowEntry newestForwarded() {
+        WindowEntry newest = null;
+        for (WindowEntry e : runtime.window().snapshot()) {
+            if (e.isMedia() && e.isComplete() && e.meta().hasUpstreamSequence() && (newest == null || e.sequence() > newest.sequence())) {
+                newest = e;
+            }
+        }
+        return newest;
+    }
+
+    /** Standby: uploads the forest already carries are let go, with their bytes. */
+    private void releaseForwarded(WindowEntry newest) {
+        if (newest == null) {
+            return;
+        }
+        long upTo = newest.meta().getUpstreamSequence();
+        while (!listed.isEmpty() && listed.peekFirst().entry().upstreamSequence() <= upTo) {
+            uploads.remove(listed.removeFirst().entry().uri());
+        }
+        lastListedUpstream = Math.max(lastListedUpstream, upTo);
+    }
+
+    /**
+     * This relay just became the root. If its window holds segments another ingest numbered (it was the standby),
+     * continue that numbering after the newest one and publish only the uploads past it; a fresh ingest (empty
+     * window) keeps its clock-based numbering.
+     */
+    private void takeOver() {
+        WindowEntry newest = newestForwarded();
+        if (newest == null) {
+            return;
+        }
+        publisher.continueAfter(newest.sequence(), newest.meta().getMediaSequence());
+        if (newest.meta().getInitSequence() != 0) {
+            WindowEntry init = runtime.window().entry(newest.meta().getInitSequence());
+            if (init != null) {
+                committedInitSha = init.meta().getSha256().toByteArray();
+                committedInitSequence = init.sequence();
+            }
+        }
+        releaseForwarded(newest);
+        // A gap between what the forest brought and the oldest upload still held is a discontinuity, nothing else.
+        nextIsDiscontinuity = !listed.isEmpty() && listed.peekFirst().entry().upstreamSequence() > newest.meta().getUpstreamSequence() + 1;
+        metrics.ingestTakeover(runtime.spec().name());
     }
 
     private void drop(Listed head, String reason) {

@@ -83,7 +83,7 @@ public class IngestRoutes {
             reject(ctx, 401, "bad_key", "Unauthorized", "missing or wrong stream key");
             return;
         }
-        if (!runtime.get().isRoot()) {
+        if (!runtime.get().isRoot() && !runtime.get().isStandbyIngest()) {
             reject(ctx, 409, "not_ingest", "Not the ingest relay", "this relay is not the ingest (root) of stream " + stream);
             return;
         }

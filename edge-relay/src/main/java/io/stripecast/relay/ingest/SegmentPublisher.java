@@ -38,13 +38,23 @@ final class SegmentPublisher {
         return meta.getSequence();
     }
 
+    /**
+     * A standby ingest made the root continues the numbering it received from the lost primary, so that the
+     * segments it publishes carry the numbers the primary would have given them and no relay sees a gap or a clash.
+     */
+    synchronized void continueAfter(long lastSequence, long lastMediaSequence) {
+        nextSequence = lastSequence + 1;
+        nextMediaSequence = lastMediaSequence + 1;
+    }
+
     synchronized long publishMedia(SegmentKind kind, byte[] bytes, long durationMicros, boolean discontinuity,
-                                   long initSequence, long nowMillis) {
+                                   long initSequence, long upstreamSequence, long nowMillis) {
         SegmentMeta meta = base(kind, bytes, nowMillis)
                 .setMediaSequence(nextMediaSequence++)
                 .setDurationMicros(durationMicros)
                 .setDiscontinuity(discontinuity)
                 .setInitSequence(initSequence)
+                .setUpstreamSequence(upstreamSequence)
                 .build();
         publish(meta, bytes);
         return meta.getSequence();

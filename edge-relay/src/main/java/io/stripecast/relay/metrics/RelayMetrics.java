@@ -44,6 +44,11 @@ public class RelayMetrics {
         registry.counter("stripecast.relay.ingest.bytes", "stream", stream).increment(bytes);
     }
 
+    /** This relay, a standby ingest, became the stream's root and continued the lost primary's numbering. */
+    public void ingestTakeover(String stream) {
+        registry.counter("stripecast.relay.ingest.takeovers", "stream", stream).increment();
+    }
+
     public void ingestDropped(String stream, String reason) {
         registry.counter("stripecast.relay.ingest.segments.dropped", "stream", stream, "reason", reason).increment();
     }

@@ -57,6 +57,7 @@ public final class ParentLinks {
             String stream = runtime.spec().name();
             StreamAssignment a = assignments.get(stream);
             runtime.setRoot(a != null && a.root());
+            runtime.setStandbyIngest(a != null && !a.root() && a.standbyIngest());
             if (a == null || a.root()) {
                 continue;
             }

@@ -18,6 +18,7 @@ public final class StreamRuntime {
     private final ShardValidator validator;
     private final AtomicReferenceArray<Boolean> receiving;
     private final AtomicBoolean root = new AtomicBoolean();
+    private final AtomicBoolean standbyIngest = new AtomicBoolean();
     private final LivePlaylist playlist;
 
     private StreamRuntime(StreamSpec spec, SegmentWindow window, SegmentAssembler assembler, ShardValidator validator,
@@ -73,6 +74,18 @@ public final class StreamRuntime {
 
     public void setRoot(boolean isRoot) {
         root.set(isRoot);
+    }
+
+    /**
+     * True when this relay is the stream's standby ingest: it takes the publisher's uploads too and holds them, so
+     * that it can publish what the forest lacks the moment it is made the root.
+     */
+    public boolean isStandbyIngest() {
+        return standbyIngest.get();
+    }
+
+    public void setStandbyIngest(boolean standby) {
+        standbyIngest.set(standby);
     }
 
     public void setReceiving(int stripe, boolean value) {

@@ -97,7 +97,11 @@ public final class SegmentWindow {
                 e.put(s);
             }
             e.complete(segment);
-            entries.put(seq, e);
+            // A standby ingest made root publishes whole a segment the lost primary had only begun to send here.
+            WindowEntry replaced = entries.put(seq, e);
+            if (replaced != null) {
+                totalBytes -= replaced.bytes();
+            }
             totalBytes += e.bytes();
             version++;
             evict();

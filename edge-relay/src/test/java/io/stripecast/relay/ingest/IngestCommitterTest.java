@@ -19,6 +19,11 @@ class IngestCommitterTest {
     private final IngestCommitter committer = new IngestCommitter(runtime, new SegmentPublisher(runtime, streams.metrics, NOW),
             streams.metrics, 5_000, 4, 100);
 
+    {
+        // Only the stream's root (its ingest) publishes; see the standby tests below for the other case.
+        runtime.setRoot(true);
+    }
+
     private static MediaPlaylist playlist(String text) throws PlaylistException {
         return new PlaylistParser(100, true).parse(text.getBytes(StandardCharsets.UTF_8));
     }
@@ -103,5 +108,76 @@ class IngestCommitterTest {
             committer.onFile("u" + i + ".ts", bytes("x"), NOW);
         }
         assertThat(streams.count("stripecast.relay.ingest.segments.dropped", "reason", "unlisted")).isEqualTo(6);
+    }
+
+    // ---- a standby ingest: takes the same uploads, publishes nothing until it is made the root
+
+    /** The standby's own runtime and committer, and the primary that numbers segments first. */
+    private final StreamRuntime standbyRuntime = streams.stream("live", 2, 1, Duration.ofSeconds(60));
+    // A later clock: had the standby numbered by its own clock, its numbers would differ from the primary's.
+    private final IngestCommitter standby = new IngestCommitter(standbyRuntime,
+            new SegmentPublisher(standbyRuntime, streams.metrics, NOW + 3_600_000), streams.metrics, 5_000, 8, 100);
+
+    private static final String PLAYLIST = "#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:40\n#EXTINF:1,\na.ts\n#EXTINF:1,\nb.ts\n#EXTINF:1,\nc.ts\n";
+
+    /** What the forest brings the standby: the primary's segments, shard for shard. */
+    private void forwardToStandby(WindowEntry e) {
+        for (int stripe = 0; stripe < 3; stripe++) {
+            standbyRuntime.window().offer(runtime.window().shard(e.sequence(), stripe));
+        }
+        standbyRuntime.window().complete(e.sequence(), e.segment());
+    }
+
+    @Test
+    void aStandbyPublishesNothingAndLetsGoOfWhatTheForestBrought() throws Exception {
+        standbyRuntime.setStandbyIngest(true);
+        for (String f : List.of("a", "b")) {
+            committer.onFile(f + ".ts", bytes(f.toUpperCase()), NOW);
+            standby.onFile(f + ".ts", bytes(f.toUpperCase()), NOW);
+        }
+        committer.onPlaylist(playlist(PLAYLIST), NOW);
+        standby.onPlaylist(playlist(PLAYLIST), NOW);
+        assertThat(standbyRuntime.window().snapshot()).as("a standby publishes nothing itself").isEmpty();
+        assertThat(media()).hasSize(2);
+        assertThat(media()).extracting(e -> e.meta().getUpstreamSequence()).containsExactly(40L, 41L);
+        media().forEach(this::forwardToStandby);
+        standby.expire(NOW + 1);
+        assertThat(standbyRuntime.window().snapshot()).hasSize(2);
+    }
+
+    @Test
+    void aStandbyMadeRootContinuesThePrimarysNumberingWithTheUploadsTheForestNeverBrought() throws Exception {
+        standbyRuntime.setStandbyIngest(true);
+        for (String f : List.of("a", "b", "c")) {
+            standby.onFile(f + ".ts", bytes(f.toUpperCase()), NOW);
+        }
+        standby.onPlaylist(playlist(PLAYLIST), NOW);
+        // The primary had a and b in hand; only a reached the standby through the forest before the primary died.
+        committer.onFile("a.ts", bytes("A"), NOW);
+        committer.onFile("b.ts", bytes("B"), NOW);
+        committer.onPlaylist(playlist(PLAYLIST), NOW);
+        List<WindowEntry> primary = media();
+        forwardToStandby(primary.get(0));
+        standby.expire(NOW + 1);
+
+        standbyRuntime.setStandbyIngest(false);
+        standbyRuntime.setRoot(true);
+        standby.expire(NOW + 2);
+
+        List<WindowEntry> after = standbyRuntime.window().snapshot().stream().filter(WindowEntry::isMedia).toList();
+        assertThat(after).extracting(e -> new String(e.segment(), StandardCharsets.UTF_8)).containsExactly("A", "B", "C");
+        assertThat(after).extracting(WindowEntry::sequence)
+                .containsExactly(primary.get(0).sequence(), primary.get(1).sequence(), primary.get(1).sequence() + 1);
+        assertThat(after.get(1).meta().getMediaSequence()).isEqualTo(primary.get(1).meta().getMediaSequence());
+        // b as the standby published it is the very segment the primary had numbered: same bytes, same number.
+        assertThat(after.get(1).meta().getSha256()).isEqualTo(primary.get(1).meta().getSha256());
+        assertThat(after).noneMatch(e -> e.meta().getDiscontinuity());
+    }
+
+    @Test
+    void aRelayNeitherRootNorStandbyTakesNoUploadsIntoItsWindow() throws Exception {
+        standby.onFile("a.ts", bytes("A"), NOW);
+        standby.onPlaylist(playlist(PLAYLIST), NOW);
+        assertThat(standbyRuntime.window().snapshot()).isEmpty();
     }
 }

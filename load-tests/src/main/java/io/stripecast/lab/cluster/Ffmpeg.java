@@ -94,6 +94,44 @@ public final class Ffmpeg {
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
+    /**
+     * A publisher with a standby ingest: one ffmpeg pushes the same HLS to two ingest relays through the tee muxer,
+     * each output with {@code onfail=ignore}, so that losing one ingest leaves the other fed; a third output writes
+     * the same segments to {@code localDir} (the bytes the test expects). Looped source, MPEG-TS, keep-alive off.
+     */
+    public static Process pushToBoth(Path src, int seconds, String primaryUrl, String standbyUrl, String key, Path localDir,
+                                     Path log) throws IOException {
+        Files.createDirectories(localDir);
+        String push = "f=hls:hls_time=1:hls_list_size=5:method=PUT:onfail=ignore"
+                + (key == null ? "" : ":headers=" + teeEscape("Authorization: Bearer " + key + "\r\n"));
+        String local = "f=hls:hls_time=1:hls_list_size=0:hls_segment_filename=" + teeEscape(localDir.resolve("index%d.ts").toString());
+        String outputs = "[" + push + "]" + primaryUrl + "|[" + push + "]" + standbyUrl + "|[" + local + "]"
+                + localDir.resolve("index.m3u8");
+        List<String> cmd = new ArrayList<>(List.of("ffmpeg", "-hide_banner", "-loglevel", "warning", "-y", "-re",
+                "-stream_loop", "-1", "-i", src.toString(), "-t", Integer.toString(seconds), "-map", "0", "-c", "copy",
+                "-f", "tee", outputs));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /**
+     * An option value inside the tee muxer's [k=v:...] list. It is unescaped twice (once when the output list is
+     * split into tokens, once when a slave's options are parsed), so it is escaped twice.
+     */
+    private static String teeEscape(String value) {
+        return escapeOnce(escapeOnce(value));
+    }
+
+    private static String escapeOnce(String value) {
+        StringBuilder out = new StringBuilder();
+        for (char c : value.toCharArray()) {
+            if (":=[]|\\".indexOf(c) >= 0) {
+                out.append('\\');
+            }
+            out.append(c);
+        }
+        return out.toString();
+    }
+
     /** Writes HLS in real time to a folder only (the upstream origin of pull ingest). */
     public static Process writeOrigin(Path src, int seconds, boolean fmp4, Path localDir, Path log) throws IOException {
         Files.createDirectories(localDir);
