@@ -26,7 +26,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * The chart installed on a real API server and its operator running with the chart's ServiceAccount's token: the
  * chart's RelayPool becomes its Deployments, Services, PDB and HPA; an edit of an autoscaled pool keeps the replicas
- * the autoscaler set; the relay pods get the chart's pull Secrets; quantities are stored as the model writes them.
+ * the autoscaler set; the relay pods get the chart's pull Secrets; quantities are stored as the model writes them;
+ * a standby ingest gets a Deployment and a Service of its own.
  * A verb missing from the chart's Role makes the reconcile fail, and so this test.
  */
 class OperatorApiServerIT {
@@ -47,6 +48,7 @@ class OperatorApiServerIT {
         values.put("relayPool.spec.autoscaling.enabled", true);
         values.put("relayPool.spec.autoscaling.minReplicas", 2);
         values.put("relayPool.spec.autoscaling.maxReplicas", 10);
+        values.put("relayPool.spec.standbyIngest", true);
         // Written as a user might; the server stores 1536Mi and 2Gi.
         values.put("relayPool.spec.resources.requests.memory", "1.5Gi");
         values.put("relayPool.spec.resources.limits.memory", "2048Mi");
@@ -93,7 +95,8 @@ class OperatorApiServerIT {
         await("the pool's objects").atMost(WAIT).untilAsserted(() -> {
             assertThat(admin.apps().deployments().inNamespace(ns).withName(POOL).get()).isNotNull();
             assertThat(admin.apps().deployments().inNamespace(ns).withName(POOL + "-ingest").get()).isNotNull();
-            for (String service : List.of(POOL, POOL + "-ingest", POOL + "-data")) {
+            assertThat(admin.apps().deployments().inNamespace(ns).withName(POOL + "-ingest-standby").get()).isNotNull();
+            for (String service : List.of(POOL, POOL + "-ingest", POOL + "-ingest-standby", POOL + "-data")) {
                 assertThat(admin.services().inNamespace(ns).withName(service).get()).as(service).isNotNull();
             }
             assertThat(admin.policy().v1().podDisruptionBudget().inNamespace(ns).withName(POOL).get()).isNotNull();

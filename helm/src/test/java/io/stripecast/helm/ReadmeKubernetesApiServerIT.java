@@ -128,7 +128,7 @@ class ReadmeKubernetesApiServerIT {
         cmd.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(cmd).directory(Repo.ROOT.toFile()).redirectErrorStream(true);
         // kubectl reads its kubeconfig from the environment, as a user's shell gives it.
-        builder.environment().put("KUBECONFIG", kubeconfig.toString());
+        builder.environment().put("KUBECONFIG", kubeconfig.toAbsolutePath().toString());
         Process p = builder.start();
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes());

@@ -36,6 +36,12 @@ public class RelayPoolSpec {
     @JsonPropertyDescription("Relay image; defaults to the controller's own image.")
     public String image;
 
+    @Default("false")
+    @JsonPropertyDescription("A second ingest pod (<pool>-ingest-standby, with its own Service): publishers push to both "
+            + "ingest Services; the standby holds what the primary publishes and becomes the root of every stream's trees "
+            + "if the primary is lost, so that no viewer misses a segment.")
+    public Boolean standbyIngest = false;
+
     @Default("ClusterIP")
     @Pattern("^(ClusterIP|NodePort|LoadBalancer)$")
     @JsonPropertyDescription("Type of the playback Service viewers (or a CDN tier in front) reach.")

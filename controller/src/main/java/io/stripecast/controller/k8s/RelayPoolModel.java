@@ -56,6 +56,7 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
     public static final int GRPC_PORT = 9100;
     public static final String COMPONENT_RELAY = "relay";
     public static final String COMPONENT_INGEST = "ingest";
+    public static final String COMPONENT_STANDBY_INGEST = "ingest-standby";
     public static final String POOL_LABEL = "stripecast.io/pool";
     /** Children need this long to move (the relay's drain grace is 20 s); the rest is for the process to stop. */
     static final long TERMINATION_GRACE_SECONDS = 45;
@@ -66,6 +67,10 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
 
     public static String ingestName(RelayPool pool) {
         return pool.getMetadata().getName() + "-ingest";
+    }
+
+    public static String standbyIngestName(RelayPool pool) {
+        return pool.getMetadata().getName() + "-ingest-standby";
     }
 
     public static String dataServiceName(RelayPool pool) {
@@ -116,14 +121,26 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
     }
 
     public Deployment ingestDeployment(RelayPool pool) {
+        return ingestDeployment(pool, ingestName(pool), COMPONENT_INGEST);
+    }
+
+    /**
+     * The standby ingest: a Deployment and Service of its own, so that a publisher can push to both ingest pods (a
+     * Service over two pods would send each upload to one of them only).
+     */
+    public Deployment standbyIngestDeployment(RelayPool pool) {
+        return ingestDeployment(pool, standbyIngestName(pool), COMPONENT_STANDBY_INGEST);
+    }
+
+    private Deployment ingestDeployment(RelayPool pool, String name, String component) {
         return new DeploymentBuilder()
-                .withMetadata(meta(pool, ingestName(pool), COMPONENT_INGEST))
+                .withMetadata(meta(pool, name, component))
                 .withNewSpec()
                 .withReplicas(1)
-                .withNewSelector().withMatchLabels(selector(pool, COMPONENT_INGEST)).endSelector()
-                // One root per stream: never two ingest relays at once.
+                .withNewSelector().withMatchLabels(selector(pool, component)).endSelector()
+                // One pod per ingest Deployment at any time: a second would take the same uploads to no purpose.
                 .withNewStrategy().withType("Recreate").endStrategy()
-                .withTemplate(podTemplate(pool, COMPONENT_INGEST, true))
+                .withTemplate(podTemplate(pool, component, true))
                 .endSpec().build();
     }
 
@@ -228,6 +245,10 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
 
     public Service ingestService(RelayPool pool) {
         return httpService(pool, ingestName(pool), COMPONENT_INGEST);
+    }
+
+    public Service standbyIngestService(RelayPool pool) {
+        return httpService(pool, standbyIngestName(pool), COMPONENT_STANDBY_INGEST);
     }
 
     private static Service httpService(RelayPool pool, String name, String component) {

@@ -27,6 +27,10 @@ import java.util.List;
         @Dependent(name = "ingest", type = IngestDeploymentDependent.class),
         @Dependent(name = "playback-service", type = PlaybackServiceDependent.class),
         @Dependent(name = "ingest-service", type = IngestServiceDependent.class),
+        @Dependent(name = "standby-ingest", type = StandbyIngestDeploymentDependent.class,
+                reconcilePrecondition = StandbyIngestEnabled.class),
+        @Dependent(name = "standby-ingest-service", type = StandbyIngestServiceDependent.class,
+                reconcilePrecondition = StandbyIngestEnabled.class),
         @Dependent(name = "data-service", type = DataServiceDependent.class),
         @Dependent(name = "autoscaler", type = RelayAutoscalerDependent.class, reconcilePrecondition = AutoscalingEnabled.class),
         @Dependent(name = "disruption-budget", type = RelayDisruptionBudgetDependent.class)
