@@ -459,4 +459,58 @@ class ForestPlannerExamplesTest {
             }
         }
     }
+
+    // ---- never go dark (issue 15.1): degrade, never drop
+
+    @Test
+    void twoInteriorRelaysOfDifferentTreesDyingCloseTogetherInATightForestDropNobodyAndTheForestTightensWhenARelayJoins() {
+        // The user's story: a forest with no spare capacity (every relay feeds exactly k+m = 3, the ingest one per
+        // tree) loses the top forwarders of two different trees one right after the other. Their viewers used to
+        // get nothing ("no room ... within depth bound", two live relays out of the forest) until capacity came back.
+        Snapshot s = step(new Snapshot(tightRelays(17), TIGHT, null), new ForestEvent.StreamStarted());
+        assertThat(s.current().relaxed()).isEmpty();
+        assertThat(s.current().size()).isEqualTo(17);
+        String first = s.current().children(0, "ingest").get(0);
+        String second = s.current().children(1, "ingest").get(0);
+        assertThat(first).isNotEqualTo(second);
+
+        s = step(s, new ForestEvent.RelayDied(first));
+        Plan plan = planner.plan(s, new ForestEvent.RelayDied(second));
+        s = s.next(new ForestEvent.RelayDied(second), plan);
+
+        // Nobody is dropped: all 14 live relays and the ingest are in every tree, the hard invariants hold (15
+        // relays of fanout 3 cannot form three interior-disjoint trees within the bounds).
+        assertThat(plan.unplaced()).isEmpty();
+        assertThat(s.current().size()).isEqualTo(15);
+        for (String r : s.relays().keySet()) {
+            assertThat(s.current().contains(r)).as("%s placed", r).isTrue();
+        }
+        CheckResult check = checker.check(s, plan.moves());
+        assertThat(check.violations()).isEmpty();
+        assertThat(check.ok()).isTrue();
+        // ... and the forest says what it relaxed, the way the LiveStream's Degraded condition shows it.
+        assertThat(plan.status()).isEqualTo(Plan.Status.DEGRADED);
+        assertThat(s.current().relaxed()).isNotEmpty();
+        assertThat(check.relaxations().affected()).containsExactlyInAnyOrderElementsOf(s.current().relaxed());
+        assertThat(check.relaxations().mostSevere()).isNotNull();
+        assertThat(check.relaxations().mostSevere().reason()).isIn("DepthRelaxed", "FanoutExceeded", "InteriorShared");
+        assertThat(check.relaxations().details()).isNotEmpty();
+        assertThat(plan.notes()).anySatisfy(n -> assertThat(n).contains("placed by relaxing bounds"));
+        Set<String> relaxed = s.current().relaxed();
+
+        // Capacity returns: one relay joins. The forest tightens. Here two trees are full and the joiner adds room
+        // to only one, so placing it and the relaxed relay strictly needs other relays' roles changed: the planner
+        // re-forms the forest (RESHAPED, every link may move; nobody misses a segment). Where the joiner's room is
+        // enough, only the relaxed relays move (see ForestPlannerPropertyTest.capacityReturns).
+        RelayInfo fresh = relay("fresh", "", 8);
+        Plan tighten = planner.plan(s, new ForestEvent.RelayJoined(fresh));
+        s = s.next(new ForestEvent.RelayJoined(fresh), tighten);
+        assertThat(s.current().relaxed()).as("notes %s", tighten.notes()).isEmpty();
+        assertThat(tighten.relaxations().isEmpty()).isTrue();
+        assertThat(checker.check(s, tighten.moves()).strict()).isTrue();
+        assertThat(tighten.status()).isNotEqualTo(Plan.Status.DEGRADED);
+        assertThat(tighten.notes()).anySatisfy(n -> assertThat(n).startsWith("placed within every bound again"));
+        assertThat(s.current().size()).isEqualTo(16);
+        assertThat(tighten.notes()).anySatisfy(n -> assertThat(n).contains(relaxed.iterator().next()));
+    }
 }
