@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The topology API: {@code GET /api/v1/streams}, {@code /api/v1/streams/{name}/forest} (per stripe
@@ -35,15 +36,18 @@ public class TopologyRoutes {
                              Map<String, Integer> depths) {
     }
 
-    /** A stream's forest as the API shows it. */
+    /**
+     * A stream's forest as the API shows it; {@code relaxed} lists the relays placed by relaxing a bound and
+     * {@code check.relaxations} what each relaxes (DESIGN.md, "Never go dark").
+     */
     public record ForestView(String stream, int k, int m, String carriage, String root, int relays, List<StripeTree> stripes,
                              Map<String, Integer> interiorStripe, Object check, int repairs, long lastRepairMillis,
-                             double bitrateMbps) {
+                             double bitrateMbps, List<String> relaxed) {
     }
 
-    /** A stream in the list. */
+    /** A stream in the list; {@code relaxed}: per relaxation in force ({@code DepthRelaxed}, ...), its relays. */
     public record StreamSummary(String name, int k, int m, String carriage, String ingestRelay, int relays, List<Integer> depths,
-                                boolean sound, int repairs) {
+                                boolean sound, int repairs, Map<String, Integer> relaxed) {
     }
 
     void register(@Observes Router router) {
@@ -60,8 +64,10 @@ public class TopologyRoutes {
             for (int i = 0; i < v.forest().stripes() && !v.forest().isEmpty(); i++) {
                 depths.add(v.forest().treeDepth(i));
             }
+            Map<String, Integer> relaxed = new LinkedHashMap<>();
+            v.check().relaxations().relays().forEach((r, ids) -> relaxed.put(r.reason(), ids.size()));
             out.add(new StreamSummary(v.name(), v.k(), v.m(), v.carriage(), v.ingestRelay(), v.forest().size(), depths,
-                    v.check().ok(), v.repairs()));
+                    v.check().ok(), v.repairs(), relaxed));
         }
         send(ctx, 200, out);
     }
@@ -101,7 +107,7 @@ public class TopologyRoutes {
             }
         }
         return new ForestView(v.name(), v.k(), v.m(), v.carriage(), f.isEmpty() ? null : f.root(), f.size(), stripes, interior,
-                v.check(), v.repairs(), v.lastRepairMillis(), v.bitrateMbps());
+                v.check(), v.repairs(), v.lastRepairMillis(), v.bitrateMbps(), new TreeSet<>(f.relaxed()).stream().toList());
     }
 
     private void send(RoutingContext ctx, int status, Object body) {

@@ -3,6 +3,8 @@ package io.stripecast.controller.control;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.stripecast.controller.forest.Relaxation;
+import io.stripecast.controller.forest.Relaxations;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
@@ -18,6 +20,7 @@ public class ControllerMetrics {
     private final AtomicInteger relays = new AtomicInteger();
     private final AtomicInteger streams = new AtomicInteger();
     private final Map<String, AtomicInteger> depths = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> relaxed = new ConcurrentHashMap<>();
 
     @Inject
     public ControllerMetrics(MeterRegistry registry) {
@@ -37,6 +40,18 @@ public class ControllerMetrics {
     public void depth(String stream, int stripe, int depth) {
         depths.computeIfAbsent(stream + "/" + stripe, k -> registry.gauge("stripecast.controller.stripe.depth",
                 Tags.of("stream", stream, "stripe", Integer.toString(stripe)), new AtomicInteger())).set(depth);
+    }
+
+    /**
+     * {@code stripecast_controller_forest_relaxed_relays{stream, relaxation}}: relays of the stream placed only by
+     * relaxing that bound (depth, fanout, interior_shared; DESIGN.md "Never go dark"). All three series exist per
+     * stream, at 0 when nothing is relaxed, so an alert can say {@code > 0}.
+     */
+    public void relaxed(String stream, Relaxations relaxations) {
+        for (Relaxation r : Relaxation.values()) {
+            relaxed.computeIfAbsent(stream + "/" + r.label(), k -> registry.gauge("stripecast.controller.forest.relaxed.relays",
+                    Tags.of("stream", stream, "relaxation", r.label()), new AtomicInteger())).set(relaxations.count(r));
+        }
     }
 
     /** A repair: the cause (death, leave, drain, report) and detection-to-assignments-sent time. */

@@ -12,6 +12,7 @@ import io.stripecast.controller.forest.InvariantChecker;
 import io.stripecast.controller.forest.Move;
 import io.stripecast.controller.forest.Plan;
 import io.stripecast.controller.forest.PlannerConfig;
+import io.stripecast.controller.forest.Relaxations;
 import io.stripecast.controller.forest.RelayInfo;
 import io.stripecast.controller.forest.Reroot;
 import io.stripecast.controller.forest.Snapshot;
@@ -221,6 +222,7 @@ public class Coordinator {
     private void drop(StreamState s) {
         List<String> members = s.forest.members();
         streams.remove(s.name);
+        metrics.relaxed(s.name, Relaxations.NONE);
         sendAssignments(members);
     }
 
@@ -594,7 +596,10 @@ public class Coordinator {
         retryWaiting(now);
     }
 
-    /** Plans again the streams that leave connected relays out: capacity or the bitrate may have changed since. */
+    /**
+     * Plans again the streams that leave connected relays out or hold some only by relaxing bounds: capacity or the
+     * bitrate may have changed since, and a Rebalance places relaxed relays strictly as soon as it can (tightening).
+     */
     private void retryWaiting(long now) {
         if (adopting) {
             return;
@@ -604,7 +609,7 @@ public class Coordinator {
             if (s.forest.isEmpty() || now - s.lastRetryMillis < every) {
                 continue;
             }
-            boolean waits = sessions.values().stream()
+            boolean waits = !s.forest.relaxed().isEmpty() || sessions.values().stream()
                     .anyMatch(r -> !r.draining() && eligible(s, r.id()) && !s.forest.contains(r.id()));
             if (waits) {
                 s.lastRetryMillis = now;
@@ -675,7 +680,7 @@ public class Coordinator {
         metrics.plan(Duration.ofNanos(System.nanoTime() - t0));
         Forest before = s.forest;
         s.forest = plan.forest();
-        String outcome = plan.status() + " " + plan.unplaced();
+        String outcome = plan.status() + " " + plan.unplaced() + " " + plan.forest().relaxed();
         if (plan.status() != Plan.Status.OK && (!outcome.equals(s.lastOutcome) || !plan.moves().isEmpty())) {
             LOG.infof("stream %s: plan %s %s", s.name, plan.status(), plan.notes());
         } else if (plan.status() != Plan.Status.OK) {
@@ -704,6 +709,10 @@ public class Coordinator {
         }
         for (int i = 0; i < s.forest.stripes(); i++) {
             metrics.depth(s.name, i, s.forest.isEmpty() ? 0 : s.forest.treeDepth(i));
+        }
+        metrics.relaxed(s.name, plan.relaxations());
+        if (!before.relaxed().isEmpty() && s.forest.relaxed().isEmpty() && !s.forest.isEmpty()) {
+            LOG.infof("stream %s: every relay within the bounds again (%d link(s) moved)", s.name, plan.moves().size());
         }
         return plan;
     }

@@ -13,15 +13,28 @@ import java.util.List;
  * @param violationCount all violations found ({@code violations} lists at most {@link #MAX_LISTED})
  * @param violations     the violations, in invariant order
  * @param trees          per stripe figures
+ * @param relaxations    bounds given up for relays the planner declared relaxed ({@link Forest#relaxed()}):
+ *                       reported here, not as violations; a bound broken for any other relay is a violation
  */
 public record CheckResult(String stream, int relays, int stripes, boolean ok, int violationCount,
-                          List<Violation> violations, List<Tree> trees) {
+                          List<Violation> violations, List<Tree> trees, Relaxations relaxations) {
 
     public static final int MAX_LISTED = 500;
 
     public CheckResult {
         violations = List.copyOf(violations);
         trees = List.copyOf(trees);
+        relaxations = relaxations == null ? Relaxations.NONE : relaxations;
+    }
+
+    public CheckResult(String stream, int relays, int stripes, boolean ok, int violationCount,
+                       List<Violation> violations, List<Tree> trees) {
+        this(stream, relays, stripes, ok, violationCount, violations, trees, Relaxations.NONE);
+    }
+
+    /** Sound and nothing relaxed: every bound of DESIGN.md holds. */
+    public boolean strict() {
+        return ok && relaxations.isEmpty();
     }
 
     /** Violations of one invariant (1-6), among those listed. */

@@ -38,6 +38,20 @@ public final class Fanout {
         return (int) Math.min(config.maxFanout(), raw);
     }
 
+    /**
+     * The children the relay's whole uplink can carry: {@code min(maxFanout, floor(uplink / shardRate))}, the
+     * limit without the headroom {@code targetUtilisation} keeps. A parent between its limit and this ceiling is
+     * over its fanout but not over its uplink: the first place the planner puts a relay it cannot place within
+     * the bounds ({@link Relaxation#FANOUT}).
+     */
+    public static int ceiling(RelayInfo relay, StreamParams stream, PlannerConfig config) {
+        double raw = Math.floor(relay.uplinkMbps() / stream.shardRateMbps());
+        if (!(raw >= 0)) {
+            return 0;
+        }
+        return (int) Math.min(config.maxFanout(), raw);
+    }
+
     /** The fanout the planner uses: the limit for the root, and for other relays the limit or 0 when below 2. */
     public static int usable(RelayInfo relay, StreamParams stream, PlannerConfig config) {
         int limit = limit(relay, stream, config);

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -27,11 +28,18 @@ public final class Forest {
     private final int root;
     private final int[][] parent;
     private final int[] interior;
+    /** Members placed by relaxing a bound (leaves everywhere); see {@link #relaxed()}. */
+    private final Set<String> relaxed;
     private volatile Derived derived;
 
     /** Trusts and keeps its arrays: callers hand over fresh ones. */
     Forest(int stripes, String[] ids, int root, int[][] parent, int[] interior) {
+        this(stripes, ids, root, parent, interior, Set.of());
+    }
+
+    Forest(int stripes, String[] ids, int root, int[][] parent, int[] interior, Set<String> relaxed) {
         this.stripes = stripes;
+        this.relaxed = Set.copyOf(relaxed);
         this.ids = ids;
         this.root = root;
         this.parent = parent;
@@ -135,6 +143,55 @@ public final class Forest {
 
     public boolean contains(String relay) {
         return index.containsKey(relay);
+    }
+
+    /**
+     * Members the planner placed only by relaxing a bound (DESIGN.md, "Never go dark"): each is a leaf in every
+     * tree, and {@link InvariantChecker} reports what its placement relaxes as relaxations, not violations. The
+     * next plan takes them out first and places them again, strictly when capacity has returned. Empty for
+     * a forest built from relay reports ({@link #of}).
+     */
+    public Set<String> relaxed() {
+        return relaxed;
+    }
+
+    /**
+     * This forest without {@code leaves} (members with no children anywhere; others are kept), the rest
+     * untouched. Used to take relaxed relays out before planning strictly.
+     */
+    Forest withoutLeaves(Set<String> leaves) {
+        if (isEmpty() || leaves.isEmpty()) {
+            return this;
+        }
+        int n = ids.length;
+        int[] remap = new int[n];
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            remap[i] = i != root && leaves.contains(ids[i]) && childCount(ids[i]) == 0 ? NONE : m++;
+        }
+        if (m == n) {
+            return this;
+        }
+        String[] outIds = new String[m];
+        int[] outInterior = new int[m];
+        int[][] outParent = new int[stripes][m];
+        java.util.HashSet<String> keep = new java.util.HashSet<>();
+        for (int i = 0; i < n; i++) {
+            int j = remap[i];
+            if (j == NONE) {
+                continue;
+            }
+            outIds[j] = ids[i];
+            outInterior[j] = interior[i];
+            for (int t = 0; t < stripes; t++) {
+                int p = parent[t][i];
+                outParent[t][j] = p == NONE ? NONE : remap[p];
+            }
+            if (relaxed.contains(ids[i])) {
+                keep.add(ids[i]);
+            }
+        }
+        return new Forest(stripes, outIds, remap[root], outParent, outInterior, keep);
     }
 
     /** The parent of {@code relay} in {@code stripe}; {@code null} for the root, non-members or a missing edge. */

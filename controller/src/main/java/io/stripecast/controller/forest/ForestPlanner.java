@@ -48,10 +48,14 @@ import static io.stripecast.controller.forest.WorkingForest.ZONE_UNKNOWN;
  *       over ({@link Plan.Status#RESHAPED}: a few more relays move, named in the notes);</li>
  *   <li>the tree is rebuilt (also when the bound shrank below the tree's depth because |R| fell or X was
  *       its weakest designated relay) ({@link Plan.Status#RESHAPED});</li>
- *   <li>relays that still fit nowhere leave the forest and wait ({@link Plan.Status#DEGRADED},
- *       {@link Plan#unplaced()}): only when capacity or the ingest's share is truly too small.</li>
+ *   <li>relays that still fit nowhere within the bounds are placed by relaxing them, never left out
+ *       (DESIGN.md, "Never go dark"; {@link RelaxedPlacement}): as leaves, deeper than the depth bound, then
+ *       into their parents' fanout headroom, then under a relay interior in another tree
+ *       ({@link Plan.Status#DEGRADED}, {@link Plan#relaxations()}, {@link Forest#relaxed()}). Every plan takes
+ *       the relaxed relays out, plans strictly, and places them again, strictly once capacity is back.</li>
  * </ol>
- * The planner never returns a forest that breaks invariants 1-5 over its members.
+ * The planner never returns a forest that breaks invariants 1-5 over its members, except the relaxations it
+ * declares; invariants 1 and 2 (one parent per tree, every relay reached, no cycle) hold always.
  */
 public final class ForestPlanner {
 
@@ -79,7 +83,8 @@ public final class ForestPlanner {
         }
         if (current.isEmpty()) {
             if (event instanceof ForestEvent.StreamStarted) {
-                return new Run(new WorkingForest(current, relays, stream, config), relays).build();
+                Plan built = new Run(new WorkingForest(current, relays, stream, config), relays).build();
+                return RelaxedPlacement.complete(built, current, current, relays, stream, config);
             }
             return new Plan(current, List.of(), Plan.Status.OK, List.of(),
                     List.of("stream " + stream.name() + " is not running: nothing to plan"));
@@ -88,8 +93,13 @@ public final class ForestPlanner {
             throw new IllegalArgumentException("forest root " + current.root() + " is not the stream's ingest "
                     + stream.rootRelayId() + ": stop and restart the stream");
         }
-        Plan incremental = incremental(current, relays, stream, event);
-        return incremental.unplaced().isEmpty() ? incremental : reformed(current, relays, stream, incremental);
+        // Relaxed relays are leaves on top of a strict forest: plan strictly without them, then place them again
+        // (strictly if there is room now: that is how the forest tightens when capacity returns).
+        Forest strict = current.withoutLeaves(current.relaxed());
+        Plan incremental = incremental(strict, relays, stream, event);
+        Plan completed = RelaxedPlacement.complete(incremental, strict, current, relays, stream, config);
+        return completed.forest().relaxed().isEmpty() && completed.unplaced().isEmpty() ? completed
+                : reformed(current, incremental, relays, stream, completed);
     }
 
     private Plan incremental(Forest current, Map<String, RelayInfo> relays, StreamParams stream, ForestEvent event) {
@@ -115,47 +125,67 @@ public final class ForestPlanner {
     }
 
     /**
-     * The incremental plan left relays waiting. Local repairs can paint themselves into a corner that a
-     * forest built in one step avoids (a tight forest whose last slots hold leaves, or a relay back from a
-     * false death), and a relay out of the forest serves nothing. So the whole forest is re-formed over the
-     * same relays: once keeping parents where the rules allow, and once from nothing as a new stream would
-     * get it (only while nobody drains: a drainer must stay a member until its children moved). The
-     * candidate placing the most relays wins, then the one moving fewer links; the incremental plan stays
-     * unless a candidate places more. Re-forming moves many links (RESHAPED), which beats a relay idle for good.
+     * The incremental plan could place some relays only by relaxing bounds. Local repairs can paint themselves
+     * into a corner that a forest built in one step avoids (a tight forest whose last slots hold leaves, or a
+     * relay back from a false death). So the whole forest is re-formed over the same relays: once keeping
+     * parents where the rules allow, and once from nothing as a new stream would get it (only while nobody
+     * drains: a drainer must stay a member until its children moved); each candidate then places what it could
+     * not hold strictly by relaxing, like the incremental plan. The candidate with the fewest relaxed relays
+     * wins, then the one moving fewer links; the incremental plan stays unless a candidate relaxes fewer.
+     * Re-forming moves many links (RESHAPED; no segment is lost, moved relays resume from the sequence they
+     * lack), which an operator takes over a relay held with less resilience for as long as the pool stays as
+     * it is. Tightening moves only the relaxed relays whenever the incremental plan can place them strictly
+     * (a join or a Rebalance places waiting relays first); re-forming is the fallback.
      */
-    private Plan reformed(Forest current, Map<String, RelayInfo> relays, StreamParams stream, Plan incremental) {
+    private Plan reformed(Forest current, Plan strictIncremental, Map<String, RelayInfo> relays, StreamParams stream,
+                          Plan incremental) {
         RelayInfo root = relays.get(stream.rootRelayId());
         if (root == null || root.draining() || incremental.forest().isEmpty()) {
             return incremental;
         }
         List<Plan> candidates = new ArrayList<>();
-        candidates.add(new Run(new WorkingForest(incremental.forest(), relays, stream, config), relays).reform());
+        candidates.add(new Run(new WorkingForest(strictIncremental.forest(), relays, stream, config), relays).reform());
         if (relays.values().stream().noneMatch(RelayInfo::draining)) {
             candidates.add(new Run(new WorkingForest(Forest.empty(stream.stripes()), relays, stream, config), relays).build());
         }
         Plan best = null;
-        List<Move> bestMoves = null;
-        for (Plan c : candidates) {
-            List<Move> moves = current.movesTo(c.forest(), stream.name());
-            if (best == null || c.unplaced().size() < best.unplaced().size()
-                    || (c.unplaced().size() == best.unplaced().size() && moves.size() < bestMoves.size())) {
+        for (Plan strictCandidate : candidates) {
+            Plan c = RelaxedPlacement.complete(strictCandidate, null, current, relays, stream, config);
+            if (best == null || better(c, best)) {
                 best = c;
-                bestMoves = moves;
             }
         }
-        if (best.unplaced().size() >= incremental.unplaced().size()) {
+        if (best.unplaced().size() > incremental.unplaced().size()
+                || (best.unplaced().size() == incremental.unplaced().size()
+                    && best.forest().relaxed().size() >= incremental.forest().relaxed().size())) {
             return incremental;
         }
         List<String> notes = new ArrayList<>(incremental.notes());
-        notes.add("forest re-formed to place " + placedBy(incremental, best) + ": " + bestMoves.size() + " links changed");
+        notes.add("forest re-formed to place " + placedBy(incremental, best) + " within the bounds: "
+                + best.moves().size() + " links changed");
         notes.addAll(best.notes());
-        Plan.Status status = best.unplaced().isEmpty() ? Plan.Status.RESHAPED : Plan.Status.DEGRADED;
-        return new Plan(best.forest(), bestMoves, status, best.unplaced(), notes);
+        Plan.Status status = best.forest().relaxed().isEmpty() && best.unplaced().isEmpty()
+                ? Plan.Status.RESHAPED : Plan.Status.DEGRADED;
+        return new Plan(best.forest(), best.moves(), status, best.unplaced(), notes, best.relaxations());
+    }
+
+    /** Leaves fewer relays out; or as many and relaxes fewer; or as many and moves fewer links. */
+    private static boolean better(Plan b, Plan a) {
+        if (b.unplaced().size() != a.unplaced().size()) {
+            return b.unplaced().size() < a.unplaced().size();
+        }
+        if (b.forest().relaxed().size() != a.forest().relaxed().size()) {
+            return b.forest().relaxed().size() < a.forest().relaxed().size();
+        }
+        return b.moves().size() < a.moves().size();
     }
 
     private static List<String> placedBy(Plan incremental, Plan reformed) {
-        List<String> placed = new ArrayList<>(incremental.unplaced());
+        List<String> placed = new ArrayList<>(incremental.forest().relaxed());
+        placed.addAll(incremental.unplaced());
+        placed.removeAll(reformed.forest().relaxed());
         placed.removeAll(reformed.unplaced());
+        placed.sort(null);
         return placed;
     }
 
@@ -413,7 +443,7 @@ public final class ForestPlanner {
             int failuresInARow = 0;
             for (RelayInfo info : waiting) {
                 if (failuresInARow >= 3) {
-                    notes.add(info.id() + " waits: the forest is out of room");
+                    notes.add(info.id() + " has no position within the bounds: the forest is out of room");
                     degraded = true;
                     continue;
                 }
@@ -424,7 +454,7 @@ public final class ForestPlanner {
                     failuresInARow = 0;
                 } else {
                     wf.rollback(mark);
-                    notes.add(info.id() + " waits: " + why);
+                    notes.add(info.id() + " has no position within the bounds: " + why);
                     degraded = true;
                     failuresInARow++;
                 }
@@ -860,7 +890,7 @@ public final class ForestPlanner {
                     continue;
                 }
                 degraded = true;
-                notes.add(wf.ids[u] + " dropped from the forest: " + why);
+                notes.add(wf.ids[u] + " lost its position within the bounds: " + why);
                 evict(u, true, wf.ids[u] + " dropped");
             }
         }

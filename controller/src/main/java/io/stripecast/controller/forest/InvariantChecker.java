@@ -26,6 +26,16 @@ import java.util.Objects;
  *       death frees room that can make old edges avoidable and a repair must not move them;
  *       a {@link ForestEvent.Rebalance} moves them all.</li>
  * </ol>
+ *
+ * <h2>Relaxations (DESIGN.md, "Never go dark")</h2>
+ * The planner may place a relay by relaxing invariant 5, 4 or 3 when the pool cannot hold it otherwise; it
+ * declares such relays ({@link Forest#relaxed()}: leaves everywhere). What their placement breaks is reported
+ * in {@link CheckResult#relaxations()}, not as a violation: a relay deeper than the bound
+ * ({@link Relaxation#DEPTH}), under a parent over its fanout or the root over its share
+ * ({@link Relaxation#FANOUT}), under a parent that forwards outside its interior stripe
+ * ({@link Relaxation#INTERIOR_SHARED}). The same excess caused by any undeclared relay is a violation, and so
+ * is a declared relay with children. Invariants 1 and 2 (one parent per tree, every relay reached, no cycle)
+ * are never relaxed.
  */
 public final class InvariantChecker {
 
@@ -65,6 +75,14 @@ public final class InvariantChecker {
                     + stream.rootRelayId());
         }
 
+        boolean[] relaxed = new boolean[n];
+        for (String id : forest.relaxed()) {
+            int i = forest.indexOf(id);
+            if (i != Forest.NONE && i != root) {
+                relaxed[i] = true;
+            }
+        }
+
         // Per relay: what it may carry.
         int[] fanout = new int[n];
         boolean[] draining = new boolean[n];
@@ -82,14 +100,21 @@ public final class InvariantChecker {
         }
 
         // Children per relay per stripe, and depths (computed here, not trusted from elsewhere).
+        // Strict counts leave out the declared relaxed children: the bounds must hold on the rest.
         int[][] children = new int[stripes][n];
+        int[][] strictChildren = new int[stripes][n];
         int[] total = new int[n];
+        int[] strictTotal = new int[n];
         for (int t = 0; t < stripes; t++) {
             for (int i = 0; i < n; i++) {
                 int p = forest.parentIndex(t, i);
                 if (p != Forest.NONE) {
                     children[t][p]++;
                     total[p]++;
+                    if (!relaxed[i]) {
+                        strictChildren[t][p]++;
+                        strictTotal[p]++;
+                    }
                 }
             }
         }
@@ -121,9 +146,13 @@ public final class InvariantChecker {
             if (i == root) {
                 continue;
             }
+            if (relaxed[i] && total[i] > 0) {
+                found.add(3, -1, forest.id(i), "relay " + forest.id(i) + " is placed by relaxation but has "
+                        + total[i] + " children: relaxed relays are leaves");
+            }
             List<Integer> interiorIn = new ArrayList<>();
             for (int t = 0; t < stripes; t++) {
-                if (children[t][i] > 0) {
+                if (strictChildren[t][i] > 0) {
                     interiorIn.add(t);
                 }
             }
@@ -146,15 +175,15 @@ public final class InvariantChecker {
             if (i == root) {
                 for (int t = 0; t < stripes; t++) {
                     int share = Fanout.rootShare(rootFanout, stripes, t);
-                    if (children[t][i] > share) {
+                    if (strictChildren[t][i] > share) {
                         found.add(4, t, forest.id(i), "stripe " + t + ": root " + forest.id(i) + " has "
-                                + children[t][i] + " children, its share is " + share + " of fanout " + rootFanout);
+                                + strictChildren[t][i] + " children, its share is " + share + " of fanout " + rootFanout);
                     }
                 }
                 continue;
             }
-            if (total[i] > fanout[i]) {
-                found.add(4, -1, forest.id(i), "relay " + forest.id(i) + " has " + total[i]
+            if (strictTotal[i] > fanout[i]) {
+                found.add(4, -1, forest.id(i), "relay " + forest.id(i) + " has " + strictTotal[i]
                         + " children, its fanout allows " + fanout[i]);
             }
             int designated = forest.interiorIndex(i);
@@ -166,6 +195,7 @@ public final class InvariantChecker {
 
         // 5: depth bound; 6: zone figures.
         List<CheckResult.Tree> trees = new ArrayList<>();
+        int[] bounds = new int[stripes];
         int[][] sameZoneRoom = new int[stripes][];
         Map<String, Integer> zoneIds = new HashMap<>();
         int[] zoneOf = new int[n];
@@ -188,11 +218,16 @@ public final class InvariantChecker {
             int treeFanout = designatedCount == 0 ? -1 : f;
             int bound = Fanout.depthBound(n, treeFanout);
             int maxDepth = 0;
+            int strictDepth = 0;
             for (int i = 0; i < n; i++) {
                 maxDepth = Math.max(maxDepth, depth[t][i]);
+                if (!relaxed[i]) {
+                    strictDepth = Math.max(strictDepth, depth[t][i]);
+                }
             }
-            if (maxDepth > bound) {
-                found.add(5, t, null, "stripe " + t + ": depth " + maxDepth + " exceeds bound " + bound
+            bounds[t] = bound;
+            if (strictDepth > bound) {
+                found.add(5, t, null, "stripe " + t + ": depth " + strictDepth + " exceeds bound " + bound
                         + " (f=" + treeFanout + ", |R|=" + n + ")");
             }
             // Shallowest parent with room per zone: who could have taken a child of that zone.
@@ -248,7 +283,57 @@ public final class InvariantChecker {
                         + ") although a parent in its zone had room at depth " + d);
             }
         }
-        return found.result(stream, n, stripes, trees);
+        return found.result(stream, n, stripes, trees,
+                relaxations(forest, root, relaxed, fanout, children, total, depth, bounds, rootFanout));
+    }
+
+    /** What each declared relaxed relay's edges relax (see the class comment); their own excess is no violation. */
+    private static Relaxations relaxations(Forest forest, int root, boolean[] relaxed, int[] fanout, int[][] children,
+                                           int[] total, int[][] depth, int[] bounds, int rootFanout) {
+        int stripes = forest.stripes();
+        Map<Relaxation, java.util.Set<String>> by = new java.util.EnumMap<>(Relaxation.class);
+        List<String> details = new ArrayList<>();
+        for (int c = 0; c < relaxed.length; c++) {
+            if (!relaxed[c]) {
+                continue;
+            }
+            String id = forest.id(c);
+            for (int t = 0; t < stripes; t++) {
+                int p = forest.parentIndex(t, c);
+                if (p == Forest.NONE || depth[t][c] < 0) {
+                    continue; // invariants 1 and 2 say so
+                }
+                if (depth[t][c] > bounds[t]) {
+                    note(by, details, Relaxation.DEPTH, id, "stripe " + t + ": " + id + " at depth " + depth[t][c]
+                            + ", bound " + bounds[t]);
+                }
+                if (p == root) {
+                    int share = Fanout.rootShare(rootFanout, stripes, t);
+                    if (children[t][p] > share) {
+                        note(by, details, Relaxation.FANOUT, id, "stripe " + t + ": " + id + " under the root, which has "
+                                + children[t][p] + " children there, its share is " + share);
+                    }
+                    continue;
+                }
+                if (total[p] > fanout[p]) {
+                    note(by, details, Relaxation.FANOUT, id, "stripe " + t + ": " + id + " under " + forest.id(p)
+                            + ", which has " + total[p] + " children, its fanout allows " + fanout[p]);
+                }
+                if (forest.interiorIndex(p) != t) {
+                    note(by, details, Relaxation.INTERIOR_SHARED, id, "stripe " + t + ": " + id + " under "
+                            + forest.id(p) + ", whose interior stripe is " + forest.interiorIndex(p));
+                }
+            }
+        }
+        return by.isEmpty() ? Relaxations.NONE : Relaxations.of(by, details);
+    }
+
+    private static void note(Map<Relaxation, java.util.Set<String>> by, List<String> details, Relaxation r, String relay,
+                             String detail) {
+        by.computeIfAbsent(r, k -> new java.util.TreeSet<>()).add(relay);
+        if (details.size() < Relaxations.MAX_DETAILS) {
+            details.add(detail);
+        }
     }
 
     private static int[] depths(Forest forest, int t, int root, int n) {
@@ -302,9 +387,14 @@ public final class InvariantChecker {
         }
 
         CheckResult result(StreamParams stream, int relays, int stripes, List<CheckResult.Tree> trees) {
+            return result(stream, relays, stripes, trees, Relaxations.NONE);
+        }
+
+        CheckResult result(StreamParams stream, int relays, int stripes, List<CheckResult.Tree> trees,
+                           Relaxations relaxations) {
             List<CheckResult.Violation> sorted = new ArrayList<>(listed);
             sorted.sort((a, b) -> Integer.compare(a.invariant(), b.invariant()));
-            return new CheckResult(stream.name(), relays, stripes, count == 0, count, sorted, trees);
+            return new CheckResult(stream.name(), relays, stripes, count == 0, count, sorted, trees, relaxations);
         }
     }
 }

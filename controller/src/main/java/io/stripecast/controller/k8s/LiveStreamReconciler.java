@@ -182,12 +182,39 @@ public class LiveStreamReconciler implements Reconciler<LiveStream>, Cleaner<Liv
             conditions = StatusConditions.set(conditions, StatusConditions.READY, true, "Carrying",
                     view.forest().size() + " relay(s) in " + view.forest().stripes() + " stripe tree(s)", generation);
         }
-        boolean sound = view.forest().isEmpty() || view.check().ok();
-        conditions = StatusConditions.set(conditions, StatusConditions.DEGRADED, !sound, sound ? "AsPlanned" : "InvariantViolated",
-                sound ? "every forest invariant holds" : view.check().violationCount() + " forest invariant violation(s): "
-                        + view.check().violations(), generation);
+        Degraded degraded = degraded(view.forest().isEmpty() ? null : view.check());
+        conditions = StatusConditions.set(conditions, StatusConditions.DEGRADED, degraded.status(), degraded.reason(),
+                degraded.message(), generation);
         status.conditions = conditions;
         return status;
+    }
+
+    /** The Degraded condition's status, reason and message. */
+    record Degraded(boolean status, String reason, String message) {
+    }
+
+    /**
+     * Degraded from the forest's check ({@code null}: no forest yet). A broken invariant ({@code InvariantViolated})
+     * outranks a relaxation: it is a fault, a relaxation is the planner's choice. Among relaxations the most severe
+     * names the reason ({@code InteriorShared} over {@code FanoutExceeded} over {@code DepthRelaxed}, DESIGN.md
+     * "Never go dark"), and the message lists every relaxation in force with its relays, most severe first. The
+     * message changes only when the relaxed set does, so the status is not rewritten on every reconcile.
+     */
+    static Degraded degraded(io.stripecast.controller.forest.CheckResult check) {
+        if (check == null) {
+            return new Degraded(false, "AsPlanned", "every forest invariant holds");
+        }
+        if (!check.ok()) {
+            return new Degraded(true, "InvariantViolated", check.violationCount() + " forest invariant violation(s): "
+                    + check.violations());
+        }
+        if (!check.relaxations().isEmpty()) {
+            var r = check.relaxations();
+            return new Degraded(true, r.mostSevere().reason(), r.affected().size() + " relay(s) carry the stream with a "
+                    + "bound relaxed, not enough capacity to hold them otherwise: " + r.summary(20)
+                    + "; the planner tightens as soon as capacity returns");
+        }
+        return new Degraded(false, "AsPlanned", "every forest invariant holds");
     }
 
     private static long generation(LiveStream stream) {

@@ -81,6 +81,59 @@ final class ForestGen {
         return new RelayInfo(id, zone(), uplink);
     }
 
+    /**
+     * Fanout just enough: the ingest has one slot per tree and every relay feeds exactly k+m children (what each
+     * relay costs the forest), so any interior death leaves the pool short.
+     */
+    Map<String, RelayInfo> justEnoughRelaySet(int relays) {
+        Map<String, RelayInfo> out = new HashMap<>();
+        out.put(stream.rootRelayId(), withFanout(stream.rootRelayId(), stream.stripes(), stream));
+        for (int i = 1; i < relays; i++) {
+            RelayInfo r = withFanout("r" + (nextId++), stream.stripes(), stream);
+            out.put(r.id(), r);
+        }
+        return out;
+    }
+
+    /** A relay whose uplink allows exactly {@code fanout} children of {@code stream} (at the target utilisation). */
+    RelayInfo withFanout(String id, int fanout, StreamParams stream) {
+        double perChild = stream.shardRateMbps() / config.targetUtilisation();
+        return new RelayInfo(id, zone(), perChild * fanout * 1.0001 + 1e-9);
+    }
+
+    /** A strong relay joining to give capacity back: it feeds {@code maxFanout} children. */
+    RelayInfo strongRelay(StreamParams stream) {
+        return withFanout("s" + (nextId++), config.maxFanout(), stream);
+    }
+
+    /**
+     * Up to {@code count} relays with children, each interior in a different tree (shuffled): the victims of
+     * deaths close together that hit several stripes at once.
+     */
+    List<String> interiorOfDifferentTrees(Forest f, int count) {
+        List<String> out = new ArrayList<>();
+        List<Integer> stripes = new ArrayList<>();
+        for (int t = 0; t < f.stripes(); t++) {
+            stripes.add(t);
+        }
+        java.util.Collections.shuffle(stripes, new java.util.Random(rnd.nextLong()));
+        for (int t : stripes) {
+            if (out.size() >= count) {
+                break;
+            }
+            List<String> interior = new ArrayList<>();
+            for (String id : f.members()) {
+                if (!id.equals(f.root()) && !f.children(t, id).isEmpty()) {
+                    interior.add(id);
+                }
+            }
+            if (!interior.isEmpty()) {
+                out.add(pick(interior));
+            }
+        }
+        return out;
+    }
+
     private String zone() {
         if (zones.isEmpty() || rnd.nextInt(20) == 0) {
             return "";

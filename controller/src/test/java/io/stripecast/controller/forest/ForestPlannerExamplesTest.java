@@ -186,23 +186,30 @@ class ForestPlannerExamplesTest {
         assertSound(s);
         int fullTree = s.current().interiorStripe("a") == 0 ? 0 : 1;
 
-        // A relay that cannot forward finds no room in the full tree and waits.
+        // A relay that cannot forward finds no room in the full tree: it is placed there by relaxing a bound
+        // (it used to wait outside the forest, serving nothing: DESIGN.md, "Never go dark").
         ForestEvent weak = new ForestEvent.RelayJoined(relay("w", "", 0));
         Plan p1 = planner.plan(s, weak);
-        assertThat(p1.forest().contains("w")).isFalse();
+        assertThat(p1.forest().contains("w")).isTrue();
+        assertThat(p1.forest().relaxed()).containsExactly("w");
         assertThat(p1.status()).isEqualTo(Plan.Status.DEGRADED);
-        assertThat(p1.unplaced()).containsExactly("w");
+        assertThat(p1.unplaced()).isEmpty();
+        assertThat(p1.relaxations().affected()).containsExactly("w");
         s = s.next(weak, p1);
         assertSound(s);
+        assertThat(checker.check(s).relaxations().affected()).containsExactly("w");
 
         ForestEvent strong = new ForestEvent.RelayJoined(relay("n", "", 8));
         Plan p2 = planner.plan(s, strong);
         s = s.next(strong, p2);
         assertSound(s);
         assertThat(s.current().contains("n")).isTrue();
-        assertThat(s.current().contains("w")).as("the waiting relay fits once n adds room").isTrue();
+        assertThat(s.current().contains("w")).isTrue();
+        assertThat(s.current().relaxed()).as("the relaxed relay fits within the bounds once n adds room").isEmpty();
+        assertThat(checker.check(s).strict()).isTrue();
         assertThat(s.current().interiorStripe("n")).isEqualTo(fullTree);
         assertThat(p2.unplaced()).isEmpty();
+        assertThat(p2.relaxations().isEmpty()).isTrue();
     }
 
     @Test
@@ -219,16 +226,21 @@ class ForestPlannerExamplesTest {
     }
 
     @Test
-    void whenCapacityIsTooSmallRelaysWaitAndTheForestStaysSound() {
-        // The ingest can feed one child per tree and nobody else can forward.
+    void whenCapacityIsTooSmallEveryRelayIsStillPlacedByRelaxingBoundsAndTheForestStaysSound() {
+        // The ingest can feed one child per tree and nobody else can forward (fanout 1 counts as 0). Strictly only
+        // one relay fits; the two others used to wait outside the forest. Now they are placed by relaxing: each
+        // relay's whole uplink (1.26 Mbps, one 1 Mbps child) feeds another in a tree it is not designated in, and
+        // the last link goes beyond an uplink (5 links' worth of uplinks for 6 links).
         StreamParams stream = new StreamParams("s", 2, 0, 1.0, "ingest");
         Map<String, RelayInfo> rs = relays(relay("ingest", "", 2), relay("a", "", 1), relay("b", "", 1),
                 relay("c", "", 1));
         Snapshot s = new Snapshot(rs, stream, null);
         Plan plan = planner.plan(s, new ForestEvent.StreamStarted());
         assertThat(plan.status()).isEqualTo(Plan.Status.DEGRADED);
-        assertThat(plan.forest().size()).isEqualTo(2);
-        assertThat(plan.unplaced()).hasSize(2);
+        assertThat(plan.forest().size()).isEqualTo(4);
+        assertThat(plan.unplaced()).isEmpty();
+        assertThat(plan.forest().relaxed()).hasSize(2);
+        assertThat(plan.relaxations().relays()).containsKeys(Relaxation.FANOUT, Relaxation.INTERIOR_SHARED);
         assertThat(plan.notes()).isNotEmpty();
         assertSound(s.withForest(plan.forest()));
     }
@@ -382,10 +394,13 @@ class ForestPlannerExamplesTest {
         Snapshot s = step(new Snapshot(tightRelays(16), TIGHT, null), new ForestEvent.StreamStarted());
         assertThat(s.current().size()).isEqualTo(16);
         // The lab saw this: a relay stalled at start-up was taken for dead; 15 relays of fanout 3 cannot hold
-        // three interior-disjoint trees, so another relay had to leave the forest with it.
+        // three interior-disjoint trees, so another relay lost its position within the bounds. It used to leave
+        // the forest with it (isLessThan(15)); now it stays, placed by relaxing a bound.
         String victim = s.current().children(2, s.current().children(2, "ingest").get(0)).get(0);
         s = step(s, new ForestEvent.RelayDied(victim));
-        assertThat(s.current().size()).isLessThan(15);
+        assertThat(s.current().size()).isEqualTo(15);
+        assertThat(s.current().relaxed()).isNotEmpty();
+        assertThat(checker.check(s).relaxations().isEmpty()).isFalse();
         RelayInfo back = tightRelays(16).get(victim);
         Plan rejoin = planner.plan(s, new ForestEvent.RelayJoined(back));
         s = s.next(new ForestEvent.RelayJoined(back), rejoin);
@@ -394,6 +409,8 @@ class ForestPlannerExamplesTest {
         assertThat(rejoin.status()).isEqualTo(Plan.Status.RESHAPED);
         assertThat(rejoin.notes()).anySatisfy(n -> assertThat(n).startsWith("forest re-formed to place"));
         assertSound(s);
+        assertThat(s.current().relaxed()).isEmpty();
+        assertThat(checker.check(s).strict()).isTrue();
     }
 
     @Test
@@ -407,8 +424,8 @@ class ForestPlannerExamplesTest {
             Map<String, RelayInfo> now = new HashMap<>(s.relays());
             now.put(r.id(), r);
             s = step(new Snapshot(now, TIGHT, s.current()), new ForestEvent.RelayJoined(r));
-            // With 3, 6, ... relays three interior-disjoint trees of fanout 3 cannot exist at all: one relay
-            // waits. Otherwise everyone is in, as if the forest had been built in one step.
+            // With 3, 6, ... relays three interior-disjoint trees of fanout 3 cannot exist at all: one relay is
+            // placed by relaxing a bound (it used to wait outside). Everyone is in, as in a one-step build.
             int inOneStep = planner.plan(new Snapshot(now, TIGHT, null), new ForestEvent.StreamStarted()).forest().size();
             assertThat(s.current().size()).as("after r%d joined", i).isEqualTo(inOneStep);
         }
@@ -421,7 +438,8 @@ class ForestPlannerExamplesTest {
         // The lab's kill-chain-tight: the ingest's child in a tree of a tight forest dies and its orphans find no
         // room. The re-formed candidates are built from the snapshot's relays, which still hold the dead one:
         // it must not take a slot (as a member, let alone an interior relay nobody can reach). Ten relays leave
-        // nine survivors, which such a forest cannot hold: the lab's r9 waited until the next kill made room.
+        // nine survivors, which such a forest cannot hold strictly: the lab's r9 waited outside until the next
+        // kill made room; now it is placed by relaxing a bound (see the never-go-dark examples below).
         for (int n = 8; n <= 16; n++) {
             Snapshot s = step(new Snapshot(tightRelays(n), TIGHT, null), new ForestEvent.StreamStarted());
             for (int t = 0; t < 3; t++) {
@@ -434,11 +452,65 @@ class ForestPlannerExamplesTest {
                 Snapshot after = s.next(new ForestEvent.RelayDied(victim), plan);
                 int inOneStep = planner.plan(new Snapshot(after.relays(), TIGHT, null), new ForestEvent.StreamStarted()).forest().size();
                 Plan retry = planner.plan(after, new ForestEvent.Rebalance());
-                // 3 trees of fanout 3 cannot hold 9 or 12 or 15 relays (see above): one waits, and the periodic retry
-                // places as many as a forest built in one step over the survivors, never the dead relay.
+                // 3 trees of fanout 3 cannot hold 9 or 12 or 15 relays strictly (see above): one is relaxed, and the
+                // periodic retry places as many as a forest built in one step over the survivors, never the dead relay.
                 assertThat(retry.forest().size()).as("%d relays, %s died, retried: %s", n, victim, retry.notes()).isEqualTo(inOneStep);
                 assertThat(retry.forest().contains(victim)).isFalse();
             }
         }
+    }
+
+    // ---- never go dark (issue 15.1): degrade, never drop
+
+    @Test
+    void twoInteriorRelaysOfDifferentTreesDyingCloseTogetherInATightForestDropNobodyAndTheForestTightensWhenARelayJoins() {
+        // The user's story: a forest with no spare capacity (every relay feeds exactly k+m = 3, the ingest one per
+        // tree) loses the top forwarders of two different trees one right after the other. Their viewers used to
+        // get nothing ("no room ... within depth bound", two live relays out of the forest) until capacity came back.
+        Snapshot s = step(new Snapshot(tightRelays(17), TIGHT, null), new ForestEvent.StreamStarted());
+        assertThat(s.current().relaxed()).isEmpty();
+        assertThat(s.current().size()).isEqualTo(17);
+        String first = s.current().children(0, "ingest").get(0);
+        String second = s.current().children(1, "ingest").get(0);
+        assertThat(first).isNotEqualTo(second);
+
+        s = step(s, new ForestEvent.RelayDied(first));
+        Plan plan = planner.plan(s, new ForestEvent.RelayDied(second));
+        s = s.next(new ForestEvent.RelayDied(second), plan);
+
+        // Nobody is dropped: all 14 live relays and the ingest are in every tree, the hard invariants hold (15
+        // relays of fanout 3 cannot form three interior-disjoint trees within the bounds).
+        assertThat(plan.unplaced()).isEmpty();
+        assertThat(s.current().size()).isEqualTo(15);
+        for (String r : s.relays().keySet()) {
+            assertThat(s.current().contains(r)).as("%s placed", r).isTrue();
+        }
+        CheckResult check = checker.check(s, plan.moves());
+        assertThat(check.violations()).isEmpty();
+        assertThat(check.ok()).isTrue();
+        // ... and the forest says what it relaxed, the way the LiveStream's Degraded condition shows it.
+        assertThat(plan.status()).isEqualTo(Plan.Status.DEGRADED);
+        assertThat(s.current().relaxed()).isNotEmpty();
+        assertThat(check.relaxations().affected()).containsExactlyInAnyOrderElementsOf(s.current().relaxed());
+        assertThat(check.relaxations().mostSevere()).isNotNull();
+        assertThat(check.relaxations().mostSevere().reason()).isIn("DepthRelaxed", "FanoutExceeded", "InteriorShared");
+        assertThat(check.relaxations().details()).isNotEmpty();
+        assertThat(plan.notes()).anySatisfy(n -> assertThat(n).contains("placed by relaxing bounds"));
+        Set<String> relaxed = s.current().relaxed();
+
+        // Capacity returns: one relay joins. The forest tightens. Here two trees are full and the joiner adds room
+        // to only one, so placing it and the relaxed relay strictly needs other relays' roles changed: the planner
+        // re-forms the forest (RESHAPED, every link may move; nobody misses a segment). Where the joiner's room is
+        // enough, only the relaxed relays move (see ForestPlannerPropertyTest.capacityReturns).
+        RelayInfo fresh = relay("fresh", "", 8);
+        Plan tighten = planner.plan(s, new ForestEvent.RelayJoined(fresh));
+        s = s.next(new ForestEvent.RelayJoined(fresh), tighten);
+        assertThat(s.current().relaxed()).as("notes %s", tighten.notes()).isEmpty();
+        assertThat(tighten.relaxations().isEmpty()).isTrue();
+        assertThat(checker.check(s, tighten.moves()).strict()).isTrue();
+        assertThat(tighten.status()).isNotEqualTo(Plan.Status.DEGRADED);
+        assertThat(tighten.notes()).anySatisfy(n -> assertThat(n).startsWith("placed within every bound again"));
+        assertThat(s.current().size()).isEqualTo(16);
+        assertThat(tighten.notes()).anySatisfy(n -> assertThat(n).contains(relaxed.iterator().next()));
     }
 }

@@ -28,7 +28,13 @@ import static org.assertj.core.api.Assertions.fail;
  *       its reason, and with ample capacity every plan is OK and every relay placed;</li>
  *   <li>no relay waits that a forest built in one step over the same relays would hold (while none drains);</li>
  *   <li>draining relays have no children, every relay is placed or reported unplaced, a Rebalance leaves
- *       no avoidable cross-zone edge, and the same input gives the same plan.</li>
+ *       no avoidable cross-zone edge, and the same input gives the same plan;</li>
+ *   <li>never dark (DESIGN.md, "Never go dark"): while the stream has a forest, every live relay that
+ *       carries it is a member (none unplaced); the planner declares exactly the relays whose placement
+ *       relaxes a bound ({@link Forest#relaxed()} equals what {@link InvariantChecker} reports), only those,
+ *       the plan is DEGRADED exactly then, and no more are relaxed than in a forest built in one step;</li>
+ *   <li>tightening: once capacity returns (dead relays back, strong relays joined) so that a one-step build
+ *       holds every bound, a Rebalance leaves nothing relaxed.</li>
  * </ul>
  * Every failure message names the seed (and the event index).
  */
@@ -56,6 +62,10 @@ class ForestPlannerPropertyTest {
 
     static LongStream adoptionSeeds() {
         return LongStream.range(5001, 5101);
+    }
+
+    static LongStream closeDeathSeeds() {
+        return LongStream.range(6001, 6101);
     }
 
     @ParameterizedTest(name = "seed {0}")
@@ -93,7 +103,126 @@ class ForestPlannerPropertyTest {
     @MethodSource("tightSeeds")
     void withShortCapacityThePlannerDegradesButNeverBreaksAnInvariant(long seed) {
         ForestGen gen = new ForestGen(seed, ForestGen.Profile.TIGHT);
-        run(gen, 1 + gen.nextInt(80), 100, 40);
+        Stats stats = run(gen, 1 + gen.nextInt(80), 100, 40);
+        capacityReturns(gen, stats.last, List.of());
+    }
+
+    /**
+     * The issue's story as a property: a pool whose fanout is just enough (every relay feeds exactly k+m, the
+     * ingest one per tree) loses interior relays of different trees one right after the other, then random
+     * events go on; nobody goes dark at any step. Then the dead come back and strong relays join until a forest
+     * built in one step holds every bound: a Rebalance must then leave nothing relaxed.
+     */
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("closeDeathSeeds")
+    void interiorRelaysOfDifferentTreesDyingCloseTogetherLeaveNobodyDarkAndTheForestTightensWhenCapacityReturns(long seed) {
+        ForestGen gen = new ForestGen(seed, ForestGen.Profile.TIGHT);
+        ForestPlanner planner = new ForestPlanner(gen.config);
+        InvariantChecker checker = new InvariantChecker(gen.config);
+        Map<String, RelayInfo> pool = gen.justEnoughRelaySet(2 * gen.stream.stripes() + 2 + gen.nextInt(60));
+        Snapshot s = step(gen + ", start", planner, checker, new Snapshot(pool, gen.stream, null),
+                new ForestEvent.StreamStarted());
+        List<RelayInfo> dead = new ArrayList<>();
+        int rounds = 1 + gen.nextInt(3);
+        boolean relaxedSeen = false;
+        for (int round = 0; round < rounds; round++) {
+            List<String> victims = gen.interiorOfDifferentTrees(s.current(), 2 + gen.nextInt(2));
+            for (String v : victims) {
+                if (!s.current().contains(v) || v.equals(gen.stream.rootRelayId())) {
+                    continue;
+                }
+                dead.add(s.relays().get(v));
+                s = step(gen + ", round " + round + ", " + v + " died", planner, checker, s, new ForestEvent.RelayDied(v));
+                relaxedSeen |= !s.current().relaxed().isEmpty();
+            }
+            for (int i = 0; i < 3; i++) {
+                ForestEvent e = gen.event(s, 200);
+                if (e instanceof ForestEvent.StreamStopped || e instanceof ForestEvent.RelayJoined) {
+                    continue; // keep the pool short: capacity returns only below
+                }
+                s = step(gen + ", round " + round + ", event " + e, planner, checker, s, e);
+                if (s.current().isEmpty()) {
+                    s = step(gen + ", restart", planner, checker, s, new ForestEvent.StreamStarted());
+                }
+                relaxedSeen |= !s.current().relaxed().isEmpty();
+            }
+        }
+        capacityReturns(gen, s, dead);
+        RELAXED_SEEN.add(relaxedSeen ? seed : -seed);
+    }
+
+    /** Seeds of the close-deaths property where relaxations happened (negative: none did). */
+    static final java.util.Set<Long> RELAXED_SEEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    @org.junit.jupiter.api.AfterAll
+    static void closeDeathsExercisedRelaxations() {
+        long exercised = RELAXED_SEEN.stream().filter(x -> x > 0).count();
+        if (RELAXED_SEEN.size() >= 50) {
+            assertThat(exercised).as("close-death seeds that needed a relaxation, of %d", RELAXED_SEEN.size())
+                    .isGreaterThanOrEqualTo(RELAXED_SEEN.size() / 2);
+        }
+    }
+
+    private static Snapshot step(String where, ForestPlanner planner, InvariantChecker checker, Snapshot s, ForestEvent e) {
+        Plan plan;
+        try {
+            plan = planner.plan(s, e);
+        } catch (RuntimeException ex) {
+            throw new AssertionError(where + ": planner threw", ex);
+        }
+        Snapshot after = s.next(e, plan);
+        verify(where, planner, checker, s, e, plan, after);
+        return after;
+    }
+
+    /**
+     * Capacity returns: drainers finish leaving, the dead come back, and strong relays join until a forest built
+     * in one step over the relays holds every bound. Then a Rebalance (the controller's periodic retry) must leave
+     * nothing relaxed, and a join or rebalance that tightened without re-forming moved mostly relaxed relays.
+     */
+    static void capacityReturns(ForestGen gen, Snapshot s, List<RelayInfo> dead) {
+        if (s == null || s.current().isEmpty()) {
+            return;
+        }
+        ForestPlanner planner = new ForestPlanner(gen.config);
+        InvariantChecker checker = new InvariantChecker(gen.config);
+        String where = gen + ", capacity returns";
+        for (RelayInfo r : s.relays().values()) {
+            if (r.draining()) {
+                s = step(where + ", " + r.id() + " left", planner, checker, s, new ForestEvent.RelayLeft(r.id()));
+            }
+        }
+        for (RelayInfo r : dead) {
+            if (!s.relays().containsKey(r.id())) {
+                s = step(where + ", " + r.id() + " back", planner, checker, s, new ForestEvent.RelayJoined(r));
+            }
+        }
+        int joins = 0;
+        while (joins < 300 && !planner.plan(new Snapshot(s.relays(), s.stream(), null), new ForestEvent.StreamStarted())
+                .relaxations().isEmpty()) {
+            RelayInfo strong = gen.strongRelay(s.stream());
+            Set<String> relaxedBefore = s.current().relaxed();
+            Plan plan = planner.plan(s, new ForestEvent.RelayJoined(strong));
+            Snapshot after = s.next(new ForestEvent.RelayJoined(strong), plan);
+            verify(where + ", " + strong.id() + " joined", planner, checker, s, new ForestEvent.RelayJoined(strong), plan, after);
+            if (plan.status() != Plan.Status.RESHAPED) {
+                // Tightening without re-forming moves the relaxed relays and the joiner; a designated joiner may take
+                // a shallower leaf's slot (that leaf moves), nothing else.
+                long others = plan.moves().stream().map(Move::child)
+                        .filter(c -> !relaxedBefore.contains(c) && !c.equals(strong.id())).distinct().count();
+                assertThat(others).as("%s, %s joined: relays moved beyond the relaxed ones: %s", where, strong.id(),
+                        plan.moves()).isLessThanOrEqualTo(1 + relaxedBefore.size());
+            }
+            s = after;
+            joins++;
+        }
+        assertThat(joins).as("%s: strong relays joined before a one-step build held every bound", where).isLessThan(300);
+        Plan retry = planner.plan(s, new ForestEvent.Rebalance());
+        Snapshot after = s.next(new ForestEvent.Rebalance(), retry);
+        verify(where + ", retry", planner, checker, s, new ForestEvent.Rebalance(), retry, after);
+        assertThat(after.current().relaxed()).as("%s: relaxed after the retry; notes %s", where, retry.notes()).isEmpty();
+        CheckResult result = checker.check(after, retry.moves());
+        assertThat(result.strict()).as("%s: every bound holds after the retry: %s", where, result.relaxations()).isTrue();
     }
 
     @ParameterizedTest(name = "seed {0}")
@@ -144,6 +273,7 @@ class ForestPlannerPropertyTest {
         final List<String> notOk = new ArrayList<>();
         final List<String> notes = new ArrayList<>();
         final Set<String> everUnplaced = new HashSet<>();
+        Snapshot last;
     }
 
     static Stats run(ForestGen gen, int initialRelays, int maxRelays, int events) {
@@ -170,6 +300,7 @@ class ForestPlannerPropertyTest {
             stats.everUnplaced.addAll(plan.unplaced());
             stats.events++;
             s = after;
+            stats.last = s;
             event = gen.event(s, maxRelays);
             rateNote = "";
             if (!s.current().isEmpty() && gen.profile != ForestGen.Profile.STRONG && gen.nextInt(40) == 0) {
@@ -239,10 +370,41 @@ class ForestPlannerPropertyTest {
         // a one-step build leaves drainers out, a running forest keeps them until their children moved).
         RelayInfo root = after.relays().get(after.stream().rootRelayId());
         boolean draining = after.relays().values().stream().anyMatch(RelayInfo::draining);
-        if (!plan.unplaced().isEmpty() && !now.isEmpty() && root != null && !draining) {
+        if ((!plan.unplaced().isEmpty() || !now.relaxed().isEmpty()) && !now.isEmpty() && root != null && !draining) {
             Plan oneStep = planner.plan(new Snapshot(after.relays(), after.stream(), null), new ForestEvent.StreamStarted());
             assertThat(plan.unplaced().size()).as("%s: relays waiting %s, a one-step build leaves %s waiting",
                     where, plan.unplaced(), oneStep.unplaced()).isLessThanOrEqualTo(oneStep.unplaced().size());
+            // Relaxations only when the bounds cannot hold: no more than a forest built in one step needs.
+            assertThat(now.relaxed().size()).as("%s: relaxed %s, a one-step build relaxes %s", where, now.relaxed(),
+                    oneStep.forest().relaxed()).isLessThanOrEqualTo(oneStep.forest().relaxed().size());
+        }
+
+        // Never dark: while the stream has a forest, every live relay that carries it is in it.
+        if (!now.isEmpty()) {
+            assertThat(plan.unplaced()).as("%s: relays left without the stream; notes %s", where, plan.notes()).isEmpty();
+            for (RelayInfo r : after.relays().values()) {
+                if (!r.draining()) {
+                    assertThat(now.contains(r.id())).as("%s: live relay %s is placed", where, r.id()).isTrue();
+                }
+            }
+        } else if (root != null && !root.draining() && !(event instanceof ForestEvent.StreamStopped)
+                && !old.isEmpty()) {
+            fail(where + ": the forest went empty with its ingest alive: " + plan.notes());
+        }
+        // Relaxations: declared exactly for the relays whose placement relaxes a bound, reported only for them,
+        // and the plan says DEGRADED exactly then.
+        assertThat(new HashSet<>(result.relaxations().affected())).as("%s: declared relaxed = relaxed in fact", where)
+                .isEqualTo(now.relaxed());
+        assertThat(new HashSet<>(plan.relaxations().affected())).as("%s: the plan's relaxations", where)
+                .isEqualTo(now.relaxed());
+        for (String r : now.relaxed()) {
+            assertThat(now.childCount(r)).as("%s: relaxed %s is a leaf", where, r).isZero();
+        }
+        if (!now.relaxed().isEmpty()) {
+            assertThat(plan.status()).as("%s: relaxed %s", where, now.relaxed()).isEqualTo(Plan.Status.DEGRADED);
+        } else if (!now.isEmpty()) {
+            assertThat(plan.status()).as("%s: nothing relaxed, nobody out: %s", where, plan.notes())
+                    .isNotEqualTo(Plan.Status.DEGRADED);
         }
 
         // Repairs move only the orphans; drains only the drained relay's children.

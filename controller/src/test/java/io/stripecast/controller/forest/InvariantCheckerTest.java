@@ -174,4 +174,62 @@ class InvariantCheckerTest {
         assertThat(r.ok()).isTrue();
         assertThat(r.trees()).isEmpty();
     }
+
+    /** The sound forest plus e (a weak relay) under a, interior in stripe 0, in both trees. */
+    private static Forest withExtraUnderA(java.util.Set<String> relaxed) {
+        List<Map<String, String>> parents = soundParents();
+        parents.get(0).put("e", "a");
+        parents.get(1).put("e", "a");
+        Forest plain = Forest.of("root", parents, Map.of("a", 0, "b", 1));
+        String[] ids = plain.members().toArray(String[]::new);
+        int[][] parent = new int[2][];
+        int[] interior = new int[ids.length];
+        for (int t = 0; t < 2; t++) {
+            parent[t] = plain.parentArray(t).clone();
+        }
+        for (int i = 0; i < ids.length; i++) {
+            interior[i] = plain.interiorStripe(ids[i]);
+        }
+        return new Forest(2, ids, 0, parent, interior, relaxed);
+    }
+
+    @Test
+    void boundsBrokenForADeclaredRelaxedRelayAreRelaxationsNotViolations() {
+        Map<String, RelayInfo> rs = new HashMap<>(relays());
+        rs.put("e", relay("e", "x", 0));
+        // a (fanout 4) now has 5 children, and children in stripe 1 where it is not interior.
+        CheckResult declared = checker.check(rs, TWO_STRIPES, withExtraUnderA(java.util.Set.of("e")));
+        assertThat(declared.violations()).isEmpty();
+        assertThat(declared.ok()).isTrue();
+        assertThat(declared.strict()).isFalse();
+        assertThat(declared.relaxations().relays()).containsOnlyKeys(Relaxation.FANOUT, Relaxation.INTERIOR_SHARED);
+        assertThat(declared.relaxations().affected()).containsExactly("e");
+        assertThat(declared.relaxations().mostSevere()).isEqualTo(Relaxation.INTERIOR_SHARED);
+        assertThat(declared.relaxations().mostSevere().reason()).isEqualTo("InteriorShared");
+        assertThat(declared.relaxations().summary(5)).startsWith("InteriorShared (1): e; FanoutExceeded (1): e");
+
+        // The same forest without the declaration: the planner never says so, so these are violations.
+        CheckResult undeclared = checker.check(rs, TWO_STRIPES, withExtraUnderA(java.util.Set.of()));
+        assertThat(undeclared.ok()).isFalse();
+        assertThat(undeclared.of(3)).isNotEmpty();
+        assertThat(undeclared.of(4)).isNotEmpty();
+        assertThat(undeclared.relaxations().isEmpty()).isTrue();
+    }
+
+    @Test
+    void aDeclaredRelaxedRelayWithChildrenIsAViolation() {
+        // c is declared relaxed but feeds d in stripe 0: relaxed relays must be leaves.
+        List<Map<String, String>> parents = soundParents();
+        parents.get(0).put("d", "c");
+        Forest plain = Forest.of("root", parents, Map.of("a", 0, "b", 1, "c", 0));
+        String[] ids = plain.members().toArray(String[]::new);
+        int[][] parent = {plain.parentArray(0).clone(), plain.parentArray(1).clone()};
+        int[] interior = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            interior[i] = plain.interiorStripe(ids[i]);
+        }
+        CheckResult r = checker.check(relays(), TWO_STRIPES, new Forest(2, ids, 0, parent, interior, java.util.Set.of("c")));
+        assertThat(r.ok()).isFalse();
+        assertThat(r.of(3)).anySatisfy(v -> assertThat(v.message()).contains("relaxed relays are leaves"));
+    }
 }
