@@ -47,6 +47,7 @@ public class FakeParentResource implements QuarkusTestResourceLifecycleManager {
                      "streams": {
                        "live":  {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "other": {"root": "test-relay", "stripes": [{}, {}, {}, {}]},
+                       "ending": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "fed":   {"root": "fake-parent", "stripes": [
                                    {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}]}
                      }}

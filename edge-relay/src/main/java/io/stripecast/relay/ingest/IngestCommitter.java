@@ -5,6 +5,7 @@ import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.relay.metrics.RelayMetrics;
 import io.stripecast.relay.stream.StreamRuntime;
 import io.stripecast.relay.window.WindowEntry;
+import org.jboss.logging.Logger;
 
 import java.security.MessageDigest;
 import java.util.ArrayDeque;
@@ -23,8 +24,26 @@ import java.util.Map;
  * the controller makes the standby the root, it continues the primary's numbering from the newest segment its
  * window holds and publishes the uploads the forest never brought, so that no relay misses the segment the primary
  * had in hand when it died.
+ *
+ * <p>The publisher's end (a playlist with {@code #EXT-X-ENDLIST}, as ffmpeg's HLS muxer uploads last, or a
+ * {@code DELETE} of the playlist) is published as an end-of-stream marker once every segment listed before
+ * it is committed or given up on, so the marker follows the run's last segment on the data plane. A later
+ * playlist that is not that same ended one starts a new run: its first segment carries a discontinuity,
+ * sequence numbers go on from where they were (the publisher is kept), a fresh init segment is published.
  */
 final class IngestCommitter {
+    private static final Logger LOG = Logger.getLogger(IngestCommitter.class);
+
+    /** Why a stream ended, as the ingest saw it (a metric label). */
+    enum EndCause {
+        ENDLIST("endlist"), DELETE("delete");
+
+        final String label;
+
+        EndCause(String label) {
+            this.label = label;
+        }
+    }
     private record Upload(byte[] bytes, long arrivedMillis) {
     }
 
@@ -47,6 +66,12 @@ final class IngestCommitter {
     private long committedInitSequence;
     /** Whether the last commit ran as the root: the standby-to-root step happens once, on the change. */
     private boolean wasRoot;
+    /** A media segment was published since the start or the last end: an end then has something to end. */
+    private boolean live;
+    /** The publisher ended the run; the marker goes out once {@link #listed} is drained. */
+    private EndCause endRequested;
+    /** The run ended and its marker went out (or there was nothing to end); the next new playlist starts a run. */
+    private boolean ended;
 
     IngestCommitter(StreamRuntime runtime, SegmentPublisher publisher, RelayMetrics metrics, long timeoutMillis,
                     int maxUnlisted, int maxListed) {
@@ -71,6 +96,14 @@ final class IngestCommitter {
     }
 
     synchronized void onPlaylist(MediaPlaylist playlist, long nowMillis) {
+        if (ended) {
+            long newest = playlist.entries().isEmpty() ? -1 : playlist.entries().get(playlist.entries().size() - 1).upstreamSequence();
+            if (newest < 0 || (playlist.endList() && newest == lastListedUpstream)) {
+                // The ended run's own playlist again (pull ingest re-reads it every poll): nothing new.
+                return;
+            }
+            startRun(newest);
+        }
         if (!playlist.entries().isEmpty()) {
             long newest = playlist.entries().get(playlist.entries().size() - 1).upstreamSequence();
             if (newest < lastListedUpstream) {
@@ -91,7 +124,41 @@ final class IngestCommitter {
             metrics.ingestDropped(runtime.spec().name(), "backlog");
             nextIsDiscontinuity = true;
         }
+        if (playlist.endList()) {
+            requestEnd(EndCause.ENDLIST);
+        }
         commit(nowMillis);
+    }
+
+    /** The publisher DELETEd the playlist: the stream ends after what it listed (segment DELETEs mean nothing here). */
+    synchronized void onPlaylistDeleted(long nowMillis) {
+        if (!ended) {
+            requestEnd(EndCause.DELETE);
+        }
+        commit(nowMillis);
+    }
+
+    private void requestEnd(EndCause cause) {
+        if (endRequested == null) {
+            endRequested = cause;
+        }
+    }
+
+    /**
+     * A publish after the end. The encoder usually numbers from 0 again, but may not (epoch numbering, or a
+     * first run of one segment listed again as 0): after an end every playlist entry is new, so numbering
+     * starts over unless it went on above the ended run's.
+     */
+    private void startRun(long newest) {
+        ended = false;
+        if (newest <= lastListedUpstream) {
+            lastListedUpstream = -1;
+        }
+        nextIsDiscontinuity = true;
+        // A new encoder session: its init segment is published afresh, never borrowed from the ended run.
+        committedInitSha = null;
+        metrics.streamRestarted(runtime.spec().name());
+        LOG.infof("stream %s: published again after its end, a new run starts (discontinuity)", runtime.spec().name());
     }
 
     /** Periodic: drops what waited too long. */
@@ -159,7 +226,20 @@ final class IngestCommitter {
             publisher.publishMedia(kind, media.bytes(), entry.durationMicros(), entry.discontinuity() || nextIsDiscontinuity,
                     initSequence, entry.upstreamSequence(), nowMillis);
             nextIsDiscontinuity = false;
+            live = true;
             listed.removeFirst();
+        }
+        if (endRequested != null) {
+            // Everything listed before the end is in (or given up on): the marker follows the last segment.
+            if (live) {
+                long seq = publisher.publishEnd(nowMillis);
+                metrics.streamEnded(runtime.spec().name(), endRequested.label);
+                LOG.infof("stream %s: publisher ended it (%s); end-of-stream marker %d sent down every stripe",
+                        runtime.spec().name(), endRequested.label, seq);
+            }
+            endRequested = null;
+            ended = true;
+            live = false;
         }
     }
 

@@ -50,7 +50,7 @@ public class IngestRoutes {
                 .handler(ctx -> BoundedBody.read(ctx, segmentLimit, body -> putSegment(ctx, body), () -> tooLarge(ctx)));
         router.route(HttpMethod.DELETE, "/ingest/:stream/:file")
                 .handler(this::check)
-                .handler(ctx -> ctx.response().setStatusCode(204).end());
+                .handler(this::delete);
         router.route("/ingest/*").handler(ctx -> reject(ctx, 400, "bad_path", "Bad ingest path",
                 "expected PUT or DELETE /ingest/{stream}/{file}"));
     }
@@ -116,6 +116,26 @@ public class IngestRoutes {
         long now = System.currentTimeMillis();
         ctx.vertx().executeBlocking(() -> {
             committer.onPlaylist(playlist, now);
+            return null;
+        }, false);
+    }
+
+    /**
+     * ffmpeg's {@code -hls_flags delete_segments} DELETEs old segments: nothing to do, the window ages them out.
+     * A DELETE of the playlist itself is how a publisher takes a stream down: the stream ends (ENDLIST at every
+     * edge) once what the playlist listed is committed.
+     */
+    private void delete(RoutingContext ctx) {
+        StreamRuntime runtime = ctx.get(CHECKED);
+        String file = ctx.get(FILE);
+        ctx.response().setStatusCode(204).end();
+        if (!"playlist".equals(kindOf(file))) {
+            return;
+        }
+        IngestCommitter committer = ingest.committer(runtime.spec().name()).orElseThrow();
+        long now = System.currentTimeMillis();
+        ctx.vertx().executeBlocking(() -> {
+            committer.onPlaylistDeleted(now);
             return null;
         }, false);
     }

@@ -2,6 +2,7 @@ package io.stripecast.relay.ingest;
 
 import com.google.protobuf.ByteString;
 import io.stripecast.protocol.codec.StripeCodec;
+import io.stripecast.protocol.shard.EndOfStream;
 import io.stripecast.protocol.shard.Shards;
 import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
@@ -57,6 +58,21 @@ final class SegmentPublisher {
                 .setUpstreamSequence(upstreamSequence)
                 .build();
         publish(meta, bytes);
+        return meta.getSequence();
+    }
+
+    /**
+     * Publishes the end-of-stream marker after everything published so far; returns its transport sequence.
+     * It takes the next transport sequence but no media sequence (the next run's first segment gets the one
+     * it names), so numbers are never reused across runs of the stream.
+     */
+    synchronized long publishEnd(long nowMillis) {
+        byte[] body = EndOfStream.body();
+        SegmentMeta meta = base(SegmentKind.SEGMENT_KIND_END_OF_STREAM, body, nowMillis)
+                .setMediaSequence(nextMediaSequence)
+                .build();
+        runtime.window().putComplete(Shards.encode(codec, meta, body), body);
+        metrics.streamEndReached(runtime.spec().name(), nowMillis);
         return meta.getSequence();
     }
 

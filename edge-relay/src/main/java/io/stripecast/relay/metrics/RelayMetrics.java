@@ -99,6 +99,28 @@ public class RelayMetrics {
                 .record(Duration.ofMillis(latency));
     }
 
+    /** The ingest published a stream's end; cause is {@code endlist} or {@code delete}. */
+    public void streamEnded(String stream, String cause) {
+        registry.counter("stripecast.relay.stream.ends", "stream", stream, "cause", cause).increment();
+    }
+
+    /** The ingest saw a stream published again after its end: a new run. */
+    public void streamRestarted(String stream) {
+        registry.counter("stripecast.relay.stream.restarts", "stream", stream).increment();
+    }
+
+    /** A stream's end became known here (ingest: published; others: marker rebuilt); the delay is from the ingest's clock. */
+    public void streamEndReached(String stream, long ingestTimeMillis) {
+        long latency = Math.max(0, System.currentTimeMillis() - ingestTimeMillis);
+        Timer.builder("stripecast.relay.stream.end.delay")
+                .description("Ingest wall-clock time of a stream's end to this relay's playlist ending (ENDLIST)")
+                .tag("stream", stream)
+                .publishPercentileHistogram()
+                .maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry)
+                .record(Duration.ofMillis(latency));
+    }
+
     public void regenerated(String stream, int stripe) {
         shardCounter("stripecast.relay.regenerations", stream, stripe).increment();
     }
@@ -176,6 +198,12 @@ public class RelayMetrics {
         io.micrometer.core.instrument.Gauge.builder("stripecast.relay.window.bytes", () -> {
             SegmentWindow w = current.get();
             return w == null ? 0 : w.bytes();
+        }).tag("stream", stream).strongReference(true).register(registry);
+        // 1 while the stream's window ends with the publisher's end (served VOD-like until it expires), else 0.
+        io.micrometer.core.instrument.Gauge.builder("stripecast.relay.stream.ended", () -> {
+            SegmentWindow w = current.get();
+            var newest = w == null ? null : w.entry(w.lastSequence());
+            return newest != null && newest.isEnd() ? 1 : 0;
         }).tag("stream", stream).strongReference(true).register(registry);
     }
 

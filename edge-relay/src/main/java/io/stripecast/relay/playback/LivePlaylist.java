@@ -84,7 +84,7 @@ public final class LivePlaylist {
 
     /**
      * Calls {@code onListed} (on the thread that completed the segment) once the playlist lists
-     * {@code mediaSequence}, unless the returned hold is claimed first. Checks once more after
+     * {@code mediaSequence} or ends, unless the returned hold is claimed first. Checks once more after
      * queueing, so a segment completing meanwhile is not missed.
      */
     public Hold hold(long mediaSequence, boolean offerBlockingReload, Consumer<Rendered> onListed) {
@@ -107,7 +107,8 @@ public final class LivePlaylist {
             Hold hold = it.next();
             // Rendered once for every request it releases (the cache answers the rest).
             Rendered now = render(hold.offerBlockingReload);
-            if (now != null && hold.mediaSequence <= now.lastMediaSequence()) {
+            // An ended playlist will never list more: a player waiting for a later segment gets it now and sees ENDLIST.
+            if (now != null && (hold.mediaSequence <= now.lastMediaSequence() || now.ended())) {
                 it.remove();
                 if (hold.claim()) {
                     hold.onListed.accept(now);

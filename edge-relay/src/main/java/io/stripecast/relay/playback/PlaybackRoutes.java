@@ -73,7 +73,8 @@ public class PlaybackRoutes {
         Rendered now = runtime.map(r -> r.playlist().render(offerBlockingReload)).orElse(null);
         if (now != null) {
             onDemand.viewed(name);
-            if (wanted == null || wanted <= now.lastMediaSequence()) {
+            // An ended playlist lists nothing more: whatever a blocking reload asks for, the answer is the last playlist.
+            if (wanted == null || wanted <= now.lastMediaSequence() || now.ended()) {
                 sendPlaylist(ctx, name, now.text());
             } else if (wanted > now.lastMediaSequence() + 2) {
                 // RFC 8216bis 6.2.5.2: more than two segments ahead is a client error, not something to wait for.

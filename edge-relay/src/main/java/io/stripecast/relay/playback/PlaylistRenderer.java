@@ -13,10 +13,16 @@ import java.util.Map;
  * Builds a live HLS media playlist from the segment metadata in a window (playlists are never
  * forwarded as files). Lists complete media segments in media-sequence order; an incomplete one
  * still in flight ends the list for now, one given up on (stale) starts a new run after a gap.
+ *
+ * <p>The publisher's end (an end-of-stream marker after the last segment) ends the playlist with
+ * {@code #EXT-X-ENDLIST}: players stop reloading, and the window is served as it is until it expires. When
+ * the stream is published again, its next segment (flagged as a discontinuity by the ingest) follows the
+ * ended run in the same playlist after {@code #EXT-X-DISCONTINUITY}, and ENDLIST is gone.
  */
 public final class PlaylistRenderer {
     /** A playlist as served, with what a held request needs to know of it. */
-    public record Rendered(String text, long lastMediaSequence, long targetDurationSeconds) {
+    /** {@code ended}: the playlist ends with {@code #EXT-X-ENDLIST}; nothing more will be listed in it. */
+    public record Rendered(String text, long lastMediaSequence, long targetDurationSeconds, boolean ended) {
     }
 
     private final long staleMillis;
@@ -46,10 +52,18 @@ public final class PlaylistRenderer {
         List<WindowEntry> run = new ArrayList<>();
         long expectedMedia = -1;
         long discontinuitiesDropped = evictedDiscontinuities;
+        boolean ended = false;
         for (WindowEntry e : entries) {
+            if (e.isEnd()) {
+                // Entries are in transport order: an end with no media after it ends what is listed.
+                ended = e.isComplete();
+                continue;
+            }
             if (!e.isMedia()) {
                 continue;
             }
+            // Media after an end: the stream was published again, the end is history.
+            ended = false;
             SegmentMeta m = e.meta();
             boolean playable = e.isComplete() && initReady(m, bySequence);
             boolean jumped = expectedMedia >= 0 && m.getMediaSequence() != expectedMedia;
@@ -73,10 +87,10 @@ public final class PlaylistRenderer {
             return null;
         }
         // A discontinuity on the first listed segment is counted, not tagged (RFC 8216 6.2.2).
-        return format(run, discontinuitiesDropped + (run.get(0).meta().getDiscontinuity() ? 1 : 0), offerBlockingReload);
+        return format(run, discontinuitiesDropped + (run.get(0).meta().getDiscontinuity() ? 1 : 0), offerBlockingReload, ended);
     }
 
-    private static Rendered format(List<WindowEntry> run, long discontinuitySequence, boolean offerBlockingReload) {
+    private static Rendered format(List<WindowEntry> run, long discontinuitySequence, boolean offerBlockingReload, boolean ended) {
         boolean fmp4 = run.stream().anyMatch(e -> e.meta().getKind() == SegmentKind.SEGMENT_KIND_FMP4_MEDIA);
         long maxMicros = run.stream().mapToLong(e -> e.meta().getDurationMicros()).max().orElse(1_000_000);
         long targetDuration = (maxMicros + 999_999) / 1_000_000;
@@ -110,7 +124,10 @@ public final class PlaylistRenderer {
             out.append(segmentName(m)).append('\n');
             first = false;
         }
-        return new Rendered(out.toString(), run.get(run.size() - 1).meta().getMediaSequence(), targetDuration);
+        if (ended) {
+            out.append("#EXT-X-ENDLIST\n");
+        }
+        return new Rendered(out.toString(), run.get(run.size() - 1).meta().getMediaSequence(), targetDuration, ended);
     }
 
     /** Seconds with six decimals, exactly as {@code %.6f} prints them, without a formatter per line (durations are positive). */

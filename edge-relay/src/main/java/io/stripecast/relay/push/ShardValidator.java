@@ -1,5 +1,6 @@
 package io.stripecast.relay.push;
 
+import io.stripecast.protocol.shard.EndOfStream;
 import io.stripecast.protocol.shard.Shards;
 import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
@@ -57,6 +58,11 @@ public final class ShardValidator {
             }
             if (meta.getInitSequence() >= meta.getSequence()) {
                 return "bad_init_ref";
+            }
+        } else if (kind == SegmentKind.SEGMENT_KIND_END_OF_STREAM) {
+            // Its body is fixed: anything else claiming to be an end is a lie or a newer protocol.
+            if (meta.getLength() != EndOfStream.length() || meta.getDurationMicros() != 0 || meta.getInitSequence() != 0) {
+                return "bad_end";
             }
         } else {
             return "bad_kind";

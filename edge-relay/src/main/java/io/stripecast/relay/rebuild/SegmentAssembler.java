@@ -1,6 +1,7 @@
 package io.stripecast.relay.rebuild;
 
 import io.stripecast.protocol.codec.StripeCodec;
+import io.stripecast.protocol.shard.EndOfStream;
 import io.stripecast.protocol.shard.Shards;
 import io.stripecast.protocol.v1.SegmentMeta;
 import io.stripecast.protocol.v1.Shard;
@@ -100,7 +101,14 @@ public final class SegmentAssembler {
         if (!window.complete(seq, segment)) {
             return;
         }
-        metrics.segmentCompleted(stream, !allData, meta.getIngestTimeMillis());
+        if (EndOfStream.is(meta)) {
+            // Not a segment for the availability figures: the stream's end, now in this relay's playlist.
+            metrics.streamEndReached(stream, meta.getIngestTimeMillis());
+            LOG.infof("stream %s: ended by its publisher (marker %d); the playlist ends with ENDLIST", stream, seq);
+        } else {
+            metrics.segmentCompleted(stream, !allData, meta.getIngestTimeMillis());
+        }
+        // Regenerated like media: an orphan's subtree must learn the end too.
         scheduleRegeneration(seq, held);
     }
 

@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The streams this relay carries: from configuration at start (static topology mode), and as the
@@ -37,6 +38,8 @@ public class StreamRegistry {
             t.setDaemon(true);
             return t;
         });
+        // An ended stream's window is kept for viewers one window long, then released (SegmentWindow.expireEnded).
+        timer.scheduleWithFixedDelay(this::expireEnded, 1, 1, TimeUnit.SECONDS);
         for (var e : settings.streams().entrySet()) {
             RelaySettings.StreamSettings s = e.getValue();
             ensure(new StreamSpec(e.getKey(), s.k(), s.m(), s.window(), s.key(), s.pullUrl(), s.pullInterval()));
@@ -76,6 +79,15 @@ public class StreamRegistry {
 
     public Collection<StreamRuntime> all() {
         return new ArrayList<>(streams.values());
+    }
+
+    private void expireEnded() {
+        long now = System.currentTimeMillis();
+        for (StreamRuntime runtime : all()) {
+            if (runtime.window().expireEnded(now)) {
+                LOG.infof("stream %s: ended %s ago; its window is released", runtime.spec().name(), runtime.spec().window());
+            }
+        }
     }
 
     /** Shared timer for short deferred work (regeneration grace, reconnect backoff, ingest timeouts). */

@@ -220,6 +220,29 @@ public final class SegmentWindow {
         return out;
     }
 
+    /**
+     * An ended stream (its newest entry is the end-of-stream marker) gets no more segments, so nothing
+     * would ever push its entries out: it is kept whole, VOD-like, for one window after its end (a viewer
+     * who joined near the end can still play it through), then dropped at once, marker included, and its
+     * memory returns. The relay's timer calls this; the numbering stays where it was ({@link #evictedBelow}),
+     * so a later run of the stream never reuses a sequence. Returns true when it dropped the window.
+     */
+    public boolean expireEnded(long nowMillis) {
+        synchronized (this) {
+            if (entries.isEmpty()) {
+                return false;
+            }
+            WindowEntry newest = entries.lastEntry().getValue();
+            if (!newest.isEnd() || nowMillis - newest.meta().getIngestTimeMillis() < spec.window().toMillis()) {
+                return false;
+            }
+            while (!entries.isEmpty()) {
+                removeFirst();
+            }
+        }
+        return true;
+    }
+
     /** A consistent copy of the entries, ascending, for playlists and metrics. */
     public synchronized List<WindowEntry> snapshot() {
         return new ArrayList<>(entries.values());

@@ -30,8 +30,14 @@ public final class WindowEntry {
         return meta.getSequence();
     }
 
+    /** A media segment a playlist lists (not an init segment, not an end-of-stream marker). */
     public boolean isMedia() {
-        return meta.getKind() != SegmentKind.SEGMENT_KIND_FMP4_INIT;
+        return meta.getKind() == SegmentKind.SEGMENT_KIND_MPEG_TS || meta.getKind() == SegmentKind.SEGMENT_KIND_FMP4_MEDIA;
+    }
+
+    /** The publisher's end of the stream: the media before it form an ended run. */
+    public boolean isEnd() {
+        return meta.getKind() == SegmentKind.SEGMENT_KIND_END_OF_STREAM;
     }
 
     public boolean isComplete() {

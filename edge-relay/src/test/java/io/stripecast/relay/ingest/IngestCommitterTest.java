@@ -180,4 +180,105 @@ class IngestCommitterTest {
         standby.onPlaylist(playlist(PLAYLIST), NOW);
         assertThat(standbyRuntime.window().snapshot()).isEmpty();
     }
+
+    private List<WindowEntry> ends() {
+        return runtime.window().snapshot().stream().filter(WindowEntry::isEnd).toList();
+    }
+
+    private static final String FINAL = "#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:1,\nindex0.ts\n#EXTINF:1,\nindex1.ts\n#EXT-X-ENDLIST\n";
+
+    @Test
+    void endlistEndsTheStreamRightAfterItsLastSegment() throws Exception {
+        committer.onFile("index0.ts", bytes("zero"), NOW);
+        committer.onPlaylist(playlist("#EXTM3U\n#EXTINF:1,\nindex0.ts\n"), NOW);
+        // ffmpeg's final playlist often arrives before the last segment's bytes: the end waits for them.
+        committer.onPlaylist(playlist(FINAL), NOW);
+        assertThat(ends()).isEmpty();
+        committer.onFile("index1.ts", bytes("one"), NOW);
+        List<WindowEntry> all = runtime.window().snapshot();
+        assertThat(all).extracting(WindowEntry::isEnd).containsExactly(false, false, true);
+        WindowEntry end = all.get(2);
+        assertThat(end.sequence()).isEqualTo(all.get(1).sequence() + 1);
+        assertThat(end.meta().getMediaSequence()).isEqualTo(all.get(1).meta().getMediaSequence() + 1);
+        assertThat(end.segment()).isEqualTo(io.stripecast.protocol.shard.EndOfStream.body());
+        assertThat(streams.count("stripecast.relay.stream.ends", "cause", "endlist")).isEqualTo(1);
+    }
+
+    @Test
+    void deleteOfThePlaylistEndsTheStream() throws Exception {
+        committer.onFile("index0.ts", bytes("zero"), NOW);
+        committer.onPlaylist(playlist("#EXTM3U\n#EXTINF:1,\nindex0.ts\n"), NOW);
+        committer.onPlaylistDeleted(NOW);
+        assertThat(ends()).hasSize(1);
+        committer.onPlaylistDeleted(NOW);
+        assertThat(ends()).hasSize(1);
+        assertThat(streams.count("stripecast.relay.stream.ends", "cause", "delete")).isEqualTo(1);
+    }
+
+    @Test
+    void anEndWhoseLastSegmentNeverArrivesComesAfterItIsGivenUp() throws Exception {
+        committer.onFile("index0.ts", bytes("zero"), NOW);
+        committer.onPlaylist(playlist(FINAL), NOW);
+        assertThat(ends()).isEmpty();
+        committer.expire(NOW + 6_000);
+        assertThat(runtime.window().snapshot()).extracting(WindowEntry::isEnd).containsExactly(false, true);
+    }
+
+    @Test
+    void theEndedPlaylistSeenAgainChangesNothing() throws Exception {
+        committer.onFile("index0.ts", bytes("zero"), NOW);
+        committer.onFile("index1.ts", bytes("one"), NOW);
+        committer.onPlaylist(playlist(FINAL), NOW);
+        // Pull ingest reads the ended upstream playlist at every poll.
+        committer.onPlaylist(playlist(FINAL), NOW + 500);
+        committer.onPlaylist(playlist(FINAL), NOW + 1000);
+        assertThat(runtime.window().snapshot()).extracting(WindowEntry::isEnd).containsExactly(false, false, true);
+    }
+
+    @Test
+    void anEndWithNothingPublishedSendsNoMarker() {
+        committer.onPlaylistDeleted(NOW);
+        assertThat(runtime.window().snapshot()).isEmpty();
+    }
+
+    @Test
+    void aPublishAfterTheEndStartsANewRunWithADiscontinuityAndNumbersGoOn() throws Exception {
+        committer.onFile("index0.ts", bytes("zero"), NOW);
+        committer.onFile("index1.ts", bytes("one"), NOW);
+        committer.onPlaylist(playlist(FINAL), NOW);
+        // The same encoder again: it numbers from 0 and reuses the file names.
+        committer.onFile("index0.ts", bytes("again"), NOW + 5_000);
+        committer.onPlaylist(playlist("#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:1,\nindex0.ts\n"), NOW + 5_000);
+        List<WindowEntry> all = runtime.window().snapshot();
+        assertThat(all).extracting(WindowEntry::isEnd).containsExactly(false, false, true, false);
+        WindowEntry again = all.get(3);
+        assertThat(new String(again.segment(), StandardCharsets.UTF_8)).isEqualTo("again");
+        assertThat(again.meta().getDiscontinuity()).isTrue();
+        assertThat(again.sequence()).isGreaterThan(all.get(2).sequence());
+        assertThat(again.meta().getMediaSequence()).isEqualTo(all.get(1).meta().getMediaSequence() + 1);
+        assertThat(streams.count("stripecast.relay.stream.restarts")).isEqualTo(1);
+    }
+
+    @Test
+    void aFirstRunOfOneSegmentListedAgainAsTheSameNumberIsANewRun() throws Exception {
+        committer.onFile("index0.ts", bytes("zero"), NOW);
+        committer.onPlaylist(playlist("#EXTM3U\n#EXTINF:1,\nindex0.ts\n#EXT-X-ENDLIST\n"), NOW);
+        committer.onFile("index0.ts", bytes("again"), NOW + 5_000);
+        committer.onPlaylist(playlist("#EXTM3U\n#EXTINF:1,\nindex0.ts\n"), NOW + 5_000);
+        assertThat(media()).extracting(e -> new String(e.segment(), StandardCharsets.UTF_8)).containsExactly("zero", "again");
+    }
+
+    @Test
+    void aNewRunOfFmp4PublishesItsInitAfresh() throws Exception {
+        String run = "#EXTM3U\n#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:1,\ns0.m4s\n";
+        committer.onFile("init.mp4", bytes("INIT"), NOW);
+        committer.onFile("s0.m4s", bytes("M0"), NOW);
+        committer.onPlaylist(playlist(run + "#EXT-X-ENDLIST\n"), NOW);
+        committer.onFile("init.mp4", bytes("INIT"), NOW + 5_000);
+        committer.onFile("s0.m4s", bytes("M0-again"), NOW + 5_000);
+        committer.onPlaylist(playlist(run), NOW + 5_000);
+        List<WindowEntry> inits = runtime.window().snapshot().stream().filter(e -> !e.isMedia() && !e.isEnd()).toList();
+        assertThat(inits).hasSize(2);
+        assertThat(media()).extracting(e -> e.meta().getInitSequence()).containsExactly(inits.get(0).sequence(), inits.get(1).sequence());
+    }
 }

@@ -6,6 +6,7 @@ import io.stripecast.protocol.shard.Shards;
 import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
 import io.stripecast.protocol.v1.Shard;
+import io.stripecast.relay.EndMarkers;
 import io.stripecast.relay.playback.PlaylistRenderer.Rendered;
 import io.stripecast.relay.stream.StreamSpec;
 import io.stripecast.relay.window.SegmentWindow;
@@ -125,5 +126,22 @@ class LivePlaylistTest {
         assertThat(answers).hasSize(1);
         // The timeout firing after the release finds the request answered.
         assertThat(hold.claim()).isFalse();
+    }
+
+    @Test
+    void holdsForLaterSegmentsAreAnsweredAtOnceWhenTheStreamEnds() {
+        ingest(10);
+        List<Rendered> answers = new ArrayList<>();
+        playlist.hold(11, true, answers::add);
+        playlist.hold(12, true, answers::add);
+        window.putComplete(EndMarkers.shards(2, 1, 11, 11, System.currentTimeMillis()), io.stripecast.protocol.shard.EndOfStream.body());
+        assertThat(answers).hasSize(2).allSatisfy(r -> {
+            assertThat(r.ended()).isTrue();
+            assertThat(r.lastMediaSequence()).isEqualTo(10);
+            assertThat(r.text()).endsWith("10.ts\n#EXT-X-ENDLIST\n");
+        });
+        // And a request arriving after the end is not held at all.
+        playlist.hold(11, true, answers::add);
+        assertThat(answers).hasSize(3);
     }
 }

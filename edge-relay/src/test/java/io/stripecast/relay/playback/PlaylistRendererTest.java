@@ -6,6 +6,7 @@ import io.stripecast.protocol.shard.Shards;
 import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
 import io.stripecast.protocol.v1.Shard;
+import io.stripecast.relay.EndMarkers;
 import io.stripecast.relay.stream.StreamSpec;
 import io.stripecast.relay.window.SegmentWindow;
 import org.junit.jupiter.api.Test;
@@ -95,5 +96,62 @@ class PlaylistRendererTest {
     void nothingPlayableYieldsNoPlaylist() {
         window.offer(shards(11, 101, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 2000)[0]);
         assertThat(renderer.render(window.snapshot(), 0, 2000, true)).isNull();
+    }
+
+    private void end(long seq, long nextMediaSeq, long ingest) {
+        window.putComplete(EndMarkers.shards(2, 1, seq, nextMediaSeq, ingest), io.stripecast.protocol.shard.EndOfStream.body());
+    }
+
+    @Test
+    void thePublishersEndEndsThePlaylistWithEndlist() {
+        complete(10, 100, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 1000);
+        complete(11, 101, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 2000);
+        assertThat(renderer.render(window.snapshot(), 0, 2500, true).ended()).isFalse();
+        end(12, 102, 2100);
+        PlaylistRenderer.Rendered r = renderer.render(window.snapshot(), 0, 2500, true);
+        assertThat(r.ended()).isTrue();
+        assertThat(r.lastMediaSequence()).isEqualTo(101);
+        assertThat(r.text()).endsWith("#EXTINF:2.002000,\n101.ts\n#EXT-X-ENDLIST\n");
+    }
+
+    @Test
+    void anEndBehindASegmentStillInFlightWaitsForIt() {
+        complete(10, 100, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 1000);
+        Shard[] last = shards(11, 101, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 2000);
+        window.offer(last[0]);
+        end(12, 102, 2100);
+        assertThat(renderer.render(window.snapshot(), 0, 2500, true).text()).doesNotContain("ENDLIST");
+        window.offer(last[1]);
+        window.complete(11, ("s" + 11).repeat(50).getBytes());
+        assertThat(renderer.render(window.snapshot(), 0, 2500, true).text()).contains("101.ts\n#EXT-X-ENDLIST\n");
+    }
+
+    @Test
+    void aNewRunAfterTheEndFollowsWithADiscontinuityAndNoEndlist() {
+        complete(10, 100, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 1000);
+        end(11, 101, 1100);
+        complete(12, 101, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, true, 9000);
+        PlaylistRenderer.Rendered r = renderer.render(window.snapshot(), 0, 9500, true);
+        assertThat(r.ended()).isFalse();
+        assertThat(r.text()).endsWith("100.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:2.002000,\n101.ts\n").doesNotContain("ENDLIST");
+    }
+
+    @Test
+    void discontinuitySequenceCountsTheRunsThatLeftTheWindow() {
+        // The window is 60 s: the first run and its end leave it as the second run goes on.
+        complete(10, 100, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 1_000);
+        end(11, 101, 1_100);
+        complete(12, 101, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, true, 30_000);
+        end(13, 102, 30_100);
+        complete(14, 102, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, true, 70_000);
+        complete(15, 103, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 72_000);
+        String p = renderer.render(window.snapshot(), window.evictedDiscontinuities(), 72_500, true).text();
+        assertThat(p).contains("#EXT-X-MEDIA-SEQUENCE:101\n#EXT-X-DISCONTINUITY-SEQUENCE:1\n")
+                .contains("101.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:2.002000,\n102.ts\n#EXTINF:2.002000,\n103.ts\n")
+                .doesNotContain("100.ts", "ENDLIST");
+        complete(16, 104, SegmentKind.SEGMENT_KIND_MPEG_TS, 0, false, 95_000);
+        // Run two (101) left too; run three starts the list, its discontinuity counted, not tagged.
+        p = renderer.render(window.snapshot(), window.evictedDiscontinuities(), 95_500, true).text();
+        assertThat(p).contains("#EXT-X-MEDIA-SEQUENCE:102\n#EXT-X-DISCONTINUITY-SEQUENCE:2\n").doesNotContain("#EXT-X-DISCONTINUITY\n");
     }
 }

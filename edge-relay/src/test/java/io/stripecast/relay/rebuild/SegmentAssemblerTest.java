@@ -82,4 +82,31 @@ class SegmentAssemblerTest {
         assertThat(runtime.window().shard(13, 0)).isEqualTo(s[0]);
         assertThat(streams.count("stripecast.relay.checksum.failures", "kind", "shard_content")).isEqualTo(1);
     }
+
+    @Test
+    void anyKShardsOfTheEndMarkerEndTheStreamAndAnOrphanRegeneratesIt() {
+        StreamRuntime runtime = streams.stream("live", 2, 1, Duration.ofSeconds(30));
+        Shard[] end = io.stripecast.relay.EndMarkers.shards(2, 1, 21, 40, System.currentTimeMillis());
+        runtime.setReceiving(0, false); // stripe 0's parent (an interior relay) died: its subtree still must learn the end
+        runtime.setReceiving(1, true);
+        runtime.setReceiving(2, true);
+        assertThat(runtime.validator().problem(end[1], 1, System.currentTimeMillis())).isNull();
+        runtime.assembler().accept(end[1]);
+        runtime.assembler().accept(end[2]);
+        assertThat(runtime.window().entry(21).isEnd()).isTrue();
+        assertThat(runtime.window().entry(21).isComplete()).isTrue();
+        assertThat(runtime.window().shard(21, 0)).isEqualTo(end[0]);
+        assertThat(streams.registry.find("stripecast.relay.stream.end.delay").timer().count()).isEqualTo(1);
+        assertThat(streams.count("stripecast.relay.segments.completed")).isZero();
+    }
+
+    @Test
+    void anEndMarkerWithAnyOtherBodyIsRefused() {
+        StreamRuntime runtime = streams.stream("live", 2, 1, Duration.ofSeconds(30));
+        byte[] body = "#EXT-X-ENDLIST\n plus a payload".getBytes();
+        SegmentMeta meta = io.stripecast.relay.EndMarkers.meta(2, 1, 21, 40, System.currentTimeMillis()).toBuilder()
+                .setLength(body.length).setSha256(ByteString.copyFrom(Shards.sha256(body))).build();
+        Shard[] lying = Shards.encode(new StripeCodec(2, 1), meta, body);
+        assertThat(runtime.validator().problem(lying[0], 0, System.currentTimeMillis())).isEqualTo("bad_end");
+    }
 }

@@ -114,6 +114,21 @@ public final class Ffmpeg {
     }
 
     /**
+     * Like {@link #push} (MPEG-TS, a new connection per file) with extra HLS muxer options, e.g.
+     * {@code -hls_flags omit_endlist} for a publisher that ends by DELETE rather than by a final playlist.
+     */
+    public static Process push(Path src, int seconds, String playlistUrl, String key, List<String> hlsOptions, Path localDir, Path log)
+            throws IOException {
+        Files.createDirectories(localDir);
+        List<String> cmd = new ArrayList<>(List.of("ffmpeg", "-hide_banner", "-loglevel", "warning", "-y", "-re", "-i", src.toString()));
+        cmd.addAll(List.of("-t", Integer.toString(seconds), "-c", "copy", "-f", "hls", "-hls_time", "1", "-hls_list_size", "5"));
+        cmd.addAll(hlsOptions);
+        cmd.addAll(List.of("-method", "PUT", "-headers", "Authorization: Bearer " + key + "\r\n", playlistUrl));
+        cmd.addAll(local(seconds, false, localDir));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /**
      * An option value inside the tee muxer's [k=v:...] list. It is unescaped twice (once when the output list is
      * split into tokens, once when a slave's options are parsed), so it is escaped twice.
      */
@@ -130,6 +145,15 @@ public final class Ffmpeg {
             out.append(c);
         }
         return out.toString();
+    }
+
+    /**
+     * A viewer that follows a live playlist until it ends: {@code ffmpeg -i URL -c copy -f null -}, no duration given,
+     * so it exits on its own only when the playlist ends ({@code #EXT-X-ENDLIST}).
+     */
+    public static Process follow(String playlistUrl, Path log) throws IOException {
+        return new ProcessBuilder("ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-i", playlistUrl, "-c", "copy",
+                "-f", "null", "-").redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
     /** Writes HLS in real time to a folder only (the upstream origin of pull ingest). */

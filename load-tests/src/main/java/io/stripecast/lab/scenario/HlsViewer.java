@@ -51,8 +51,16 @@ final class HlsViewer implements Runnable {
     private volatile long firstPlaylistNewest = Long.MAX_VALUE;
     /** The media sequence to ask the server to hold the next reload for; -1: an ordinary reload. */
     private long blockFor = -1;
+    /** Whether the current poll's playlist request got an answer (a later segment fetch may still fail). */
+    private boolean playlistAnswered;
     /** The playlist's target duration (1 s until a playlist says otherwise). */
     private long targetDurationMillis = 1000;
+    /** First plain playlist answered 200: from then on, an unanswerable playlist is darkness (before it, startup). */
+    private volatile long firstAnsweredMillis = -1;
+    /** When the current dark spell began (a plain reload not answered 200, or no answer at all); -1 while lit. */
+    private volatile long darkSinceMillis = -1;
+    private final AtomicLong darkMillis = new AtomicLong();
+    private volatile long stoppedMillis = -1;
     private final AtomicLong heldReloads = new AtomicLong();
     private final AtomicLong plainReloads = new AtomicLong();
 
@@ -71,7 +79,36 @@ final class HlsViewer implements Runnable {
     }
 
     void stop() {
+        stoppedMillis = System.currentTimeMillis();
         stop = true;
+    }
+
+    /**
+     * How long this viewer's server could not answer its playlist after having answered it once: the sum of the
+     * spells from a plain reload that failed (not 200, or no answer) to the next one answered 200, the open spell
+     * counted to the viewer's stop. A blocking reload answered 503 (the segment not listed in three target
+     * durations) is not darkness: the playlist itself was answerable, and a plain reload follows at once.
+     */
+    long darkMillis() {
+        long since = darkSinceMillis;
+        long end = stoppedMillis > 0 ? stoppedMillis : System.currentTimeMillis();
+        return darkMillis.get() + (since >= 0 ? Math.max(0, end - since) : 0);
+    }
+
+    private void answered(boolean ok) {
+        long now = System.currentTimeMillis();
+        if (ok) {
+            if (firstAnsweredMillis < 0) {
+                firstAnsweredMillis = now;
+            }
+            long since = darkSinceMillis;
+            if (since >= 0) {
+                darkMillis.addAndGet(now - since);
+                darkSinceMillis = -1;
+            }
+        } else if (firstAnsweredMillis >= 0 && darkSinceMillis < 0) {
+            darkSinceMillis = now;
+        }
     }
 
     @Override
@@ -85,6 +122,12 @@ final class HlsViewer implements Runnable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
+            } catch (java.io.IOException e) {
+                // No answer to the playlist (a segment fetch failing is not darkness: the playlist was answered).
+                if (!playlistAnswered) {
+                    answered(false);
+                }
+                blockFor = -1;
             } catch (Exception e) {
                 // A failed poll or fetch is retried at the next poll; what never arrives shows as missing.
                 blockFor = -1;
@@ -110,7 +153,12 @@ final class HlsViewer implements Runnable {
         // A held request may wait three target durations before the server gives up on it (RFC 8216bis 6.2.5.2).
         URI uri = blockFor >= 0 ? URI.create(base + "?_HLS_msn=" + blockFor) : base;
         Duration timeout = Duration.ofMillis(5_000 + (blockFor >= 0 ? 3 * targetDurationMillis : 0));
+        playlistAnswered = false;
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
+        playlistAnswered = true;
+        if (blockFor < 0 || r.statusCode() == 200) {
+            answered(r.statusCode() == 200);
+        }
         if (r.statusCode() != 200) {
             // Not listed in time (503) or no longer a sensible ask (400): start again from a plain reload.
             blockFor = -1;

@@ -38,6 +38,16 @@ import java.util.Map;
  * @param availabilityOverTime per viewer depth: [ms since the source started, median availability ms]
  * @param continuityOverTime [ms since the source started, share of viewers that had the segment in time]
  * @param marks            fault events as [ms since the source started, label], for the plots
+ * @param relaysDarkSeconds summed over every relay that should carry the stream and is still in the run at the end
+ *                         (relays the fault hit left out): the time its playlist was not answerable (a plain reload
+ *                         answered other than 200, or not at all) after it first answered one, as its players and
+ *                         probes saw it (per relay the longest of its players'), through the stream's end until the
+ *                         players stop. 0 is the goal: a relay that is alive and carries a stream always serves it,
+ *                         after the end too (the ended window is served until it expires)
+ * @param darkByRelay      the relays with any dark time, seconds
+ * @param streamEnd        the publisher's end: whether the source ended its stream, how many relays ended their playlist
+ *                         with ENDLIST (and which did not), ms from the source's last upload to ENDLIST per depth and relay
+ *                         (polled every ~25 ms) and each relay's own end delay metric, and the exit of each ffmpeg follower
  */
 public record Report(String scenario, String skipped, String failed, int relays, int streams, int k, int m, String fault, List<String> faultedRelays,
                      String network, String source, int segmentsExpected, int segmentsMissing, Map<String, Integer> missingByRelay,
@@ -46,7 +56,8 @@ public record Report(String scenario, String skipped, String failed, int relays,
                      List<Integer> rootChildren, double originEgressRatio, double originEgressExpected, double controlBytes,
                      double dataBytes, double controlOverheadRatio, double cpuSecondsPerGb, List<String> timeline, List<String> notes,
                      Map<String, Map<String, Double>> comparison, Map<String, Map<String, Map<String, Double>>> depthComparison,
-                     Map<String, List<long[]>> availabilityOverTime, List<double[]> continuityOverTime, List<Object[]> marks) {
+                     Map<String, List<long[]>> availabilityOverTime, List<double[]> continuityOverTime, List<Object[]> marks,
+                     double relaysDarkSeconds, Map<String, Double> darkByRelay, Map<String, Object> streamEnd) {
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -67,7 +78,7 @@ public record Report(String scenario, String skipped, String failed, int relays,
         return new Report(s.name(), skipped, failed, s.relays(), s.source().streams(), s.k(), s.m(), s.fault().kind(), List.of(),
                 s.network().mode(), s.source().kind(), 0, 0, Map.of(), Double.NaN, 0, 0, Double.NaN, Map.of(), Map.of(), Map.of(),
                 List.of(), List.of(), Double.NaN, (double) (s.k() + s.m()) / s.k(), 0, 0, Double.NaN, Double.NaN, timeline,
-                List.of(why), Map.of(), Map.of(), Map.of(), List.of(), List.of());
+                List.of(why), Map.of(), Map.of(), Map.of(), List.of(), List.of(), 0, Map.of(), Map.of());
     }
 
     /** This report with one more system beside stripecast: its viewer figures and its availability per depth. */
@@ -81,7 +92,8 @@ public record Report(String scenario, String skipped, String failed, int relays,
         return new Report(scenario, skipped, failed, relays, streams, k, m, fault, faultedRelays, network, source, segmentsExpected,
                 segmentsMissing, missingByRelay, continuityIndex, stalls, viewers, startupMsMean, repairMs, recoveryMs, availabilityMs,
                 treeDepths, rootChildren, originEgressRatio, originEgressExpected, controlBytes, dataBytes, controlOverheadRatio,
-                cpuSecondsPerGb, timeline, notes, all, depths, availabilityOverTime, continuityOverTime, marks);
+                cpuSecondsPerGb, timeline, notes, all, depths, availabilityOverTime, continuityOverTime, marks, relaysDarkSeconds,
+                darkByRelay, streamEnd);
     }
 
     public boolean passed() {

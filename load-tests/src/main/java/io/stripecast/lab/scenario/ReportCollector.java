@@ -23,7 +23,7 @@ final class ReportCollector {
     record Run(Scenario scenario, LocalCluster cluster, RunContext ctx, ViewerSet viewers, Timeline timeline, RunSource source,
                List<String> streams, Map<String, Integer> depthOf, List<Integer> treeDepths,
                List<Integer> rootChildren, Map<String, Double> cpuAtStart, long sourceStartMillis, Map<String, List<String>> expected,
-               List<String> notes) {
+               List<String> notes, Map<String, Object> streamEnd) {
     }
 
     private ReportCollector() {
@@ -194,6 +194,17 @@ final class ReportCollector {
         if (!left.isEmpty()) {
             notes.add("relays that left (not checked; their counters and CPU after leaving are lost to the totals): " + left);
         }
+        // Darkness: per relay still in the run and not hit by the fault, the longest any of its players found its playlist
+        // unanswerable after first answering it (see Report#relaysDarkSeconds).
+        Map<String, Double> darkByRelay = new TreeMap<>();
+        double dark = 0;
+        for (var e : run.viewers().darkMillisByServer().entrySet()) {
+            if (left.contains(e.getKey()) || run.ctx().faulted().contains(e.getKey()) || e.getValue() == 0) {
+                continue;
+            }
+            darkByRelay.put(e.getKey(), e.getValue() / 1000.0);
+            dark += e.getValue() / 1000.0;
+        }
         double dataBytes = shardBytesOut;
         List<double[]> continuity = series.continuity().stream().map(p -> new double[]{p.atMillis(), p.value()}).toList();
         return new Report(sc.name(), null, null, sc.relays(), run.streams().size(), sc.k(), sc.m(), sc.fault().kind(), run.ctx().faulted(),
@@ -204,7 +215,7 @@ final class ReportCollector {
                 controlBytes, dataBytes, dataBytes == 0 ? 0 : controlBytes / dataBytes,
                 (shardBytesOut + playbackBytes) == 0 ? 0 : cpuSeconds / ((shardBytesOut + playbackBytes) / 1e9),
                 run.timeline().entries(), notes, comparison, depthComparison, series.asJson(), continuity,
-                run.timeline().marks(run.sourceStartMillis()));
+                run.timeline().marks(run.sourceStartMillis()), dark, darkByRelay, run.streamEnd());
     }
 
     /** The machine is shared: the report says how busy it was. */

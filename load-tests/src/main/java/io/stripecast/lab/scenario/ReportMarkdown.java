@@ -31,6 +31,14 @@ final class ReportMarkdown {
         row(b, "segments expected (per relay)", Integer.toString(r.segmentsExpected()));
         row(b, "segments missing (summed over relays)", r.segmentsMissing() + (r.missingByRelay().isEmpty() ? "" : " " + r.missingByRelay()));
         row(b, "continuity index (viewers, on time / due)", fmt(r.continuityIndex()));
+        row(b, "relays dark (s, playlist not answerable after first answered)", fmt(r.relaysDarkSeconds())
+                + (r.darkByRelay().isEmpty() ? "" : " " + r.darkByRelay()));
+        if (Boolean.TRUE.equals(r.streamEnd().get("source_ended"))) {
+            row(b, "stream end: relays whose playlist ended (ENDLIST)", r.streamEnd().get("ended") + " of " + r.streamEnd().get("relays")
+                    + " " + r.streamEnd().get("not_ended"));
+            row(b, "stream end: ms from the source's last upload to ENDLIST, by depth", String.valueOf(r.streamEnd().get("end_ms")));
+            row(b, "stream end: ffmpeg followers' exit", String.valueOf(r.streamEnd().get("followers_exit")));
+        }
         row(b, "stalls / viewers", r.stalls() + " / " + r.viewers());
         row(b, "startup, mean", fmt(r.startupMsMean()) + " ms");
         row(b, "repairs; detection to assignments sent p50 / p99 / max", fmt(r.repairMs().get("count")) + "; "

@@ -20,6 +20,11 @@ interface RunSource {
     /** When the source finished each segment; the ingest numbered the first one {@code firstSequence}. */
     SegmentClock clock(String stream, long firstSequence);
 
+    /** When the source ended its stream (ffmpeg: its final playlist, with ENDLIST, uploaded); -1 when it never does. */
+    default long endMillis() {
+        return -1;
+    }
+
     /** Anything the report should say about the source. */
     default List<String> notes() {
         return List.of();
@@ -45,6 +50,18 @@ interface RunSource {
             @Override
             public SegmentClock clock(String stream, long firstSequence) {
                 return SegmentClock.ffmpeg(out, firstSequence);
+            }
+
+            @Override
+            public long endMillis() {
+                // ffmpeg writes its local final playlist right after uploading the same one: its time is the last upload.
+                Path local = out.resolve("index.m3u8");
+                try {
+                    return java.nio.file.Files.readString(local).contains("#EXT-X-ENDLIST")
+                            ? java.nio.file.Files.getLastModifiedTime(local).toMillis() : -1;
+                } catch (IOException e) {
+                    return -1;
+                }
             }
         };
     }

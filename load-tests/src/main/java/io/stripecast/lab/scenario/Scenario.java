@@ -44,11 +44,14 @@ import java.util.Set;
  *                         missing segments still count the whole run
  * @param baseline         none | nginx: afterwards, the same source and viewers through a stock nginx chain
  * @param baselineDepth    proxy tiers below the nginx origin (2: origin -> shield -> edge); 0: the forest's depth
+ * @param endFollowers     ffmpeg players ({@code ffmpeg -i edge -c copy -f null -}, no duration) started while live on the
+ *                         deepest relays; each must exit 0 on its own once the stream ends
  */
 public record Scenario(String name, int relays, int k, int m, int seconds, double uplinkMbps, double ingestUplinkMbps,
                        double bitrateHintMbps, Duration heartbeat, Duration deadAfter, String ingestStarts, int childQueueShards, boolean steadyJvm, int relayHeapMb,
                        SourceSpec source, FaultSpec fault, NetworkSpec network, int viewersPerRelay, int viewersAtSegment,
-                       int probePollMillis, boolean probeBlocking, int warmupSegments, String baseline, int baselineDepth) {
+                       int probePollMillis, boolean probeBlocking, int warmupSegments, String baseline, int baselineDepth,
+                       int endFollowers) {
 
     /**
      * @param kind           pattern (test pattern, ~0.35 Mbit/s) | pattern-3m (the same at a constant ~3 Mbit/s) |
@@ -217,7 +220,8 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
                 },
                 Integer.parseInt(p.getProperty("warmup-segments", "0")),
                 p.getProperty("baseline", "none"),
-                Integer.parseInt(p.getProperty("baseline-depth", "2")));
+                Integer.parseInt(p.getProperty("baseline-depth", "2")),
+                Integer.parseInt(p.getProperty("end-followers", "0")));
     }
 
     /** {@code 500ms}, {@code 1s}, {@code 1.5s}: the forms Quarkus takes for the same settings. */

@@ -82,6 +82,7 @@ public final class ScenarioRunner {
             timeline.note("source started");
             RunContext ctx = new RunContext(cluster, streams.get(0), timeline, viewers);
             startViewers(cluster, ctx, viewers, depthOf, streams.get(0));
+            StreamEndCheck endCheck = StreamEndCheck.start(cluster, ctx, streams.get(0), depthOf, scenario.endFollowers(), out.resolve("logs"));
             Fault.of(scenario.fault(), scenario.seconds(), scenario.network().link()).run(ctx);
             source.awaitEnd(scenario.seconds());
             timeline.note("source ended");
@@ -90,11 +91,14 @@ public final class ScenarioRunner {
                 expected.put(s, source.expected(s));
             }
             awaitCaughtUp(cluster, ctx, expected, timeline);
+            // ffmpeg's final playlist carries ENDLIST: every relay's playlist must end, and followers exit on their own.
+            Map<String, Object> streamEnd = endCheck.finish(source.endMillis(), Duration.ofSeconds(30));
+            timeline.note("stream end: " + streamEnd.get("ended") + " of " + streamEnd.get("relays") + " relays ended their playlist");
             noteForests(cluster, streams, timeline, "at the end");
             Thread.sleep(2_000); // viewers poll at half the target duration: give the slowest one more poll
             viewers.stopAll();
             report = ReportCollector.collect(new ReportCollector.Run(scenario, cluster, ctx, viewers, timeline, source, streams,
-                    depthOf, treeDepths, rootChildren, cpuAtStart, sourceStart, expected, notes));
+                    depthOf, treeDepths, rootChildren, cpuAtStart, sourceStart, expected, notes, streamEnd));
         }
         if (scenario.baseline().equals("nginx")) {
             report = baseline(report, media, forestDepth, viewers.viewers().size());
@@ -123,7 +127,7 @@ public final class ScenarioRunner {
                 r.startupMsMean(), r.repairMs(), r.recoveryMs(), r.availabilityMs(), r.treeDepths(), r.rootChildren(),
                 r.originEgressRatio(), r.originEgressExpected(), r.controlBytes(), r.dataBytes(), r.controlOverheadRatio(),
                 r.cpuSecondsPerGb(), r.timeline(), notes, r.comparison(), r.depthComparison(), r.availabilityOverTime(),
-                r.continuityOverTime(), r.marks());
+                r.continuityOverTime(), r.marks(), r.relaysDarkSeconds(), r.darkByRelay(), r.streamEnd());
     }
 
     /** The encoded pattern ffmpeg loops (null for the synthetic source). */

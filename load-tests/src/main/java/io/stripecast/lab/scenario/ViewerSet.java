@@ -91,6 +91,15 @@ final class ViewerSet {
         return entries.stream().mapToLong(e -> e.viewer().segments().values().stream().mapToLong(HlsViewer.Got::bytes).sum()).sum();
     }
 
+    /** Per server still in the run, the longest any of its viewers or probes found its playlist unanswerable (ms). */
+    synchronized Map<String, Long> darkMillisByServer() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        for (Entry e : entries) {
+            out.merge(e.server(), e.viewer().darkMillis(), Math::max);
+        }
+        return out;
+    }
+
     synchronized List<String> setAside() {
         return List.copyOf(setAside);
     }
