@@ -2,6 +2,8 @@ package io.stripecast.relay.stream;
 
 import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.metrics.RelayMetrics;
+import io.stripecast.relay.rebuild.Regenerator;
+import io.stripecast.relay.window.WindowMemory;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -27,6 +29,9 @@ public class StreamRegistry {
     private final ScheduledExecutorService timer;
     private final RelaySettings settings;
     private final RelayMetrics metrics;
+    /** One budget for every stream's window (see {@link WindowMemory}), one regeneration worker for every stream. */
+    private final WindowMemory memory;
+    private final Regenerator regenerator;
 
     @Inject
     public StreamRegistry(RelaySettings settings, RelayMetrics metrics) {
@@ -37,6 +42,15 @@ public class StreamRegistry {
             t.setDaemon(true);
             return t;
         });
+        long maxHeap = Runtime.getRuntime().maxMemory();
+        this.memory = new WindowMemory(WindowMemory.parseBudget(settings.limits().windowMemory(), maxHeap),
+                settings.limits().incompleteSegmentTimeout().toMillis(), metrics.windowMemoryEvents());
+        memory.start(timer);
+        metrics.watchWindowMemory(memory);
+        this.regenerator = new Regenerator(metrics);
+        metrics.watchRegenerator(regenerator);
+        LOG.infof("window memory: %d MB for all streams (%s of a %d MB heap); incomplete segments expire after %s",
+                memory.budget() >> 20, settings.limits().windowMemory(), maxHeap >> 20, settings.limits().incompleteSegmentTimeout());
         for (var e : settings.streams().entrySet()) {
             RelaySettings.StreamSettings s = e.getValue();
             ensure(new StreamSpec(e.getKey(), s.k(), s.m(), s.window(), s.key(), s.pullUrl(), s.pullInterval()));
@@ -58,14 +72,19 @@ public class StreamRegistry {
                     current.spec().k(), current.spec().m(), spec.k(), spec.m());
         }
         StreamRuntime runtime = StreamRuntime.create(spec, settings.limits().maxWindowBytes(), settings.limits().maxSegmentBytes(),
-                metrics, timer, settings.relay().regenerateGrace().toMillis());
+                metrics, timer, settings.relay().regenerateGrace().toMillis(), memory, regenerator);
+        if (current != null) {
+            current.window().close();
+        }
         streams.put(spec.name(), runtime);
         metrics.watchWindow(spec.name(), () -> find(spec.name()).map(StreamRuntime::window).orElse(null));
         return runtime;
     }
 
     public synchronized void remove(String name) {
-        if (streams.remove(name) != null) {
+        StreamRuntime gone = streams.remove(name);
+        if (gone != null) {
+            gone.window().close();
             LOG.infof("stream %s: no longer carried here", name);
         }
     }
@@ -83,8 +102,15 @@ public class StreamRegistry {
         return timer;
     }
 
+    /** The budget every stream's window shares. */
+    public WindowMemory memory() {
+        return memory;
+    }
+
     @PreDestroy
     void stop() {
+        memory.stop();
+        regenerator.close();
         timer.shutdownNow();
     }
 }
