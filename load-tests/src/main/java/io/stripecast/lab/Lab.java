@@ -1,5 +1,6 @@
 package io.stripecast.lab;
 
+import io.stripecast.lab.scenario.MemoryBudgetRun;
 import io.stripecast.lab.scenario.Report;
 import io.stripecast.lab.scenario.Scenario;
 import io.stripecast.lab.scenario.ScenarioRunner;
@@ -26,6 +27,14 @@ public final class Lab implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (MemoryBudgetRun.Config.isMemoryBudget(scenarioFile)) {
+            MemoryBudgetRun.Config config = MemoryBudgetRun.Config.load(scenarioFile, overrides);
+            Path dir = out != null ? out : Path.of("load-tests", "target", "lab", config.name());
+            MemoryBudgetRun.Result result = new MemoryBudgetRun(config).run(dir);
+            System.out.printf("%s: %s; report in %s%n", config.name(), result.passed() ? "passed" : "failed: " + result.failures(),
+                    dir.resolve("report.md"));
+            return result.passed() ? 0 : 1;
+        }
         Scenario scenario = Scenario.load(scenarioFile, overrides);
         Path dir = out != null ? out : Path.of("load-tests", "target", "lab", scenario.name());
         Report report = new ScenarioRunner(scenario, dir).run();

@@ -147,9 +147,24 @@ public interface RelaySettings {
         @WithDefault("10000")
         int maxPlaylistEntries();
 
-        /** Hard bound on a stream's window memory, whatever its duration. */
+        /**
+         * Hard bound on one stream's window memory, whatever its duration; every stream's window together is
+         * bound by {@link #windowMemory()} as well.
+         */
         @WithDefault("536870912")
         long maxWindowBytes();
+
+        /**
+         * Memory every stream's window shares on this relay (shards, complete segments, incomplete ones):
+         * {@code NN%} of the heap's maximum, or bytes ({@code k}/{@code m}/{@code g} suffixes). Half the heap by
+         * default: the other half is for what is in flight (shards being parsed and rebuilt, uploads, responses).
+         */
+        @WithDefault("50%")
+        String windowMemory();
+
+        /** A segment still incomplete this long after its first shard arrived here is dropped (counted). */
+        @WithDefault("10s")
+        Duration incompleteSegmentTimeout();
 
         /** A listed segment whose bytes never arrive is dropped (and counted) after this. */
         @WithDefault("15s")

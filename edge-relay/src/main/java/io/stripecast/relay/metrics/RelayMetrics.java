@@ -4,7 +4,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.stripecast.relay.rebuild.Regenerator;
 import io.stripecast.relay.window.SegmentWindow;
+import io.stripecast.relay.window.WindowMemory;
 import jakarta.inject.Singleton;
 import jakarta.inject.Inject;
 
@@ -205,6 +207,53 @@ public class RelayMetrics {
             var newest = w == null ? null : w.entry(w.lastSequence());
             return newest != null && newest.isEnd() ? 1 : 0;
         }).tag("stream", stream).strongReference(true).register(registry);
+    }
+
+    /** The relay's window memory: the budget and what every window holds together (per stream: {@link #watchWindow}). */
+    public void watchWindowMemory(WindowMemory memory) {
+        Gauge.builder("stripecast.relay.window.memory.budget.bytes", memory, WindowMemory::budget)
+                .description("Memory every stream's window shares on this relay").strongReference(true).register(registry);
+        Gauge.builder("stripecast.relay.window.memory.bytes", memory, WindowMemory::held)
+                .description("Bytes every stream's window holds together: shards, complete and incomplete segments")
+                .strongReference(true).register(registry);
+    }
+
+    /** Counts what the window budget does, per stream. */
+    public WindowMemory.Events windowMemoryEvents() {
+        return new WindowMemory.Events() {
+            @Override
+            public void evictedForBudget(String stream, long bytes) {
+                registry.counter("stripecast.relay.window.budget.evictions", "stream", stream).increment();
+                registry.counter("stripecast.relay.window.budget.evicted.bytes", "stream", stream).increment(bytes);
+            }
+
+            @Override
+            public void expiredIncomplete(String stream, long bytes) {
+                registry.counter("stripecast.relay.window.incomplete.expired", "stream", stream).increment();
+                registry.counter("stripecast.relay.window.incomplete.expired.bytes", "stream", stream).increment(bytes);
+            }
+
+            @Override
+            public void refused(String stream, long bytes) {
+                registry.counter("stripecast.relay.window.refused", "stream", stream).increment();
+            }
+        };
+    }
+
+    public void watchRegenerator(Regenerator regenerator) {
+        Gauge.builder("stripecast.relay.regeneration.queue", regenerator, Regenerator::waiting)
+                .description("Sequences waiting for the regeneration worker").strongReference(true).register(registry);
+    }
+
+    /** Time the regeneration worker spent on one batch of a stream's stripe. */
+    public void regenerationWork(String stream, long nanos) {
+        Timer.builder("stripecast.relay.regeneration.work").description("Regeneration worker time per batch")
+                .tag("stream", stream).register(registry).record(Duration.ofNanos(nanos));
+    }
+
+    /** Lost shards not regenerated: {@code no_child} (no child of the stripe lacks them) or {@code queue_full}. */
+    public void regenerationsSkipped(String stream, String reason, long count) {
+        registry.counter("stripecast.relay.regenerations.skipped", "stream", stream, "reason", reason).increment(count);
     }
 
     private Counter shardCounter(String name, String stream, int stripe) {

@@ -50,6 +50,12 @@ final class ChildStream implements ShardListener {
         drain();
     }
 
+    /** It was sent every shard held from its first sequence on, so it lacks only what is missing from there. */
+    @Override
+    public long wantsFrom() {
+        return firstSequence;
+    }
+
     @Override
     public void onShard(long sequence) {
         synchronized (this) {

@@ -59,6 +59,8 @@ public final class ShardPushService extends ShardPushGrpc.ShardPushImplBase {
                 .setM(runtime.spec().m())).build());
         metrics.subscriptionOpened();
         new ChildStream(observer, window, request.getStripe(), first, queueBound, metrics).start();
+        // What this relay holds complete but lacks in the stripe (orphaned meanwhile) is regenerated for the child.
+        runtime.assembler().childSubscribed(request.getStripe(), first);
     }
 
     private Status check(SubscribeRequest r) {

@@ -11,6 +11,7 @@ import org.jboss.logging.Logger;
 
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +21,10 @@ import java.util.concurrent.TimeUnit;
  * that a relay orphaned in one stripe keeps feeding that stripe's subtree.
  *
  * <p>Regeneration is for stripes whose parent is gone at once, and for the others only after a
- * grace period: a shard that is merely still in flight is not worth recomputing.
+ * grace period: a shard that is merely still in flight is not worth recomputing. It is only for the sequences a
+ * child of that stripe still lacks (none when no child follows the stripe here: a child subscribing later asks
+ * again), it computes only the missing stripe's shard, and it runs on the relay's {@link Regenerator} worker,
+ * never on the gRPC thread that delivered a shard or reported a parent gone.
  */
 public final class SegmentAssembler {
     private static final Logger LOG = Logger.getLogger(SegmentAssembler.class);
@@ -32,10 +36,12 @@ public final class SegmentAssembler {
     private final ScheduledExecutorService timer;
     private final long graceMillis;
     private final String stream;
+    private final Regenerator regenerator;
 
     public SegmentAssembler(SegmentWindow window, RelayMetrics metrics, UpstreamStatus upstream,
-                            ScheduledExecutorService timer, long graceMillis) {
+                            ScheduledExecutorService timer, long graceMillis, Regenerator regenerator) {
         this.window = window;
+        this.regenerator = regenerator;
         this.codec = new StripeCodec(window.spec().k(), window.spec().m());
         this.metrics = metrics;
         this.upstream = upstream;
@@ -56,13 +62,39 @@ public final class SegmentAssembler {
             case TOO_OLD, DUPLICATE -> {
                 // Normal after a resubscription or a regeneration: the copy we hold is identical.
             }
+            case NO_ROOM -> {
+                // The relay's window memory is full even of live edges; counted by the budget.
+            }
         }
     }
 
-    /** A parent in this stripe went away: regenerate what we can for the subtree below us. */
+    String stream() {
+        return stream;
+    }
+
+    /** A parent in this stripe went away: regenerate, off this (gRPC) thread, what the subtree below us lacks. */
     public void upstreamLost(int stripe) {
+        request(stripe, window.completeLacking(stripe));
+    }
+
+    /**
+     * A child subscribed to a stripe from {@code from}: what this relay holds complete but lacks in that stripe is
+     * regenerated for it, at once when no parent feeds the stripe here, else after the grace (it may still come).
+     */
+    public void childSubscribed(int stripe, long from) {
+        List<Long> lacking = new ArrayList<>();
         for (long seq : window.completeLacking(stripe)) {
-            regenerate(seq, List.of(stripe));
+            if (seq >= from) {
+                lacking.add(seq);
+            }
+        }
+        if (lacking.isEmpty()) {
+            return;
+        }
+        if (upstream.isReceiving(stripe)) {
+            timer.schedule(() -> request(stripe, lacking), graceMillis, TimeUnit.MILLISECONDS);
+        } else {
+            request(stripe, lacking);
         }
     }
 
@@ -158,33 +190,42 @@ public final class SegmentAssembler {
                 (upstream.isReceiving(i) ? later : now).add(i);
             }
         }
-        if (!now.isEmpty()) {
-            regenerate(seq, now);
+        for (int s : now) {
+            request(s, List.of(seq));
         }
         if (!later.isEmpty()) {
-            timer.schedule(() -> regenerate(seq, later), graceMillis, TimeUnit.MILLISECONDS);
+            timer.schedule(() -> later.forEach(s -> request(s, List.of(seq))), graceMillis, TimeUnit.MILLISECONDS);
         }
     }
 
-    private void regenerate(long seq, List<Integer> stripes) {
-        var entry = window.entry(seq);
-        if (entry == null || !entry.isComplete()) {
-            return;
-        }
-        List<Integer> missing = new ArrayList<>();
-        for (int s : stripes) {
-            if (window.shard(seq, s) == null) {
-                missing.add(s);
+    /** Queues the sequences a child of {@code stripe} still lacks; the rest nobody here would forward. */
+    private void request(int stripe, List<Long> sequences) {
+        long from = window.demandFrom(stripe);
+        List<Long> wanted = new ArrayList<>();
+        for (long seq : sequences) {
+            if (seq >= from) {
+                wanted.add(seq);
             }
         }
-        if (missing.isEmpty()) {
-            return;
+        if (wanted.size() < sequences.size()) {
+            metrics.regenerationsSkipped(stream, "no_child", sequences.size() - wanted.size());
         }
-        byte[][] all = codec.encode(entry.segment());
-        for (int s : missing) {
-            Shard shard = Shards.of(entry.meta(), s, all[s]);
+        regenerator.submit(this, stripe, wanted);
+    }
+
+    /** On the regeneration worker: computes {@code stripe}'s shard of each sequence still complete, lacking it, and wanted. */
+    void regenerateNow(int stripe, Collection<Long> sequences) {
+        for (long seq : sequences) {
+            if (seq < window.demandFrom(stripe)) {
+                continue; // the child that wanted it left meanwhile
+            }
+            var entry = window.entry(seq);
+            if (entry == null || !entry.isComplete() || window.shard(seq, stripe) != null) {
+                continue;
+            }
+            Shard shard = Shards.of(entry.meta(), stripe, codec.shard(entry.segment(), stripe));
             if (window.offer(shard) == SegmentWindow.Offer.ADDED) {
-                metrics.regenerated(stream, s);
+                metrics.regenerated(stream, stripe);
             }
         }
     }

@@ -2,6 +2,8 @@ package io.stripecast.relay.stream;
 
 import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.metrics.RelayMetrics;
+import io.stripecast.relay.rebuild.Regenerator;
+import io.stripecast.relay.window.WindowMemory;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -28,6 +30,9 @@ public class StreamRegistry {
     private final ScheduledExecutorService timer;
     private final RelaySettings settings;
     private final RelayMetrics metrics;
+    /** One budget for every stream's window (see {@link WindowMemory}), one regeneration worker for every stream. */
+    private final WindowMemory memory;
+    private final Regenerator regenerator;
 
     @Inject
     public StreamRegistry(RelaySettings settings, RelayMetrics metrics) {
@@ -38,6 +43,15 @@ public class StreamRegistry {
             t.setDaemon(true);
             return t;
         });
+        long maxHeap = Runtime.getRuntime().maxMemory();
+        this.memory = new WindowMemory(WindowMemory.parseBudget(settings.limits().windowMemory(), maxHeap),
+                settings.limits().incompleteSegmentTimeout().toMillis(), metrics.windowMemoryEvents());
+        memory.start(timer);
+        metrics.watchWindowMemory(memory);
+        this.regenerator = new Regenerator(metrics);
+        metrics.watchRegenerator(regenerator);
+        LOG.infof("window memory: %d MB for all streams (%s of a %d MB heap); incomplete segments expire after %s",
+                memory.budget() >> 20, settings.limits().windowMemory(), maxHeap >> 20, settings.limits().incompleteSegmentTimeout());
         // An ended stream's window is kept for viewers one window long, then released (SegmentWindow.expireEnded).
         timer.scheduleWithFixedDelay(this::expireEnded, 1, 1, TimeUnit.SECONDS);
         for (var e : settings.streams().entrySet()) {
@@ -61,14 +75,19 @@ public class StreamRegistry {
                     current.spec().k(), current.spec().m(), spec.k(), spec.m());
         }
         StreamRuntime runtime = StreamRuntime.create(spec, settings.limits().maxWindowBytes(), settings.limits().maxSegmentBytes(),
-                metrics, timer, settings.relay().regenerateGrace().toMillis());
+                metrics, timer, settings.relay().regenerateGrace().toMillis(), memory, regenerator);
+        if (current != null) {
+            current.window().close();
+        }
         streams.put(spec.name(), runtime);
         metrics.watchWindow(spec.name(), () -> find(spec.name()).map(StreamRuntime::window).orElse(null));
         return runtime;
     }
 
     public synchronized void remove(String name) {
-        if (streams.remove(name) != null) {
+        StreamRuntime gone = streams.remove(name);
+        if (gone != null) {
+            gone.window().close();
             LOG.infof("stream %s: no longer carried here", name);
         }
     }
@@ -95,8 +114,15 @@ public class StreamRegistry {
         return timer;
     }
 
+    /** The budget every stream's window shares. */
+    public WindowMemory memory() {
+        return memory;
+    }
+
     @PreDestroy
     void stop() {
+        memory.stop();
+        regenerator.close();
         timer.shutdownNow();
     }
 }

@@ -3,8 +3,10 @@ package io.stripecast.relay.stream;
 import io.stripecast.relay.metrics.RelayMetrics;
 import io.stripecast.relay.playback.LivePlaylist;
 import io.stripecast.relay.push.ShardValidator;
+import io.stripecast.relay.rebuild.Regenerator;
 import io.stripecast.relay.rebuild.SegmentAssembler;
 import io.stripecast.relay.window.SegmentWindow;
+import io.stripecast.relay.window.WindowMemory;
 
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,13 +33,17 @@ public final class StreamRuntime {
         this.playlist = new LivePlaylist(window);
     }
 
-    /** Wires a stream's window, validator and assembler together. */
+    /**
+     * Wires a stream's window, validator and assembler together; the window shares the relay's {@code memory}
+     * and the assembler the relay's {@code regenerator} with every other stream.
+     */
     public static StreamRuntime create(StreamSpec spec, long maxWindowBytes, int maxSegmentBytes, RelayMetrics metrics,
-                                       ScheduledExecutorService timer, long regenerateGraceMillis) {
-        SegmentWindow window = new SegmentWindow(spec, maxWindowBytes);
+                                       ScheduledExecutorService timer, long regenerateGraceMillis, WindowMemory memory,
+                                       Regenerator regenerator) {
+        SegmentWindow window = new SegmentWindow(spec, maxWindowBytes, memory);
         AtomicReferenceArray<Boolean> receiving = new AtomicReferenceArray<>(spec.stripes());
         SegmentAssembler assembler = new SegmentAssembler(window, metrics, stripe -> Boolean.TRUE.equals(receiving.get(stripe)),
-                timer, regenerateGraceMillis);
+                timer, regenerateGraceMillis, regenerator);
         return new StreamRuntime(spec, window, assembler, new ShardValidator(spec, maxSegmentBytes), receiving);
     }
 

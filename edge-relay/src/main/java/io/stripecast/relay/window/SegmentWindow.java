@@ -14,18 +14,20 @@ import java.util.function.LongConsumer;
 
 /**
  * The sliding window of one stream on one relay: the shards (and rebuilt segments) of the last
- * {@code window} seconds, keyed by transport sequence. Memory is bounded by the window's duration
- * and by a byte cap, whatever peers send.
+ * {@code window} seconds, keyed by transport sequence. Memory is bounded by the window's duration,
+ * by a byte cap of its own, and by the relay's {@link WindowMemory} shared with every other window
+ * (which may take this window's oldest segments for another's newest), whatever peers send.
  *
  * <p>Listeners are called after the lock is released, so a listener may read the window freely.
  */
 public final class SegmentWindow {
 
     /** What became of an offered shard. */
-    public enum Offer { ADDED, DUPLICATE, TOO_OLD, CONFLICTING_META }
+    public enum Offer { ADDED, DUPLICATE, TOO_OLD, CONFLICTING_META, NO_ROOM }
 
     private final StreamSpec spec;
     private final long maxBytes;
+    private final WindowMemory memory;
     private final NavigableMap<Long, WindowEntry> entries = new TreeMap<>();
     private final List<List<ShardListener>> listeners;
     private final List<LongConsumer> completionListeners = new CopyOnWriteArrayList<>();
@@ -33,12 +35,26 @@ public final class SegmentWindow {
     /** Sequences below this were evicted; shards for them are refused, never re-added. */
     private long evictedBelow;
     private long evictedDiscontinuities;
+    /**
+     * Sequences below this had an entry that was removed (evicted, expired): a shard for one that is not held is
+     * refused, so an expired incomplete segment is not re-created by a parent replaying its window.
+     */
+    private long droppedBelow;
     /** Counts the changes to which entries are held and complete: what a playlist is rendered from. */
     private long version;
+    private boolean closed;
 
+    /** A window on its own, bound only by its duration and {@code maxBytes}. */
     public SegmentWindow(StreamSpec spec, long maxBytes) {
+        this(spec, maxBytes, WindowMemory.unbounded());
+    }
+
+    /** A window that shares the relay's {@code memory} budget with every other window. */
+    public SegmentWindow(StreamSpec spec, long maxBytes, WindowMemory memory) {
         this.spec = spec;
         this.maxBytes = maxBytes;
+        this.memory = memory;
+        memory.register(this);
         this.listeners = new ArrayList<>();
         for (int i = 0; i < spec.stripes(); i++) {
             listeners.add(new CopyOnWriteArrayList<>());
@@ -65,34 +81,57 @@ public final class SegmentWindow {
     /** Offers one shard (already validated by the caller). Returns the entry when added. */
     public Offer offer(Shard shard) {
         long seq = shard.getSegment().getSequence();
+        long size = shard.getData().size();
+        if (!memory.fits(size)) {
+            // Over the relay's budget: make room first (outside this lock: eviction may take from any window),
+            // but not for a shard that would be refused anyway.
+            synchronized (this) {
+                Offer refusal = refusal(shard);
+                if (refusal != null) {
+                    return refusal;
+                }
+            }
+            if (!memory.makeRoom(this, size)) {
+                return Offer.NO_ROOM;
+            }
+        }
         Offer result;
         synchronized (this) {
-            if (seq < evictedBelow) {
-                return Offer.TOO_OLD;
+            Offer refusal = refusal(shard);
+            if (refusal != null) {
+                return refusal;
             }
             WindowEntry e = entries.get(seq);
             if (e == null) {
-                e = new WindowEntry(shard.getSegment(), spec.stripes());
+                e = new WindowEntry(shard.getSegment(), spec.stripes(), System.currentTimeMillis());
                 entries.put(seq, e);
-            } else if (!sameSegment(e.meta(), shard.getSegment())) {
-                return Offer.CONFLICTING_META;
             }
-            if (!e.put(shard)) {
-                return Offer.DUPLICATE;
-            }
-            totalBytes += shard.getData().size();
+            e.put(shard);
+            account(size);
             version++;
             result = Offer.ADDED;
+            // Entries that never complete leave with the window's horizon too, not only complete ones.
+            evict();
         }
         notifyStripe(shard.getStripe(), seq);
         return result;
     }
 
-    /** Ingest path: a segment with all its shards, complete from the start. */
+    /**
+     * Ingest path: a segment with all its shards, complete from the start. Skipped (and counted by the budget)
+     * only when the relay's memory cannot take it even after evicting everything but each window's newest segment.
+     */
     public void putComplete(Shard[] shards, byte[] segment) {
         long seq = shards[0].getSegment().getSequence();
+        long size = segment.length;
+        for (Shard s : shards) {
+            size += s.getData().size();
+        }
+        if (!memory.fits(size) && !memory.makeRoom(this, size)) {
+            return;
+        }
         synchronized (this) {
-            WindowEntry e = new WindowEntry(shards[0].getSegment(), spec.stripes());
+            WindowEntry e = new WindowEntry(shards[0].getSegment(), spec.stripes(), System.currentTimeMillis());
             for (Shard s : shards) {
                 e.put(s);
             }
@@ -100,9 +139,9 @@ public final class SegmentWindow {
             // A standby ingest made root publishes whole a segment the lost primary had only begun to send here.
             WindowEntry replaced = entries.put(seq, e);
             if (replaced != null) {
-                totalBytes -= replaced.bytes();
+                account(-replaced.bytes());
             }
-            totalBytes += e.bytes();
+            account(e.bytes());
             version++;
             evict();
         }
@@ -123,15 +162,22 @@ public final class SegmentWindow {
         return e == null ? null : e.shardsCopy();
     }
 
-    /** Records a rebuilt segment; false when the entry has been evicted meanwhile. */
+    /** Records a rebuilt segment; false when the entry has been evicted meanwhile (or no memory is left for it). */
     public boolean complete(long seq, byte[] segment) {
+        if (!memory.fits(segment.length) && !memory.makeRoom(this, segment.length)) {
+            synchronized (this) {
+                // Its shards alone serve no viewer: release them too.
+                remove(seq);
+            }
+            return false;
+        }
         synchronized (this) {
             WindowEntry e = entries.get(seq);
             if (e == null) {
                 return false;
             }
             e.complete(segment);
-            totalBytes += segment.length;
+            account(segment.length);
             version++;
             evict();
         }
@@ -144,7 +190,7 @@ public final class SegmentWindow {
         WindowEntry e = entries.get(seq);
         if (e != null) {
             Shard old = e.replace(shard);
-            totalBytes += shard.getData().size() - (old == null ? 0 : old.getData().size());
+            account(shard.getData().size() - (old == null ? 0 : old.getData().size()));
         }
     }
 
@@ -265,6 +311,136 @@ public final class SegmentWindow {
         return totalBytes;
     }
 
+    /**
+     * The lowest sequence a child of this stripe still waits for (it was sent everything held from there on and
+     * lacks only what is not held), or {@link Long#MAX_VALUE} when no child follows the stripe here: regeneration
+     * is worth it only from there on.
+     */
+    public long demandFrom(int stripe) {
+        long from = Long.MAX_VALUE;
+        for (ShardListener l : listeners.get(stripe)) {
+            from = Math.min(from, l.wantsFrom());
+        }
+        return from;
+    }
+
+    /**
+     * Evicts this window's oldest segment for the relay's budget (see {@link WindowMemory}) and returns the bytes
+     * freed, 0 when nothing may go: outside the live edge only, or with {@code liveEdgeToo} anything but the
+     * newest complete media segment and the newest entry (the one arriving), and never an init segment a held
+     * media segment needs.
+     */
+    synchronized long evictOldestForBudget(boolean liveEdgeToo) {
+        if (closed || entries.size() <= 1) {
+            return 0;
+        }
+        long protectFrom = liveEdgeToo ? entries.lastKey() : liveEdgeStart();
+        long newestComplete = liveEdgeToo ? newestCompleteMedia() : -1;
+        for (WindowEntry e : entries.values()) {
+            if (e.sequence() >= protectFrom) {
+                return 0;
+            }
+            if (e.sequence() == newestComplete || !e.isMedia() && isReferenced(e.sequence())) {
+                continue;
+            }
+            long bytes = e.bytes();
+            remove(e.sequence());
+            return bytes;
+        }
+        return 0;
+    }
+
+    /**
+     * Drops incomplete segments whose first shard arrived more than {@code maxAgeMillis} ago (and that are not
+     * being rebuilt right now), releasing their bytes; returns how many went.
+     */
+    int expireIncomplete(long nowMillis, long maxAgeMillis) {
+        List<Long> freed = new ArrayList<>();
+        synchronized (this) {
+            List<WindowEntry> stale = new ArrayList<>();
+            for (WindowEntry e : entries.values()) {
+                if (!e.isComplete() && !e.isAssembling() && nowMillis - e.firstSeenMillis() > maxAgeMillis) {
+                    stale.add(e);
+                }
+            }
+            for (WindowEntry e : stale) {
+                freed.add(e.bytes());
+                remove(e.sequence());
+            }
+        }
+        for (long bytes : freed) {
+            memory.expired(spec.name(), bytes);
+        }
+        return freed.size();
+    }
+
+    /** The stream is no longer carried here (or starts over): its bytes leave the relay's budget. */
+    public synchronized void close() {
+        if (!closed) {
+            memory.add(-totalBytes);
+            memory.unregister(this);
+            closed = true;
+        }
+    }
+
+    /** Why a shard would not be added now, or null. */
+    private Offer refusal(Shard shard) {
+        long seq = shard.getSegment().getSequence();
+        if (seq < evictedBelow) {
+            return Offer.TOO_OLD;
+        }
+        WindowEntry e = entries.get(seq);
+        if (e == null) {
+            return seq < droppedBelow ? Offer.TOO_OLD : null;
+        }
+        if (!sameSegment(e.meta(), shard.getSegment())) {
+            return Offer.CONFLICTING_META;
+        }
+        return e.shard(shard.getStripe()) != null ? Offer.DUPLICATE : null;
+    }
+
+    private void account(long delta) {
+        totalBytes += delta;
+        if (!closed) {
+            memory.add(delta);
+        }
+    }
+
+    /**
+     * First sequence of the live edge: the newest media segments covering {@value WindowMemory#LIVE_EDGE_TARGET_DURATIONS}
+     * target durations (the longest segment held, as a playlist's EXT-X-TARGETDURATION), and whatever is newer.
+     */
+    private long liveEdgeStart() {
+        long target = 0;
+        for (WindowEntry e : entries.values()) {
+            if (e.isMedia()) {
+                target = Math.max(target, e.meta().getDurationMicros());
+            }
+        }
+        long needed = WindowMemory.LIVE_EDGE_TARGET_DURATIONS * target;
+        long covered = 0;
+        long start = entries.lastKey();
+        for (WindowEntry e : entries.descendingMap().values()) {
+            start = e.sequence();
+            if (e.isMedia()) {
+                covered += e.meta().getDurationMicros();
+                if (covered >= needed) {
+                    break;
+                }
+            }
+        }
+        return start;
+    }
+
+    private long newestCompleteMedia() {
+        for (WindowEntry e : entries.descendingMap().values()) {
+            if (e.isMedia() && e.isComplete()) {
+                return e.sequence();
+            }
+        }
+        return entries.lastKey();
+    }
+
     private void evict() {
         if (entries.isEmpty()) {
             return;
@@ -320,7 +496,8 @@ public final class SegmentWindow {
         if (e == null) {
             return;
         }
-        totalBytes -= e.bytes();
+        account(-e.bytes());
+        droppedBelow = Math.max(droppedBelow, seq + 1);
         version++;
         if (e.isMedia() && e.meta().getDiscontinuity()) {
             evictedDiscontinuities++;

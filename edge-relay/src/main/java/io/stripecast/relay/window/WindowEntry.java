@@ -17,9 +17,21 @@ public final class WindowEntry {
     /** Shards held at the last failed rebuild: a retry needs more than that. */
     private int failedAt = -1;
 
-    WindowEntry(SegmentMeta meta, int stripes) {
+    /** When its first shard arrived here (this relay's clock): an incomplete entry expires from then. */
+    private final long firstSeenMillis;
+
+    WindowEntry(SegmentMeta meta, int stripes, long firstSeenMillis) {
         this.meta = meta;
         this.shards = new Shard[stripes];
+        this.firstSeenMillis = firstSeenMillis;
+    }
+
+    long firstSeenMillis() {
+        return firstSeenMillis;
+    }
+
+    boolean isAssembling() {
+        return assembling;
     }
 
     public SegmentMeta meta() {

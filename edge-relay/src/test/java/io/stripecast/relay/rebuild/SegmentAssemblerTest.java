@@ -8,9 +8,12 @@ import io.stripecast.protocol.v1.SegmentMeta;
 import io.stripecast.protocol.v1.Shard;
 import io.stripecast.relay.TestStreams;
 import io.stripecast.relay.stream.StreamRuntime;
+import io.stripecast.relay.window.ShardListener;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -46,10 +49,86 @@ class SegmentAssemblerTest {
         runtime.setReceiving(0, false); // stripe 0's parent is gone
         runtime.setReceiving(1, true);
         runtime.setReceiving(2, true);
+        runtime.window().addListener(0, child(0, new ArrayList<>())); // the subtree: a child of stripe 0 here
         runtime.assembler().accept(s[1]);
         runtime.assembler().accept(s[2]);
+        // Regeneration runs on the relay's worker since the window budget work, no longer on this thread.
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(runtime.window().shard(9, 0)).isEqualTo(s[0]));
         assertThat(runtime.window().shard(9, 0)).isEqualTo(s[0]);
         assertThat(streams.count("stripecast.relay.regenerations", "stripe", "0")).isEqualTo(1);
+    }
+
+    /** A child of a stripe that wants shards from {@code from} on, noting the thread each one reached it on. */
+    private static ShardListener child(long from, List<String> threads) {
+        return new ShardListener() {
+            @Override
+            public void onShard(long sequence) {
+                synchronized (threads) {
+                    threads.add(sequence + "@" + Thread.currentThread().getName());
+                }
+            }
+
+            @Override
+            public long wantsFrom() {
+                return from;
+            }
+        };
+    }
+
+    @Test
+    void regenerationRunsOffTheCallingThreadAndOnlyForWhatAChildLacks() {
+        StreamRuntime runtime = streams.stream("live", 2, 1, Duration.ofSeconds(30));
+        for (int i = 0; i < 3; i++) {
+            runtime.setReceiving(i, true);
+        }
+        Shard[][] segs = new Shard[6][];
+        for (long seq = 1; seq <= 5; seq++) {
+            segs[(int) seq] = shards(2, 1, seq, ("segment " + seq + " ").repeat(300).getBytes());
+            runtime.assembler().accept(segs[(int) seq][1]);
+            runtime.assembler().accept(segs[(int) seq][2]);
+        }
+        // Stripe 0 never came and no child wants it: after the grace nothing is regenerated, only counted.
+        await().atMost(Duration.ofSeconds(5)).until(() -> streams.count("stripecast.relay.regenerations.skipped", "reason", "no_child") >= 5);
+        for (long seq = 1; seq <= 5; seq++) {
+            assertThat(runtime.window().shard(seq, 0)).as("seq %d", seq).isNull();
+        }
+
+        // A child of stripe 0 that already has everything before 4; then the stripe's parent goes.
+        List<String> heard = new ArrayList<>();
+        runtime.window().addListener(0, child(4, heard));
+        runtime.setReceiving(0, false);
+        String caller = Thread.currentThread().getName();
+        runtime.assembler().upstreamLost(0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> runtime.window().shard(5, 0) != null && runtime.window().shard(4, 0) != null);
+        assertThat(runtime.window().shard(4, 0)).isEqualTo(segs[4][0]);
+        assertThat(runtime.window().shard(5, 0)).isEqualTo(segs[5][0]);
+        for (long seq = 1; seq <= 3; seq++) {
+            assertThat(runtime.window().shard(seq, 0)).as("seq %d: no child lacks it", seq).isNull();
+        }
+        assertThat(streams.count("stripecast.relay.regenerations", "stripe", "0")).isEqualTo(2);
+        synchronized (heard) {
+            assertThat(heard).containsExactly("4@stripecast-regenerate", "5@stripecast-regenerate");
+            assertThat(heard).noneMatch(h -> h.endsWith("@" + caller));
+        }
+        assertThat(streams.regenerator.waiting()).isZero();
+    }
+
+    @Test
+    void aChildSubscribingToAnOrphanedStripeGetsWhatItLacksRegenerated() {
+        StreamRuntime runtime = streams.stream("live", 2, 1, Duration.ofSeconds(30));
+        runtime.setReceiving(0, false);
+        runtime.setReceiving(1, true);
+        runtime.setReceiving(2, true);
+        Shard[] s = shards(2, 1, 21, "late child ".repeat(300).getBytes());
+        runtime.assembler().accept(s[1]);
+        runtime.assembler().accept(s[2]);
+        assertThat(runtime.window().entry(21).isComplete()).isTrue();
+        await().atMost(Duration.ofSeconds(5)).until(() -> streams.count("stripecast.relay.regenerations.skipped", "reason", "no_child") >= 1);
+        assertThat(runtime.window().shard(21, 0)).isNull();
+
+        runtime.window().addListener(0, child(21, new ArrayList<>()));
+        runtime.assembler().childSubscribed(0, 21);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(runtime.window().shard(21, 0)).isEqualTo(s[0]));
     }
 
     @Test
@@ -59,6 +138,7 @@ class SegmentAssemblerTest {
         for (int i = 0; i < 3; i++) {
             runtime.setReceiving(i, true);
         }
+        runtime.window().addListener(2, child(0, new ArrayList<>())); // a child of stripe 2 here: someone to regenerate for
         runtime.assembler().accept(s[0]);
         runtime.assembler().accept(s[1]);
         assertThat(runtime.window().shard(11, 2)).isNull();
@@ -90,12 +170,14 @@ class SegmentAssemblerTest {
         runtime.setReceiving(0, false); // stripe 0's parent (an interior relay) died: its subtree still must learn the end
         runtime.setReceiving(1, true);
         runtime.setReceiving(2, true);
+        runtime.window().addListener(0, child(0, new ArrayList<>())); // the subtree: a child of stripe 0 here
         assertThat(runtime.validator().problem(end[1], 1, System.currentTimeMillis())).isNull();
         runtime.assembler().accept(end[1]);
         runtime.assembler().accept(end[2]);
         assertThat(runtime.window().entry(21).isEnd()).isTrue();
         assertThat(runtime.window().entry(21).isComplete()).isTrue();
-        assertThat(runtime.window().shard(21, 0)).isEqualTo(end[0]);
+        // Regenerated on the relay's worker (not this thread) for the child that lacks it.
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(runtime.window().shard(21, 0)).isEqualTo(end[0]));
         assertThat(streams.registry.find("stripecast.relay.stream.end.delay").timer().count()).isEqualTo(1);
         assertThat(streams.count("stripecast.relay.segments.completed")).isZero();
     }

@@ -9,7 +9,10 @@ import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
 import io.stripecast.protocol.v1.Shard;
 import io.stripecast.relay.metrics.RelayMetrics;
+import io.stripecast.relay.rebuild.Regenerator;
 import io.stripecast.relay.stream.StreamRuntime;
+import io.stripecast.relay.window.ShardListener;
+import io.stripecast.relay.window.WindowMemory;
 import io.stripecast.relay.stream.StreamSpec;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -69,6 +72,7 @@ public class RelayForwardingBenchmark {
     private int m;
     private StreamRuntime runtime;
     private ScheduledExecutorService timer;
+    private Regenerator regenerator;
     private Shard[] template;
     private byte[][] wire;
     private long sequence = 1_000_000;
@@ -85,10 +89,27 @@ public class RelayForwardingBenchmark {
             return t;
         });
         StreamSpec spec = new StreamSpec("bench", k, m, Duration.ofSeconds(30), Optional.empty(), Optional.empty(), Duration.ofSeconds(1));
-        runtime = StreamRuntime.create(spec, 256L * 1024 * 1024, 32 * 1024 * 1024, new RelayMetrics(new SimpleMeterRegistry()), timer, 750);
+        RelayMetrics metrics = new RelayMetrics(new SimpleMeterRegistry());
+        regenerator = new Regenerator(metrics);
+        runtime = StreamRuntime.create(spec, 256L * 1024 * 1024, 32 * 1024 * 1024, metrics, timer, 750,
+                WindowMemory.unbounded(), regenerator);
         for (int i = 0; i < k + m; i++) {
-            // An orphaned stripe (its parent gone) is regenerated at once on this thread, as in a real relay.
+            // An orphaned stripe (its parent gone) is regenerated at once, as in a real relay: on the relay's
+            // regeneration worker, not on this (the gRPC) thread, and only for a child that lacks it, so a child
+            // that wants everything is registered. The figure is this thread's; the worker's time is not in it.
             runtime.setReceiving(i, !(missingStripe && i == 0));
+        }
+        if (missingStripe) {
+            runtime.window().addListener(0, new ShardListener() {
+                @Override
+                public void onShard(long sequence) {
+                }
+
+                @Override
+                public long wantsFrom() {
+                    return 0;
+                }
+            });
         }
         byte[] segment = new byte[segmentBytes];
         new Random(7).nextBytes(segment);
@@ -143,5 +164,6 @@ public class RelayForwardingBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         timer.shutdownNow();
+        regenerator.close();
     }
 }

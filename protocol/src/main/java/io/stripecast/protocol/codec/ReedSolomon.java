@@ -112,6 +112,30 @@ public final class ReedSolomon {
     }
 
     /**
+     * As {@link #encodeParity} for parity shard {@code p} alone (in [0, m)): a relay regenerating one lost stripe
+     * pays for that stripe only.
+     */
+    public void encodeParityShard(byte[][] data, int p, byte[] out, int offset, int length) {
+        if (p < 0 || p >= m) {
+            throw new IllegalArgumentException("parity index must be in [0, " + m + "), was " + p);
+        }
+        if (data == null || data.length != k) {
+            throw new IllegalArgumentException("need " + k + " data shards, got " + (data == null ? "null" : data.length));
+        }
+        if (offset < 0 || length < 0) {
+            throw new IllegalArgumentException("offset and length must be >= 0, were " + offset + ", " + length);
+        }
+        long end = (long) offset + length;
+        checkArrays(data, "data", end);
+        checkArrays(new byte[][]{out}, "out", end);
+        if (length == 0) {
+            return;
+        }
+        byte[][] row = java.util.Arrays.copyOfRange(parityTables, p * k, p * k + k);
+        CodingLoop.code(row, data, new byte[][]{out}, offset, length);
+    }
+
+    /**
      * Rebuilds every missing shard in place.
      *
      * @param shards k + m slots, {@code null} where a shard is missing; at least k present, each

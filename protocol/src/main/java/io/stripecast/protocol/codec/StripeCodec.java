@@ -63,6 +63,36 @@ public final class StripeCodec {
     }
 
     /**
+     * Returns shard {@code stripe} of a whole segment, equal to {@code encode(segment)[stripe]}, computing that
+     * shard only: a data shard is a slice, a parity shard one row of the code.
+     */
+    public byte[] shard(byte[] segment, int stripe) {
+        if (segment == null) {
+            throw new IllegalArgumentException("segment is null");
+        }
+        checkSegmentLength(segment.length);
+        int k = k();
+        if (stripe < 0 || stripe >= k + m()) {
+            throw new IllegalArgumentException("stripe must be in [0, " + (k + m()) + "), was " + stripe);
+        }
+        int len = shardLength(segment.length, k);
+        if (stripe < k) {
+            byte[] out = new byte[len];
+            int from = stripe * len;
+            int count = Math.max(0, Math.min(len, segment.length - from));
+            System.arraycopy(segment, Math.min(from, segment.length), out, 0, count);
+            return out;
+        }
+        byte[][] data = new byte[k][];
+        for (int i = 0; i < k; i++) {
+            data[i] = shard(segment, i);
+        }
+        byte[] out = new byte[len];
+        rs.encodeParityShard(data, stripe - k, out, 0, len);
+        return out;
+    }
+
+    /**
      * Returns a new array with the segment's bytes.
      *
      * @param shards k + m slots, null where missing, at least k present, each exactly

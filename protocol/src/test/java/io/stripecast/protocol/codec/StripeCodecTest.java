@@ -38,6 +38,22 @@ class StripeCodecTest {
 
     @ParameterizedTest(name = "k={0} m={1}")
     @MethodSource("smallShapes")
+    void oneShardAloneEqualsThatShardOfTheWholeEncoding(int k, int m) {
+        long seed = 7_000L * k + m;
+        Random rnd = new Random(seed);
+        StripeCodec codec = new StripeCodec(k, m);
+        for (int length : oddLengths(k, rnd)) {
+            byte[] segment = Erasures.randomBytes(rnd, length);
+            byte[][] all = codec.encode(segment);
+            for (int stripe = 0; stripe < k + m; stripe++) {
+                assertThat(codec.shard(segment, stripe)).as("k=%d m=%d seed=%d length=%d stripe=%d", k, m, seed, length, stripe)
+                        .isEqualTo(all[stripe]);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "k={0} m={1}")
+    @MethodSource("smallShapes")
     void everyErasurePatternUpToMDecodes(int k, int m) {
         long seed = 100L * k + m;
         Random rnd = new Random(seed);
