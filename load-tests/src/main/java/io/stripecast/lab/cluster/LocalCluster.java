@@ -44,11 +44,20 @@ public final class LocalCluster implements AutoCloseable {
     private final int controllerHttp = FreePorts.next();
     private final int controllerGrpc = FreePorts.next();
     private volatile JavaService controller;
+    /** The relay that roots the streams now: the configured ingest, or its standby once that took over. */
+    private volatile String ingestId;
 
     public LocalCluster(Settings settings, RelayNetwork network, Path logs) {
         this.settings = settings;
         this.network = network;
         this.logs = logs;
+        this.ingestId = settings.ingestId();
+    }
+
+    /** The standby ingest took over from the lost ingest: from now on it is the cluster's ingest. */
+    public void ingestFailedOver(String standby) {
+        relay(standby);
+        ingestId = standby;
     }
 
     /** Starts (or, after {@link #killController()}, restarts on the same ports) the controller; does not wait. */
@@ -91,11 +100,11 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public JavaService ingest() {
-        return relay(settings.ingestId());
+        return relay(ingestId);
     }
 
     public String ingestId() {
-        return settings.ingestId();
+        return ingestId;
     }
 
     /** Where every process of the cluster writes its log, one file each. */

@@ -32,7 +32,11 @@ interface RunSource {
 
     /** ffmpeg, looping the encoded pattern in real time, with its own copy of every segment in {@code out}. */
     static RunSource ffmpeg(Path media, int seconds, String playlistUrl, String key, Path out, Path log) throws IOException {
-        Process p = Ffmpeg.pushLooped(media, seconds, playlistUrl, key, out, log);
+        return ffmpeg(Ffmpeg.pushLooped(media, seconds, playlistUrl, key, out, log), out);
+    }
+
+    /** A running ffmpeg that writes its own copy of every segment it sends to {@code out}. */
+    private static RunSource ffmpeg(Process p, Path out) {
         return new RunSource() {
             @Override
             public void awaitEnd(int s) throws Exception {
@@ -64,6 +68,12 @@ interface RunSource {
                 }
             }
         };
+    }
+
+    /** ffmpeg pushing the same segments to an ingest and its standby (tee muxer), with its own copy in {@code out}. */
+    static RunSource ffmpegToBoth(Path media, int seconds, String primaryUrl, String standbyUrl, String key, Path out, Path log)
+            throws IOException {
+        return ffmpeg(Ffmpeg.pushToBoth(media, seconds, primaryUrl, standbyUrl, key, out, log), out);
     }
 
     static RunSource synthetic(SyntheticSource source) {

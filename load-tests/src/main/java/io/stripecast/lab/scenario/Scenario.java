@@ -46,12 +46,14 @@ import java.util.Set;
  * @param baselineDepth    proxy tiers below the nginx origin (2: origin -> shield -> edge); 0: the forest's depth
  * @param endFollowers     ffmpeg players ({@code ffmpeg -i edge -c copy -f null -}, no duration) started while live on the
  *                         deepest relays; each must exit 0 on its own once the stream ends
+ * @param standbyIngest    a relay that is the stream's standby ingest (ffmpeg then pushes to the ingest and to it
+ *                         through the tee muxer); empty for none
  */
 public record Scenario(String name, int relays, int k, int m, int seconds, double uplinkMbps, double ingestUplinkMbps,
                        double bitrateHintMbps, Duration heartbeat, Duration deadAfter, String ingestStarts, int childQueueShards, boolean steadyJvm, int relayHeapMb,
                        SourceSpec source, FaultSpec fault, NetworkSpec network, int viewersPerRelay, int viewersAtSegment,
                        int probePollMillis, boolean probeBlocking, int warmupSegments, String baseline, int baselineDepth,
-                       int endFollowers) {
+                       int endFollowers, String standbyIngest) {
 
     /**
      * @param kind           pattern (test pattern, ~0.35 Mbit/s) | pattern-3m (the same at a constant ~3 Mbit/s) |
@@ -221,7 +223,8 @@ public record Scenario(String name, int relays, int k, int m, int seconds, doubl
                 Integer.parseInt(p.getProperty("warmup-segments", "0")),
                 p.getProperty("baseline", "none"),
                 Integer.parseInt(p.getProperty("baseline-depth", "2")),
-                Integer.parseInt(p.getProperty("end-followers", "0")));
+                Integer.parseInt(p.getProperty("end-followers", "0")),
+                p.getProperty("standby-ingest", ""));
     }
 
     /** {@code 500ms}, {@code 1s}, {@code 1.5s}: the forms Quarkus takes for the same settings. */

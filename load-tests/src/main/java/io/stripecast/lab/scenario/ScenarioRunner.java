@@ -160,6 +160,9 @@ public final class ScenarioRunner {
             c.put(p + "window", scenario.relayWindow().toSeconds() + "s");
             c.put(p + "key", KEY);
             c.put(p + "ingest-relay", "r0");
+            if (!scenario.standbyIngest().isEmpty()) {
+                c.put(p + "standby-ingest-relay", scenario.standbyIngest());
+            }
             c.put(p + "bitrate-hint-mbps", Double.toString(scenario.bitrateHintMbps()));
         }
         Map<String, String> r = new LinkedHashMap<>();
@@ -216,6 +219,11 @@ public final class ScenarioRunner {
         if (scenario.source().synthetic()) {
             return RunSource.synthetic(new SyntheticSource(ingest.base(), streams, KEY, scenario.source().segmentBytes(),
                     scenario.source().segmentMillis(), scenario.seconds()));
+        }
+        if (!scenario.standbyIngest().isEmpty()) {
+            return RunSource.ffmpegToBoth(media, scenario.seconds(), ingest.base() + "/ingest/live/index.m3u8",
+                    cluster.relay(scenario.standbyIngest()).base() + "/ingest/live/index.m3u8", KEY, out.resolve("ffmpeg-out"),
+                    out.resolve("ffmpeg-push.log"));
         }
         return RunSource.ffmpeg(media, scenario.seconds(), ingest.base() + "/ingest/live/index.m3u8", KEY, out.resolve("ffmpeg-out"),
                 out.resolve("ffmpeg-push.log"));

@@ -1,7 +1,8 @@
 package io.stripecast.lab.scenario.fault;
 
 /** One kind of trouble a scenario injects while the stream runs; {@link #run} returns when it is over. */
-public sealed interface Fault permits NoFault, KillInterior, ControllerFailover, KillChain, Churn, SlowChild, Partition {
+public sealed interface Fault permits NoFault, KillInterior, ControllerFailover, KillChain, Churn, SlowChild, Partition, KillIngest,
+        KillTwoInterior {
 
     void run(FaultContext ctx) throws Exception;
 
@@ -19,6 +20,8 @@ public sealed interface Fault permits NoFault, KillInterior, ControllerFailover,
             case "churn" -> new Churn(spec, seconds);
             case "slow-child" -> new SlowChild(spec, linkShape);
             case "partition" -> new Partition(spec.atSegment(), spec.partitionSeconds());
+            case "kill-ingest" -> new KillIngest(spec.atSegment());
+            case "kill-two-interior" -> new KillTwoInterior(spec.atSegment(), spec.chainGapMillis());
             default -> throw new IllegalArgumentException("unknown fault " + spec.kind());
         };
     }

@@ -6,7 +6,8 @@ import java.util.Set;
  * What goes wrong in a scenario, and its knobs ({@code load-tests/LAB.md} describes each).
  *
  * @param kind            none | kill-interior | drain-interior | controller-failover | kill-chain | churn |
- *                        slow-child | partition
+ *                        slow-child | partition | kill-ingest (the primary ingest, with a standby) | kill-two-interior
+ *                        (ingest children of two different stripe trees, chainGapMillis apart)
  * @param atSegment       the fault starts once the ingest committed this many segments
  * @param chainLength     kill-chain: relays killed in turn down one stripe tree, from a child of the ingest
  * @param chainGapMillis  kill-chain: pause after each repair before the next kill
@@ -23,7 +24,7 @@ public record FaultSpec(String kind, int atSegment, int chainLength, int chainGa
                         String churnLeave, long churnSeed, int slowSeconds, String slowMode, double slowRateMbit,
                         int partitionSeconds) {
     static final Set<String> KINDS = Set.of("none", "kill-interior", "drain-interior", "controller-failover", "kill-chain",
-            "churn", "slow-child", "partition");
+            "churn", "slow-child", "partition", "kill-ingest", "kill-two-interior");
 
     public FaultSpec {
         if (!KINDS.contains(kind)) {
