@@ -515,7 +515,8 @@ public class Coordinator {
     /**
      * The root is lost and a standby ingest holds what it published (it is a member of the forest and took the same
      * uploads): the standby becomes the root of every tree, the lost root's children its children, nobody else
-     * moves. Where the standby's uplink cannot feed them all, the planner then rebalances within the bounds.
+     * moves. Where the standby's uplink cannot feed them all, the caller has the planner rebalance once the lost root
+     * is out of the snapshot.
      */
     private void reroot(StreamState s, String lost, String standby, long detectedNanos) {
         Forest rerooted = Reroot.at(s.forest, standby);
@@ -524,10 +525,6 @@ public class Coordinator {
         s.root = standby;
         s.repairs++;
         s.lastRepairMillis = System.currentTimeMillis();
-        Snapshot snap = snapshot(s);
-        if (!checker.check(snap).ok()) {
-            apply(s, new ForestEvent.Rebalance(), null, detectedNanos);
-        }
         sendAssignments(touched);
         metrics.repair(s.name, "ingest-failover", Duration.ofNanos(System.nanoTime() - detectedNanos));
         LOG.warnf("stream %s: ingest relay %s gone; every stripe tree re-rooted at standby ingest %s in %.1f ms", s.name, lost,
@@ -624,12 +621,14 @@ public class Coordinator {
         boolean planned = s != null && s.draining();
         drains.remove(relayId);
         suspects.remove(relayId);
+        List<StreamState> rerooted = new ArrayList<>();
         if (!adopting) {
             for (StreamState st : streams.values()) {
                 st.demanded.remove(relayId);
                 String standby = relayId.equals(st.root) ? standbyOf(st) : null;
                 if (standby != null) {
                     reroot(st, relayId, standby, detected);
+                    rerooted.add(st);
                 } else if (relayId.equals(st.root) && st.def.pool() != null) {
                     rootLost(st, relayId);
                 } else if (st.forest.contains(relayId)) {
@@ -644,6 +643,13 @@ public class Coordinator {
         }
         sessions.remove(relayId);
         metrics.relays(sessions.size());
+        // Only now, with the lost root out of the snapshot (a plan over it would take it back into the forest):
+        // where the standby's uplink cannot feed the lost root's children, the planner rebalances within the bounds.
+        for (StreamState st : rerooted) {
+            if (!checker.check(snapshot(st)).ok()) {
+                apply(st, new ForestEvent.Rebalance(), null, detected);
+            }
+        }
     }
 
     /**
