@@ -11,12 +11,13 @@ pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
 
 java -Xmx256m -XX:+UseSerialGC -Dstripecast.relay.id=edge -Dquarkus.http.port=18480 -Dquarkus.http.host=127.0.0.1 \
+  -Dquarkus.management.port=18481 -Dquarkus.management.host=127.0.0.1 \
   -Dstripecast.relay.grpc-port=19480 -Dstripecast.relay.grpc-host=127.0.0.1 \
   -Dstripecast.streams.mesh.k=2 -Dstripecast.streams.mesh.m=1 -Dstripecast.streams.mesh.window=20s \
   -Dstripecast.streams.mesh.mesh.enabled=true -Dstripecast.streams.mesh.mesh.max-peers=8 \
   -jar "$relay_jar" > "$out/relay.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 120); do curl -sf http://127.0.0.1:18480/q/health/ready >/dev/null 2>&1 && break; sleep 0.5; done
+for _ in $(seq 1 120); do curl -sf http://127.0.0.1:18481/q/health/ready >/dev/null 2>&1 && break; sleep 0.5; done
 
 ffmpeg -hide_banner -loglevel error -re -stream_loop -1 -i "$source" -c copy -f hls -hls_time 1 -hls_list_size 5 \
   -method PUT http://127.0.0.1:18480/ingest/mesh/index.m3u8 > "$out/ffmpeg.log" 2>&1 &
@@ -25,4 +26,4 @@ for _ in $(seq 1 60); do curl -sf http://127.0.0.1:18480/live/mesh/index.m3u8 >/
 sleep 4
 
 node "$here/mesh.mjs" "http://127.0.0.1:18480/live/mesh/" "$pages" "$seconds" "$hostile" > "$out/pages.json" 2> "$out/node.log"
-curl -sf http://127.0.0.1:18480/q/metrics > "$out/metrics.txt"
+curl -sf http://127.0.0.1:18481/q/metrics > "$out/metrics.txt"

@@ -137,12 +137,12 @@ class ChartRenderTest {
         JsonNode container = onlyContainer(pod);
         assertThat(texts(container.path("args"))).containsExactly("controller");
         assertThat(container.path("image").asText()).isEqualTo("ghcr.io/stripecast/stripecast:" + appVersion());
-        assertThat(containerPorts(container)).isEqualTo(Map.of("http", 8090, "grpc", 9200));
+        assertThat(containerPorts(container)).isEqualTo(Map.of("http", 8090, "grpc", 9200, "management", 9001));
 
         assertThat(container.at("/livenessProbe/httpGet/path").asText()).isEqualTo("/q/health/live");
         assertThat(container.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/q/health/ready");
-        assertThat(containerPorts(container).get(container.at("/livenessProbe/httpGet/port").asText())).isEqualTo(8090);
-        assertThat(containerPorts(container).get(container.at("/readinessProbe/httpGet/port").asText())).isEqualTo(8090);
+        assertThat(containerPorts(container).get(container.at("/livenessProbe/httpGet/port").asText())).isEqualTo(9001);
+        assertThat(containerPorts(container).get(container.at("/readinessProbe/httpGet/port").asText())).isEqualTo(9001);
     }
 
     @Test
@@ -201,7 +201,7 @@ class ChartRenderTest {
             assertThat(targets).containsKey(p.path("targetPort").asText());
             assertThat(targets.get(p.path("targetPort").asText())).isEqualTo(p.path("port").asInt());
         });
-        assertThat(ports).isEqualTo(Map.of("grpc", 9200, "http", 8090));
+        assertThat(ports).isEqualTo(Map.of("grpc", 9200, "management", 9001));
     }
 
     @Test
@@ -253,7 +253,7 @@ class ChartRenderTest {
         assertThat(texts(policy.at("/spec/policyTypes"))).containsExactly("Ingress");
         assertThat(Manifests.labels(policy.at("/spec/podSelector/matchLabels"))).isEqualTo(Map.of("app.kubernetes.io/name", "stripecast-relay"));
         assertThat(selects(policy.at("/spec/podSelector/matchLabels"), RELAY_POD_LABELS)).isTrue();
-        assertThat(ingressRules(policy)).isEqualTo(Map.of(9100, "relays", 8080, "anyone"));
+        assertThat(ingressRules(policy)).isEqualTo(Map.of(9100, "relays", 8080, "anyone", 9000, "namespace+monitoring"));
     }
 
     @Test
@@ -263,7 +263,7 @@ class ChartRenderTest {
         assertThat(texts(policy.at("/spec/policyTypes"))).containsExactly("Ingress");
         assertSelects(policy.at("/spec/podSelector/matchLabels"), m.get("Deployment", CONTROLLER).at("/spec/template/metadata/labels"));
         assertThat(selects(policy.at("/spec/podSelector/matchLabels"), RELAY_POD_LABELS)).isFalse();
-        assertThat(ingressRules(policy)).isEqualTo(Map.of(9200, "relays", 8090, "anyone"));
+        assertThat(ingressRules(policy)).isEqualTo(Map.of(9200, "relays", 8090, "anyone", 9001, "namespace+monitoring"));
     }
 
     @Test
@@ -337,17 +337,17 @@ class ChartRenderTest {
         assertThat(Manifests.labels(sm.at("/metadata/labels"))).containsEntry("release", "prometheus");
         assertSelects(sm.at("/spec/selector/matchLabels"), service.at("/metadata/labels"));
         assertThat(sm.at("/spec/endpoints")).hasSize(1);
-        assertThat(sm.at("/spec/endpoints/0/port").asText()).isEqualTo("http");
+        assertThat(sm.at("/spec/endpoints/0/port").asText()).isEqualTo("management");
         assertThat(sm.at("/spec/endpoints/0/path").asText()).isEqualTo("/q/metrics");
         Set<String> servicePorts = new TreeSet<>();
         service.at("/spec/ports").forEach(p -> servicePorts.add(p.path("name").asText()));
-        assertThat(servicePorts).contains("http");
+        assertThat(servicePorts).contains("management");
 
         JsonNode pm = m.get("PodMonitor", "stripecast-relay");
         assertThat(pm.path("apiVersion").asText()).isEqualTo("monitoring.coreos.com/v1");
         assertThat(selects(pm.at("/spec/selector/matchLabels"), RELAY_POD_LABELS)).isTrue();
         assertThat(selects(pm.at("/spec/selector/matchLabels"), CONTROLLER_POD_LABELS)).isFalse();
-        assertThat(pm.at("/spec/podMetricsEndpoints/0/port").asText()).isEqualTo("http");
+        assertThat(pm.at("/spec/podMetricsEndpoints/0/port").asText()).isEqualTo("management");
         assertThat(pm.at("/spec/podMetricsEndpoints/0/path").asText()).isEqualTo("/q/metrics");
     }
 
@@ -444,6 +444,13 @@ class ChartRenderTest {
             String who;
             if (!rule.has("from")) {
                 who = "anyone";
+            } else if (rule.path("from").size() == 2 && rule.path("from").get(0).path("podSelector").isObject()
+                    && rule.path("from").get(0).path("podSelector").isEmpty() && rule.path("from").get(1).has("namespaceSelector")) {
+                // The management port: every pod of this namespace, and the monitoring namespaces only.
+                assertThat(rule.path("from").get(1).has("podSelector")).isFalse();
+                assertThat(Manifests.labels(rule.path("from").get(1).at("/namespaceSelector/matchLabels")))
+                        .isEqualTo(Map.of("kubernetes.io/metadata.name", "monitoring"));
+                who = "namespace+monitoring";
             } else {
                 assertThat(rule.path("from")).hasSize(1);
                 JsonNode peer = rule.path("from").get(0);

@@ -7,7 +7,7 @@ import io.stripecast.controller.forest.Forest;
 import io.stripecast.protocol.Names;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Router;
+import io.quarkus.vertx.http.ManagementInterface;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -50,10 +50,32 @@ public class TopologyRoutes {
                                 boolean sound, int repairs, Map<String, Integer> relaxed) {
     }
 
-    void register(@Observes Router router) {
+    /**
+     * On the management interface only: the API and its page are read-only, but they name every relay and its
+     * address, so they are not for the public (no wildcard CORS either: the page is served from the same origin).
+     */
+    void register(@Observes ManagementInterface management) {
+        var router = management.router();
+        router.route(HttpMethod.GET, "/").handler(ctx -> page(ctx));
+        router.route(HttpMethod.GET, "/topology").handler(ctx -> page(ctx));
         router.route(HttpMethod.GET, "/api/v1/streams").blockingHandler(this::streams, false);
         router.route(HttpMethod.GET, "/api/v1/streams/:name/forest").blockingHandler(this::forest, false);
         router.route(HttpMethod.GET, "/api/v1/relays").blockingHandler(ctx -> send(ctx, 200, coordinator.relays()), false);
+    }
+
+    private static final byte[] PAGE = readPage();
+
+    private static byte[] readPage() {
+        try (var in = TopologyRoutes.class.getResourceAsStream("/topology/index.html")) {
+            return in == null ? new byte[0] : in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private void page(RoutingContext ctx) {
+        ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").putHeader("Cache-Control", "no-store")
+                .end(io.vertx.core.buffer.Buffer.buffer(PAGE));
     }
 
     private void streams(RoutingContext ctx) {
@@ -113,7 +135,7 @@ public class TopologyRoutes {
     private void send(RoutingContext ctx, int status, Object body) {
         try {
             ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
-                    .putHeader("Cache-Control", "no-store").putHeader("Access-Control-Allow-Origin", "*")
+                    .putHeader("Cache-Control", "no-store")
                     .end(json.writeValueAsString(body));
         } catch (JsonProcessingException e) {
             ctx.fail(e);

@@ -63,9 +63,20 @@ public interface ControllerSettings {
         @WithDefault("16")
         int maxFanout();
 
-        /** Reports a relay may send per second before it is cut off (RESOURCE_EXHAUSTED). */
+        /**
+         * Control messages other than Demands (reports, hello, drain) a relay may send per second before it is cut off
+         * (RESOURCE_EXHAUSTED): the relay sends those on its own clock, so more is a broken or hostile relay.
+         */
         @WithDefault("50")
         int maxMessagesPerSecond();
+
+        /**
+         * Demands a relay may send per second (a token bucket of this rate and burst); more are dropped and counted
+         * ({@code stripecast_controller_throttled_messages_total{kind="demand"}}), never a reason to end the session:
+         * viewers cause Demands, and viewers must never disconnect a relay.
+         */
+        @WithDefault("10")
+        int maxDemandsPerSecond();
 
         /**
          * host:port relays can reach this instance's control plane at (in Kubernetes: the pod IP). A standby

@@ -28,11 +28,13 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
     private final Coordinator coordinator;
     private final ControllerMetrics metrics;
     private final int maxMessagesPerSecond;
+    private final int maxDemandsPerSecond;
 
-    public ControlPlaneService(Coordinator coordinator, ControllerMetrics metrics, int maxMessagesPerSecond) {
+    public ControlPlaneService(Coordinator coordinator, ControllerMetrics metrics, int maxMessagesPerSecond, int maxDemandsPerSecond) {
         this.coordinator = coordinator;
         this.metrics = metrics;
         this.maxMessagesPerSecond = maxMessagesPerSecond;
+        this.maxDemandsPerSecond = maxDemandsPerSecond;
     }
 
     @Override
@@ -48,6 +50,9 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
         private boolean closed;
         private long windowStart = System.currentTimeMillis();
         private int inWindow;
+        /** Demand tokens (a bucket of maxDemandsPerSecond, refilled continuously): viewers cause Demands. */
+        private double demandTokens = maxDemandsPerSecond;
+        private long demandRefilledNanos = System.nanoTime();
 
         Session(ServerCallStreamObserver<ControllerMessage> out, String peer) {
             this.out = out;
@@ -60,7 +65,13 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
                 return;
             }
             metrics.message("in", m.getBodyCase().name().toLowerCase(), m.getSerializedSize());
-            if (flooding()) {
+            if (m.getBodyCase() == RelayMessage.BodyCase.DEMAND && relayId != null) {
+                // Throttled, never cut off: a relay's Demands follow its viewers, and viewers must not disconnect it.
+                if (!demandToken()) {
+                    metrics.throttled("demand");
+                    return;
+                }
+            } else if (flooding()) {
                 refuse(Status.RESOURCE_EXHAUSTED.withDescription("more than " + maxMessagesPerSecond + " control messages per second"),
                         "flood");
                 return;
@@ -130,6 +141,17 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
                 }
             }
             coordinator.report(relayId, r, out);
+        }
+
+        private boolean demandToken() {
+            long now = System.nanoTime();
+            demandTokens = Math.min(maxDemandsPerSecond, demandTokens + (now - demandRefilledNanos) * maxDemandsPerSecond / 1e9);
+            demandRefilledNanos = now;
+            if (demandTokens < 1) {
+                return false;
+            }
+            demandTokens -= 1;
+            return true;
         }
 
         private boolean flooding() {

@@ -33,7 +33,7 @@ public class ControlServer {
 
     void onStart(@Observes @Priority(3000) StartupEvent event) {
         ControllerSettings.Controller c = settings.controller();
-        var service = new ControlPlaneService(coordinator, metrics, c.maxMessagesPerSecond());
+        var service = new ControlPlaneService(coordinator, metrics, c.maxMessagesPerSecond(), c.maxDemandsPerSecond());
         try {
             server = NettyServerBuilder.forAddress(new InetSocketAddress(c.grpcHost(), c.grpcPort()))
                     .addService(ServerInterceptors.intercept(service, new PeerAddress()))

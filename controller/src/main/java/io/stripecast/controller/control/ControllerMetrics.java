@@ -71,6 +71,11 @@ public class ControllerMetrics {
         registry.counter("stripecast.controller.control.bytes", "direction", direction).increment(bytes);
     }
 
+    /** A message dropped for its relay's rate ({@code stripecast_controller_throttled_messages_total{kind}}); the session stays. */
+    public void throttled(String kind) {
+        registry.counter("stripecast.controller.throttled.messages", "kind", kind).increment();
+    }
+
     public void rejected(String reason) {
         registry.counter("stripecast.controller.rejected", "reason", reason).increment();
     }

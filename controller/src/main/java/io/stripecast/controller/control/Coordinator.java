@@ -54,6 +54,8 @@ import java.util.concurrent.TimeUnit;
 @ApplicationScoped
 public class Coordinator {
     private static final Logger LOG = Logger.getLogger(Coordinator.class);
+    /** On-demand streams announced to one relay at most (the relay keeps no more either). */
+    static final int MAX_ANNOUNCED_ON_DEMAND = 256;
 
     @Inject
     ControllerSettings settings;
@@ -197,7 +199,8 @@ public class Coordinator {
                 for (RelaySession session : new ArrayList<>(sessions.values())) {
                     join(added, session);
                 }
-                sendAssignments(added.forest.members());
+                // An on-demand stream is announced to every relay (Assignments.on_demand_streams), not only its members.
+                sendAssignments(added.onDemand ? new ArrayList<>(sessions.keySet()) : added.forest.members());
             }
             LOG.infof("stream %s %s (k=%d m=%d, %s)", def.name(), outcome == Defined.ADDED ? "added" : "replanned", def.k(), def.m(),
                     def.pool() == null ? "ingest " + def.ingestRelay() : "pool " + def.pool());
@@ -223,7 +226,7 @@ public class Coordinator {
         List<String> members = s.forest.members();
         streams.remove(s.name);
         metrics.relaxed(s.name, Relaxations.NONE);
-        sendAssignments(members);
+        sendAssignments(s.onDemand ? new ArrayList<>(sessions.keySet()) : members);
     }
 
     /** A pool's relays as connected now: for the RelayPool's status. */
@@ -738,6 +741,15 @@ public class Coordinator {
         return new Snapshot(relays, params, s.forest);
     }
 
+    /** A relay may carry a stream when it is of the stream's pool (or the stream has none). */
+    private boolean mayCarry(StreamState s, String relayId) {
+        if (s.def.pool() == null) {
+            return true;
+        }
+        RelaySession r = sessions.get(relayId);
+        return r != null && s.def.pool().equals(r.pool());
+    }
+
     private boolean eligible(StreamState s, String relayId) {
         if (relayId.equals(s.root)) {
             return true;
@@ -794,6 +806,12 @@ public class Coordinator {
                 }
             }
             a.addStreams(sa);
+        }
+        for (StreamState s : streams.values()) {
+            if (s.onDemand && !s.forest.contains(relayId) && mayCarry(s, relayId)
+                    && a.getOnDemandStreamsCount() < MAX_ANNOUNCED_ON_DEMAND) {
+                a.addOnDemandStreams(s.name);
+            }
         }
         return a.build();
     }

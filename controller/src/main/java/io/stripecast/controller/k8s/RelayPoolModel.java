@@ -54,6 +54,8 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
 
     public static final int HTTP_PORT = 8080;
     public static final int GRPC_PORT = 9100;
+    /** The relay's management interface: health, metrics and /admin/drain; never behind the playback Service. */
+    public static final int MANAGEMENT_PORT = 9000;
     public static final String COMPONENT_RELAY = "relay";
     public static final String COMPONENT_INGEST = "ingest";
     public static final String COMPONENT_STANDBY_INGEST = "ingest-standby";
@@ -154,7 +156,7 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
         }
         Map<String, String> annotations = new LinkedHashMap<>();
         annotations.put("prometheus.io/scrape", "true");
-        annotations.put("prometheus.io/port", String.valueOf(HTTP_PORT));
+        annotations.put("prometheus.io/port", String.valueOf(MANAGEMENT_PORT));
         annotations.put("prometheus.io/path", "/q/metrics");
         return new PodTemplateSpecBuilder()
                 .withNewMetadata().withLabels(podLabels(pool, component)).withAnnotations(annotations).endMetadata()
@@ -180,17 +182,18 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
                 .withArgs("relay")
                 .addNewPort().withName("http").withContainerPort(HTTP_PORT).withProtocol("TCP").endPort()
                 .addNewPort().withName("grpc").withContainerPort(GRPC_PORT).withProtocol("TCP").endPort()
+                .addNewPort().withName("management").withContainerPort(MANAGEMENT_PORT).withProtocol("TCP").endPort()
                 .withEnv(env(pool, ingest, token))
                 .withResources(resources(spec.resources))
-                .withNewLivenessProbe().withNewHttpGet().withPath("/q/health/live").withPort(new IntOrString("http")).endHttpGet()
+                .withNewLivenessProbe().withNewHttpGet().withPath("/q/health/live").withPort(new IntOrString("management")).endHttpGet()
                 .withPeriodSeconds(10).withFailureThreshold(3).endLivenessProbe()
                 // Ready once the relay holds its assignments from the controller.
-                .withNewReadinessProbe().withNewHttpGet().withPath("/q/health/ready").withPort(new IntOrString("http")).endHttpGet()
+                .withNewReadinessProbe().withNewHttpGet().withPath("/q/health/ready").withPort(new IntOrString("management")).endHttpGet()
                 .withPeriodSeconds(2).withFailureThreshold(2).endReadinessProbe()
-                .withNewStartupProbe().withNewHttpGet().withPath("/q/health/live").withPort(new IntOrString("http")).endHttpGet()
+                .withNewStartupProbe().withNewHttpGet().withPath("/q/health/live").withPort(new IntOrString("management")).endHttpGet()
                 .withPeriodSeconds(2).withFailureThreshold(30).endStartupProbe()
                 // Drain before SIGTERM: the controller moves this relay's children while it still serves them.
-                .withNewLifecycle().withNewPreStop().withNewHttpGet().withPath("/admin/drain").withPort(new IntOrString("http"))
+                .withNewLifecycle().withNewPreStop().withNewHttpGet().withPath("/admin/drain").withPort(new IntOrString("management"))
                 .addNewHttpHeader().withName("X-Stripecast-Drain-Token").withValue(token).endHttpHeader()
                 .endHttpGet().endPreStop().endLifecycle()
                 .withNewSecurityContext().withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true)
@@ -213,6 +216,7 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
         env.add(new EnvVar("STRIPECAST_RELAY_POOL", pool.getMetadata().getName(), null));
         env.add(new EnvVar("STRIPECAST_RELAY_INGEST", String.valueOf(ingest), null));
         env.add(new EnvVar("STRIPECAST_RELAY_DRAIN_TOKEN", token, null));
+        env.add(new EnvVar("QUARKUS_MANAGEMENT_PORT", String.valueOf(MANAGEMENT_PORT), null));
         return env;
     }
 

@@ -104,7 +104,7 @@ class RelayPoolReconcilerTest extends OperatorTestSupport {
         assertThat(ingest.getSpec().getTemplate().getMetadata().getLabels())
                 .doesNotContainEntry("app.kubernetes.io/component", "relay");
         assertThat(data.getSpec().getClusterIP()).isEqualTo("None");
-        assertThat(relayPod.getMetadata().getAnnotations()).containsEntry("prometheus.io/port", "8080");
+        assertThat(relayPod.getMetadata().getAnnotations()).containsEntry("prometheus.io/port", "9000");
 
         Container c = relayPod.getSpec().getContainers().get(0);
         assertThat(c.getImage()).isEqualTo("registry.test/stripecast:test");
@@ -112,6 +112,11 @@ class RelayPoolReconcilerTest extends OperatorTestSupport {
         assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/q/health/live");
         assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/q/health/ready");
         assertThat(c.getLifecycle().getPreStop().getHttpGet().getPath()).isEqualTo("/admin/drain");
+        // Health, metrics and drain on the management port, never on the public one (issue 16).
+        assertThat(c.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("management");
+        assertThat(c.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("management");
+        assertThat(c.getLifecycle().getPreStop().getHttpGet().getPort().getStrVal()).isEqualTo("management");
+        assertThat(c.getPorts()).anyMatch(p -> p.getName().equals("management") && p.getContainerPort() == 9000);
         Map<String, String> env = env(c);
         assertThat(env).containsEntry("STRIPECAST_RELAY_CONTROLLER", "stripecast-controller.test.svc:9200")
                 .containsEntry("STRIPECAST_RELAY_POOL", "video").containsEntry("STRIPECAST_RELAY_INGEST", "false")

@@ -4,7 +4,7 @@ import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.http.Problems;
 import io.stripecast.relay.push.DataPlane;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.ext.web.Router;
+import io.quarkus.vertx.http.ManagementInterface;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -15,8 +15,9 @@ import java.security.MessageDigest;
 
 /**
  * {@code GET /admin/drain}: the pod's preStop hook. Kubernetes can only send a GET from a preStop hook, so the
- * route is a GET guarded by a per-pool token header; it answers once this relay's children have moved (or the
- * drain grace ran out), and the SIGTERM that follows finds the relay already drained.
+ * route is a GET guarded by a token header (a random token from the pool's Secret); it answers once this relay's
+ * children have moved (or the drain grace ran out), and the SIGTERM that follows finds the relay already drained.
+ * It lives on the management port only (never the public one), and without a configured token it refuses (403).
  */
 @ApplicationScoped
 public class DrainRoute {
@@ -27,13 +28,13 @@ public class DrainRoute {
     @Inject
     DataPlane dataPlane;
 
-    void register(@Observes Router router) {
-        router.route(HttpMethod.GET, "/admin/drain").handler(this::drain);
+    void register(@Observes ManagementInterface management) {
+        management.router().route(HttpMethod.GET, "/admin/drain").handler(this::drain);
     }
 
     private void drain(RoutingContext ctx) {
-        if (settings.relay().drainToken().isEmpty() || dataPlane.controller().isEmpty()) {
-            Problems.send(ctx, 404, "Not found", "drain is not enabled on this relay");
+        if (settings.relay().drainToken().filter(t -> !t.isBlank()).isEmpty()) {
+            Problems.send(ctx, 403, "Forbidden", "drain is refused: no drain token is configured on this relay");
             return;
         }
         String given = ctx.request().getHeader(TOKEN_HEADER);

@@ -77,8 +77,9 @@ public interface RelaySettings {
         boolean ingest();
 
         /**
-         * Token for {@code GET /admin/drain} (the pod's preStop hook): with it the relay drains while still
-         * serving viewers. Without a token the route answers 404.
+         * Token for {@code GET /admin/drain} on the management port (the pod's preStop hook): with it the relay drains
+         * while still serving viewers. Without a token every drain request is refused (403). In Kubernetes it comes
+         * from the pool's Secret {@code <pool>-drain-token}.
          */
         Optional<String> drainToken();
 
@@ -97,6 +98,17 @@ public interface RelaySettings {
         /** How long a viewer's first request for an on-demand stream waits for the stream to arrive. */
         @WithDefault("10s")
         Duration onDemandWait();
+
+        /**
+         * Demands this relay sends the controller per second at most (a token bucket of this rate), whatever its
+         * viewers ask: a viewer waiting for a throttled Demand is asked for again on its next poll of the wait.
+         */
+        @WithDefault("5")
+        double demandRate();
+
+        /** The Demand bucket's size: this many Demands may go at once after a quiet spell. */
+        @WithDefault("10")
+        int demandBurst();
     }
 
     interface StreamSettings {

@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -46,6 +47,8 @@ import java.util.function.Consumer;
  */
 public final class ControllerClient implements AssignmentSource {
     private static final Logger LOG = Logger.getLogger(ControllerClient.class);
+    /** On-demand stream names kept from one Assignments at most (the controller sends no more). */
+    static final int MAX_ANNOUNCED_ON_DEMAND = 256;
 
     /** What the relay tells the controller about itself. */
     public record Identity(String relayId, String dataAddress, String playbackUrl, String zone, double uplinkMbps, String pool,
@@ -68,6 +71,8 @@ public final class ControllerClient implements AssignmentSource {
     private boolean draining;
     private boolean stopped;
     private volatile boolean assigned;
+    /** On-demand streams the controller announced to this relay: the only names it may send a Demand for. */
+    private volatile Set<String> onDemandStreams = Set.of();
     private final CompletableFuture<Integer> drainDone = new CompletableFuture<>();
 
     public ControllerClient(String controllerAddress, Identity identity, StreamRegistry streams,
@@ -115,6 +120,11 @@ public final class ControllerClient implements AssignmentSource {
     /** True once the relay holds assignments from a controller (readiness). */
     public boolean hasAssignments() {
         return assigned;
+    }
+
+    /** True when the controller announced this stream as on-demand for this relay (Assignments.on_demand_streams). */
+    public boolean announcedOnDemand(String stream) {
+        return onDemandStreams.contains(stream);
     }
 
     public synchronized void demand(String stream, boolean join) {
@@ -282,6 +292,13 @@ public final class ControllerClient implements AssignmentSource {
             out.put(spec.name(), new io.stripecast.relay.topology.StreamAssignment(spec.name(), s.getRoot(), parents, spec,
                     s.getStandbyIngest()));
         }
+        Set<String> announced = new java.util.HashSet<>();
+        for (String name : a.getOnDemandStreamsList()) {
+            if (announced.size() < MAX_ANNOUNCED_ON_DEMAND && io.stripecast.protocol.Names.isStreamName(name)) {
+                announced.add(name);
+            }
+        }
+        onDemandStreams = Set.copyOf(announced);
         assigned = true;
         listener.accept(out);
         // Report at once, so the controller sees re-parented children confirm quickly (drain, repair).

@@ -106,11 +106,17 @@ public final class Tracker {
         Map<String, TrackerPeer> byId = peers.get(peer.stream());
         if (byId != null) {
             byId.remove(peer.id(), peer);
+            if (byId.isEmpty()) {
+                peers.remove(peer.stream());
+            }
         }
         Map<String, Swarm> byHash = swarms.get(peer.stream());
         if (byHash != null) {
             byHash.values().forEach(s -> s.leave(peer));
             byHash.values().removeIf(Swarm::isEmpty);
+            if (byHash.isEmpty()) {
+                swarms.remove(peer.stream());
+            }
         }
     }
 

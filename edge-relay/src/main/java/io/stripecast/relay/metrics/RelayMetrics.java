@@ -173,6 +173,20 @@ public class RelayMetrics {
      * Window gauges for a stream. They read whatever window the stream has now (a stream re-created
      * with new parameters gets a new one), and 0 once it is no longer carried.
      */
+    /**
+     * {@code stripecast_relay_demands_total{outcome}}: a viewer's request for a stream this relay does not carry:
+     * {@code sent} (a Demand went to the controller), {@code coalesced} (one is outstanding for that stream),
+     * {@code throttled} (over {@code demand-rate}), {@code unknown_stream} (not announced as on-demand: 404 at once).
+     */
+    public void demand(String outcome) {
+        registry.counter("stripecast.relay.demands", "outcome", outcome).increment();
+    }
+
+    /** {@code stripecast_relay_on_demand_tracked_streams}: streams the on-demand maps hold (bounded; viewers' names never get in). */
+    public void watchOnDemand(java.util.function.IntSupplier tracked) {
+        io.micrometer.core.instrument.Gauge.builder("stripecast.relay.on.demand.tracked.streams", tracked::getAsInt).register(registry);
+    }
+
     public void trackerRejected(String reason) {
         registry.counter("stripecast.relay.tracker.rejected", "reason", reason).increment();
     }

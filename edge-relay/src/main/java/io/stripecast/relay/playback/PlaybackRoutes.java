@@ -86,7 +86,7 @@ public class PlaybackRoutes {
             }
             return;
         }
-        if (!onDemand.canAsk(runtime)) {
+        if (!onDemand.canAsk(name, runtime)) {
             notFound(ctx, "playlist", runtime.isEmpty() ? "stream " + name + " is not carried by this relay"
                     : "stream " + name + " has no playable segment yet");
             return;
@@ -102,6 +102,7 @@ public class PlaybackRoutes {
             Rendered ready = streams.find(name).map(r -> r.playlist().render(offerBlockingReload)).orElse(null);
             boolean gone = ctx.response().closed();
             if (ready == null && !gone && System.currentTimeMillis() < deadline) {
+                onDemand.askAgainIfThrottled(name);
                 return;
             }
             ctx.vertx().cancelTimer(timer);

@@ -34,6 +34,9 @@ class TrackerProtocolTest {
 
     @TestHTTPResource("/")
     URL base;
+    /** Metrics and health are on the management port. */
+    @TestHTTPResource(value = "/", management = true)
+    URL management;
 
     /** A tracker client: what it received and how its socket ended. */
     final class Peer implements WebSocket.Listener {
@@ -199,7 +202,7 @@ class TrackerProtocolTest {
         assertThat(post(stats, "garbage")).isEqualTo(400);
         assertThat(post(stats, "{\"http\": 1, \"p2p\": 1, \"pad\": \"" + "x".repeat(2000) + "\"}")).isEqualTo(413);
         assertThat(post(base.toURI().resolve("/live/live/stats"), "{\"http\": 1, \"p2p\": 1}")).as("no mesh for live").isEqualTo(404);
-        String metrics = HTTP.send(HttpRequest.newBuilder(base.toURI().resolve("/q/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = HTTP.send(HttpRequest.newBuilder(management.toURI().resolve("/q/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("stripecast_relay_mesh_p2p_bytes_total{stream=\"other\"}", "stripecast_relay_mesh_offload_ratio{stream=\"other\"}");
         new RelayClient(base.toString()).assertOtherStreamFlows();
     }

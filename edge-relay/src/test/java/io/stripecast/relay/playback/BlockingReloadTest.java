@@ -38,6 +38,9 @@ class BlockingReloadTest {
 
     @TestHTTPResource("/")
     URL base;
+    /** Metrics and health are on the management port. */
+    @TestHTTPResource(value = "/", management = true)
+    URL management;
 
     private RelayClient relay;
 
@@ -162,7 +165,7 @@ class BlockingReloadTest {
     }
 
     private double heldGauge() throws Exception {
-        String metrics = relay.get("/q/metrics").body();
+        String metrics = new RelayClient(management.toURI().resolve("/").toString()).get("/q/metrics").body();
         return metrics.lines().filter(l -> l.startsWith("stripecast_relay_playback_held_requests "))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElse(-1);
     }

@@ -34,6 +34,9 @@ class StreamEndTest {
 
     @TestHTTPResource("/")
     URL base;
+    /** Metrics and health are on the management port. */
+    @TestHTTPResource(value = "/", management = true)
+    URL management;
 
     private RelayClient relay;
 
@@ -73,7 +76,7 @@ class StreamEndTest {
     }
 
     private double counter(String name, String tag, String value) throws Exception {
-        return relay.get("/q/metrics").body().lines()
+        return new RelayClient(management.toURI().resolve("/").toString()).get("/q/metrics").body().lines()
                 .filter(l -> l.startsWith(name + "{") && l.contains("stream=\"ending\"") && l.contains(tag + "=\"" + value + "\""))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }

@@ -43,14 +43,17 @@ public final class JavaService implements AutoCloseable {
     public final String host;
     public final int httpPort;
     public final int grpcPort;
+    /** The management port (Quarkus' management interface): health, metrics, /admin/drain, the topology API. */
+    public final int managementPort;
     public final Path log;
     private final Process process;
 
-    private JavaService(String id, String host, int httpPort, int grpcPort, Process process, Path log) {
+    private JavaService(String id, String host, int httpPort, int grpcPort, int managementPort, Process process, Path log) {
         this.id = id;
         this.host = host;
         this.httpPort = httpPort;
         this.grpcPort = grpcPort;
+        this.managementPort = managementPort;
         this.process = process;
         this.log = log;
     }
@@ -127,7 +130,9 @@ public final class JavaService implements AutoCloseable {
         List<String> cmd = new ArrayList<>(placement.commandPrefix());
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmFlags);
-        cmd.addAll(List.of("-Dquarkus.http.port=" + httpPort, "-Dquarkus.http.host=" + placement.host()));
+        int managementPort = FreePorts.next();
+        cmd.addAll(List.of("-Dquarkus.http.port=" + httpPort, "-Dquarkus.http.host=" + placement.host(),
+                "-Dquarkus.management.port=" + managementPort, "-Dquarkus.management.host=" + placement.host()));
         cmd.addAll(props);
         cmd.add("-jar");
         cmd.add(jar);
@@ -138,7 +143,7 @@ public final class JavaService implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().putAll(env);
         Process p = builder.start();
-        return new JavaService(id, placement.host(), httpPort, grpcPort, p, log);
+        return new JavaService(id, placement.host(), httpPort, grpcPort, managementPort, p, log);
     }
 
     public JavaService awaitReady() {
@@ -155,9 +160,20 @@ public final class JavaService implements AutoCloseable {
         return "http://" + host + ":" + httpPort;
     }
 
+    /** The management interface's base URL. */
+    public String managementBase() {
+        return "http://" + host + ":" + managementPort;
+    }
+
+    /** Health, metrics, admin and the topology API live on the management port; everything else on the public one. */
+    public String url(String path) {
+        boolean management = path.startsWith("/q/") || path.startsWith("/api/v1") || path.startsWith("/admin/");
+        return (management ? managementBase() : base()) + path;
+    }
+
     public int status(String path) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(15)).build(),
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(15)).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
             return -1;
@@ -168,7 +184,7 @@ public final class JavaService implements AutoCloseable {
     }
 
     public byte[] get(String path) throws IOException, InterruptedException {
-        HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(15)).build(),
+        HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(15)).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         if (r.statusCode() != 200) {
             throw new IOException("GET " + path + " on " + id + " answered " + r.statusCode());

@@ -106,10 +106,10 @@ class ControllerEndToEndIT {
         var drained = cluster.anInteriorRelay("live");
         JavaService relay = cluster.relay(drained.getKey());
         // As Kubernetes' preStop hook does: drain first (the relay still serves), then SIGTERM.
-        var wrongToken = JavaService.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(relay.base() + "/admin/drain"))
+        var wrongToken = JavaService.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(relay.url("/admin/drain")))
                 .header("X-Stripecast-Drain-Token", "guess").build(), java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(wrongToken.statusCode()).as("a wrong token drains nothing").isEqualTo(403);
-        var preStop = JavaService.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(relay.base() + "/admin/drain"))
+        var preStop = JavaService.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(relay.url("/admin/drain")))
                 .header("X-Stripecast-Drain-Token", ControllerCluster.DRAIN_TOKEN).timeout(Duration.ofSeconds(40)).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(preStop.statusCode()).as("preStop drain answered once the children moved").isEqualTo(200);

@@ -24,30 +24,34 @@ class DemoCommandIT {
 
     @Test
     void demoStartsServesAPlayableStreamAndStopsCleanlyOnCtrlC() throws Exception {
-        int base = FreePorts.range(14);
+        int base = FreePorts.range(21);
         int httpBase = base;
         int grpcBase = base + 6;
         int controllerHttp = base + 12;
         int controllerGrpc = base + 13;
+        int managementBase = base + 14;
+        int controllerManagement = base + 20;
         Path runDir = Path.of("target", "demo-run").toAbsolutePath();
         Path out = Path.of("target", "demo-stdout.log").toAbsolutePath();
         ProcessBuilder pb = new ProcessBuilder("bash", "bin/demo").directory(ROOT.toFile())
                 .redirectErrorStream(true).redirectOutput(out.toFile());
         pb.environment().putAll(java.util.Map.of("HTTP_BASE", Integer.toString(httpBase), "GRPC_BASE", Integer.toString(grpcBase),
                 "CONTROLLER_HTTP", Integer.toString(controllerHttp), "CONTROLLER_GRPC", Integer.toString(controllerGrpc),
-                "RUN_DIR", runDir.toString()));
+                "RUN_DIR", runDir.toString(), "MANAGEMENT_BASE", Integer.toString(managementBase),
+                "CONTROLLER_MANAGEMENT", Integer.toString(controllerManagement)));
         Process demo = pb.start();
         try {
             await("demo prints its URLs").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
                     .until(() -> Files.exists(out) && Files.readString(out).contains("Ctrl-C stops everything"));
             String edge = "http://127.0.0.1:" + (httpBase + 5) + "/live/demo/index.m3u8";
-            assertThat(Files.readString(out)).contains(edge, "http://127.0.0.1:" + controllerHttp + "/");
+            assertThat(Files.readString(out)).contains(edge, "http://127.0.0.1:" + controllerManagement + "/");
             await("edge playlist lists segments").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
                 HttpResponse<String> r = get(edge);
                 return r.statusCode() == 200 && r.body().split("#EXTINF", -1).length > 3;
             });
             Ffmpeg.play(edge, 2, runDir.resolve("player.log"));
-            HttpResponse<String> page = get("http://127.0.0.1:" + controllerHttp + "/");
+            // The topology page is on the controller's management port, not the public one.
+            HttpResponse<String> page = get("http://127.0.0.1:" + controllerManagement + "/");
             assertThat(page.statusCode()).isEqualTo(200);
             assertThat(page.body()).contains("stripecast topology");
         } finally {
