@@ -1,6 +1,7 @@
 # One image for both apps. The container's first argument chooses which one runs:
 #   docker run IMAGE relay        (the edge/ingest relay: HTTP 8080, gRPC data plane 9100)
 #   docker run IMAGE controller   (the operator: HTTP 8090, gRPC control plane 9200)
+# Health, metrics and admin are on the management ports: relay 9000, controller 9001.
 # Further arguments go to the app; JAVA_OPTS goes to the JVM.
 #
 # Build from the repository root (plain Dockerfile syntax, so the legacy builder and Testcontainers
@@ -45,5 +46,5 @@ ENV JAVA_OPTS="-XX:MaxRAMPercentage=75.0" \
     STRIPECAST_HOME=/opt/stripecast
 WORKDIR /tmp
 # relay: HTTP, gRPC data plane; controller: HTTP, gRPC control plane.
-EXPOSE 8080 9100 8090 9200
+EXPOSE 8080 9100 8090 9200 9000 9001
 USER 10001:10001

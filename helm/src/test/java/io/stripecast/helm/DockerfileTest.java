@@ -118,7 +118,8 @@ class DockerfileTest {
         dockerfile.stages.get(1).all("EXPOSE").forEach(e -> Stream.of(e.split("\\s+")).forEach(p -> exposed.add(Integer.parseInt(p))));
         JsonNode container = ChartRenderTest.onlyContainer(Chart.render(Map.of()).get("Deployment", "stripecast-controller").at("/spec/template"));
         Set<Integer> ports = new TreeSet<>(ChartRenderTest.containerPorts(container).values());
-        ports.addAll(List.of(8080, 9100));
+        // The relay's ports as RelayPoolModel gives its pods: HTTP, gRPC data plane, management.
+        ports.addAll(List.of(8080, 9100, 9000));
         assertThat(exposed).isEqualTo(ports);
     }
 

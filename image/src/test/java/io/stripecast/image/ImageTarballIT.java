@@ -96,8 +96,8 @@ class ImageTarballIT {
     void exposesTheRelayAndControllerPorts() {
         Set<String> exposed = new TreeSet<>();
         config.path("ExposedPorts").fieldNames().forEachRemaining(exposed::add);
-        assertThat(exposed).containsExactlyInAnyOrder("8080/tcp", "9100/tcp", "8090/tcp", "9200/tcp");
-        assertThat(dockerfile.exposedPorts()).containsExactlyInAnyOrder(8080, 9100, 8090, 9200);
+        assertThat(exposed).containsExactlyInAnyOrder("8080/tcp", "9100/tcp", "8090/tcp", "9200/tcp", "9000/tcp", "9001/tcp");
+        assertThat(dockerfile.exposedPorts()).containsExactlyInAnyOrder(8080, 9100, 8090, 9200, 9000, 9001);
     }
 
     @Test
