@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class NeverGoDarkScenariosIT {
     @ParameterizedTest(name = "{0}")
     @CsvSource({
-            "capacity-shortfall, plan DEGRADED",
+            "capacity-shortfall, placed by relaxing bounds",
             "ingest-failover, re-rooted at standby ingest"})
     void nothingMissingAndNoRelayDark(String name, String controllerDid) throws Exception {
         Scenario scenario = Scenario.load(Path.of("scenarios", name + ".properties"));
