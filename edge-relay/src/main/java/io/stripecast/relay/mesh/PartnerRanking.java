@@ -1,0 +1,230 @@
+package io.stripecast.relay.mesh;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.random.RandomGenerator;
+
+/**
+ * The super-peer rule of one swarm: which viewers the tracker hands a new viewer's offers to, and which viewers fetch
+ * new segments from the edge first. Pure (no I/O, no clock: callers pass the time and the random source); not
+ * thread-safe (the tracker guards it). Bounded: one entry per peer of the swarm, at most {@code maxPeers}.
+ *
+ * <p>The rule (README "Player page and leaf mesh", docs/mesh.md):
+ * <ul>
+ *   <li>Each viewer's stats beacon reports what it uploaded to peers, what it got from peers and from the edge, and how
+ *   many segments it got from peers and how many such downloads failed (error or refused by hash). The ranking keeps
+ *   exponentially weighted averages of these (weight {@link #ALPHA} per beacon).</li>
+ *   <li>{@code score = min(uploaded / consumed, 2) / 2 * (ok + 1) / (ok + failed + 2)}: how much it gives back for what
+ *   it takes, times its P2P success rate (Laplace-smoothed). A viewer with fewer than {@link #PROBATION_BEACONS}
+ *   beacons has the neutral score {@link #NEUTRAL}: newcomers get a fair chance.</li>
+ *   <li>A new viewer's offers go first to the best-scored half of the slots (highest score first); the other slots are
+ *   drawn at random with weight {@code FLOOR + score} ({@link #FLOOR}), so leechers and failing viewers still get
+ *   partners, only fewer, and a swarm of equals stays a random mesh.</li>
+ *   <li>First fetchers: among the viewers past probation whose score is at least {@link #GOOD}, one per
+ *   {@link #PEERS_PER_FIRST_FETCHER} viewers of the swarm (at least one) fetches new segments from the edge as soon as
+ *   they are listed; the role rotates among them every {@link #FIRST_FETCHER_TERM_MILLIS} ms so that no page carries
+ *   the edge's share alone. The others wait for peers until their deadline. With no good uploader yet, nobody has the
+ *   role and the pages keep p2p-media-loader's own random HTTP loading.</li>
+ * </ul>
+ */
+final class PartnerRanking {
+    static final double ALPHA = 0.3;
+    static final int PROBATION_BEACONS = 2;
+    static final double NEUTRAL = 0.5;
+    static final double FLOOR = 0.1;
+    static final double GOOD = 0.5;
+    static final int PEERS_PER_FIRST_FETCHER = 4;
+    static final long FIRST_FETCHER_TERM_MILLIS = 20_000;
+    /** The upload ratio that earns the full score: a viewer that gives twice what it takes is as good as it gets. */
+    static final double FULL_RATIO = 2.0;
+
+    /** One beacon's figures, as deltas since the viewer's previous beacon. */
+    record Report(long http, long p2p, long uploaded, long p2pSegments, long p2pFailures) {
+        Report {
+            if (http < 0 || p2p < 0 || uploaded < 0 || p2pSegments < 0 || p2pFailures < 0) {
+                throw new IllegalArgumentException("negative figure in " + this);
+            }
+        }
+    }
+
+    /** What a viewer is asked to do with new segments. */
+    enum Role {
+        /** Fetch new segments from the edge as soon as they are listed: the swarm's source. */
+        FIRST,
+        /** Wait for peers until the segment's deadline, then the edge. */
+        WAIT,
+        /** No rule yet (no good uploader known): the library's own random HTTP loading. */
+        FREE
+    }
+
+    private static final class Entry {
+        final String id;
+        int beacons;
+        double uploaded;
+        double consumed;
+        double ok;
+        double failed;
+
+        Entry(String id) {
+            this.id = id;
+        }
+    }
+
+    private final int maxPeers;
+    private final Map<String, Entry> entries = new LinkedHashMap<>();
+
+    PartnerRanking(int maxPeers) {
+        if (maxPeers < 1) {
+            throw new IllegalArgumentException("maxPeers must be positive");
+        }
+        this.maxPeers = maxPeers;
+    }
+
+    /** A viewer joined the swarm. Returns false (and keeps nothing) when the ranking is full. */
+    boolean join(String id) {
+        if (entries.containsKey(id)) {
+            return true;
+        }
+        if (entries.size() >= maxPeers) {
+            return false;
+        }
+        entries.put(id, new Entry(id));
+        return true;
+    }
+
+    void leave(String id) {
+        entries.remove(id);
+    }
+
+    int size() {
+        return entries.size();
+    }
+
+    /** A beacon from a viewer of this swarm; ignored for a viewer that is not in it. */
+    void report(String id, Report r) {
+        Entry e = entries.get(id);
+        if (e == null) {
+            return;
+        }
+        if (e.beacons == 0) {
+            e.uploaded = r.uploaded();
+            e.consumed = r.http() + r.p2p();
+            e.ok = r.p2pSegments();
+            e.failed = r.p2pFailures();
+        } else {
+            e.uploaded = ewma(e.uploaded, r.uploaded());
+            e.consumed = ewma(e.consumed, r.http() + r.p2p());
+            e.ok = ewma(e.ok, r.p2pSegments());
+            e.failed = ewma(e.failed, r.p2pFailures());
+        }
+        e.beacons = Math.min(e.beacons + 1, 1_000_000);
+    }
+
+    private static double ewma(double old, double sample) {
+        return (1 - ALPHA) * old + ALPHA * sample;
+    }
+
+    /** The viewer's score in [0, 1]; {@link #NEUTRAL} while on probation or unknown. */
+    double score(String id) {
+        Entry e = entries.get(id);
+        return e == null ? NEUTRAL : score(e);
+    }
+
+    private static double score(Entry e) {
+        if (e.beacons < PROBATION_BEACONS) {
+            return NEUTRAL;
+        }
+        double ratio = e.uploaded / Math.max(e.consumed, 1.0);
+        double give = Math.min(ratio, FULL_RATIO) / FULL_RATIO;
+        double success = (e.ok + 1) / (e.ok + e.failed + 2);
+        return give * success;
+    }
+
+    /**
+     * Up to {@code n} partners for {@code self}'s offers, best first: the best-scored half of the slots by score, the
+     * rest drawn by weight {@code FLOOR + score} without replacement.
+     */
+    List<String> partners(String self, int n, RandomGenerator random) {
+        List<Entry> pool = new ArrayList<>(entries.size());
+        for (Entry e : entries.values()) {
+            if (!e.id.equals(self)) {
+                pool.add(e);
+            }
+        }
+        int want = Math.min(n, pool.size());
+        List<String> out = new ArrayList<>(want);
+        if (want <= 0) {
+            return out;
+        }
+        // Ties in score (a swarm of newcomers, say) are broken at random, not by join order.
+        double[] tie = new double[pool.size()];
+        for (int i = 0; i < tie.length; i++) {
+            tie[i] = random.nextDouble();
+        }
+        List<Integer> order = new ArrayList<>(pool.size());
+        for (int i = 0; i < pool.size(); i++) {
+            order.add(i);
+        }
+        order.sort(Comparator.<Integer>comparingDouble(i -> -score(pool.get(i))).thenComparingDouble(i -> tie[i]));
+        int best = (want + 1) / 2;
+        boolean[] taken = new boolean[pool.size()];
+        for (int k = 0; k < best; k++) {
+            int i = order.get(k);
+            taken[i] = true;
+            out.add(pool.get(i).id);
+        }
+        while (out.size() < want) {
+            double total = 0;
+            for (int i = 0; i < pool.size(); i++) {
+                if (!taken[i]) {
+                    total += FLOOR + score(pool.get(i));
+                }
+            }
+            double x = random.nextDouble() * total;
+            int pick = -1;
+            for (int i = 0; i < pool.size(); i++) {
+                if (taken[i]) {
+                    continue;
+                }
+                pick = i;
+                x -= FLOOR + score(pool.get(i));
+                if (x < 0) {
+                    break;
+                }
+            }
+            taken[pick] = true;
+            out.add(pool.get(pick).id);
+        }
+        return out;
+    }
+
+    /** What {@code id} should do with new segments at {@code nowMillis} (see the class comment). */
+    Role role(String id, long nowMillis) {
+        if (!entries.containsKey(id)) {
+            return Role.FREE;
+        }
+        List<String> good = new ArrayList<>();
+        for (Entry e : entries.values()) {
+            if (e.beacons >= PROBATION_BEACONS && score(e) >= GOOD) {
+                good.add(e.id);
+            }
+        }
+        if (good.isEmpty()) {
+            return Role.FREE;
+        }
+        // Stable order (by id) so the rotation does not jump when scores move within the good set.
+        good.sort(Comparator.naturalOrder());
+        int fetchers = Math.min(good.size(), Math.max(1, entries.size() / PEERS_PER_FIRST_FETCHER));
+        long term = Math.floorDiv(nowMillis, FIRST_FETCHER_TERM_MILLIS);
+        int start = (int) Math.floorMod(term * fetchers, (long) good.size());
+        for (int k = 0; k < fetchers; k++) {
+            if (good.get((start + k) % good.size()).equals(id)) {
+                return Role.FIRST;
+            }
+        }
+        return Role.WAIT;
+    }
+}
