@@ -17,17 +17,19 @@ import java.util.random.RandomGenerator;
  *   <li>Each viewer's stats beacon reports what it uploaded to peers, what it got from peers and from the edge, and how
  *   many segments it got from peers and how many such downloads failed (error or refused by hash). The ranking keeps
  *   exponentially weighted averages of these (weight {@link #ALPHA} per beacon).</li>
- *   <li>{@code score = min(uploaded / consumed, 2) / 2 * (ok + 1) / (ok + failed + 2)}: how much it gives back for what
- *   it takes, times its P2P success rate (Laplace-smoothed). A viewer with fewer than {@link #PROBATION_BEACONS}
+ *   <li>{@code score = min(uploaded / consumed, 2) / 2 * (ok + 1) / (ok + failed + 1)}: how much it gives back for what
+ *   it takes, times its P2P success rate (smoothed: no failures is full success). A viewer with fewer than {@link #PROBATION_BEACONS}
  *   beacons has the neutral score {@link #NEUTRAL}: newcomers get a fair chance.</li>
  *   <li>A new viewer's offers go first to the best-scored half of the slots (highest score first); the other slots are
  *   drawn at random with weight {@code FLOOR + score} ({@link #FLOOR}), so leechers and failing viewers still get
  *   partners, only fewer, and a swarm of equals stays a random mesh.</li>
- *   <li>First fetchers: among the viewers past probation whose score is at least {@link #GOOD}, one per
+ *   <li>First fetchers: candidates are the viewers past probation that upload (score above 0), whose success rate is
+ *   at least {@link #MIN_SUCCESS}, and who are in the better half of the swarm by score. One per
  *   {@link #PEERS_PER_FIRST_FETCHER} viewers of the swarm (at least one) fetches new segments from the edge as soon as
- *   they are listed; the role rotates among them every {@link #FIRST_FETCHER_TERM_MILLIS} ms so that no page carries
- *   the edge's share alone. The others wait for peers until their deadline. With no good uploader yet, nobody has the
- *   role and the pages keep p2p-media-loader's own random HTTP loading.</li>
+ *   they are listed; the role rotates among the candidates every {@link #FIRST_FETCHER_TERM_MILLIS} ms so that no page
+ *   carries the edge's share alone (a page that had the role gets segments from peers in the next term). The others
+ *   wait for peers until their deadline. With no candidate, nobody has the role and the pages keep
+ *   p2p-media-loader's own random HTTP loading.</li>
  * </ul>
  */
 final class PartnerRanking {
@@ -35,9 +37,10 @@ final class PartnerRanking {
     static final int PROBATION_BEACONS = 2;
     static final double NEUTRAL = 0.5;
     static final double FLOOR = 0.1;
-    static final double GOOD = 0.5;
+    /** Least P2P success rate of a first fetcher: its peers' downloads from it must mostly work. */
+    static final double MIN_SUCCESS = 0.5;
     static final int PEERS_PER_FIRST_FETCHER = 4;
-    static final long FIRST_FETCHER_TERM_MILLIS = 20_000;
+    static final long FIRST_FETCHER_TERM_MILLIS = 10_000;
     /** The upload ratio that earns the full score: a viewer that gives twice what it takes is as good as it gets. */
     static final double FULL_RATIO = 2.0;
 
@@ -139,8 +142,15 @@ final class PartnerRanking {
         }
         double ratio = e.uploaded / Math.max(e.consumed, 1.0);
         double give = Math.min(ratio, FULL_RATIO) / FULL_RATIO;
-        double success = (e.ok + 1) / (e.ok + e.failed + 2);
-        return give * success;
+        return give * success(e);
+    }
+
+    /**
+     * Innocent until failing: no failures is full success, whether or not it got anything from peers (a first fetcher
+     * gets everything from the edge).
+     */
+    private static double success(Entry e) {
+        return (e.ok + 1) / (e.ok + e.failed + 1);
     }
 
     /**
@@ -206,25 +216,37 @@ final class PartnerRanking {
         if (!entries.containsKey(id)) {
             return Role.FREE;
         }
-        List<String> good = new ArrayList<>();
-        for (Entry e : entries.values()) {
-            if (e.beacons >= PROBATION_BEACONS && score(e) >= GOOD) {
-                good.add(e.id);
-            }
-        }
-        if (good.isEmpty()) {
+        List<String> candidates = firstFetcherCandidates();
+        if (candidates.isEmpty()) {
             return Role.FREE;
         }
-        // Stable order (by id) so the rotation does not jump when scores move within the good set.
-        good.sort(Comparator.naturalOrder());
-        int fetchers = Math.min(good.size(), Math.max(1, entries.size() / PEERS_PER_FIRST_FETCHER));
+        int fetchers = Math.min(candidates.size(), Math.max(1, entries.size() / PEERS_PER_FIRST_FETCHER));
         long term = Math.floorDiv(nowMillis, FIRST_FETCHER_TERM_MILLIS);
-        int start = (int) Math.floorMod(term * fetchers, (long) good.size());
+        int start = (int) Math.floorMod(term * fetchers, (long) candidates.size());
         for (int k = 0; k < fetchers; k++) {
-            if (good.get((start + k) % good.size()).equals(id)) {
+            if (candidates.get((start + k) % candidates.size()).equals(id)) {
                 return Role.FIRST;
             }
         }
         return Role.WAIT;
+    }
+
+    /** Viewers past probation that upload (score above 0), do not fail, and are in the better half of the swarm; by id. */
+    private List<String> firstFetcherCandidates() {
+        List<Entry> ranked = new ArrayList<>();
+        for (Entry e : entries.values()) {
+            if (e.beacons >= PROBATION_BEACONS && score(e) > 0 && success(e) >= MIN_SUCCESS) {
+                ranked.add(e);
+            }
+        }
+        ranked.sort(Comparator.comparingDouble((Entry e) -> -score(e)).thenComparing(e -> e.id));
+        int half = Math.max(1, (entries.size() + 1) / 2);
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < Math.min(half, ranked.size()); i++) {
+            out.add(ranked.get(i).id);
+        }
+        // Stable order (by id) so the rotation does not jump when scores move within the set.
+        out.sort(Comparator.naturalOrder());
+        return out;
     }
 }

@@ -77,11 +77,11 @@ class PartnerRankingTest {
     @Test
     void scoreIsUploadRatioTimesSuccessRate() {
         PartnerRanking ranking = swarm(Map.of("good", GOOD, "leech", LEECH, "fail", FAILING), 3);
-        // Uploads 2 for 1.25 consumed: ratio 1.6 of the full 2 = 0.8; success (3+1)/(3+0+2) = 0.8.
-        assertThat(ranking.score("good")).isCloseTo(0.64, org.assertj.core.data.Offset.offset(1e-9));
+        // Uploads 2 for 1.25 consumed: ratio 1.6 of the full 2 = 0.8; success (3+1)/(3+0+1) = 1.
+        assertThat(ranking.score("good")).isCloseTo(0.8, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(ranking.score("leech")).isZero();
-        // Same upload ratio, success (1+1)/(1+6+2).
-        assertThat(ranking.score("fail")).isCloseTo(0.8 * 2 / 9, org.assertj.core.data.Offset.offset(1e-9));
+        // Same upload ratio, success (1+1)/(1+6+1).
+        assertThat(ranking.score("fail")).isCloseTo(0.8 * 2 / 8, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(ranking.score("good")).isGreaterThan(ranking.score("fail"));
     }
 
@@ -208,6 +208,42 @@ class PartnerRankingTest {
             everFirst.addAll(first);
         }
         assertThat(everFirst).as("the role rotates over every good uploader").hasSize(3);
+    }
+
+    @Test
+    void aFirstFetcherThatGotEverythingFromTheEdgeKeepsFullSuccess() {
+        PartnerRanking ranking = swarm(Map.of("seeder", new Report(SEGMENT, 0, 3 * SEGMENT, 0, 0)), 3);
+        assertThat(ranking.score("seeder")).isEqualTo(1.0);
+    }
+
+    @Test
+    void leechersAndFailingPeersAreNeverFirstFetchers() {
+        PartnerRanking ranking = swarm(Map.of("good", GOOD, "leech-1", LEECH, "leech-2", LEECH, "fail", FAILING), 3);
+        for (long now = 0; now < 10 * PartnerRanking.FIRST_FETCHER_TERM_MILLIS; now += 1000) {
+            assertThat(ranking.role("good", now)).isEqualTo(Role.FIRST);
+            for (String other : List.of("leech-1", "leech-2", "fail")) {
+                assertThat(ranking.role(other, now)).as(other).isEqualTo(Role.WAIT);
+            }
+        }
+    }
+
+    @Test
+    void onlyTheBetterHalfOfTheSwarmIsEverFirstFetcher() {
+        Map<String, Report> peers = new HashMap<>();
+        peers.put("a", new Report(0, SEGMENT, 3 * SEGMENT, 1, 0));
+        peers.put("b", new Report(0, SEGMENT, 2 * SEGMENT, 1, 0));
+        peers.put("c", new Report(0, SEGMENT, SEGMENT, 1, 0));
+        peers.put("d", new Report(0, SEGMENT, SEGMENT / 2 + 1, 1, 0));
+        PartnerRanking ranking = swarm(peers, 3);
+        HashSet<String> everFirst = new HashSet<>();
+        for (long now = 0; now < 10 * PartnerRanking.FIRST_FETCHER_TERM_MILLIS; now += 1000) {
+            for (String id : peers.keySet()) {
+                if (ranking.role(id, now) == Role.FIRST) {
+                    everFirst.add(id);
+                }
+            }
+        }
+        assertThat(everFirst).containsExactlyInAnyOrder("a", "b");
     }
 
     @Test
