@@ -151,7 +151,8 @@ public class MeshRoutes {
      * beacon. Optionally also {@code uploaded} (bytes sent to peers), {@code p2pSegments} and {@code p2pFailures}
      * (segments got from peers, and downloads from peers that failed or were refused) and {@code session} (the secret the
      * page opened its tracker socket with): those feed the super-peer rule ({@link PartnerRanking}), and the answer is
-     * then {@code 200 {"role": "first"|"wait"|"free"}}; otherwise {@code 204}.
+     * then {@code 200 {"role": "first"|"wait"|"free", "next": <role from the next term>, "nextInMs": <when>}};
+     * otherwise {@code 204}.
      */
     private void beacon(RoutingContext ctx) {
         Optional<StreamRuntime> runtime = meshStream(ctx);
@@ -183,14 +184,19 @@ public class MeshRoutes {
             }
             metrics.meshBytes(stream, http, p2p);
             Cors.apply(ctx.response());
-            PartnerRanking.Role role = session == null ? null : tracker.report(stream, session, report, System.currentTimeMillis());
-            if (role == null) {
+            Tracker.Roles roles = session == null ? null : tracker.report(stream, session, report, System.currentTimeMillis());
+            if (roles == null) {
                 ctx.response().setStatusCode(204).end();
             } else {
                 ctx.response().putHeader("Content-Type", "application/json").putHeader("Cache-Control", "no-store")
-                        .end(new JsonObject().put("role", role.name().toLowerCase(java.util.Locale.ROOT)).encode());
+                        .end(new JsonObject().put("role", name(roles.now())).put("next", name(roles.next()))
+                                .put("nextInMs", roles.nextInMillis()).encode());
             }
         }, () -> Problems.send(ctx, 413, "Payload too large", "a beacon is at most " + MAX_BEACON_BYTES + " bytes"));
+    }
+
+    private static String name(PartnerRanking.Role role) {
+        return role.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     private static long optionalBytes(JsonObject m, String field) {

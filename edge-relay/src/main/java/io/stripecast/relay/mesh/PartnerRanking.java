@@ -40,7 +40,7 @@ final class PartnerRanking {
     /** Least P2P success rate of a first fetcher: its peers' downloads from it must mostly work. */
     static final double MIN_SUCCESS = 0.5;
     static final int PEERS_PER_FIRST_FETCHER = 4;
-    static final long FIRST_FETCHER_TERM_MILLIS = 10_000;
+    static final long FIRST_FETCHER_TERM_MILLIS = 15_000;
     /** The upload ratio that earns the full score: a viewer that gives twice what it takes is as good as it gets. */
     static final double FULL_RATIO = 2.0;
 
@@ -209,6 +209,11 @@ final class PartnerRanking {
             out.add(pool.get(pick).id);
         }
         return out;
+    }
+
+    /** When the term running at {@code nowMillis} ends: roles may change then (see {@link #role}). */
+    static long termEnd(long nowMillis) {
+        return (Math.floorDiv(nowMillis, FIRST_FETCHER_TERM_MILLIS) + 1) * FIRST_FETCHER_TERM_MILLIS;
     }
 
     /** What {@code id} should do with new segments at {@code nowMillis} (see the class comment). */

@@ -145,31 +145,40 @@ public final class Tracker {
         }
     }
 
+    /** A viewer's role now, the role it will have from the next term on (as scores stand now), and when that is. */
+    public record Roles(PartnerRanking.Role now, PartnerRanking.Role next, long nextInMillis) {
+    }
+
     /**
      * A stats beacon from the page that opened a tracker socket with {@code session}: feeds the super-peer rule of
-     * every swarm that peer is in and returns what the page should do with new segments, or null when no socket of
-     * this stream holds that session (the beacon still counts in the metrics, the rule ignores it).
+     * every swarm that peer is in and returns what the page should do with new segments now and from the next term
+     * (so that the outgoing and incoming first fetchers switch together, not a beacon period apart), or null when no
+     * socket of this stream holds that session (the beacon still counts in the metrics, the rule ignores it).
      */
-    public synchronized PartnerRanking.Role report(String stream, String session, PartnerRanking.Report report, long nowMillis) {
+    public synchronized Roles report(String stream, String session, PartnerRanking.Report report, long nowMillis) {
         Map<String, TrackerPeer> bySession = sessions.get(stream);
         TrackerPeer peer = bySession == null ? null : bySession.get(session);
         if (peer == null) {
             return null;
         }
-        PartnerRanking.Role role = PartnerRanking.Role.FREE;
+        long next = PartnerRanking.termEnd(nowMillis);
+        PartnerRanking.Role now = PartnerRanking.Role.FREE;
+        PartnerRanking.Role then = PartnerRanking.Role.FREE;
         Map<String, Swarm> byHash = swarms.get(stream);
         if (byHash != null) {
             for (Swarm swarm : byHash.values()) {
                 if (swarm.contains(peer)) {
                     swarm.ranking().report(peer.id(), report);
-                    PartnerRanking.Role r = swarm.ranking().role(peer.id(), nowMillis);
-                    if (r.ordinal() < role.ordinal()) {
-                        role = r;
-                    }
+                    now = stronger(now, swarm.ranking().role(peer.id(), nowMillis));
+                    then = stronger(then, swarm.ranking().role(peer.id(), next));
                 }
             }
         }
-        return role;
+        return new Roles(now, then, next - nowMillis);
+    }
+
+    private static PartnerRanking.Role stronger(PartnerRanking.Role a, PartnerRanking.Role b) {
+        return a.ordinal() <= b.ordinal() ? a : b;
     }
 
     /** Peers, sessions and swarms held for a stream (bounded-memory checks and the lab's tracker figures). */
