@@ -26,8 +26,10 @@ import java.util.random.RandomGenerator;
  *   <li>First fetchers: candidates are the viewers past probation that upload (score above 0), whose success rate is
  *   at least {@link #MIN_SUCCESS}, and who are in the better half of the swarm by score. One per
  *   {@link #PEERS_PER_FIRST_FETCHER} viewers of the swarm (at least one) fetches new segments from the edge as soon as
- *   they are listed; the role rotates among the candidates every {@link #FIRST_FETCHER_TERM_MILLIS} ms so that no page
- *   carries the edge's share alone (a page that had the role gets segments from peers in the next term). The others
+ *   they are listed, for a term of {@link #FIRST_FETCHER_TERM_MILLIS} ms. A term's first fetchers are fixed the first
+ *   time anyone asks about that term (a role holds for the whole term, and the answer about the next term is what will
+ *   happen): the best candidates that were not first fetchers in the term before, then, if too few, those. So the
+ *   role passes on, no page carries the edge's share alone, and a page that had it gets segments from peers. The others
  *   wait for peers until their deadline. With no candidate, nobody has the role and the pages keep
  *   p2p-media-loader's own random HTTP loading.</li>
  * </ul>
@@ -78,6 +80,8 @@ final class PartnerRanking {
 
     private final int maxPeers;
     private final Map<String, Entry> entries = new LinkedHashMap<>();
+    /** Term -> its first fetchers, for at most three terms (the one before, this one, the next). */
+    private final Map<Long, List<String>> assigned = new java.util.HashMap<>();
 
     PartnerRanking(int maxPeers) {
         if (maxPeers < 1) {
@@ -221,22 +225,46 @@ final class PartnerRanking {
         if (!entries.containsKey(id)) {
             return Role.FREE;
         }
-        List<String> candidates = firstFetcherCandidates();
-        if (candidates.isEmpty()) {
+        List<String> fetchers = firstFetchers(Math.floorDiv(nowMillis, FIRST_FETCHER_TERM_MILLIS));
+        if (fetchers.isEmpty()) {
             return Role.FREE;
         }
-        int fetchers = Math.min(candidates.size(), Math.max(1, entries.size() / PEERS_PER_FIRST_FETCHER));
-        long term = Math.floorDiv(nowMillis, FIRST_FETCHER_TERM_MILLIS);
-        int start = (int) Math.floorMod(term * fetchers, (long) candidates.size());
-        for (int k = 0; k < fetchers; k++) {
-            if (candidates.get((start + k) % candidates.size()).equals(id)) {
-                return Role.FIRST;
-            }
-        }
-        return Role.WAIT;
+        return fetchers.contains(id) ? Role.FIRST : Role.WAIT;
     }
 
-    /** Viewers past probation that upload (score above 0), do not fail, and are in the better half of the swarm; by id. */
+    /**
+     * The first fetchers of a term, fixed the first time anyone asks (so a role holds for the whole term and the
+     * answer about the next term is what will happen): the best-scored candidates that were not first fetchers in the
+     * term before, then, if too few, those. Recomputed only when one of them has left, or while there was none.
+     */
+    private List<String> firstFetchers(long term) {
+        List<String> fixed = assigned.get(term);
+        if (fixed != null && entries.keySet().containsAll(fixed)) {
+            return fixed;
+        }
+        List<String> candidates = firstFetcherCandidates();
+        int count = Math.min(candidates.size(), Math.max(1, entries.size() / PEERS_PER_FIRST_FETCHER));
+        List<String> previous = assigned.getOrDefault(term - 1, List.of());
+        List<String> chosen = new ArrayList<>(count);
+        for (String c : candidates) {
+            if (chosen.size() < count && !previous.contains(c)) {
+                chosen.add(c);
+            }
+        }
+        for (String c : candidates) {
+            if (chosen.size() < count && !chosen.contains(c)) {
+                chosen.add(c);
+            }
+        }
+        if (!chosen.isEmpty()) {
+            assigned.put(term, List.copyOf(chosen));
+            // Only the term before, this one and the next are ever asked about.
+            assigned.keySet().removeIf(t -> t < term - 1 || t > term + 1);
+        }
+        return chosen;
+    }
+
+    /** Viewers past probation that upload (score above 0), do not fail, and are in the better half of the swarm; best first. */
     private List<String> firstFetcherCandidates() {
         List<Entry> ranked = new ArrayList<>();
         for (Entry e : entries.values()) {
@@ -250,8 +278,6 @@ final class PartnerRanking {
         for (int i = 0; i < Math.min(half, ranked.size()); i++) {
             out.add(ranked.get(i).id);
         }
-        // Stable order (by id) so the rotation does not jump when scores move within the set.
-        out.sort(Comparator.naturalOrder());
         return out;
     }
 }

@@ -247,6 +247,27 @@ class PartnerRankingTest {
     }
 
     @Test
+    void aTermsFirstFetcherHoldsForTheWholeTermWhateverScoresDo() {
+        PartnerRanking ranking = swarm(Map.of("a", GOOD, "b", new Report(0, SEGMENT, SEGMENT, 1, 0), "c", LEECH, "d", LEECH), 3);
+        long term = PartnerRanking.FIRST_FETCHER_TERM_MILLIS;
+        assertThat(ranking.role("a", 10)).isEqualTo(Role.FIRST);
+        // The next term, asked about now, goes to the other candidate; scores swing, the answers stay.
+        assertThat(ranking.role("b", term + 10)).isEqualTo(Role.FIRST);
+        for (int i = 0; i < 20; i++) {
+            ranking.report("a", LEECH);
+            ranking.report("b", GOOD);
+            ranking.report("c", GOOD);
+        }
+        assertThat(ranking.role("a", term - 1)).isEqualTo(Role.FIRST);
+        assertThat(ranking.role("b", term - 1)).isEqualTo(Role.WAIT);
+        assertThat(ranking.role("b", term)).isEqualTo(Role.FIRST);
+        assertThat(ranking.role("c", 2 * term - 1)).isEqualTo(Role.WAIT);
+        // A first fetcher that leaves is replaced at once.
+        ranking.leave("b");
+        assertThat(ranking.role("c", term + 5)).isEqualTo(Role.FIRST);
+    }
+
+    @Test
     void aNewcomerIsNeverFirstFetcherOnProbation() {
         PartnerRanking ranking = swarm(Map.of("good", GOOD), 3);
         ranking.join("new");
