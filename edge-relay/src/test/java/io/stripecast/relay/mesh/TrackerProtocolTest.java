@@ -235,6 +235,19 @@ class TrackerProtocolTest {
                 .build(), HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(400);
     }
 
+    @Test
+    void playerPageHandsStunTurnAndThePolicyToTheBrowser() throws Exception {
+        String page = HTTP.send(HttpRequest.newBuilder(base.toURI().resolve("/live/other/")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        String config = page.substring(page.indexOf("const config = ") + "const config = ".length());
+        config = config.substring(0, config.indexOf(";\n"));
+        assertThat(config).as("no configured value closes the script element").doesNotContain("</");
+        JsonObject c = new JsonObject(config);
+        assertThat(c.getString("iceTransportPolicy")).isEqualTo("relay");
+        assertThat(c.getJsonArray("iceServers").getJsonObject(0)).isEqualTo(new JsonObject().put("urls", "stun:stun.example.net:3478"));
+        assertThat(c.getJsonArray("iceServers").getJsonObject(1)).isEqualTo(new JsonObject().put("urls", "turn:turn.example.net:3478?transport=udp")
+                .put("username", "viewer").put("credential", "s3cret</script>"));
+    }
+
     private static String postForBody(URI uri, String body) throws Exception {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(),
                 HttpResponse.BodyHandlers.ofString());
