@@ -72,6 +72,11 @@ public class MeshRoutes {
         return s != null && s.mesh().enabled();
     }
 
+    /** Viewers connected to this stream's tracker on this relay now (0 before the tracker is up). */
+    public int viewers(String stream) {
+        return tracker == null ? 0 : tracker.sizes(stream)[0];
+    }
+
     private int maxPeers(String stream) {
         StreamSpec.Mesh fromController = controllerMesh(stream);
         if (fromController != null) {

@@ -70,7 +70,11 @@ public class PlayerPage {
             policy = m.iceTransportPolicy().name();
         }
         JsonObject config = new JsonObject().put("stream", name).put("mesh", mesh.meshEnabled(name)).put("iceServers", ice)
-                .put("iceTransportPolicy", policy);
+                .put("iceTransportPolicy", policy)
+                // How many viewers this edge's tracker has for the stream as the page is served: a page joining a swarm
+                // asks its peers for its first segments before the edge. A cached page with a stale count only waits
+                // for nothing (bounded) or does not wait.
+                .put("swarmViewers", mesh.meshEnabled(name) ? mesh.viewers(name) : 0);
         // The stream name is [A-Za-z0-9_-] only (checked), so it is safe in HTML as it is.
         // "<" escaped so that no configured value (a TURN credential, say) can close the script element.
         String html = template.replace("__STREAM_TITLE__", name).replace("__CONFIG__", config.encode().replace("<", "\\u003c"));

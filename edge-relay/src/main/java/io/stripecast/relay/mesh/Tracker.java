@@ -182,7 +182,7 @@ public final class Tracker {
     }
 
     /** Peers, sessions and swarms held for a stream (bounded-memory checks and the lab's tracker figures). */
-    synchronized int[] sizes(String stream) {
+    public synchronized int[] sizes(String stream) {
         Map<String, Swarm> byHash = swarms.getOrDefault(stream, Map.of());
         return new int[] {peers.getOrDefault(stream, Map.of()).size(), sessions.getOrDefault(stream, Map.of()).size(), byHash.size()};
     }

@@ -243,6 +243,7 @@ class TrackerProtocolTest {
         assertThat(config).as("no configured value closes the script element").doesNotContain("</");
         JsonObject c = new JsonObject(config);
         assertThat(c.getString("iceTransportPolicy")).isEqualTo("relay");
+        assertThat(c.getInteger("swarmViewers")).as("viewers of the stream on this edge's tracker").isNotNegative();
         assertThat(c.getJsonArray("iceServers").getJsonObject(0)).isEqualTo(new JsonObject().put("urls", "stun:stun.example.net:3478"));
         assertThat(c.getJsonArray("iceServers").getJsonObject(1)).isEqualTo(new JsonObject().put("urls", "turn:turn.example.net:3478?transport=udp")
                 .put("username", "viewer").put("credential", "s3cret</script>"));
