@@ -27,7 +27,8 @@ java -Xmx256m -XX:+UseSerialGC "${turn_props[@]}" -Dstripecast.relay.id=edge -Dq
   -Dstripecast.streams.mesh.k=2 -Dstripecast.streams.mesh.m=1 -Dstripecast.streams.mesh.window=20s \
   -Dstripecast.streams.mesh.mesh.enabled="$mesh" -Dstripecast.streams.mesh.mesh.max-peers=8 \
   -jar "$relay_jar" > "$out/relay.log" 2>&1 &
-pids+=($!)
+relay_pid=$!
+pids+=($relay_pid)
 for _ in $(seq 1 120); do curl -sf http://127.0.0.1:18480/q/health/ready >/dev/null 2>&1 && break; sleep 0.5; done
 
 ffmpeg -hide_banner -loglevel error -re -stream_loop -1 -i "$source" -c copy -f hls -hls_time 1 -hls_list_size 5 \
@@ -39,4 +40,4 @@ sleep 4
 node "$here/mesh.mjs" "http://127.0.0.1:18480/live/mesh/" "$pages" "$seconds" "$hostile" > "$out/pages.json" 2> "$out/node.log"
 curl -sf http://127.0.0.1:18480/q/metrics > "$out/metrics.txt"
 # The relay's (tracker's) resident memory in KB and CPU time over the run.
-ps -o rss=,cputime= -p "${pids[0]}" > "$out/relay-ps.txt" || true
+ps -o rss=,cputime= -p "$relay_pid" > "$out/relay-ps.txt" || true
