@@ -21,6 +21,21 @@ const opened = [];
 for (let i = 0; i < pages; i++) {
   const context = await browser.newContext();
   await context.grantPermissions(["camera", "microphone"]);
+  if (process.env.MESH_TURN === "1") {
+    // Keep every RTCPeerConnection the page makes, to read which candidates its connections use.
+    await context.addInitScript(() => {
+      const Original = window.RTCPeerConnection;
+      window.__pcs = [];
+      const Recorded = function (...args) {
+        const pc = new Original(...args);
+        window.__pcs.push(pc);
+        return pc;
+      };
+      Recorded.prototype = Original.prototype;
+      Object.setPrototypeOf(Recorded, Original);
+      window.RTCPeerConnection = Recorded;
+    });
+  }
   if (i < hostile) {
     await context.addInitScript(() => {
       const send = RTCDataChannel.prototype.send;
@@ -43,27 +58,56 @@ for (let i = 0; i < pages; i++) {
     const v = document.getElementById("video");
     window.__waiting = 0;
     window.__videoErrors = 0;
-    v.addEventListener("waiting", () => { if (v.currentTime > 3) window.__waiting++; });
+    window.__stalledMs = 0;
+    let since = null;
+    v.addEventListener("waiting", () => { if (v.currentTime > 3) { window.__waiting++; since ??= performance.now(); } });
+    v.addEventListener("playing", () => { if (since !== null) { window.__stalledMs += performance.now() - since; since = null; } });
     v.addEventListener("error", () => window.__videoErrors++);
   });
   opened.push({ index: i, page, context, consoleErrors, hostile: i < hostile });
   await sleep(1000);
 }
-const sample = async o => o.page.evaluate(() => ({
+// Local candidate types of the connections that carried data (succeeded pairs), e.g. {"relay": 3}.
+const candidateTypes = async o => o.page.evaluate(async () => {
+  const types = {};
+  for (const pc of window.__pcs || []) {
+    try {
+      const report = await pc.getStats();
+      report.forEach(r => {
+        if (r.type === "candidate-pair" && r.state === "succeeded" && r.bytesReceived + r.bytesSent > 0) {
+          const local = report.get(r.localCandidateId);
+          if (local) types[local.candidateType] = (types[local.candidateType] || 0) + 1;
+        }
+      });
+    } catch (e) { /* closed */ }
+  }
+  return types;
+});
+const sample = async o => ({ ...(await sampleOf(o)), candidateTypes: await candidateTypes(o) });
+const sampleOf = async o => o.page.evaluate(() => ({
   currentTime: document.getElementById("video").currentTime,
   http: window.stripecast.http, p2p: window.stripecast.p2p, uploaded: window.stripecast.uploaded,
   peers: window.stripecast.peers.size, errors: window.stripecast.errors, rejected: window.stripecast.rejected,
-  waiting: window.__waiting, videoErrors: window.__videoErrors,
+  waiting: window.__waiting, videoErrors: window.__videoErrors, stalledMs: Math.round(window.__stalledMs),
+  p2pSegments: window.stripecast.p2pSegments ?? 0, role: window.stripecast.role ?? null, roles: window.stripecast.roles ?? [],
+  startupMs: window.stripecast.startupMs ?? null,
+  latency: (l => l.length ? l.reduce((a, b) => a + b, 0) / l.length : null)((window.stripecast.latency ?? []).slice(3)),
 }));
-const closeAt = Math.floor(seconds * 0.6) * 1000;
+// MESH_CHURN=none keeps every page to the end (the lab's offload figure); by default the last page leaves at 60 %.
+const churn = process.env.MESH_CHURN !== "none";
+const closeAt = churn ? Math.floor(seconds * 0.6) * 1000 : seconds * 1000;
 await sleep(closeAt);
-const closed = opened.pop();
-const beforeClose = await sample(closed);
-await closed.context.close();
+let closedEntry = null;
+if (churn) {
+  const closed = opened.pop();
+  const beforeClose = await sample(closed);
+  await closed.context.close();
+  closedEntry = { index: closed.index, ...beforeClose, consoleErrors: closed.consoleErrors };
+}
 const atClose = [];
 for (const o of opened) atClose.push(await sample(o));
 await sleep(seconds * 1000 - closeAt);
-const result = { closed: { index: closed.index, ...beforeClose, consoleErrors: closed.consoleErrors }, pages: [] };
+const result = { closed: closedEntry, pages: [] };
 for (let i = 0; i < opened.length; i++) {
   const s = await sample(opened[i]);
   result.pages.push({ index: opened[i].index, hostile: opened[i].hostile, ...s, currentTimeAtClose: atClose[i].currentTime,

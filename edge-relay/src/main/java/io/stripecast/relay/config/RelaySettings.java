@@ -146,6 +146,20 @@ public interface RelaySettings {
 
         /** STUN/TURN URLs handed to browsers; none are needed when viewers share a host or LAN. */
         Optional<java.util.List<String>> iceServers();
+
+        /** User name for the {@code turn:}/{@code turns:} URLs of {@link #iceServers()} (a static TURN user). */
+        Optional<String> iceUsername();
+
+        /** Credential for the {@code turn:}/{@code turns:} URLs; every viewer's page carries it. */
+        Optional<String> iceCredential();
+
+        /** {@code all} (direct candidates and relays) or {@code relay} (TURN only: no viewer learns another's address). */
+        @WithDefault("all")
+        IcePolicy iceTransportPolicy();
+    }
+
+    enum IcePolicy {
+        all, relay
     }
 
     interface Limits {

@@ -72,6 +72,11 @@ public class MeshRoutes {
         return s != null && s.mesh().enabled();
     }
 
+    /** Viewers connected to this stream's tracker on this relay now (0 before the tracker is up). */
+    public int viewers(String stream) {
+        return tracker == null ? 0 : tracker.sizes(stream)[0];
+    }
+
     private int maxPeers(String stream) {
         StreamSpec.Mesh fromController = controllerMesh(stream);
         if (fromController != null) {
@@ -92,10 +97,20 @@ public class MeshRoutes {
             return;
         }
         String stream = runtime.get().spec().name();
-        ctx.request().toWebSocket().onSuccess(ws -> serve(stream, ws)).onFailure(e -> metrics.trackerRejected("not_websocket"));
+        String session = ctx.request().getParam("session");
+        if (session != null && !isSession(session)) {
+            metrics.trackerRejected("bad_session");
+            Problems.send(ctx, 400, "Bad session", "a beacon session is 16 to 64 characters of [A-Za-z0-9_-]");
+            return;
+        }
+        ctx.request().toWebSocket().onSuccess(ws -> serve(stream, session, ws)).onFailure(e -> metrics.trackerRejected("not_websocket"));
     }
 
-    private void serve(String stream, ServerWebSocket ws) {
+    static boolean isSession(String s) {
+        return s.length() >= 16 && s.length() <= 64 && s.chars().allMatch(c -> c == '-' || c == '_' || Character.isLetterOrDigit(c) && c < 128);
+    }
+
+    private void serve(String stream, String session, ServerWebSocket ws) {
         var state = new Object() {
             TrackerPeer peer;
             long windowStart = System.currentTimeMillis();
@@ -118,7 +133,7 @@ public class MeshRoutes {
                 return;
             }
             try {
-                state.peer = tracker.announce(stream, maxPeers, state.peer, ws, new JsonObject(text));
+                state.peer = tracker.announce(stream, maxPeers, state.peer, ws, session, new JsonObject(text));
             } catch (DecodeException | ClassCastException e) {
                 close(ws, new Tracker.Close((short) 1007, "not a JSON object"), "malformed");
             } catch (Tracker.Violation v) {
@@ -136,7 +151,14 @@ public class MeshRoutes {
         }
     }
 
-    /** {@code {"http": bytes, "p2p": bytes}} from the player page: what it got from the edge and from peers. */
+    /**
+     * {@code {"http": bytes, "p2p": bytes}} from the player page: what it got from the edge and from peers since its last
+     * beacon. Optionally also {@code uploaded} (bytes sent to peers), {@code p2pSegments} and {@code p2pFailures}
+     * (segments got from peers, and downloads from peers that failed or were refused) and {@code session} (the secret the
+     * page opened its tracker socket with): those feed the super-peer rule ({@link PartnerRanking}), and the answer is
+     * then {@code 200 {"role": "first"|"wait"|"free", "next": <role from the next term>, "nextInMs": <when>}};
+     * otherwise {@code 204}.
+     */
     private void beacon(RoutingContext ctx) {
         Optional<StreamRuntime> runtime = meshStream(ctx);
         if (runtime.isEmpty()) {
@@ -146,19 +168,44 @@ public class MeshRoutes {
         BoundedBody.read(ctx, MAX_BEACON_BYTES, body -> {
             long http;
             long p2p;
+            PartnerRanking.Report report;
+            String session;
             try {
                 JsonObject m = body.toJsonObject();
                 http = bytes(m, "http");
                 p2p = bytes(m, "p2p");
+                report = new PartnerRanking.Report(http, p2p, optionalBytes(m, "uploaded"), optionalBytes(m, "p2pSegments"),
+                        optionalBytes(m, "p2pFailures"));
+                Object s = m.getValue("session");
+                if (s != null && !(s instanceof String str && isSession(str))) {
+                    throw new IllegalArgumentException("session");
+                }
+                session = (String) s;
             } catch (RuntimeException e) {
                 metrics.trackerRejected("bad_beacon");
-                Problems.send(ctx, 400, "Bad beacon", "expected {\"http\": bytes, \"p2p\": bytes}, each in [0, 1e10]");
+                Problems.send(ctx, 400, "Bad beacon", "expected {\"http\": bytes, \"p2p\": bytes} and optionally uploaded, p2pSegments, "
+                        + "p2pFailures (each in [0, 1e10]) and session (16-64 of [A-Za-z0-9_-])");
                 return;
             }
             metrics.meshBytes(stream, http, p2p);
             Cors.apply(ctx.response());
-            ctx.response().setStatusCode(204).end();
+            Tracker.Roles roles = session == null ? null : tracker.report(stream, session, report, System.currentTimeMillis());
+            if (roles == null) {
+                ctx.response().setStatusCode(204).end();
+            } else {
+                ctx.response().putHeader("Content-Type", "application/json").putHeader("Cache-Control", "no-store")
+                        .end(new JsonObject().put("role", name(roles.now())).put("next", name(roles.next()))
+                                .put("nextInMs", roles.nextInMillis()).encode());
+            }
         }, () -> Problems.send(ctx, 413, "Payload too large", "a beacon is at most " + MAX_BEACON_BYTES + " bytes"));
+    }
+
+    private static String name(PartnerRanking.Role role) {
+        return role.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static long optionalBytes(JsonObject m, String field) {
+        return m.getValue(field) == null ? 0 : bytes(m, field);
     }
 
     private static long bytes(JsonObject m, String field) {

@@ -63,14 +63,33 @@ public class PlayerPage {
         String name = runtime.get().spec().name();
         RelaySettings.StreamSettings s = settings.streams().get(name);
         JsonArray ice = new JsonArray();
+        String policy = "all";
         if (s != null) {
-            s.mesh().iceServers().ifPresent(list -> list.forEach(url -> ice.add(new JsonObject().put("urls", url))));
+            RelaySettings.Mesh m = s.mesh();
+            m.iceServers().ifPresent(list -> list.forEach(url -> ice.add(iceServer(url, m))));
+            policy = m.iceTransportPolicy().name();
         }
-        JsonObject config = new JsonObject().put("stream", name).put("mesh", mesh.meshEnabled(name)).put("iceServers", ice);
+        JsonObject config = new JsonObject().put("stream", name).put("mesh", mesh.meshEnabled(name)).put("iceServers", ice)
+                .put("iceTransportPolicy", policy)
+                // How many viewers this edge's tracker has for the stream as the page is served: a page joining a swarm
+                // asks its peers for its first segments before the edge. A cached page with a stale count only waits
+                // for nothing (bounded) or does not wait.
+                .put("swarmViewers", mesh.meshEnabled(name) ? mesh.viewers(name) : 0);
         // The stream name is [A-Za-z0-9_-] only (checked), so it is safe in HTML as it is.
-        String html = template.replace("__STREAM_TITLE__", name).replace("__CONFIG__", config.encode());
+        // "<" escaped so that no configured value (a TURN credential, say) can close the script element.
+        String html = template.replace("__STREAM_TITLE__", name).replace("__CONFIG__", config.encode().replace("<", "\\u003c"));
         ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").putHeader("Cache-Control", "public, max-age=60")
                 .end(html);
+    }
+
+    /** One RTCIceServer: TURN URLs carry the configured static user (STUN needs none). */
+    static JsonObject iceServer(String url, RelaySettings.Mesh m) {
+        JsonObject server = new JsonObject().put("urls", url);
+        if (url.startsWith("turn:") || url.startsWith("turns:")) {
+            m.iceUsername().ifPresent(u -> server.put("username", u));
+            m.iceCredential().ifPresent(c -> server.put("credential", c));
+        }
+        return server;
     }
 
     private void hashes(RoutingContext ctx) {

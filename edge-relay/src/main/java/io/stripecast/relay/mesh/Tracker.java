@@ -5,6 +5,8 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * WebTorrent-tracker signalling for the leaf mesh, as npm {@code p2p-media-loader} speaks it: every
@@ -27,9 +29,22 @@ public final class Tracker {
     private final Map<String, Map<String, Swarm>> swarms = new HashMap<>();
     /** stream -> peer id -> its socket's peer: one socket per peer id. */
     private final Map<String, Map<String, TrackerPeer>> peers = new HashMap<>();
+    /** stream -> beacon session -> its socket's peer: at most one per socket, gone when the socket closes. */
+    private final Map<String, Map<String, TrackerPeer>> sessions = new HashMap<>();
+    private final RandomGenerator random;
 
     public Tracker(int maxSwarmPeers) {
+        this(maxSwarmPeers, new SplittableRandom());
+    }
+
+    Tracker(int maxSwarmPeers, RandomGenerator random) {
         this.maxSwarmPeers = maxSwarmPeers;
+        this.random = random;
+    }
+
+    public synchronized TrackerPeer announce(String stream, int maxPeers, TrackerPeer bound, io.vertx.core.http.ServerWebSocket socket,
+                                             JsonObject m) {
+        return announce(stream, maxPeers, bound, socket, null, m);
     }
 
     /**
@@ -37,7 +52,7 @@ public final class Tracker {
      * unbound), or throws {@link Violation} when the socket must be closed.
      */
     public synchronized TrackerPeer announce(String stream, int maxPeers, TrackerPeer bound, io.vertx.core.http.ServerWebSocket socket,
-                                             JsonObject m) {
+                                             String session, JsonObject m) {
         if (!"announce".equals(m.getValue("action"))) {
             throw new Violation(new Close((short) 1007, "only announce is spoken here"));
         }
@@ -49,8 +64,14 @@ public final class Tracker {
             if (holder != null && holder.socket() != socket) {
                 throw new Violation(new Close((short) 4409, "peer_id in use by another socket"));
             }
-            self = new TrackerPeer(peerId, stream, socket);
+            Map<String, TrackerPeer> bySession = sessions.computeIfAbsent(stream, s -> new HashMap<>());
+            // A session another socket already holds is not taken over: its beacons keep counting for that socket only.
+            String own = session != null && !bySession.containsKey(session) ? session : null;
+            self = new TrackerPeer(peerId, stream, socket, own);
             peers.get(stream).put(peerId, self);
+            if (own != null) {
+                bySession.put(own, self);
+            }
         } else if (!self.id().equals(peerId)) {
             throw new Violation(new Close((short) 1008, "peer_id changed on this socket"));
         }
@@ -83,7 +104,7 @@ public final class Tracker {
         if (offersValue instanceof JsonArray offers) {
             // A viewer connects to at most the stream's max-peers: no more offers of its are relayed.
             int want = Math.min(Math.min(MAX_OFFERS, maxPeers), Math.max(0, m.getValue("numwant") instanceof Number n ? n.intValue() : 0));
-            var targets = swarm.others(self, Math.min(want, offers.size()));
+            var targets = swarm.others(self, Math.min(want, offers.size()), random);
             for (int i = 0; i < targets.size(); i++) {
                 JsonObject o = offers.getValue(i) instanceof JsonObject jo ? jo : null;
                 if (o == null || !(o.getValue("offer") instanceof JsonObject offer)) {
@@ -110,6 +131,13 @@ public final class Tracker {
                 peers.remove(peer.stream());
             }
         }
+        Map<String, TrackerPeer> bySession = sessions.get(peer.stream());
+        if (bySession != null && peer.session() != null) {
+            bySession.remove(peer.session(), peer);
+            if (bySession.isEmpty()) {
+                sessions.remove(peer.stream());
+            }
+        }
         Map<String, Swarm> byHash = swarms.get(peer.stream());
         if (byHash != null) {
             byHash.values().forEach(s -> s.leave(peer));
@@ -118,6 +146,48 @@ public final class Tracker {
                 swarms.remove(peer.stream());
             }
         }
+    }
+
+    /** A viewer's role now, the role it will have from the next term on (as scores stand now), and when that is. */
+    public record Roles(PartnerRanking.Role now, PartnerRanking.Role next, long nextInMillis) {
+    }
+
+    /**
+     * A stats beacon from the page that opened a tracker socket with {@code session}: feeds the super-peer rule of
+     * every swarm that peer is in and returns what the page should do with new segments now and from the next term
+     * (so that the outgoing and incoming first fetchers switch together, not a beacon period apart), or null when no
+     * socket of this stream holds that session (the beacon still counts in the metrics, the rule ignores it).
+     */
+    public synchronized Roles report(String stream, String session, PartnerRanking.Report report, long nowMillis) {
+        Map<String, TrackerPeer> bySession = sessions.get(stream);
+        TrackerPeer peer = bySession == null ? null : bySession.get(session);
+        if (peer == null) {
+            return null;
+        }
+        long next = PartnerRanking.termEnd(nowMillis);
+        PartnerRanking.Role now = PartnerRanking.Role.FREE;
+        PartnerRanking.Role then = PartnerRanking.Role.FREE;
+        Map<String, Swarm> byHash = swarms.get(stream);
+        if (byHash != null) {
+            for (Swarm swarm : byHash.values()) {
+                if (swarm.contains(peer)) {
+                    swarm.ranking().report(peer.id(), report);
+                    now = stronger(now, swarm.ranking().role(peer.id(), nowMillis));
+                    then = stronger(then, swarm.ranking().role(peer.id(), next));
+                }
+            }
+        }
+        return new Roles(now, then, next - nowMillis);
+    }
+
+    private static PartnerRanking.Role stronger(PartnerRanking.Role a, PartnerRanking.Role b) {
+        return a.ordinal() <= b.ordinal() ? a : b;
+    }
+
+    /** Peers, sessions and swarms held for a stream (bounded-memory checks and the lab's tracker figures). */
+    public synchronized int[] sizes(String stream) {
+        Map<String, Swarm> byHash = swarms.getOrDefault(stream, Map.of());
+        return new int[] {peers.getOrDefault(stream, Map.of()).size(), sessions.getOrDefault(stream, Map.of()).size(), byHash.size()};
     }
 
     private void relayAnswer(Swarm swarm, TrackerPeer self, String infoHash, JsonObject m) {

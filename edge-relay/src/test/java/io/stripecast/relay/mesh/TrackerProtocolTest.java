@@ -46,7 +46,11 @@ class TrackerProtocolTest {
         final WebSocket ws;
 
         Peer(String stream) throws Exception {
-            ws = HTTP.newWebSocketBuilder().buildAsync(URI.create("ws://" + base.getHost() + ":" + base.getPort() + "/tracker/" + stream), this)
+            this(stream, "");
+        }
+
+        Peer(String stream, String query) throws Exception {
+            ws = HTTP.newWebSocketBuilder().buildAsync(URI.create("ws://" + base.getHost() + ":" + base.getPort() + "/tracker/" + stream + query), this)
                     .get(10, TimeUnit.SECONDS);
         }
 
@@ -205,6 +209,53 @@ class TrackerProtocolTest {
         String metrics = HTTP.send(HttpRequest.newBuilder(management.toURI().resolve("/q/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("stripecast_relay_mesh_p2p_bytes_total{stream=\"other\"}", "stripecast_relay_mesh_offload_ratio{stream=\"other\"}");
         new RelayClient(base.toString()).assertOtherStreamFlows();
+    }
+
+    @Test
+    void aBeaconWithTheTrackerSessionFeedsTheSuperPeerRuleAndGetsARole() throws Exception {
+        String session = "sessionAAAAAAAAAAAAA";
+        Peer a = new Peer("other", "?session=" + session);
+        a.send(announce("peer-session-a", "swarm-s", 0));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !a.got.isEmpty());
+        URI stats = base.toURI().resolve("/live/other/stats");
+        // Two beacons of a page that uploads twice what it takes: past probation, a good uploader, alone: first fetcher.
+        String good = "{\"http\": 100000, \"p2p\": 300000, \"uploaded\": 800000, \"p2pSegments\": 3, \"p2pFailures\": 0, \"session\": \"" + session + "\"}";
+        assertThat(postForBody(stats, good)).startsWith("200 {\"role\":\"free\",\"next\":\"free\",\"nextInMs\":");
+        assertThat(postForBody(stats, good)).startsWith("200 {\"role\":\"first\",\"next\":\"first\",\"nextInMs\":");
+        assertThat(postForBody(stats, "{\"http\": 1, \"p2p\": 1, \"session\": \"nobodyHoldsThisSession\"}")).as("unknown session").isEqualTo("204 ");
+        assertThat(post(stats, "{\"http\": 1, \"p2p\": 1, \"session\": \"short\"}")).isEqualTo(400);
+        assertThat(post(stats, "{\"http\": 1, \"p2p\": 1, \"uploaded\": -5}")).isEqualTo(400);
+
+        // Another socket presenting the same session does not take it over.
+        Peer b = new Peer("other", "?session=" + session);
+        b.send(announce("peer-session-b", "swarm-s", 1));
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.got.stream().anyMatch(m -> m.containsKey("offer")));
+        assertThat(postForBody(stats, good)).startsWith("200 {\"role\":\"first\"");
+        a.ws.abort();
+        await().atMost(Duration.ofSeconds(5)).until(() -> postForBody(stats, good).startsWith("204"));
+        b.ws.abort();
+        assertThat(HTTP.send(HttpRequest.newBuilder(URI.create("http://" + base.getHost() + ":" + base.getPort() + "/tracker/other?session=bad!"))
+                .build(), HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void playerPageHandsStunTurnAndThePolicyToTheBrowser() throws Exception {
+        String page = HTTP.send(HttpRequest.newBuilder(base.toURI().resolve("/live/other/")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        String config = page.substring(page.indexOf("const config = ") + "const config = ".length());
+        config = config.substring(0, config.indexOf(";\n"));
+        assertThat(config).as("no configured value closes the script element").doesNotContain("</");
+        JsonObject c = new JsonObject(config);
+        assertThat(c.getString("iceTransportPolicy")).isEqualTo("relay");
+        assertThat(c.getInteger("swarmViewers")).as("viewers of the stream on this edge's tracker").isNotNegative();
+        assertThat(c.getJsonArray("iceServers").getJsonObject(0)).isEqualTo(new JsonObject().put("urls", "stun:stun.example.net:3478"));
+        assertThat(c.getJsonArray("iceServers").getJsonObject(1)).isEqualTo(new JsonObject().put("urls", "turn:turn.example.net:3478?transport=udp")
+                .put("username", "viewer").put("credential", "s3cret</script>"));
+    }
+
+    private static String postForBody(URI uri, String body) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() + " " + r.body();
     }
 
     private static int post(URI uri, String body) throws Exception {

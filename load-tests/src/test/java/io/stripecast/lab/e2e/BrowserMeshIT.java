@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -18,7 +19,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The leaf mesh in real Chromium: four headless pages play a relay's player page inside a
  * loopback-only network namespace (no WebRTC packet leaves the host), share segments over WebRTC
- * through the relay's tracker, and one page leaves mid-stream.
+ * through the relay's tracker, and one page leaves mid-stream. The same pages with the mesh off are the baseline for
+ * stalls: every page gets bytes from peers and none stalls more than the worst page without the mesh.
  */
 class BrowserMeshIT {
     private static final int PAGES = 4;
@@ -26,6 +28,15 @@ class BrowserMeshIT {
 
     @Test
     void pagesPlayShareSegmentsAndSurviveAPeerLeaving() throws Exception {
+        // The same four pages with the mesh off first: the stalls every mesh page is held to.
+        Path offOut = run("browser-mesh-off", 0, false);
+        JsonNode off = new ObjectMapper().readTree(offOut.resolve("pages.json").toFile());
+        int worstOff = off.get("closed").get("waiting").asInt();
+        for (JsonNode page : off.get("pages")) {
+            assertPlayedWithoutStall(page);
+            worstOff = Math.max(worstOff, page.get("waiting").asInt());
+        }
+
         Path out = run("browser-mesh", 0);
         JsonNode result = new ObjectMapper().readTree(out.resolve("pages.json").toFile());
         long p2p = result.get("closed").get("p2p").asLong();
@@ -34,6 +45,11 @@ class BrowserMeshIT {
             p2p += page.get("p2p").asLong();
         }
         assertThat(p2p).as("bytes the pages got from peers").isPositive();
+        for (JsonNode page : all(result)) {
+            assertThat(page.get("p2p").asLong()).as("page %d: bytes from peers (every page gets some)", page.get("index").asInt()).isPositive();
+            assertThat(page.get("waiting").asInt()).as("page %d: stalls with the mesh on, at most the worst page's with it off (%d)",
+                    page.get("index").asInt(), worstOff).isLessThanOrEqualTo(worstOff);
+        }
 
         PromText metrics = new PromText(Files.readString(out.resolve("metrics.txt")));
         double edgeP2p = metrics.sum("stripecast_relay_mesh_p2p_bytes_total");
@@ -64,17 +80,58 @@ class BrowserMeshIT {
         }
     }
 
+    @Test
+    void pagesAllowedOnlyRelayedCandidatesShareThroughTheTurnServer() throws Exception {
+        assumeTrue(new ProcessBuilder("sh", "-c", "command -v turnserver").start().waitFor() == 0,
+                "needs coturn's turnserver (.ci/run installs it)");
+        // coturn on loopback with a static user; the relay hands it to the pages with ice-transport-policy=relay.
+        Path out = run("browser-mesh-turn", 0, true, Map.of("MESH_TURN", "1"));
+        JsonNode result = new ObjectMapper().readTree(out.resolve("pages.json").toFile());
+        long p2p = result.get("closed").get("p2p").asLong();
+        long relayed = 0;
+        for (JsonNode page : result.get("pages")) {
+            assertPlayedWithoutStall(page);
+            p2p += page.get("p2p").asLong();
+            JsonNode types = page.get("candidateTypes");
+            types.fieldNames().forEachRemaining(type -> assertThat(type)
+                    .as("page %d: only relayed candidates carry data (%s)", page.get("index").asInt(), types).isEqualTo("relay"));
+            relayed += types.path("relay").asLong();
+        }
+        assertThat(p2p).as("bytes the pages got from peers through the TURN relay").isPositive();
+        assertThat(relayed).as("connections over a relayed candidate").isPositive();
+        assertThat(Files.readString(out.resolve("turnserver.log"))).as("coturn allocated relays for the static user")
+                .contains("ALLOCATE").contains("viewer");
+    }
+
+    /** The pages still open at the end and the one that left mid-stream. */
+    private static java.util.List<JsonNode> all(JsonNode result) {
+        java.util.List<JsonNode> pages = new java.util.ArrayList<>();
+        result.get("pages").forEach(pages::add);
+        pages.add(result.get("closed"));
+        return pages;
+    }
+
     private Path run(String name, int hostile) throws Exception {
+        return run(name, hostile, true);
+    }
+
+    private Path run(String name, int hostile, boolean mesh) throws Exception {
+        return run(name, hostile, mesh, Map.of());
+    }
+
+    private Path run(String name, int hostile, boolean mesh, Map<String, String> env) throws Exception {
         assumeTrue(new ProcessBuilder("unshare", "-n", "true").start().waitFor() == 0,
                 "needs root for a network namespace (CI runs as root)");
         Path out = Path.of("target", "e2e", name).toAbsolutePath();
         HlsCheck.deleteRecursively(out);
         Files.createDirectories(out);
         Path source = Ffmpeg.source(Path.of("target", "e2e", "media")).toAbsolutePath();
-        Process run = new ProcessBuilder("unshare", "-n", "bash", Path.of("src", "test", "browser", "run-mesh.sh").toString(),
+        ProcessBuilder builder = new ProcessBuilder("unshare", "-n", "bash", Path.of("src", "test", "browser", "run-mesh.sh").toString(),
                 Path.of(JavaService.relayJar()).toAbsolutePath().toString(), source.toString(), Integer.toString(PAGES),
-                Integer.toString(SECONDS), out.toString(), Integer.toString(hostile))
-                .redirectErrorStream(true).redirectOutput(out.resolve("run.log").toFile()).start();
+                Integer.toString(SECONDS), out.toString(), Integer.toString(hostile), Boolean.toString(mesh))
+                .redirectErrorStream(true).redirectOutput(out.resolve("run.log").toFile());
+        builder.environment().putAll(env);
+        Process run = builder.start();
         assertThat(run.waitFor(240, TimeUnit.SECONDS)).as("browser run finished (see %s)", out).isTrue();
         assertThat(run.exitValue()).as("browser run exit code (see %s)", out.resolve("run.log")).isZero();
         return out;
