@@ -91,16 +91,14 @@ public class RelayMetrics {
         if (usedParity) {
             registry.counter("stripecast.relay.reconstructions", "stream", stream).increment();
         }
-        sinceIngest("stripecast.relay.segment.availability", "Ingest wall-clock time to segment complete at this relay", stream,
-                ingestTimeMillis);
+        sinceIngest(Timer.builder("stripecast.relay.segment.availability")
+                .description("Ingest wall-clock time to segment complete at this relay"), stream, ingestTimeMillis);
     }
 
     /** Time from the ingest's clock to now, in a per-stream histogram (clocks a little ahead count as zero). */
-    private void sinceIngest(String name, String description, String stream, long ingestTimeMillis) {
+    private void sinceIngest(Timer.Builder timer, String stream, long ingestTimeMillis) {
         long latency = Math.max(0, System.currentTimeMillis() - ingestTimeMillis);
-        Timer.builder(name)
-                .description(description)
-                .tag("stream", stream)
+        timer.tag("stream", stream)
                 .publishPercentileHistogram()
                 .maximumExpectedValue(Duration.ofSeconds(30))
                 .register(registry)
@@ -119,8 +117,9 @@ public class RelayMetrics {
 
     /** A stream's end became known here (ingest: published; others: marker rebuilt); the delay is from the ingest's clock. */
     public void streamEndReached(String stream, long ingestTimeMillis) {
-        sinceIngest("stripecast.relay.stream.end.delay",
-                "Ingest wall-clock time of a stream's end to this relay's playlist ending (ENDLIST)", stream, ingestTimeMillis);
+        sinceIngest(Timer.builder("stripecast.relay.stream.end.delay")
+                .description("Ingest wall-clock time of a stream's end to this relay's playlist ending (ENDLIST)"), stream,
+                ingestTimeMillis);
     }
 
     public void regenerated(String stream, int stripe) {
