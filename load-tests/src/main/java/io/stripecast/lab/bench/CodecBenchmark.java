@@ -49,6 +49,8 @@ public class CodecBenchmark {
     private byte[][] damaged;
     private int[] erased;
     private byte[][] hadoopRebuilt;
+    /** k + m slots, the first m holding our preallocated outputs (as Hadoop's decode gets). */
+    private byte[][] ourRebuilt;
 
     private ReedSolomon ours;
     private RSRawEncoder hadoopEncoder;
@@ -82,12 +84,23 @@ public class CodecBenchmark {
             damaged[i] = null;
         }
         hadoopRebuilt = new byte[m][shardLength];
+        ourRebuilt = new byte[k + m][];
+        for (int i = 0; i < m; i++) {
+            ourRebuilt[i] = new byte[shardLength];
+        }
 
         // Refuse to measure two coders that do not compute the same thing.
         hadoopEncoder.encode(data, hadoopParity);
         for (int p = 0; p < m; p++) {
             if (!java.util.Arrays.equals(parity[p], hadoopParity[p])) {
                 throw new IllegalStateException("parity " + p + " differs from Hadoop's");
+            }
+        }
+        byte[][] rebuilt = decodeOursInto();
+        hadoopDecoder.decode(damaged, erased, hadoopRebuilt);
+        for (int i = 0; i < m; i++) {
+            if (!java.util.Arrays.equals(rebuilt[i], data[i]) || !java.util.Arrays.equals(hadoopRebuilt[i], data[i])) {
+                throw new IllegalStateException("rebuilt data shard " + i + " differs");
             }
         }
     }
@@ -109,6 +122,14 @@ public class CodecBenchmark {
     public byte[][] decodeOurs() {
         byte[][] shards = damaged.clone();
         ours.reconstruct(shards, shardLength);
+        return shards;
+    }
+
+    /** Into preallocated outputs, like {@link #decodeHadoop}: the like-for-like comparison. */
+    @Benchmark
+    public byte[][] decodeOursInto() {
+        byte[][] shards = damaged.clone();
+        ours.reconstructInto(shards, shardLength, ourRebuilt);
         return shards;
     }
 

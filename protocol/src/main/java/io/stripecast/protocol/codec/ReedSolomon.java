@@ -14,7 +14,8 @@ import java.util.Map;
  * invertible, and the parity bytes equal Hadoop's for the same k, m and data; relays and tools
  * built on either library can exchange shards.
  *
- * <p>Thread-safe: the tables are immutable and the decode-plan cache is synchronized.
+ * <p>Thread-safe: the coefficients are immutable, the decode-plan cache is synchronized and the coding
+ * loop's scratch memory is per thread.
  */
 public final class ReedSolomon {
 
@@ -27,8 +28,8 @@ public final class ReedSolomon {
     private final int m;
     /** The (k + m) x k encoding matrix; rows [0, k) are the identity. */
     private final byte[][] matrix;
-    /** Multiplication rows of the parity coefficients, {@code [p * k + j]}. */
-    private final byte[][] parityTables;
+    /** The parity coefficients, {@code [p * k + j]}. */
+    private final int[] parityCoefficients;
     /** Erasure pattern -> decode plan; a relay sees few patterns at a time, so LRU of 256 is plenty. */
     private final Map<Long, DecodePlan> plans = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
@@ -60,10 +61,10 @@ public final class ReedSolomon {
                 matrix[i][j] = (byte) Gf256.inv(i ^ j);
             }
         }
-        parityTables = new byte[m * k][];
+        parityCoefficients = new int[m * k];
         for (int p = 0; p < m; p++) {
             for (int j = 0; j < k; j++) {
-                parityTables[p * k + j] = Gf256.mulRow(matrix[k + p][j]);
+                parityCoefficients[p * k + j] = matrix[k + p][j] & 0xff;
             }
         }
     }
@@ -108,7 +109,7 @@ public final class ReedSolomon {
         if (m == 0 || length == 0) {
             return;
         }
-        CodingLoop.code(parityTables, data, parity, offset, length);
+        CodingLoop.code(parityCoefficients, data, parity, offset, length);
     }
 
     /**
@@ -131,7 +132,7 @@ public final class ReedSolomon {
         if (length == 0) {
             return;
         }
-        byte[][] row = java.util.Arrays.copyOfRange(parityTables, p * k, p * k + k);
+        int[] row = java.util.Arrays.copyOfRange(parityCoefficients, p * k, p * k + k);
         CodingLoop.code(row, data, new byte[][]{out}, offset, length);
     }
 
@@ -143,7 +144,22 @@ public final class ReedSolomon {
      * @throws IllegalArgumentException if fewer than k shards are present
      */
     public void reconstruct(byte[][] shards, int shardLength) {
-        reconstruct(shards, shardLength, false);
+        reconstruct(shards, shardLength, false, null);
+    }
+
+    /**
+     * As {@link #reconstruct(byte[][], int)}, but each rebuilt shard is written into the caller's
+     * {@code into[i]} (for example a pooled buffer) and that array is put in {@code shards[i]}: nothing is
+     * allocated for the bytes.
+     *
+     * @param into k + m slots; for every missing shard, an array at least {@code shardLength} long that is
+     *     not one of the present shards (its first shardLength bytes are overwritten)
+     */
+    public void reconstructInto(byte[][] shards, int shardLength, byte[][] into) {
+        if (into == null || into.length != k + m) {
+            throw new IllegalArgumentException("need " + (k + m) + " output slots, got " + (into == null ? "null" : into.length));
+        }
+        reconstruct(shards, shardLength, false, into);
     }
 
     /**
@@ -151,6 +167,10 @@ public final class ReedSolomon {
      * left null (a receiver that only wants the segment need not pay for them).
      */
     void reconstruct(byte[][] shards, int shardLength, boolean dataOnly) {
+        reconstruct(shards, shardLength, dataOnly, null);
+    }
+
+    private void reconstruct(byte[][] shards, int shardLength, boolean dataOnly, byte[][] into) {
         int n = k + m;
         if (shards == null || shards.length != n) {
             throw new IllegalArgumentException("need " + n + " shard slots, got " + (shards == null ? "null" : shards.length));
@@ -190,10 +210,18 @@ public final class ReedSolomon {
         }
         byte[][] outputs = new byte[plan.wantedIndexes.length][];
         for (int i = 0; i < outputs.length; i++) {
-            outputs[i] = new byte[shardLength];
+            int slot = plan.wantedIndexes[i];
+            if (into == null) {
+                outputs[i] = new byte[shardLength];
+            } else if (into[slot] == null || into[slot].length < shardLength) {
+                throw new IllegalArgumentException("output for shard " + slot + " is "
+                        + (into[slot] == null ? "null" : into[slot].length + " bytes") + ", need " + shardLength);
+            } else {
+                outputs[i] = into[slot];
+            }
         }
         if (shardLength > 0) {
-            CodingLoop.code(plan.tables, inputs, outputs, 0, shardLength);
+            CodingLoop.code(plan.coefficients, inputs, outputs, 0, shardLength);
         }
         for (int i = 0; i < outputs.length; i++) {
             shards[plan.wantedIndexes[i]] = outputs[i];
@@ -225,7 +253,7 @@ public final class ReedSolomon {
             sub[i] = matrix[valid[i]];
         }
         byte[][] inverse = Gf256.invert(sub);
-        byte[][] tables = new byte[wanted.length * k][];
+        int[] coefficients = new int[wanted.length * k];
         for (int w = 0; w < wanted.length; w++) {
             int row = wanted[w];
             for (int col = 0; col < k; col++) {
@@ -239,10 +267,10 @@ public final class ReedSolomon {
                         c ^= Gf256.mul(matrix[row][j], inverse[j][col]);
                     }
                 }
-                tables[w * k + col] = Gf256.mulRow(c);
+                coefficients[w * k + col] = c;
             }
         }
-        return new DecodePlan(valid, wanted, tables);
+        return new DecodePlan(valid, wanted, coefficients);
     }
 
     private static int[] indexes(int mask) {
@@ -266,6 +294,6 @@ public final class ReedSolomon {
     }
 
     /** Which k shards to read, which shards to write, and the coefficients between them. */
-    private record DecodePlan(int[] validIndexes, int[] wantedIndexes, byte[][] tables) {
+    private record DecodePlan(int[] validIndexes, int[] wantedIndexes, int[] coefficients) {
     }
 }
