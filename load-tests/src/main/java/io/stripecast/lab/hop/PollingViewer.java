@@ -1,0 +1,136 @@
+package io.stripecast.lab.hop;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A player without a decoder: reloads the media playlist every half segment duration (as hls.js does for a
+ * live playlist) and fetches every segment it lists that it has not fetched yet, once, counting bytes. It also
+ * drives nginx's child caches (a child cache only fetches from its parent when asked). One thread, one
+ * keep-alive connection.
+ */
+final class PollingViewer implements Runnable, AutoCloseable {
+    private static final Pattern SEGMENT = Pattern.compile("^seg(\\d+)\\.ts$", Pattern.MULTILINE);
+
+    private final String base;
+    private final int pollMillis;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
+    private final AtomicLong bytes = new AtomicLong();
+    private final AtomicLong segments = new AtomicLong();
+    private final AtomicLong errors = new AtomicLong();
+    private final byte[] sink = new byte[1 << 16];
+    private final Thread thread;
+    private volatile boolean stopped;
+    private volatile int last = -1;
+
+    /** @param base the stream's URL up to and including its last '/', e.g. {@code http://h:p/live/live/} */
+    PollingViewer(String name, String base, int pollMillis) {
+        this.base = base;
+        this.pollMillis = pollMillis;
+        this.thread = new Thread(this, name);
+        this.thread.setDaemon(true);
+    }
+
+    PollingViewer start() {
+        thread.start();
+        return this;
+    }
+
+    long bytes() {
+        return bytes.get();
+    }
+
+    long segments() {
+        return segments.get();
+    }
+
+    long errors() {
+        return errors.get();
+    }
+
+    int lastSequence() {
+        return last;
+    }
+
+    @Override
+    public void run() {
+        while (!stopped) {
+            long started = System.nanoTime();
+            try {
+                String playlist = new String(fetch("index.m3u8", true), StandardCharsets.UTF_8);
+                Matcher m = SEGMENT.matcher(playlist);
+                while (m.find() && !stopped) {
+                    int n = Integer.parseInt(m.group(1));
+                    if (n > last) {
+                        // A viewer that joined late starts at the live edge, as players do: at most the newest 3.
+                        if (last < 0 && n < newest(playlist) - 2) {
+                            continue;
+                        }
+                        fetch(m.group(), false);
+                        segments.incrementAndGet();
+                        last = n;
+                    }
+                }
+            } catch (IOException e) {
+                errors.incrementAndGet();
+            } catch (InterruptedException e) {
+                return;
+            }
+            long wait = pollMillis - (System.nanoTime() - started) / 1_000_000L;
+            if (wait > 0) {
+                try {
+                    Thread.sleep(wait); // a player's reload interval, not a synchronisation
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private static int newest(String playlist) {
+        Matcher m = SEGMENT.matcher(playlist);
+        int n = -1;
+        while (m.find()) {
+            n = Math.max(n, Integer.parseInt(m.group(1)));
+        }
+        return n;
+    }
+
+    private byte[] fetch(String file, boolean keep) throws IOException, InterruptedException {
+        HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(base + file)).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream in = r.body()) {
+            if (r.statusCode() != 200) {
+                in.transferTo(java.io.OutputStream.nullOutputStream());
+                throw new IOException("GET " + base + file + " answered " + r.statusCode());
+            }
+            if (keep) {
+                byte[] all = in.readAllBytes();
+                bytes.addAndGet(all.length);
+                return all;
+            }
+            long total = 0;
+            for (int read; (read = in.read(sink)) >= 0; ) {
+                total += read;
+            }
+            bytes.addAndGet(total);
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        stopped = true;
+        thread.interrupt();
+    }
+}
