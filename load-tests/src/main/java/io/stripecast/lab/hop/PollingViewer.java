@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * keep-alive connection.
  */
 final class PollingViewer implements Runnable, AutoCloseable {
-    private static final Pattern SEGMENT = Pattern.compile("^seg(\\d+)\\.ts$", Pattern.MULTILINE);
+    private static final Pattern SEGMENT = Pattern.compile("^(?:seg)?(\\d+)\\.ts$", Pattern.MULTILINE);
 
     private final String base;
     private final int pollMillis;

@@ -32,7 +32,8 @@ import java.util.Map;
  * @param originEgressRatio ingest shard bytes out / stream bytes in; {@code originEgressExpected} = (k+m)/k
  *                         when the ingest has one child per tree
  * @param controlOverheadRatio control-plane bytes (both directions, at the controller) / shard bytes moved
- * @param cpuSecondsPerGb  relays' CPU seconds while streaming per GB moved (shards + playback)
+ * @param cpuSecondsPerGb  relays' CPU seconds per GB they sent (shards + playback), both counted in {@link CpuWindow}'s
+ *                         window: after the warm-up, before the lab's verification downloads
  * @param comparison       viewer-side figures per system (stripecast, and the baseline when run)
  * @param depthComparison  per depth: availability at the serving node (probe players) per system, p50/p99
  * @param availabilityOverTime per viewer depth: [ms since the source started, median availability ms]

@@ -22,7 +22,7 @@ final class ReportCollector {
     /** What the runner knew when the stream started and what it gathered since. */
     record Run(Scenario scenario, LocalCluster cluster, RunContext ctx, ViewerSet viewers, Timeline timeline, RunSource source,
                List<String> streams, Map<String, Integer> depthOf, List<Integer> treeDepths,
-               List<Integer> rootChildren, Map<String, Double> cpuAtStart, long sourceStartMillis, Map<String, List<String>> expected,
+               List<Integer> rootChildren, CpuWindow.Totals cpu, long sourceStartMillis, Map<String, List<String>> expected,
                List<String> notes, Map<String, Object> streamEnd) {
     }
 
@@ -38,8 +38,6 @@ final class ReportCollector {
         Map<String, Integer> missingByRelay = new TreeMap<>();
         Map<Integer, List<TreeMap<Double, Double>>> availabilityByDepth = new TreeMap<>();
         double shardBytesOut = 0;
-        double playbackBytes = 0;
-        double cpuSeconds = 0;
         double ingestBytes = 0;
         double originOut = 0;
         List<String> faultedAvailability = new ArrayList<>();
@@ -47,7 +45,6 @@ final class ReportCollector {
         List<String> joinerAvailability = new ArrayList<>();
         for (var e : cluster.relays().entrySet()) {
             JavaService relay = e.getValue();
-            cpuSeconds += Math.max(0, relay.cpuSeconds() - run.cpuAtStart().getOrDefault(e.getKey(), 0.0));
             if (left.contains(e.getKey())) {
                 continue;
             }
@@ -72,7 +69,6 @@ final class ReportCollector {
             }
             PromText prom = new PromText(relay.getText("/q/metrics"));
             shardBytesOut += prom.sum("stripecast_relay_shard_bytes_out_total");
-            playbackBytes += prom.sum("stripecast_relay_playback_bytes_total");
             TreeMap<Double, Double> buckets = prom.buckets("stripecast_relay_segment_availability_seconds");
             if (e.getKey().equals(ingestId)) {
                 ingestBytes = prom.sum("stripecast_relay_ingest_bytes_total");
@@ -143,7 +139,8 @@ final class ReportCollector {
             depthComparison.put("stripecast", ViewerFigures.byDepth(run.viewers().probeDepths(), figures));
         }
         Map<String, Map<String, Double>> comparison = new LinkedHashMap<>();
-        comparison.put("stripecast", ViewerFigures.of(viewers, figures, cpuSeconds, run.viewers().bytesReceived(), lastSequence));
+        comparison.put("stripecast", ViewerFigures.of(viewers, figures, run.cpu().cpuSeconds(),
+                (long) run.cpu().playerBytes(), lastSequence));
 
         List<String> notes = new ArrayList<>(run.notes());
         if (sc.warmupSegments() > 0) {
@@ -213,7 +210,7 @@ final class ReportCollector {
                 startups.stream().mapToLong(Long::longValue).average().orElse(-1), repair, run.ctx().recoveries(), availability,
                 run.treeDepths(), run.rootChildren(), ingestBytes == 0 ? 0 : originOut / ingestBytes, (double) (sc.k() + sc.m()) / sc.k(),
                 controlBytes, dataBytes, dataBytes == 0 ? 0 : controlBytes / dataBytes,
-                (shardBytesOut + playbackBytes) == 0 ? 0 : cpuSeconds / ((shardBytesOut + playbackBytes) / 1e9),
+                run.cpu().cpuSecondsPerGb(),
                 run.timeline().entries(), notes, comparison, depthComparison, series.asJson(), continuity,
                 run.timeline().marks(run.sourceStartMillis()), dark, darkByRelay, run.streamEnd());
     }

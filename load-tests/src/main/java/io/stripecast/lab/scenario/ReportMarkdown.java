@@ -48,7 +48,8 @@ final class ReportMarkdown {
                 + fmt(r.originEgressExpected()));
         row(b, "control overhead ratio (control bytes / shard bytes)", String.format(Locale.ROOT, "%.6f (%.0f / %.0f bytes)",
                 r.controlOverheadRatio(), r.controlBytes(), r.dataBytes()));
-        row(b, "CPU seconds per GB moved (all relays)", fmt(r.cpuSecondsPerGb()));
+        row(b, "CPU seconds per GB moved (all relays; after the warm-up, without the lab's verification downloads)",
+                fmt(r.cpuSecondsPerGb()));
 
         goals(b, r);
 

@@ -18,6 +18,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -70,9 +72,6 @@ public final class ScenarioRunner {
             forestDepth = depthOf.values().stream().mapToInt(Integer::intValue).max().orElse(1);
             List<Integer> treeDepths = Forests.treeDepths(forest);
             List<Integer> rootChildren = Forests.rootChildren(forest);
-            Map<String, Double> cpuAtStart = new TreeMap<>();
-            // CPU from here on: the streaming, not the JVMs' start.
-            cluster.relays().forEach((id, r) -> cpuAtStart.put(id, r.cpuSeconds()));
             timeline.note("forest planned: " + scenario.relays() + " relays, tree depths " + treeDepths + ", ingest children per tree "
                     + rootChildren + ", availability depths " + depthOf);
 
@@ -80,6 +79,7 @@ public final class ScenarioRunner {
             long sourceStart = System.currentTimeMillis();
             RunSource source = startSource(cluster, streams, media);
             timeline.note("source started");
+            CompletableFuture<CpuWindow.Snapshot> cpuStart = cpuWindowStart(cluster, viewers, sourceStart);
             RunContext ctx = new RunContext(cluster, streams.get(0), timeline, viewers);
             startViewers(cluster, ctx, viewers, depthOf, streams.get(0));
             StreamEndCheck endCheck = StreamEndCheck.start(cluster, ctx, streams.get(0), depthOf, scenario.endFollowers(), out.resolve("logs"));
@@ -91,6 +91,14 @@ public final class ScenarioRunner {
                 expected.put(s, source.expected(s));
             }
             awaitCaughtUp(cluster, ctx, expected, timeline);
+            // The CPU figure's window ends here: before the stream-end checks and the checksum downloads.
+            CpuWindow.Snapshot cpuEnd = CpuWindow.take(cluster, viewers);
+            CpuWindow.Totals cpu = CpuWindow.between(cpuStart.get(), cpuEnd);
+            notes.add(String.format(java.util.Locale.ROOT, "cpu_seconds_per_gb counts the relays' CPU (utime + stime) and the shard and"
+                    + " playback bytes they sent over %.1f s: from %s to every relay caught up after the source ended; JVM start, warm-up"
+                    + " and the end-of-run verification downloads are outside it (%.1f CPU s, %.3f GB sent, %.3f GB to players)",
+                    cpu.seconds(), scenario.warmupSegments() > 0 ? "the end of the " + scenario.warmupSegments() + "-segment warm-up"
+                            : "the source's start", cpu.cpuSeconds(), cpu.bytesSent() / 1e9, cpu.playerBytes() / 1e9));
             // ffmpeg's final playlist carries ENDLIST: every relay's playlist must end, and followers exit on their own.
             Map<String, Object> streamEnd = endCheck.finish(source.endMillis(), Duration.ofSeconds(30));
             timeline.note("stream end: " + streamEnd.get("ended") + " of " + streamEnd.get("relays") + " relays ended their playlist");
@@ -98,7 +106,7 @@ public final class ScenarioRunner {
             Thread.sleep(2_000); // viewers poll at half the target duration: give the slowest one more poll
             viewers.stopAll();
             report = ReportCollector.collect(new ReportCollector.Run(scenario, cluster, ctx, viewers, timeline, source, streams,
-                    depthOf, treeDepths, rootChildren, cpuAtStart, sourceStart, expected, notes, streamEnd));
+                    depthOf, treeDepths, rootChildren, cpu, sourceStart, expected, notes, streamEnd));
         }
         if (scenario.baseline().equals("nginx")) {
             report = baseline(report, media, forestDepth, viewers.viewers().size());
@@ -266,6 +274,20 @@ public final class ScenarioRunner {
     }
 
     /** Every relay still in the run lists every segment of every stream (bounded), before anything is measured. */
+    /**
+     * The start of the CPU figure's window: once the source's first {@code warmup-segments} are due (the relays' JIT
+     * compiled the hot path by then), or now when there is no warm-up.
+     */
+    private CompletableFuture<CpuWindow.Snapshot> cpuWindowStart(LocalCluster cluster, ViewerSet viewers, long sourceStart) {
+        if (scenario.warmupSegments() == 0) {
+            return CompletableFuture.completedFuture(CpuWindow.take(cluster, viewers));
+        }
+        long segmentMillis = scenario.source().synthetic() ? scenario.source().segmentMillis() : 1000; // ffmpeg: 1 s segments
+        long delay = Math.max(0, sourceStart + scenario.warmupSegments() * segmentMillis - System.currentTimeMillis());
+        return CompletableFuture.supplyAsync(() -> CpuWindow.take(cluster, viewers),
+                CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS));
+    }
+
     private static void awaitCaughtUp(LocalCluster cluster, RunContext ctx, Map<String, List<String>> expected, Timeline timeline) {
         try {
             await("relays caught up").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300)).ignoreExceptions()
