@@ -69,6 +69,9 @@ public final class HopBench {
         }
     }
 
+    /** Every process started, closed by a shutdown hook too, so an interrupted run leaves nothing behind. */
+    private static final List<AutoCloseable> STARTED = java.util.Collections.synchronizedList(new ArrayList<>());
+
     private final Options o;
     private final List<Row> rows = new ArrayList<>();
     private final List<String> idle = new ArrayList<>();
@@ -106,6 +109,17 @@ public final class HopBench {
 
     public static void main(String[] args) throws Exception {
         Options o = Options.parse(args);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            synchronized (STARTED) {
+                for (AutoCloseable c : STARTED) {
+                    try {
+                        c.close();
+                    } catch (Exception ignored) {
+                        // best effort on the way out
+                    }
+                }
+            }
+        }));
         HopBench bench = new HopBench(o);
         Files.createDirectories(o.out);
         bench.notes.add("started " + Instant.now() + ", load average " + ProcCpu.loadAverage() + ", "
@@ -166,7 +180,9 @@ public final class HopBench {
                 settings.put("stripecast.streams." + STREAM + ".key", KEY);
                 Placement where = new Placement("127.0.0.1", pinned(id.equals("relay") ? o.coreUnderTest : o.otherCores));
                 int[] p = ports.get(id);
-                relays.put(id, JavaService.relay(id, where, p[0], p[1], settings, dir.resolve("logs"), jvm));
+                JavaService started = JavaService.relay(id, where, p[0], p[1], settings, dir.resolve("logs"), jvm);
+                STARTED.add(started);
+                relays.put(id, started);
             }
             relays.values().forEach(JavaService::awaitReady);
             JavaService relay = relays.get("relay");
@@ -264,6 +280,7 @@ public final class HopBench {
              NginxTier child1 = NginxTier.cache(dir.resolve("child1"), child1Port, shieldPort, pinned(o.otherCores));
              NginxTier child2 = NginxTier.cache(dir.resolve("child2"), child2Port, shieldPort, pinned(o.otherCores));
              PacedSource source = new PacedSource("http://127.0.0.1:" + originPort + "/live/" + STREAM + "/", Map.of())) {
+            STARTED.addAll(List.of(origin, shield, child1, child2));
             awaitListening(originPort, shieldPort, child1Port, child2Port);
             double warmRate = o.rates.get(o.rates.size() - 1);
             source.rate(warmRate, segmentMillis(warmRate));

@@ -13,7 +13,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A player without a decoder: reloads the media playlist every half segment duration (as hls.js does for a
+ * A player without a decoder (segment names: the source's {@code seg<n>.ts} as nginx serves them, or the relay's
+ * {@code <n>.ts}, its own sequence numbers): reloads the media playlist every half segment duration (as hls.js does for a
  * live playlist) and fetches every segment it lists that it has not fetched yet, once, counting bytes. It also
  * drives nginx's child caches (a child cache only fetches from its parent when asked). One thread, one
  * keep-alive connection.
@@ -31,7 +32,7 @@ final class PollingViewer implements Runnable, AutoCloseable {
     private final byte[] sink = new byte[1 << 16];
     private final Thread thread;
     private volatile boolean stopped;
-    private volatile int last = -1;
+    private volatile long last = -1;
 
     /** @param base the stream's URL up to and including its last '/', e.g. {@code http://h:p/live/live/} */
     PollingViewer(String name, String base, int pollMillis) {
@@ -58,7 +59,7 @@ final class PollingViewer implements Runnable, AutoCloseable {
         return errors.get();
     }
 
-    int lastSequence() {
+    long lastSequence() {
         return last;
     }
 
@@ -70,7 +71,7 @@ final class PollingViewer implements Runnable, AutoCloseable {
                 String playlist = new String(fetch("index.m3u8", true), StandardCharsets.UTF_8);
                 Matcher m = SEGMENT.matcher(playlist);
                 while (m.find() && !stopped) {
-                    int n = Integer.parseInt(m.group(1));
+                    long n = Long.parseLong(m.group(1));
                     if (n > last) {
                         // A viewer that joined late starts at the live edge, as players do: at most the newest 3.
                         if (last < 0 && n < newest(playlist) - 2) {
@@ -97,11 +98,11 @@ final class PollingViewer implements Runnable, AutoCloseable {
         }
     }
 
-    private static int newest(String playlist) {
+    private static long newest(String playlist) {
         Matcher m = SEGMENT.matcher(playlist);
-        int n = -1;
+        long n = -1;
         while (m.find()) {
-            n = Math.max(n, Integer.parseInt(m.group(1)));
+            n = Math.max(n, Long.parseLong(m.group(1)));
         }
         return n;
     }
