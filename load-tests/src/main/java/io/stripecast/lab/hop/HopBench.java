@@ -43,15 +43,23 @@ public final class HopBench {
     private static final String STREAM = "live";
     private static final String KEY = "hop-bench-key";
 
-    /** One measured window. */
+    /**
+     * One measured window. {@code streamBytes} is the stream the process under test carried in it (the relay: segments
+     * it completed x segment size; the nginx shield: what its two children fetched, halved), not what the source
+     * sent: on a busy machine the other core may not keep up, and CPU per GB must divide by the work done.
+     */
     record Window(double seconds, double cpuSeconds, double compilerSeconds, long streamBytes, long viewerBytes,
-                  double load) {
+                  double load, long sourceBytes) {
         double streamGb() {
             return streamBytes / 1e9;
         }
 
         double achievedMbit() {
             return streamBytes * 8 / 1e6 / seconds;
+        }
+
+        double sourceMbit() {
+            return sourceBytes * 8 / 1e6 / seconds;
         }
     }
 
@@ -197,7 +205,8 @@ public final class HopBench {
                     double c1 = completed(relays.get("child1"));
                     double c2 = completed(relays.get("child2"));
                     int seq0 = source.sequence();
-                    Row row = measure("stripecast relay", shape, missing, rate, relay.pid(), playback, source);
+                    Row row = measure("stripecast relay", shape, missing, rate, relay.pid(), playback, source,
+                            () -> (long) (completed(relay) * source.segmentBytes()));
                     int sent = source.sequence() - seq0;
                     String delivery = String.format(Locale.ROOT, "children completed %.0f and %.0f of the %d segments put meanwhile",
                             completed(relays.get("child1")) - c1, completed(relays.get("child2")) - c2, sent);
@@ -205,8 +214,9 @@ public final class HopBench {
                     print(rows.get(rows.size() - 1));
                 }
                 source.pause(true);
-                sleepSeconds(o.settleSeconds + 2);
-                Window w = window(relay.pid(), source, List.of(), o.idleSeconds);
+                // Long enough for a relay behind at the highest rate to catch up and its last segment to settle.
+                sleepSeconds(Math.max(15, o.settleSeconds));
+                Window w = window(relay.pid(), source, () -> 0L, List.of(), o.idleSeconds);
                 idle.add(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.1f |", shape, missing ? "yes" : "no",
                         w.cpuSeconds / w.seconds * 1000, w.compilerSeconds / w.seconds * 1000, w.load));
                 System.out.println("idle " + idle.get(idle.size() - 1));
@@ -296,7 +306,8 @@ public final class HopBench {
                     long s1 = r1.segments();
                     long s2 = r2.segments();
                     int seq0 = source.sequence();
-                    Row row = measure("nginx shield", "-", false, rate, shield.pid(), playback, source);
+                    Row row = measure("nginx shield", "-", false, rate, shield.pid(), playback, source,
+                            () -> (r1.segmentBytes() + r2.segmentBytes()) / 2);
                     String delivery = String.format(Locale.ROOT, "child caches' readers got %d and %d of the %d segments put meanwhile",
                             r1.segments() - s1, r2.segments() - s2, source.sequence() - seq0);
                     rows.add(new Row(row.system, row.shape, row.missing, row.mbit, row.segmentMillis, row.hop, row.serve, delivery));
@@ -351,18 +362,18 @@ public final class HopBench {
                 tag, o.warmupSeconds, ProcCpu.seconds(pid) - cpu0, ProcCpu.compilerSeconds(pid) - jit0));
     }
 
-    private Row measure(String system, String shape, boolean missing, double rate, long pid, String playback, PacedSource source)
-            throws InterruptedException {
+    private Row measure(String system, String shape, boolean missing, double rate, long pid, String playback, PacedSource source,
+                        java.util.function.LongSupplier carried) throws InterruptedException {
         int segMs = segmentMillis(rate);
         source.rate(rate, segMs);
         sleepSeconds(o.settleSeconds);
         source.maxLateMillisAndReset();
-        Window hop = window(pid, source, List.of(), o.seconds);
+        Window hop = window(pid, source, carried, List.of(), o.seconds);
         List<PollingViewer> viewers = startViewers(playback, segMs);
         Window serve;
         try {
             sleepSeconds(o.settleSeconds);
-            serve = window(pid, source, viewers, o.seconds);
+            serve = window(pid, source, carried, viewers, o.seconds);
         } finally {
             viewers.forEach(PollingViewer::close);
         }
@@ -382,10 +393,12 @@ public final class HopBench {
         return out;
     }
 
-    private static Window window(long pid, PacedSource source, List<PollingViewer> viewers, int seconds) throws InterruptedException {
+    private static Window window(long pid, PacedSource source, java.util.function.LongSupplier carried, List<PollingViewer> viewers,
+                                 int seconds) throws InterruptedException {
         double load = ProcCpu.loadAverage();
         long v0 = viewers.stream().mapToLong(PollingViewer::bytes).sum();
         long b0 = source.bytesPut();
+        long c0 = carried.getAsLong();
         double jit0 = ProcCpu.compilerSeconds(pid);
         double cpu0 = ProcCpu.seconds(pid);
         long t0 = System.nanoTime();
@@ -394,8 +407,9 @@ public final class HopBench {
         long t1 = System.nanoTime();
         double jit1 = ProcCpu.compilerSeconds(pid);
         long b1 = source.bytesPut();
+        long c1 = carried.getAsLong();
         long v1 = viewers.stream().mapToLong(PollingViewer::bytes).sum();
-        return new Window((t1 - t0) / 1e9, cpu1 - cpu0, jit1 - jit0, b1 - b0, v1 - v0, Math.max(load, ProcCpu.loadAverage()));
+        return new Window((t1 - t0) / 1e9, cpu1 - cpu0, jit1 - jit0, c1 - c0, v1 - v0, Math.max(load, ProcCpu.loadAverage()), b1 - b0);
     }
 
     private static void sleepSeconds(int s) throws InterruptedException {
@@ -414,9 +428,9 @@ public final class HopBench {
     // ---------------------------------------------------------------- output
 
     private static void print(Row r) {
-        System.out.printf(Locale.ROOT, "%-17s %-4s missing=%-5s %5.0f Mbit/s (achieved %6.1f): hop %6.2f CPU s/GB of stream"
+        System.out.printf(Locale.ROOT, "%-17s %-4s missing=%-5s %5.0f Mbit/s (carried %6.1f, source %6.1f): hop %6.2f CPU s/GB of stream"
                         + " (jit %.2f s, load %.1f); serving %6.2f CPU s/GB to viewers (load %.1f); %s%n",
-                r.system, r.shape, r.missing, r.mbit, r.hop.achievedMbit(), r.hopCpuPerGb(), r.hop.compilerSeconds, r.hop.load,
+                r.system, r.shape, r.missing, r.mbit, r.hop.achievedMbit(), r.hop.sourceMbit(), r.hopCpuPerGb(), r.hop.compilerSeconds, r.hop.load,
                 r.serveCpuPerGb(), r.serve.load, r.delivery);
     }
 
@@ -427,7 +441,7 @@ public final class HopBench {
     String markdown() {
         StringBuilder b = new StringBuilder();
         b.append("### Hop: CPU seconds per GB of stream (process under test alone on core ").append(o.coreUnderTest).append(")\n\n");
-        b.append("| k+m | data stripe missing | Mbit/s (achieved) | segment | relay s/GB | JIT s in window | load | nginx shield s/GB"
+        b.append("| k+m | data stripe missing | Mbit/s (carried) | segment | relay s/GB | JIT s in window | load | nginx shield s/GB"
                 + " | load | relay / nginx |\n|---|---|---|---|---|---|---|---|---|---|\n");
         for (Row r : rows) {
             if (r.system.startsWith("nginx")) {

@@ -64,6 +64,11 @@ final class PacedSource implements Runnable, AutoCloseable {
         this.paused = pause;
     }
 
+    /** Bytes of one segment at the current rate. */
+    int segmentBytes() {
+        return bodies[0].length;
+    }
+
     long bytesPut() {
         return bytesPut.get();
     }

@@ -28,6 +28,7 @@ final class PollingViewer implements Runnable, AutoCloseable {
             .connectTimeout(Duration.ofSeconds(2)).build();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong segments = new AtomicLong();
+    private final AtomicLong segmentBytes = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
     private final byte[] sink = new byte[1 << 16];
     private final Thread thread;
@@ -51,6 +52,11 @@ final class PollingViewer implements Runnable, AutoCloseable {
         return bytes.get();
     }
 
+    /** Bytes of segments (playlists left out). */
+    long segmentBytes() {
+        return segmentBytes.get();
+    }
+
     long segments() {
         return segments.get();
     }
@@ -68,7 +74,7 @@ final class PollingViewer implements Runnable, AutoCloseable {
         while (!stopped) {
             long started = System.nanoTime();
             try {
-                String playlist = new String(fetch("index.m3u8", true), StandardCharsets.UTF_8);
+                String playlist = fetchPlaylist();
                 Matcher m = SEGMENT.matcher(playlist);
                 while (m.find() && !stopped) {
                     long n = Long.parseLong(m.group(1));
@@ -77,7 +83,7 @@ final class PollingViewer implements Runnable, AutoCloseable {
                         if (last < 0 && n < newest(playlist) - 2) {
                             continue;
                         }
-                        fetch(m.group(), false);
+                        segmentBytes.addAndGet(fetch(m.group()));
                         segments.incrementAndGet();
                         last = n;
                     }
@@ -107,26 +113,36 @@ final class PollingViewer implements Runnable, AutoCloseable {
         return n;
     }
 
-    private byte[] fetch(String file, boolean keep) throws IOException, InterruptedException {
-        HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(base + file)).timeout(Duration.ofSeconds(20)).build(),
-                HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream in = r.body()) {
-            if (r.statusCode() != 200) {
-                in.transferTo(java.io.OutputStream.nullOutputStream());
-                throw new IOException("GET " + base + file + " answered " + r.statusCode());
-            }
-            if (keep) {
-                byte[] all = in.readAllBytes();
-                bytes.addAndGet(all.length);
-                return all;
-            }
-            long total = 0;
+    private String fetchPlaylist() throws IOException, InterruptedException {
+        try (InputStream in = open("index.m3u8")) {
+            byte[] all = in.readAllBytes();
+            bytes.addAndGet(all.length);
+            return new String(all, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Reads a segment through a reused buffer (a player's bytes are not kept): returns its length. */
+    private long fetch(String file) throws IOException, InterruptedException {
+        long total = 0;
+        try (InputStream in = open(file)) {
             for (int read; (read = in.read(sink)) >= 0; ) {
                 total += read;
             }
-            bytes.addAndGet(total);
-            return null;
         }
+        bytes.addAndGet(total);
+        return total;
+    }
+
+    private InputStream open(String file) throws IOException, InterruptedException {
+        HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(base + file)).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        if (r.statusCode() != 200) {
+            try (InputStream in = r.body()) {
+                in.transferTo(java.io.OutputStream.nullOutputStream());
+            }
+            throw new IOException("GET " + base + file + " answered " + r.statusCode());
+        }
+        return r.body();
     }
 
     @Override
