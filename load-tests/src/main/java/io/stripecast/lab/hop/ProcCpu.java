@@ -33,14 +33,18 @@ final class ProcCpu {
 
     static long ticks(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            // Field 2 (comm) is in parentheses and may contain spaces: count fields after the last ')'.
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
-            // After comm: f[0] = state (field 3), so utime (field 14) is f[11], stime (field 15) f[12].
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            return ticksOf(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
         } catch (IOException | RuntimeException e) {
             return 0; // gone
         }
+    }
+
+    /** utime + stime of one {@code stat} line, in ticks. */
+    static long ticksOf(String stat) {
+        // Field 2 (comm) is in parentheses and may contain spaces and ')': count fields after the last ')'.
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+        // After comm: f[0] = state (field 3), so utime (field 14) is f[11], stime (field 15) f[12].
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     private static List<Long> children(long pid) {
@@ -70,9 +74,7 @@ final class ProcCpu {
                 try {
                     String comm = Files.readString(task.resolve("comm")).trim();
                     if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
-                        String stat = Files.readString(task.resolve("stat"));
-                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
-                        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                        ticks += ticksOf(Files.readString(task.resolve("stat")));
                     }
                 } catch (IOException | RuntimeException e) {
                     // thread gone

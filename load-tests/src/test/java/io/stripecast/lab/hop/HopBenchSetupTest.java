@@ -1,0 +1,73 @@
+package io.stripecast.lab.hop;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.stripecast.relay.topology.ParentRef;
+import io.stripecast.relay.topology.StaticTopology;
+import io.stripecast.relay.topology.StreamAssignment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The benchmark's wiring, read by the relay's own topology parser: the relay under test takes every stripe from
+ * the parent (all but stripe 1 when a data stripe is missing) and is the only relay serving stripe 0 to the two
+ * children, who take every other stripe from the parent. And the /proc reader counts utime + stime even when a
+ * process's name holds spaces and parentheses.
+ */
+class HopBenchSetupTest {
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest(name = "{0} stripes, data stripe missing: {1}")
+    @CsvSource({"3, false", "3, true", "5, false", "5, true"})
+    void relayUnderTestFeedsStripeZeroToBothChildrenAndMissesOnlyStripeOne(int stripes, boolean missing) throws Exception {
+        Map<String, int[]> ports = new LinkedHashMap<>();
+        int port = 20000;
+        for (String id : new String[]{"parent", "relay", "child1", "child2"}) {
+            ports.put(id, new int[]{port++, port++});
+        }
+        Path file = dir.resolve("topology.json");
+        Files.writeString(file, HopBench.topologyJson(ports, stripes, missing));
+
+        StreamAssignment relay = assignment(file, "relay");
+        for (int s = 0; s < stripes; s++) {
+            ParentRef p = relay.parent(s);
+            if (missing && s == 1) {
+                assertThat(p).as("stripe %d of %d, missing=%s", s, stripes, missing).isNull();
+            } else {
+                assertThat(p.relayId()).as("stripe %d of %d, missing=%s", s, stripes, missing).isEqualTo("parent");
+            }
+        }
+        for (String child : new String[]{"child1", "child2"}) {
+            StreamAssignment c = assignment(file, child);
+            assertThat(c.parent(0).relayId()).as("%s stripe 0", child).isEqualTo("relay");
+            for (int s = 1; s < stripes; s++) {
+                assertThat(c.parent(s).relayId()).as("%s stripe %d", child, s).isEqualTo("parent");
+            }
+            assertThat(StaticTopology.read(file, "relay").mayServe("live", 0, child)).isTrue();
+            assertThat(StaticTopology.read(file, "relay").mayServe("live", 1, child)).isFalse();
+        }
+        assertThat(assignment(file, "parent").root()).isTrue();
+    }
+
+    private static StreamAssignment assignment(Path file, String id) throws Exception {
+        AtomicReference<Map<String, StreamAssignment>> got = new AtomicReference<>();
+        StaticTopology.read(file, id).start(got::set);
+        return got.get().get("live");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "1234 (java) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 37 0 0 20 0 40 0 100 1000 200|287",
+        "99 (a b) c)) R 1 99 99 0 -1 0 0 0 0 0 7 5 0 0 20 0 1 0 1 1 1|12"})
+    void procStatTicksAreUtimePlusStimeWhateverTheProcessName(String stat, long ticks) {
+        assertThat(ProcCpu.ticksOf(stat)).isEqualTo(ticks);
+    }
+}
