@@ -359,11 +359,15 @@ public final class HopBench {
                 source.rate(rate, segmentMillis(rate));
                 sleepSeconds(per);
             }
+            // Then until the JIT has settled, viewers still on: the warm-up's length is a floor, not a guess.
+            long settled = awaitJitSettled(pid, 180);
+            notes.add(settled < 0 ? tag + ": the JIT's threads were still compiling 180 s after the warm-up (figures provisional)"
+                    : tag + ": JIT settled " + settled + " s after the fixed warm-up");
         } finally {
             viewers.forEach(PollingViewer::close);
         }
-        notes.add(String.format(Locale.ROOT, "%s: warm-up %d s used %.1f s of CPU, %.1f s of it the JIT's threads (left out of every figure)",
-                tag, o.warmupSeconds, ProcCpu.seconds(pid) - cpu0, ProcCpu.compilerSeconds(pid) - jit0));
+        notes.add(String.format(Locale.ROOT, "%s: warm-up used %.1f s of CPU, %.1f s of it the JIT's threads (left out of every figure)",
+                tag, ProcCpu.seconds(pid) - cpu0, ProcCpu.compilerSeconds(pid) - jit0));
     }
 
     private Row measure(String system, String shape, boolean missing, double rate, long pid, String playback, PacedSource source,
@@ -377,6 +381,10 @@ public final class HopBench {
         if (waited < 0) {
             notes.add(String.format(Locale.ROOT, "%s %s%s at %.0f Mbit/s: not caught up with the source within 60 s before the"
                     + " window: its figure is that of a process behind", system, shape, missing ? " (stripe 1 missing)" : "", rate));
+        }
+        if (awaitJitSettled(pid, 60) < 0) {
+            notes.add(String.format(Locale.ROOT, "%s %s%s at %.0f Mbit/s: the JIT was still compiling 60 s after the rate change",
+                    system, shape, missing ? " (stripe 1 missing)" : "", rate));
         }
         source.maxLateMillisAndReset();
         Window hop = window(pid, source, carried, List.of(), o.seconds);
@@ -394,6 +402,26 @@ public final class HopBench {
                     + " could not keep up)", system, shape, rate, late));
         }
         return new Row(system, shape, missing, rate, segMs, hop, serve, "");
+    }
+
+    /**
+     * Waits until the JVM's compiler threads used at most 20 ms of CPU over 5 s (two clock ticks: the JIT has
+     * settled); returns the seconds waited, or -1 after {@code maxSeconds}.
+     */
+    static long awaitJitSettled(long pid, int maxSeconds) throws InterruptedException {
+        long start = System.nanoTime();
+        double before = ProcCpu.compilerSeconds(pid);
+        while (true) {
+            Thread.sleep(5000); // an observation interval, not a synchronisation
+            double now = ProcCpu.compilerSeconds(pid);
+            if (now - before <= 0.02) {
+                return (System.nanoTime() - start) / 1_000_000_000L;
+            }
+            if (System.nanoTime() - start > maxSeconds * 1_000_000_000L) {
+                return -1;
+            }
+            before = now;
+        }
     }
 
     /** Seconds waited, or -1 when still behind after {@code maxSeconds}. */
