@@ -62,6 +62,8 @@ public final class LabTrust {
             return settings;
         }
         Map<String, String> s = new HashMap<>(get().files(identity).settings());
+        // Explicit, so a pod environment the test replays (the chart's STRIPECAST_TLS_PLAINTEXT) cannot turn TLS off.
+        s.put("stripecast.tls.plaintext", "false");
         s.putAll(settings);
         return s;
     }

@@ -115,7 +115,7 @@ class MutualTlsAttackIT {
                 .as("subscriber with another CA's certificate").isEqualTo(Status.Code.UNAVAILABLE);
         assertThat(subscribe(tls(ingest, rogue, PeerIdentity.relay("", "r0")), 0, "r1").getCode())
                 .as("valid certificate subscribing as another relay").isEqualTo(Status.Code.PERMISSION_DENIED);
-        assertThat(subscribe(tls(ingest, rogue, PeerIdentity.relay("", "rogue")), 0, "rogue").getCode())
+        assertThat(subscribe(tls(ingest, rogue, PeerIdentity.relay("", "r0")), 0, "rogue").getCode())
                 .as("valid certificate, no assignment").isEqualTo(Status.Code.FAILED_PRECONDITION);
         // A real relay's certificate asking the ingest for a stripe where the controller gave it another parent.
         int stripe = stripeWhereParentIsNot(forestBefore, "r3", "r0");
@@ -129,27 +129,34 @@ class MutualTlsAttackIT {
         assertThat(cluster.parents("live")).as("the forest after the rogue clients").isEqualTo(forestBefore);
         assertThat(cluster.forest("live").get("relays").asInt()).isEqualTo(4);
 
-        // As a parent: an interior relay dies and a rogue with a valid certificate of its own takes its data port.
+        // As a parent: an interior relay dies and a rogue with a valid certificate of its own takes its data port. The
+        // controller is frozen meanwhile (SIGSTOP), so nobody re-parents the orphans: they keep dialling that address.
         var victim = cluster.anInteriorRelay("live");
         JavaService victimRelay = cluster.relay(victim.getKey());
         AtomicInteger rogueSubscriptions = new AtomicInteger();
-        victimRelay.kill();
-        Server roguePort = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", victimRelay.grpcPort))
-                .sslContext(GrpcTls.server(rogue))
-                .addService(new ShardPushGrpc.ShardPushImplBase() {
-                    @Override
-                    public void subscribe(SubscribeRequest request, StreamObserver<ShardPushMessage> out) {
-                        rogueSubscriptions.incrementAndGet();
-                        out.onError(Status.UNAVAILABLE.asRuntimeException());
-                    }
-                }).build().start();
+        Server roguePort = null;
+        cluster.controller.signal("STOP");
         try {
-            double handshakesBefore = parentReconnects();
-            await("the victim's children tried its address (now the rogue's)").atMost(Duration.ofSeconds(20))
-                    .until(() -> parentReconnects() > handshakesBefore);
-            await("victim out of the forest").atMost(Duration.ofSeconds(20))
-                    .until(() -> !cluster.forest("live").get("stripes").get(0).get("parents").has(victim.getKey()));
+            victimRelay.kill();
+            roguePort = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", victimRelay.grpcPort))
+                    .sslContext(GrpcTls.server(rogue))
+                    .addService(new ShardPushGrpc.ShardPushImplBase() {
+                        @Override
+                        public void subscribe(SubscribeRequest request, StreamObserver<ShardPushMessage> out) {
+                            rogueSubscriptions.incrementAndGet();
+                            out.onError(Status.UNAVAILABLE.asRuntimeException());
+                        }
+                    }).build().start();
+            double reconnectsBefore = parentReconnects();
+            await("the victim's children dial its address (now the rogue's) again and again").atMost(Duration.ofSeconds(20))
+                    .until(() -> parentReconnects() >= reconnectsBefore + 3);
             assertThat(rogueSubscriptions).as("subscriptions that reached the rogue parent").hasValue(0);
+        } finally {
+            cluster.controller.signal("CONT");
+        }
+        try {
+            await("victim out of the forest").atMost(Duration.ofSeconds(30))
+                    .until(() -> !cluster.forest("live").get("stripes").get(0).get("parents").has(victim.getKey()));
 
             assertThat(ffmpeg.waitFor(90, TimeUnit.SECONDS)).as("ffmpeg finished").isTrue();
             List<String> expected = HlsCheck.localHashes(dir.resolve("ffmpeg-out"));
@@ -165,7 +172,9 @@ class MutualTlsAttackIT {
             }
             assertThat(rogueSubscriptions).as("subscriptions that reached the rogue parent").hasValue(0);
         } finally {
-            roguePort.shutdownNow();
+            if (roguePort != null) {
+                roguePort.shutdownNow();
+            }
         }
     }
 
