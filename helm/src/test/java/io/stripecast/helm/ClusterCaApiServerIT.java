@@ -68,7 +68,8 @@ class ClusterCaApiServerIT {
         }
         Pod relay = runningPod("edge-relay-7d9f-abcde", "edge", "10.1.2.3");
         Pod stranger = runningPod("not-a-relay", null, "10.1.2.4");
-        RelayCertificates issuer = new RelayCertificates(ClusterCa.ensure(controller, namespace, SECRET));
+        // Its own Secret: test order is not fixed, and the other test starts from none.
+        RelayCertificates issuer = new RelayCertificates(ClusterCa.ensure(controller, namespace, SECRET + "-issuing"));
         byte[] csr = csr("whatever-the-relay-asks");
 
         var issued = issuer.sign(csr, get(controller, relay), "edge", "10.1.2.3");
