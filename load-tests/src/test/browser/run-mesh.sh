@@ -23,7 +23,10 @@ if [ "${MESH_TURN:-0}" = 1 ]; then
     -Dstripecast.streams.mesh.mesh.ice-transport-policy=relay)
 fi
 
-java -Xmx256m -XX:+UseSerialGC "${turn_props[@]}" -Dstripecast.relay.id=edge -Dquarkus.http.port=18480 -Dquarkus.http.host=127.0.0.1 \
+# Mutual TLS on the gRPC planes, as every relay runs (this one has no peers, but its certificate must exist).
+"$here/../../../../bin/tls-certs" "$out/tls" edge
+java -Xmx256m -XX:+UseSerialGC "${turn_props[@]}" -Dstripecast.tls.cert="$out/tls/edge.crt" -Dstripecast.tls.key="$out/tls/edge.key" \
+  -Dstripecast.tls.ca="$out/tls/ca.crt" -Dstripecast.relay.id=edge -Dquarkus.http.port=18480 -Dquarkus.http.host=127.0.0.1 \
   -Dquarkus.management.port=18481 -Dquarkus.management.host=127.0.0.1 \
   -Dstripecast.relay.grpc-port=19480 -Dstripecast.relay.grpc-host=127.0.0.1 \
   -Dstripecast.streams.mesh.k=2 -Dstripecast.streams.mesh.m=1 -Dstripecast.streams.mesh.window=20s \

@@ -231,7 +231,8 @@ class ChartRenderTest {
         grant(expected, "", List.of("services"), owned);
         grant(expected, "autoscaling", List.of("horizontalpodautoscalers"), owned);
         grant(expected, "policy", List.of("poddisruptionbudgets"), owned);
-        grant(expected, "", List.of("secrets"), "get", "list", "watch");
+        grant(expected, "", List.of("secrets"), "get", "list", "watch", "create");
+        grant(expected, "", List.of("pods"), "get");
         grant(expected, "coordination.k8s.io", List.of("leases"), "get", "list", "watch", "create", "update", "patch");
         grant(expected, "", List.of("events"), "create", "patch");
         assertThat(grants).isEqualTo(expected);

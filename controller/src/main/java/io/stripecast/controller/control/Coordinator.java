@@ -23,6 +23,7 @@ import io.stripecast.protocol.v1.ControllerMessage;
 import io.stripecast.protocol.v1.DrainComplete;
 import io.stripecast.protocol.v1.Report;
 import io.stripecast.protocol.v1.StreamAssignment;
+import io.stripecast.protocol.v1.StripeChildren;
 import io.stripecast.protocol.v1.StripeParent;
 import io.stripecast.protocol.v1.StripeStatus;
 import io.stripecast.protocol.v1.Welcome;
@@ -699,6 +700,10 @@ public class Coordinator {
         Set<String> touched = new HashSet<>();
         for (Move m : plan.moves()) {
             touched.add(m.child());
+            // The old parent learns the child left (it no longer serves it); the new one is added with the child.
+            if (m.oldParent() != null) {
+                touched.add(m.oldParent());
+            }
         }
         for (String id : s.forest.members()) {
             if (!before.contains(id)) {
@@ -764,7 +769,20 @@ public class Coordinator {
     }
 
     private void sendAssignments(Iterable<String> relayIds) {
+        // A parent serves only the children its assignments name: whoever gets new parents, those parents hear of it too.
+        Set<String> recipients = new java.util.LinkedHashSet<>();
         for (String id : relayIds) {
+            recipients.add(id);
+            for (StreamState s : streams.values()) {
+                for (int i = 0; s.forest.contains(id) && i < s.forest.stripes(); i++) {
+                    String parent = s.forest.parent(i, id);
+                    if (parent != null) {
+                        recipients.add(parent);
+                    }
+                }
+            }
+        }
+        for (String id : recipients) {
             RelaySession session = sessions.get(id);
             if (session != null) {
                 session.assign(assignmentsFor(id));
@@ -804,6 +822,12 @@ public class Coordinator {
                 }
             }
             StreamAssignment.Builder sa = StreamAssignment.newBuilder().setParams(params).setRoot(root).setStandbyIngest(standby);
+            for (int i = 0; i < s.forest.stripes(); i++) {
+                List<String> children = s.forest.children(i, relayId);
+                if (!children.isEmpty()) {
+                    sa.addChildren(StripeChildren.newBuilder().setStripe(i).addAllChildIds(children));
+                }
+            }
             if (!root) {
                 for (int i = 0; i < s.forest.stripes(); i++) {
                     String parent = s.forest.parent(i, relayId);

@@ -46,10 +46,16 @@ import java.util.Map;
  * @param relayImage        image when the pool names none
  * @param controllerAddress host:port relays dial for the control plane
  * @param imagePullSecrets  names of the Secrets relay pods pull their image with (the chart's imagePullSecrets)
+ * @param tlsPlaintext      relays speak plaintext gRPC, as this controller does (no operator-issued relay
+ *                          certificates yet: docs/trust.md)
  */
-public record RelayPoolModel(String relayImage, String controllerAddress, List<String> imagePullSecrets) {
+public record RelayPoolModel(String relayImage, String controllerAddress, List<String> imagePullSecrets, boolean tlsPlaintext) {
     public RelayPoolModel {
         imagePullSecrets = List.copyOf(imagePullSecrets);
+    }
+
+    public RelayPoolModel(String relayImage, String controllerAddress, List<String> imagePullSecrets) {
+        this(relayImage, controllerAddress, imagePullSecrets, false);
     }
 
     public static final int HTTP_PORT = 8080;
@@ -220,6 +226,9 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
         String javaOpts = RelayJvmOptions.forResources(resources(pool.getSpec().resources));
         if (javaOpts != null) {
             env.add(new EnvVar("JAVA_OPTS", javaOpts, null));
+        }
+        if (tlsPlaintext) {
+            env.add(new EnvVar("STRIPECAST_TLS_PLAINTEXT", "true", null));
         }
         return env;
     }

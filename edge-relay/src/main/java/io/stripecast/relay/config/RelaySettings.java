@@ -19,6 +19,24 @@ public interface RelaySettings {
 
     Limits limits();
 
+    /** Mutual TLS on the data plane and towards the controller (on by default). */
+    Tls tls();
+
+    interface Tls {
+        /** This relay's certificate (PEM), issued by our CA with its identity (SAN URI spiffe://stripecast/...relay/<id>). */
+        Optional<String> cert();
+
+        /** Its private key (PEM, PKCS#8). */
+        Optional<String> key();
+
+        /** The CA certificate (PEM): the only issuer whose parents, children and controller this relay accepts. */
+        Optional<String> ca();
+
+        /** Plaintext gRPC on both planes: only when set explicitly, and logged as a WARN at start. */
+        @WithDefault("false")
+        boolean plaintext();
+    }
+
     interface Relay {
         /** This relay's id: names it in the topology file and in its children's metrics. */
         @WithDefault("relay-0")
