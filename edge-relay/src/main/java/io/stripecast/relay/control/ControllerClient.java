@@ -74,6 +74,9 @@ public final class ControllerClient implements AssignmentSource {
     /** On-demand streams the controller announced to this relay: the only names it may send a Demand for. */
     private volatile Set<String> onDemandStreams = Set.of();
     private final CompletableFuture<Integer> drainDone = new CompletableFuture<>();
+    /** Measured egress in all and to viewers, Mbit/s, sent with every report (the controller budgets uplinks). */
+    private volatile java.util.function.DoubleSupplier egressMbps = () -> 0;
+    private volatile java.util.function.DoubleSupplier playbackEgressMbps = () -> 0;
 
     public ControllerClient(String controllerAddress, Identity identity, StreamRegistry streams,
                             BiFunction<String, Integer, ParentRef> parentOf, ScheduledExecutorService timer,
@@ -92,6 +95,12 @@ public final class ControllerClient implements AssignmentSource {
         return NettyChannelBuilder.forTarget(address).usePlaintext()
                 .maxInboundMessageSize(4 * 1024 * 1024)
                 .keepAliveTime(10, TimeUnit.SECONDS).keepAliveTimeout(5, TimeUnit.SECONDS).build();
+    }
+
+    /** Where reports take the relay's measured egress from (RelayMetrics); none until set. */
+    public void reportEgress(java.util.function.DoubleSupplier totalMbps, java.util.function.DoubleSupplier playbackMbps) {
+        this.egressMbps = totalMbps;
+        this.playbackEgressMbps = playbackMbps;
     }
 
     /** The address this relay's control session goes to now (for tests and logs). */
@@ -250,7 +259,8 @@ public final class ControllerClient implements AssignmentSource {
             }
             r.addRates(StreamRate.newBuilder().setStream(name).setBitrateBps(bitrate(entries)));
         }
-        return r.build();
+        return r.setEgressBps(egressMbps.getAsDouble() * 1e6).setPlaybackEgressBps(playbackEgressMbps.getAsDouble() * 1e6)
+                .build();
     }
 
     private static double bitrate(List<WindowEntry> entries) {
