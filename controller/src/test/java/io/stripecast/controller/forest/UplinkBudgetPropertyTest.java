@@ -115,10 +115,9 @@ class UplinkBudgetPropertyTest {
         relays.forEach((id, r) -> uplinks.put(id, r.uplinkMbps()));
         List<UplinkBudget.StreamLoad> loads = new ArrayList<>();
         for (StreamParams p : params) {
+            // Every defined stream, started or not, as the controller passes them: the ingest keeps a share for each.
             Forest f = forests.get(p.name());
-            if (f != null) {
-                loads.add(new UplinkBudget.StreamLoad(p, f));
-            }
+            loads.add(new UplinkBudget.StreamLoad(p, f == null ? Forest.empty(p.stripes()) : f));
         }
         return UplinkBudget.of(uplinks, playback, loads, CONFIG);
     }
