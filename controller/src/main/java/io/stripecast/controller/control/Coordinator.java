@@ -626,6 +626,7 @@ public class Coordinator {
                 streamsToRelieve.addAll(budget.streamsFedBy(r.id()));
             }
         }
+        List<StreamState> relieved = new ArrayList<>();
         for (String name : streamsToRelieve) {
             StreamState s = streams.get(name);
             if (s == null || s.forest.isEmpty() || now - s.lastRetryMillis < every) {
@@ -634,6 +635,14 @@ public class Coordinator {
             s.lastRetryMillis = now;
             LOG.debugf("stream %s: rebalanced to relieve relays over their uplink", name);
             apply(s, new ForestEvent.Rebalance(), null, System.nanoTime());
+            relieved.add(s);
+        }
+        // The first streams relieved were planned while the later ones still held their old share: where that left
+        // them relaxed, once more now that the others have shed.
+        for (StreamState s : relieved) {
+            if (!s.forest.relaxed().isEmpty()) {
+                apply(s, new ForestEvent.Rebalance(), null, System.nanoTime());
+            }
         }
         if (!streamsToRelieve.isEmpty()) {
             ledger.publish(budget(), sessions.values());

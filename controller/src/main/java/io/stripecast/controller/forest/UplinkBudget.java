@@ -134,7 +134,25 @@ public final class UplinkBudget {
 
     /** What stream {@code stream} may plan on the relay: the limit less the other streams and the viewers, >= 0. */
     public double budgetMbps(String relay, String stream) {
-        return Math.max(0, limitMbps(relay) - othersMbps(relay, stream));
+        return Math.max(rootFloorMbps(relay, stream), limitMbps(relay) - othersMbps(relay, stream));
+    }
+
+    /**
+     * An ingest never plans a stream it roots with less than one child per tree: below that a tree has no root child,
+     * and every relay of the stream would be hung, relaxed, under whatever is left (the ingest itself, in the end).
+     * Only when the streams' minimums together exceed the ingest's limit is it over (the pool is too small for them).
+     */
+    double rootFloorMbps(String relay, String stream) {
+        return rootMinimum.getOrDefault(relay, Map.of()).getOrDefault(stream, 0.0);
+    }
+
+    /** The least the relay must feed as root of its streams, summed (0 for a relay that roots none). */
+    public double rootMinimumMbps(String relay) {
+        double sum = 0;
+        for (double v : rootMinimum.getOrDefault(relay, Map.of()).values()) {
+            sum += v;
+        }
+        return sum;
     }
 
     /**
@@ -172,6 +190,11 @@ public final class UplinkBudget {
             return relay;
         }
         double uplink = Math.max(0, relay.uplinkMbps() - others / utilisation);
+        double floor = rootFloorMbps(relay.id(), stream);
+        if (floor > 0 && uplink * utilisation < floor) {
+            // A hair above the floor so that the fanout's floor() rounds to one child per tree, not one less.
+            uplink = floor / utilisation * (1 + 1e-9) + 1e-12;
+        }
         return new RelayInfo(relay.id(), relay.zone(), uplink, relay.draining());
     }
 

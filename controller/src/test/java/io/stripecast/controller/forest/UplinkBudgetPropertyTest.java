@@ -25,7 +25,8 @@ import static org.assertj.core.api.Assertions.fail;
  *   <li>every plan satisfies the checker against the budgeted relays it was planned with (invariants 1-5, only
  *       declared relaxations), and every live relay is in every stream (never dark);</li>
  *   <li>when no stream holds a relaxed relay, no relay's planned egress over all streams plus its playback exceeds
- *       {@code uplink x utilisation};</li>
+ *       {@code uplink x utilisation} (except an ingest whose streams need more than that for one child per tree
+ *       each: it keeps that minimum rather than leave a tree without a root child);</li>
  *   <li>with a pool that can carry every stream, nothing is ever relaxed (so the bound above always holds).</li>
  * </ul>
  * The seed is in every failure message.
@@ -293,6 +294,9 @@ class UplinkBudgetPropertyTest {
             }
             UplinkBudget b = budget();
             for (String r : relays.keySet()) {
+                if (b.rootMinimumMbps(r) > b.limitMbps(r)) {
+                    continue; // an ingest too weak for one child per tree of every stream it roots: over by design
+                }
                 assertThat(b.overLimit(r)).as("seed %d, %s: %s planned %.2f + playback %.2f over its limit %.2f",
                         seed, where, r, b.plannedMbps(r), b.playbackMbps(r), b.limitMbps(r)).isFalse();
             }
