@@ -122,7 +122,7 @@ public class Coordinator {
         PlannerConfig config = new PlannerConfig(c.targetUtilisation(), c.maxFanout());
         planner = new ForestPlanner(config);
         checker = new InvariantChecker(config);
-        ledger = new UplinkLedger(config, metrics);
+        ledger = new UplinkLedger(config, metrics, c.budgetPlaybackEgress());
         settings.streams().forEach((name, s) -> streams.put(name, new StreamState(StreamDefinition.fromConfig(name, s))));
         metrics.streams(streams.size());
         if (!settings.operator().enabled()) {

@@ -19,18 +19,24 @@ final class UplinkLedger {
     private final PlannerConfig config;
     private final ControllerMetrics metrics;
 
-    UplinkLedger(PlannerConfig config, ControllerMetrics metrics) {
+    private final boolean budgetPlayback;
+
+    UplinkLedger(PlannerConfig config, ControllerMetrics metrics, boolean budgetPlayback) {
         this.config = config;
         this.metrics = metrics;
+        this.budgetPlayback = budgetPlayback;
     }
 
-    /** The budget as things stand: every stream's forest and shard rate, every relay's uplink and viewers. */
+    /**
+     * The budget as things stand: every stream's forest and shard rate, every relay's uplink, and its viewers when
+     * {@code stripecast.controller.budget-playback-egress} is on.
+     */
     UplinkBudget budget(Collection<RelaySession> sessions, Collection<UplinkBudget.StreamLoad> loads) {
         Map<String, Double> uplinks = new HashMap<>();
         Map<String, Double> playback = new HashMap<>();
         for (RelaySession r : sessions) {
             uplinks.put(r.id(), r.uplinkMbps());
-            if (r.playbackEgressMbps() > 0) {
+            if (budgetPlayback && r.playbackEgressMbps() > 0) {
                 playback.put(r.id(), r.playbackEgressMbps());
             }
         }
