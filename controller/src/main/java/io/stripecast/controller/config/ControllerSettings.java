@@ -62,6 +62,15 @@ public interface ControllerSettings {
         @WithDefault("0.8")
         double targetUtilisation();
 
+        /**
+         * Whether the uplink budget takes each relay's measured playback egress (its viewers) out of what streams may
+         * plan on it. Off by default: viewer load moves by the second, and in a pool with no spare fanout every change
+         * reshapes trees (the capacity-shortfall lab scenario lost segments that way). Shards planned in the other
+         * streams always count.
+         */
+        @WithDefault("false")
+        boolean budgetPlaybackEgress();
+
         /** Children per relay across all trees, whatever its uplink. */
         @WithDefault("16")
         int maxFanout();

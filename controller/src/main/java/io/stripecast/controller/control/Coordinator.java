@@ -16,6 +16,7 @@ import io.stripecast.controller.forest.Relaxations;
 import io.stripecast.controller.forest.RelayInfo;
 import io.stripecast.controller.forest.Reroot;
 import io.stripecast.controller.forest.Snapshot;
+import io.stripecast.controller.forest.UplinkBudget;
 import io.stripecast.controller.forest.StreamParams;
 import io.stripecast.controller.registry.RelaySession;
 import io.stripecast.protocol.v1.Assignments;
@@ -76,6 +77,7 @@ public class Coordinator {
     private final Map<String, Long> suspects = new HashMap<>();
     private ForestPlanner planner;
     private InvariantChecker checker;
+    private UplinkLedger ledger;
     private volatile boolean adopting = true;
     /** Adoption ends by then even if a relay named as a live parent never connected (nanoTime). */
     private long adoptionDeadlineNanos;
@@ -121,6 +123,7 @@ public class Coordinator {
         PlannerConfig config = new PlannerConfig(c.targetUtilisation(), c.maxFanout());
         planner = new ForestPlanner(config);
         checker = new InvariantChecker(config);
+        ledger = new UplinkLedger(config, metrics, c.budgetPlaybackEgress());
         settings.streams().forEach((name, s) -> streams.put(name, new StreamState(StreamDefinition.fromConfig(name, s))));
         metrics.streams(streams.size());
         if (!settings.operator().enabled()) {
@@ -382,6 +385,7 @@ public class Coordinator {
         return call(() -> {
             List<RelayView> out = new ArrayList<>();
             long now = System.currentTimeMillis();
+            UplinkBudget budget = budget();
             for (RelaySession s : sessions.values()) {
                 List<String> carried = new ArrayList<>();
                 streams.values().forEach(st -> {
@@ -396,7 +400,8 @@ public class Coordinator {
                     }
                 }
                 out.add(new RelayView(s.id(), s.dataAddress(), s.playbackUrl(), s.zone(), s.uplinkMbps(), s.draining(),
-                        now - s.lastSeenMillis(), lag, carried));
+                        now - s.lastSeenMillis(), lag, carried, UplinkLedger.planned(budget, s.id()), s.egressMbps(),
+                        budget.limitMbps(s.id())));
             }
             return out;
         });
@@ -407,9 +412,14 @@ public class Coordinator {
                              int repairs, long lastRepairMillis, double bitrateMbps, long segmentsIngested) {
     }
 
-    /** A relay's state for the topology API. */
+    /**
+     * A relay's state for the topology API. {@code plannedEgressMbps}: shards to its children in every stream plus its
+     * measured playback; {@code measuredEgressMbps}: what it reports sending (~10 s); {@code egressLimitMbps}: uplink x
+     * target utilisation, which the planner keeps the planned figure within whenever the pool allows.
+     */
     public record RelayView(String id, String dataAddress, String playbackUrl, String zone, double uplinkMbps, boolean draining,
-                            long lastSeenMillisAgo, long lagMillis, List<String> streams) {
+                            long lastSeenMillisAgo, long lagMillis, List<String> streams, double plannedEgressMbps,
+                            double measuredEgressMbps, double egressLimitMbps) {
     }
 
     // ---- the coordinator's thread ----
@@ -595,6 +605,49 @@ public class Coordinator {
         }
         checkDrains();
         retryWaiting(now);
+        relieveUplinks(now);
+    }
+
+    /**
+     * One uplink, many streams: a relay promised more than {@code uplink x utilisation} (a stream's bitrate rose, its
+     * viewers took more, another stream took a share) has the streams it feeds rebalanced, each planned against what
+     * the others leave, so they shed children to relays with room. At most once per stream per retry-waiting interval
+     * (the same clock as {@link #retryWaiting}), so a noisy playback figure cannot make the forest churn.
+     */
+    private void relieveUplinks(long now) {
+        if (adopting) {
+            return;
+        }
+        UplinkBudget budget = budget();
+        ledger.publish(budget, sessions.values());
+        long every = settings.controller().retryWaiting().toMillis();
+        Set<String> streamsToRelieve = new java.util.TreeSet<>();
+        for (RelaySession r : sessions.values()) {
+            if (budget.overLimit(r.id())) {
+                streamsToRelieve.addAll(budget.streamsFedBy(r.id()));
+            }
+        }
+        List<StreamState> relieved = new ArrayList<>();
+        for (String name : streamsToRelieve) {
+            StreamState s = streams.get(name);
+            if (s == null || s.forest.isEmpty() || now - s.lastRetryMillis < every) {
+                continue;
+            }
+            s.lastRetryMillis = now;
+            LOG.debugf("stream %s: rebalanced to relieve relays over their uplink", name);
+            apply(s, new ForestEvent.Rebalance(), null, System.nanoTime());
+            relieved.add(s);
+        }
+        // The first streams relieved were planned while the later ones still held their old share: where that left
+        // them relaxed, once more now that the others have shed.
+        for (StreamState s : relieved) {
+            if (!s.forest.relaxed().isEmpty()) {
+                apply(s, new ForestEvent.Rebalance(), null, System.nanoTime());
+            }
+        }
+        if (!streamsToRelieve.isEmpty()) {
+            ledger.publish(budget(), sessions.values());
+        }
     }
 
     /**
@@ -676,9 +729,23 @@ public class Coordinator {
         }
     }
 
-    /** Plans one event for one stream, adopts the result and sends the assignments it changes. */
+    /**
+     * Plans one event for one stream, adopts the result and sends the assignments it changes. When the stream's
+     * uplink budget shrank under its forest since its last plan (another stream or the viewers took uplink), a
+     * Rebalance goes first: repairs and joins move only what their event needs and would keep the over-commitment.
+     */
     private Plan apply(StreamState s, ForestEvent event, String repairCause, long detectedNanos) {
         Snapshot snap = snapshot(s);
+        if (!(event instanceof ForestEvent.Rebalance) && !(event instanceof ForestEvent.StreamStopped)
+                && UplinkBudget.outgrown(s.forest, snap.relays(), snap.stream(), planner.config())) {
+            LOG.debugf("stream %s: uplink budget shrank under the forest, rebalancing before %s", s.name, event);
+            applyOne(s, new ForestEvent.Rebalance(), snap, null, detectedNanos);
+            snap = snapshot(s);
+        }
+        return applyOne(s, event, snap, repairCause, detectedNanos);
+    }
+
+    private Plan applyOne(StreamState s, ForestEvent event, Snapshot snap, String repairCause, long detectedNanos) {
         long t0 = System.nanoTime();
         Plan plan;
         try {
@@ -731,19 +798,33 @@ public class Coordinator {
         return plan;
     }
 
+    /** What the planner sees for one stream: each relay with the share of its uplink the other streams leave. */
     private Snapshot snapshot(StreamState s) {
+        UplinkBudget budget = budget();
         Map<String, RelayInfo> relays = new TreeMap<>();
         for (RelaySession r : sessions.values()) {
             if (eligible(s, r.id()) || s.forest.contains(r.id())) {
-                relays.put(r.id(), r.info());
+                relays.put(r.id(), budget.forStream(r.info(), s.name));
             }
         }
+        return new Snapshot(relays, params(s), s.forest);
+    }
+
+    private StreamParams params(StreamState s) {
         RelaySession root = s.root == null ? null : sessions.get(s.root);
         double measured = root == null ? 0 : root.bitrate(s.name) / 1e6;
         double bitrate = Math.max(measured, s.def.bitrateHintMbps());
         // A pool stream waits for its ingest relay with an empty forest; "" names no relay.
-        StreamParams params = new StreamParams(s.name, s.def.k(), s.def.m(), bitrate / s.def.k(), s.root == null ? "" : s.root);
-        return new Snapshot(relays, params, s.forest);
+        return new StreamParams(s.name, s.def.k(), s.def.m(), bitrate / s.def.k(), s.root == null ? "" : s.root);
+    }
+
+    /** Every relay's uplink against every stream's current forest at its current bitrate (one uplink, many streams). */
+    private UplinkBudget budget() {
+        List<UplinkBudget.StreamLoad> loads = new ArrayList<>(streams.size());
+        for (StreamState s : streams.values()) {
+            loads.add(new UplinkBudget.StreamLoad(params(s), s.forest));
+        }
+        return ledger.budget(sessions.values(), loads);
     }
 
     /** A relay may carry a stream when it is of the stream's pool (or the stream has none). */

@@ -82,6 +82,9 @@ public final class ControllerClient implements AssignmentSource {
     private final Optional<Credentials> tls;
     /** "stream/stripe" -> the children the controller assigned this relay there: the only ones it serves. */
     private volatile Map<String, Set<String>> children = Map.of();
+    /** Measured egress in all and to viewers, Mbit/s, sent with every report (the controller budgets uplinks). */
+    private volatile java.util.function.DoubleSupplier egressMbps = () -> 0;
+    private volatile java.util.function.DoubleSupplier playbackEgressMbps = () -> 0;
 
     public ControllerClient(String controllerAddress, Identity identity, StreamRegistry streams,
                             BiFunction<String, Integer, ParentRef> parentOf, ScheduledExecutorService timer,
@@ -113,6 +116,12 @@ public final class ControllerClient implements AssignmentSource {
         }
         return b.maxInboundMessageSize(4 * 1024 * 1024)
                 .keepAliveTime(10, TimeUnit.SECONDS).keepAliveTimeout(5, TimeUnit.SECONDS).build();
+    }
+
+    /** Where reports take the relay's measured egress from (RelayMetrics); none until set. */
+    public void reportEgress(java.util.function.DoubleSupplier totalMbps, java.util.function.DoubleSupplier playbackMbps) {
+        this.egressMbps = totalMbps;
+        this.playbackEgressMbps = playbackMbps;
     }
 
     /** The address this relay's control session goes to now (for tests and logs). */
@@ -272,7 +281,8 @@ public final class ControllerClient implements AssignmentSource {
             }
             r.addRates(StreamRate.newBuilder().setStream(name).setBitrateBps(bitrate(entries)));
         }
-        return r.build();
+        return r.setEgressBps(egressMbps.getAsDouble() * 1e6).setPlaybackEgressBps(playbackEgressMbps.getAsDouble() * 1e6)
+                .build();
     }
 
     private static double bitrate(List<WindowEntry> entries) {

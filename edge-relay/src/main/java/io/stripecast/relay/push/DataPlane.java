@@ -156,6 +156,7 @@ public class DataPlane {
                     settings.relay().ingest());
             controller = new ControllerClient(settings.relay().controller().get(), identity, streams, links::parentOf,
                     streams.timer(), settings.relay().reconnectInitial(), settings.relay().reconnectMax(), tls);
+            controller.reportEgress(metrics::egressMbps, metrics::playbackEgressMbps);
             return controller;
         }
         if (settings.relay().topologyFile().isPresent()) {
