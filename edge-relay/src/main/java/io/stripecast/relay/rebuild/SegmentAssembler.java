@@ -52,6 +52,7 @@ public final class SegmentAssembler {
 
     /** A validated shard from a parent. */
     public void accept(Shard shard) {
+        shard = checkedAgainstRebuilt(shard);
         SegmentWindow.Offer offer = window.offer(shard);
         switch (offer) {
             case ADDED -> {
@@ -70,6 +71,26 @@ public final class SegmentAssembler {
 
     String stream() {
         return stream;
+    }
+
+    /**
+     * A shard arriving after its segment was rebuilt here (every shard past the k-th does) is no longer checked by the
+     * SHA-256 of a rebuild, so it is compared with the shard the true segment gives: a CRC-valid shard of wrong content
+     * is counted and the true one is held (and forwarded) in its place, never the lie.
+     */
+    private Shard checkedAgainstRebuilt(Shard shard) {
+        long seq = shard.getSegment().getSequence();
+        var entry = window.entry(seq);
+        if (entry == null || !entry.isComplete() || window.shard(seq, shard.getStripe()) != null) {
+            return shard;
+        }
+        byte[] truth = codec.shard(entry.segment(), shard.getStripe());
+        if (shard.getData().equals(com.google.protobuf.ByteString.copyFrom(truth))) {
+            return shard;
+        }
+        metrics.checksumFailure(stream, "shard_content");
+        LOG.warnf("stream %s: segment %d stripe %d carried wrong bytes under a valid CRC; replaced", stream, seq, shard.getStripe());
+        return Shards.of(entry.meta(), shard.getStripe(), truth);
     }
 
     /** A parent in this stripe went away: regenerate, off this (gRPC) thread, what the subtree below us lacks. */
