@@ -852,7 +852,10 @@ public class Coordinator {
             }
             boolean ingest = relayId.equals(s.forest.root()) || relayId.equals(s.root) || relayId.equals(standbyOf(s));
             if (!ingest || k.getPublicKey().size() != 32) {
-                metrics.rejected("ingest_key");
+                // A report written before this relay's last assignment took its ingest role away is stale, not hostile.
+                if (!toldIngest(relayId, s.name)) {
+                    metrics.rejected("ingest_key");
+                }
                 continue;
             }
             if (s.ingestKeys.contains(k.getPublicKey())) {
@@ -866,6 +869,13 @@ public class Coordinator {
                     s.ingestKeys.size());
             sendAssignments(s.forest.members());
         }
+    }
+
+    private boolean toldIngest(String relayId, String stream) {
+        RelaySession session = sessions.get(relayId);
+        Assignments last = session == null ? null : session.lastSent();
+        return last != null && last.getStreamsList().stream()
+                .anyMatch(a -> a.getParams().getName().equals(stream) && (a.getRoot() || a.getStandbyIngest()));
     }
 
     /** Children reporting a parent they cannot reach: evidence of a silent failure (partition). */
