@@ -94,7 +94,9 @@ class SegmentSignaturesTest {
 
     @Test
     void canonicalLayoutIsFixed() {
-        // The browser rebuilds these bytes: 22 tag + 1 + 4 name + 8+4+8+8+1+8+4+8 + 1+32 + 4+4 + 1+8 = 126.
-        assertThat(SegmentSignatures.canonical("live", meta())).hasSize(126);
+        // The browser rebuilds these bytes (player/page.html, canonical()): 22 tag + 1 + 4 name + 8+4+8+8+1+8+4+8 + 1+32
+        // + 4+4 + 1+8 = 126. The same vector, written out from the layout by hand, is what the page's function gives.
+        assertThat(java.util.HexFormat.of().formatHex(SegmentSignatures.canonical("live", meta()))).isEqualTo(
+                "737472697065636173742d7365676d656e742d763100046c69766500000003f5476a0100000001000000000000002a00000000001e8480000000000000000000000049700000018bcfe568002007000000000000000000000000000000000000000000000000000000000000000000000200000001010000000000000005");
     }
 }
