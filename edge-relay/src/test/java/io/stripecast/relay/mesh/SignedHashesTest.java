@@ -15,6 +15,7 @@ import io.stripecast.relay.RelayClient;
 import org.junit.jupiter.api.Test;
 
 import java.net.URL;
+import java.time.Duration;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -22,6 +23,7 @@ import java.util.HexFormat;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * {@code hashes.json} gives a browser all it needs to check a peer's segment: the ingest's keys, and per segment the
@@ -37,20 +39,26 @@ class SignedHashesTest {
     void hashesCarryTheSignedMetadataAndTheIngestKey() throws Exception {
         RelayClient relay = new RelayClient(base.toString());
         byte[] segment = relay.publish("live", "live-key");
-        JsonNode body = new ObjectMapper().readTree(relay.get("/live/live/hashes.json").body());
+        String sha = HexFormat.of().formatHex(Shards.sha256(segment));
+        JsonNode[] found = new JsonNode[2];
+        await("the segment just published is listed in hashes.json").atMost(Duration.ofSeconds(10)).until(() -> {
+            JsonNode b = new ObjectMapper().readTree(relay.get("/live/live/hashes.json").body());
+            for (var it = b.get("segments").fields(); it.hasNext(); ) {
+                var e = it.next();
+                if (e.getValue().get("sha256").asText().equals(sha)) {
+                    found[0] = b;
+                    found[1] = e.getValue();
+                    return true;
+                }
+            }
+            return false;
+        });
+        JsonNode body = found[0];
+        JsonNode entry = found[1];
         assertThat(body.get("stream").asText()).isEqualTo("live");
         List<PublicKey> keys = new ArrayList<>();
         body.get("keys").forEach(k -> keys.add(SegmentSignatures.publicKey(Base64.getDecoder().decode(k.asText()))));
         assertThat(keys).as("this relay is the root without a controller: it serves its own key").hasSize(1);
-
-        String sha = HexFormat.of().formatHex(Shards.sha256(segment));
-        JsonNode entry = null;
-        for (var it = body.get("segments").fields(); it.hasNext(); ) {
-            var e = it.next();
-            if (e.getValue().get("sha256").asText().equals(sha)) {
-                entry = e.getValue();
-            }
-        }
         assertThat(entry).as("the segment just published is listed").isNotNull();
         SegmentMeta rebuilt = fromJson(entry);
         assertThat(SegmentSignatures.verify("live", rebuilt, keys)).as("signature verifies over the served fields").isTrue();

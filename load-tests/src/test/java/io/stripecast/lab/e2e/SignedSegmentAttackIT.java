@@ -77,8 +77,20 @@ class SignedSegmentAttackIT {
         assertThat(push.exitValue()).as("ffmpeg exit code").isZero();
         List<String> expected = HlsCheck.localHashes(dir.resolve("ffmpeg-out"));
         assertThat(expected).hasSizeGreaterThanOrEqualTo(SECONDS - 2);
-        await("every segment at every relay").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
-                .until(() -> cluster.relays.values().stream().allMatch(r -> HlsCheck.listedSegments(r, "live") >= expected.size()));
+        try {
+            await("every segment at every relay").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
+                    .until(() -> cluster.relays.values().stream().allMatch(r -> HlsCheck.listedSegments(r, "live") >= expected.size()));
+        } finally {
+            StringBuilder diag = new StringBuilder();
+            for (var e : cluster.relays.entrySet()) {
+                diag.append(e.getKey()).append(": listed ").append(HlsCheck.listedSegments(e.getValue(), "live")).append(" of ")
+                        .append(expected.size()).append("\n").append(e.getValue().getText("/live/live/index.m3u8")).append("\n")
+                        .append(e.getValue().getText("/q/metrics").lines()
+                                .filter(l -> !l.startsWith("#") && (l.contains("rejected") || l.contains("checksum") || l.contains("expired")))
+                                .reduce("", (a, b) -> a + b + "\n"));
+            }
+            Files.writeString(dir.resolve("relays.txt"), diag.toString());
+        }
         for (var e : cluster.relays.entrySet()) {
             // Bytes and order: the playlist lists exactly ffmpeg's segments, in sequence, none added, none missing.
             assertThat(HlsCheck.servedHashes(e.getValue(), "live")).as("segments served by %s", e.getKey())
