@@ -41,6 +41,11 @@ public final class SegmentTrust {
         if (newKeys != null && newKeys.equals(before)) {
             return false;
         }
+        if (newKeys != null && newKeys.isEmpty() && before != null && !before.isEmpty()) {
+            // An empty list says the controller has not heard the ingest's key yet (a new leader, before the ingest's
+            // first report), not that the keys are revoked: keep verifying with what we had rather than drop everything.
+            return false;
+        }
         keys = newKeys;
         // Metadata verified under a key no longer accepted must be checked again.
         verified.clear();

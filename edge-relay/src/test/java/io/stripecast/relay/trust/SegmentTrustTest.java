@@ -55,6 +55,14 @@ class SegmentTrustTest {
     }
 
     @Test
+    void anEmptyListFromANewControllerKeepsTheKeysHeld() {
+        SegmentTrust trust = new SegmentTrust("live");
+        trust.setKeys(AcceptedKeys.of(List.of(raw(PRIMARY))));
+        assertThat(trust.setKeys(AcceptedKeys.none())).isFalse();
+        assertThat(trust.problem(SegmentSignatures.sign(PRIMARY.getPrivate(), "live", meta(9)))).isNull();
+    }
+
+    @Test
     void aRememberedVerdictCoversOnlyTheIdenticalMetadata() {
         SegmentTrust trust = new SegmentTrust("live");
         trust.setKeys(AcceptedKeys.of(List.of(raw(PRIMARY))));
