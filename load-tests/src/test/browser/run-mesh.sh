@@ -10,15 +10,16 @@ mkdir -p "$out"
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
 
-# MESH_TURN=1: a coturn TURN server on loopback with a static user, and pages allowed only relayed candidates.
+# MESH_TURN=1: a coturn TURN server on loopback checking TURN REST API credentials (a shared secret), and pages
+# allowed only relayed candidates. The relay derives each page's expiring credentials from the same secret.
 turn_props=()
 if [ "${MESH_TURN:-0}" = 1 ]; then
   turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port=3478 --min-port=40000 --max-port=40999 \
-    --lt-cred-mech --user=viewer:turn-secret --realm=stripecast --no-tls --no-dtls --no-cli --allow-loopback-peers \
+    --use-auth-secret --static-auth-secret=turn-secret --realm=stripecast --no-tls --no-dtls --no-cli --allow-loopback-peers \
     --log-file=stdout --simple-log --verbose > "$out/turnserver.log" 2>&1 &
   pids+=($!)
   turn_props=(-Dstripecast.streams.mesh.mesh.ice-servers="turn:127.0.0.1:3478?transport=udp"
-    -Dstripecast.streams.mesh.mesh.ice-username=viewer -Dstripecast.streams.mesh.mesh.ice-credential=turn-secret
+    -Dstripecast.streams.mesh.mesh.turn-secret=turn-secret -Dstripecast.streams.mesh.mesh.turn-credential-ttl=10m
     -Dstripecast.streams.mesh.mesh.ice-transport-policy=relay)
 fi
 

@@ -802,6 +802,14 @@ public class Coordinator {
             }
             if (s.def.meshMaxPeers() > 0) {
                 params.setMeshEnabled(s.def.meshEnabled()).setMeshMaxPeers(s.def.meshMaxPeers());
+                IceSettings ice = s.def.ice();
+                if (!ice.servers().isEmpty()) {
+                    params.addAllMeshIceServers(ice.servers()).setMeshIceTransportPolicy(ice.transportPolicy())
+                            .setMeshTurnTtlSeconds(ice.turnTtlSeconds());
+                    if (ice.turnSecret() != null) {
+                        params.setMeshTurnSecret(ice.turnSecret());
+                    }
+                }
             }
             StreamAssignment.Builder sa = StreamAssignment.newBuilder().setParams(params).setRoot(root).setStandbyIngest(standby)
                     .addAllIngestPublicKeys(s.ingestKeys);

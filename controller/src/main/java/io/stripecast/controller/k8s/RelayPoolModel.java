@@ -217,6 +217,10 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
         env.add(new EnvVar("STRIPECAST_RELAY_INGEST", String.valueOf(ingest), null));
         env.add(new EnvVar("STRIPECAST_RELAY_DRAIN_TOKEN", token, null));
         env.add(new EnvVar("QUARKUS_MANAGEMENT_PORT", String.valueOf(MANAGEMENT_PORT), null));
+        String javaOpts = RelayJvmOptions.forResources(resources(pool.getSpec().resources));
+        if (javaOpts != null) {
+            env.add(new EnvVar("JAVA_OPTS", javaOpts, null));
+        }
         return env;
     }
 

@@ -121,6 +121,8 @@ class RelayPoolReconcilerTest extends OperatorTestSupport {
         assertThat(env).containsEntry("STRIPECAST_RELAY_CONTROLLER", "stripecast-controller.test.svc:9200")
                 .containsEntry("STRIPECAST_RELAY_POOL", "video").containsEntry("STRIPECAST_RELAY_INGEST", "false")
                 .containsEntry("STRIPECAST_RELAY_UPLINK_MBPS", "800.0");
+        // The default 1Gi limit: heap, direct buffers, metaspace and code cache sized to fit it.
+        assertThat(env).containsEntry("JAVA_OPTS", RelayJvmOptions.forLimit(1024L * 1024 * 1024));
         assertThat(env.get("STRIPECAST_RELAY_DRAIN_TOKEN"))
                 .isEqualTo(c.getLifecycle().getPreStop().getHttpGet().getHttpHeaders().get(0).getValue()).hasSize(32);
         assertThat(env(ingest.getSpec().getTemplate().getSpec().getContainers().get(0))).containsEntry("STRIPECAST_RELAY_INGEST", "true");

@@ -153,6 +153,16 @@ public interface RelaySettings {
         /** Credential for the {@code turn:}/{@code turns:} URLs; every viewer's page carries it. */
         Optional<String> iceCredential();
 
+        /**
+         * TURN REST API shared secret (coturn's {@code static-auth-secret}): each page gets its own user name and
+         * credential derived from it, expiring after {@link #turnCredentialTtl()}; wins over a static user.
+         */
+        Optional<String> turnSecret();
+
+        /** Lifetime of the TURN credentials derived for one page. */
+        @WithDefault("1h")
+        Duration turnCredentialTtl();
+
         /** {@code all} (direct candidates and relays) or {@code relay} (TURN only: no viewer learns another's address). */
         @WithDefault("all")
         IcePolicy iceTransportPolicy();

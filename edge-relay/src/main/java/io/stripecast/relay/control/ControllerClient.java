@@ -270,6 +270,22 @@ public final class ControllerClient implements AssignmentSource {
         return micros == 0 ? 0 : bytes * 8.0 * 1_000_000 / micros;
     }
 
+    /** The stream's STUN/TURN servers as the LiveStream set them, or null for this relay's own settings. */
+    private static StreamSpec.Ice ice(StreamParams p) {
+        if (p.getMeshIceServersCount() == 0) {
+            return null;
+        }
+        try {
+            return new StreamSpec.Ice(p.getMeshIceServersList(), "relay".equals(p.getMeshIceTransportPolicy()), Optional.empty(),
+                    Optional.empty(), p.getMeshTurnSecret().isEmpty() ? Optional.empty() : Optional.of(p.getMeshTurnSecret()),
+                    Duration.ofSeconds(p.getMeshTurnTtlSeconds() == 0 ? 3600 : p.getMeshTurnTtlSeconds()));
+        } catch (IllegalArgumentException e) {
+            // The stream still plays; only its viewers' mesh falls back to this relay's own STUN/TURN settings.
+            LOG.warnf("controller sent unusable ICE settings for stream %s: %s", p.getName(), e.getMessage());
+            return null;
+        }
+    }
+
     private void onAssignments(Assignments a) {
         Map<String, io.stripecast.relay.topology.StreamAssignment> out = new TreeMap<>();
         for (StreamAssignment s : a.getStreamsList()) {
@@ -280,7 +296,7 @@ public final class ControllerClient implements AssignmentSource {
                         p.getPublisherKey().isEmpty() ? Optional.empty() : Optional.of(p.getPublisherKey()),
                         p.getPullUrl().isEmpty() ? Optional.empty() : Optional.of(p.getPullUrl()),
                         Duration.ofMillis(500), p.getOnDemand(),
-                        p.getMeshMaxPeers() == 0 ? null : new StreamSpec.Mesh(p.getMeshEnabled(), p.getMeshMaxPeers()));
+                        p.getMeshMaxPeers() == 0 ? null : new StreamSpec.Mesh(p.getMeshEnabled(), p.getMeshMaxPeers(), ice(p)));
             } catch (IllegalArgumentException e) {
                 LOG.warnf("controller sent unusable parameters for stream %s: %s", p.getName(), e.getMessage());
                 continue;
