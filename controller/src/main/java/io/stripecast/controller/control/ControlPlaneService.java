@@ -152,7 +152,7 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
         }
 
         private void report(Report r) {
-            if (r.getStripesCount() > MAX_REPORTED_STRIPES || r.getRatesCount() > 256) {
+            if (r.getStripesCount() > MAX_REPORTED_STRIPES || r.getRatesCount() > 256 || r.getIngestKeysCount() > 256) {
                 refuse(Status.INVALID_ARGUMENT.withDescription("report larger than 256 streams x 32 stripes"), "bad_report");
                 return;
             }
@@ -160,6 +160,12 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
                 if (!Names.isStreamName(s.getStream()) || s.getStripe() >= 32
                         || (!s.getParentId().isEmpty() && !Names.isRelayId(s.getParentId()))) {
                     refuse(Status.INVALID_ARGUMENT.withDescription("malformed stripe status in report"), "bad_report");
+                    return;
+                }
+            }
+            for (var k : r.getIngestKeysList()) {
+                if (!Names.isStreamName(k.getStream()) || k.getPublicKey().size() != 32) {
+                    refuse(Status.INVALID_ARGUMENT.withDescription("malformed ingest key in report"), "bad_report");
                     return;
                 }
             }

@@ -58,6 +58,8 @@ public class Coordinator {
     private static final Logger LOG = Logger.getLogger(Coordinator.class);
     /** On-demand streams announced to one relay at most (the relay keeps no more either). */
     static final int MAX_ANNOUNCED_ON_DEMAND = 256;
+    /** Segment-signing keys in force per stream (relays take no more, see the relay's AcceptedKeys). */
+    static final int MAX_INGEST_KEYS = 4;
 
     @Inject
     ControllerSettings settings;
@@ -105,6 +107,11 @@ public class Coordinator {
         /** The last plan's status and waiting relays, logged at INFO only when they change. */
         String lastOutcome = "";
         long lastRetryMillis;
+        /**
+         * Public keys the stream's segments may be signed with, newest last: what its ingest and standby reported,
+         * and the few before them (a failover leaves segments signed by the lost ingest in every window).
+         */
+        final List<com.google.protobuf.ByteString> ingestKeys = new ArrayList<>();
 
         StreamState(StreamDefinition def) {
             this.name = def.name();
@@ -296,6 +303,7 @@ public class Coordinator {
             s.touch(System.currentTimeMillis());
             s.record(report);
             noteIngested(relayId, report);
+            noteIngestKeys(relayId, report);
             watchParents(s);
             checkDrains();
         });
@@ -902,7 +910,8 @@ public class Coordinator {
                     }
                 }
             }
-            StreamAssignment.Builder sa = StreamAssignment.newBuilder().setParams(params).setRoot(root).setStandbyIngest(standby);
+            StreamAssignment.Builder sa = StreamAssignment.newBuilder().setParams(params).setRoot(root).setStandbyIngest(standby)
+                    .addAllIngestPublicKeys(s.ingestKeys);
             for (int i = 0; i < s.forest.stripes(); i++) {
                 List<String> children = s.forest.children(i, relayId);
                 if (!children.isEmpty()) {
@@ -941,6 +950,45 @@ public class Coordinator {
             }
             s.lastRootSequence = Math.max(s.lastRootSequence, st.getLastSequence());
         }
+    }
+
+    /**
+     * An ingest's segment-signing key for a stream: taken only from the stream's root or standby ingest (any other relay
+     * naming a key is refused and counted), kept among the stream's last {@value #MAX_INGEST_KEYS}, and handed to every
+     * relay of the stream when it is new.
+     */
+    private void noteIngestKeys(String relayId, Report report) {
+        for (io.stripecast.protocol.v1.IngestKey k : report.getIngestKeysList()) {
+            StreamState s = streams.get(k.getStream());
+            if (s == null) {
+                continue; // a stream that ended meanwhile
+            }
+            boolean ingest = relayId.equals(s.forest.root()) || relayId.equals(s.root) || relayId.equals(standbyOf(s));
+            if (!ingest || k.getPublicKey().size() != 32) {
+                // A report written before this relay's last assignment took its ingest role away is stale, not hostile.
+                if (!toldIngest(relayId, s.name)) {
+                    metrics.rejected("ingest_key");
+                }
+                continue;
+            }
+            if (s.ingestKeys.contains(k.getPublicKey())) {
+                continue;
+            }
+            s.ingestKeys.add(k.getPublicKey());
+            while (s.ingestKeys.size() > MAX_INGEST_KEYS) {
+                s.ingestKeys.remove(0);
+            }
+            LOG.infof("stream %s: segment signing key of ingest %s accepted (%d key(s) in force)", s.name, relayId,
+                    s.ingestKeys.size());
+            sendAssignments(s.forest.members());
+        }
+    }
+
+    private boolean toldIngest(String relayId, String stream) {
+        RelaySession session = sessions.get(relayId);
+        Assignments last = session == null ? null : session.lastSent();
+        return last != null && last.getStreamsList().stream()
+                .anyMatch(a -> a.getParams().getName().equals(stream) && (a.getRoot() || a.getStandbyIngest()));
     }
 
     /** Children reporting a parent they cannot reach: evidence of a silent failure (partition). */

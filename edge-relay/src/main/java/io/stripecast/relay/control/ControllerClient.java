@@ -280,6 +280,11 @@ public final class ControllerClient implements AssignmentSource {
                 r.addStripes(s);
             }
             r.addRates(StreamRate.newBuilder().setStream(name).setBitrateBps(bitrate(entries)));
+            if (runtime.isRoot() || runtime.isStandbyIngest()) {
+                // Only the public half: the controller hands it to the stream's relays, which verify with it.
+                r.addIngestKeys(io.stripecast.protocol.v1.IngestKey.newBuilder().setStream(name)
+                        .setPublicKey(com.google.protobuf.ByteString.copyFrom(runtime.signer().publicKey())));
+            }
         }
         return r.setEgressBps(egressMbps.getAsDouble() * 1e6).setPlaybackEgressBps(playbackEgressMbps.getAsDouble() * 1e6)
                 .build();
@@ -343,8 +348,11 @@ public final class ControllerClient implements AssignmentSource {
                     parents.set(sp.getStripe(), new ParentRef(sp.getParentId(), sp.getParentAddress()));
                 }
             }
+            // What verifies the stream's segments: the controller's list, whole (empty until the ingest reported its key).
+            List<byte[]> keys = new ArrayList<>();
+            s.getIngestPublicKeysList().forEach(k -> keys.add(k.toByteArray()));
             out.put(spec.name(), new io.stripecast.relay.topology.StreamAssignment(spec.name(), s.getRoot(), parents, spec,
-                    s.getStandbyIngest()));
+                    s.getStandbyIngest(), io.stripecast.relay.trust.AcceptedKeys.of(keys)));
         }
         children = Map.copyOf(assignedChildren);
         Set<String> announced = new java.util.HashSet<>();

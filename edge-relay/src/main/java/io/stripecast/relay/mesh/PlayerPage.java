@@ -8,6 +8,9 @@ import io.stripecast.protocol.Names;
 import io.stripecast.relay.stream.StreamRegistry;
 import io.stripecast.relay.stream.StreamRuntime;
 import io.stripecast.relay.stream.StreamSpec;
+import io.stripecast.protocol.trust.SegmentSignatures;
+import io.stripecast.protocol.v1.SegmentMeta;
+import io.stripecast.relay.trust.AcceptedKeys;
 import io.stripecast.relay.window.WindowEntry;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
@@ -22,13 +25,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Optional;
 
 /**
  * The player page every edge serves at {@code /live/{stream}/} (hls.js, plus p2p-media-loader when
- * the stream's mesh is on), and {@code hashes.json}: the SHA-256 of the window's segments, with
- * which the page checks what peers send it.
+ * the stream's mesh is on), and {@code hashes.json}: the window's segments' signed metadata (SHA-256 included) and
+ * the stream's ingest keys, with which the page checks what peers send it.
  */
 @ApplicationScoped
 public class PlayerPage {
@@ -89,19 +93,56 @@ public class PlayerPage {
         return s == null ? null : IceServers.fromSettings(s.mesh());
     }
 
+    /**
+     * The window's media segments with what the page needs to check a peer's copy: each segment's signed metadata (the
+     * fields {@link SegmentSignatures#canonical} signs, 64-bit numbers as decimal strings so JavaScript keeps them
+     * exact), the ingest's signature, and the SHA-256; and the stream's ingest public keys. The page verifies the
+     * signature with WebCrypto Ed25519, then the SHA-256 of the peer's bytes against the signed one.
+     */
     private void hashes(RoutingContext ctx) {
         Optional<StreamRuntime> runtime = stream(ctx);
         if (runtime.isEmpty()) {
             return;
         }
-        JsonObject out = new JsonObject();
+        JsonObject segments = new JsonObject();
         for (WindowEntry e : runtime.get().window().snapshot()) {
             if (e.isMedia() && e.isComplete()) {
-                out.put(PlaylistRenderer.segmentName(e.meta()), HexFormat.of().formatHex(e.meta().getSha256().toByteArray()));
+                SegmentMeta m = e.meta();
+                segments.put(PlaylistRenderer.segmentName(m), new JsonObject()
+                        .put("sha256", HexFormat.of().formatHex(m.getSha256().toByteArray()))
+                        .put("signature", Base64.getEncoder().encodeToString(m.getSignature().toByteArray()))
+                        .put("meta", signedFields(m)));
             }
         }
+        JsonObject out = new JsonObject().put("stream", runtime.get().spec().name()).put("keys", new JsonArray(keys(runtime.get())))
+                .put("segments", segments);
         Cors.apply(ctx.response());
         ctx.response().putHeader("Content-Type", "application/json").putHeader("Cache-Control", "public, max-age=1").end(out.encode());
+    }
+
+    /** What verifies the stream's segments: the keys the controller handed out, or (no source of keys) the ingest's own. */
+    private static java.util.List<String> keys(StreamRuntime runtime) {
+        AcceptedKeys accepted = runtime.trust().keys();
+        if (accepted != null) {
+            return accepted.base64();
+        }
+        return runtime.isRoot() ? java.util.List.of(Base64.getEncoder().encodeToString(runtime.signer().publicKey()))
+                : java.util.List.of();
+    }
+
+    static JsonObject signedFields(SegmentMeta m) {
+        return new JsonObject()
+                .put("sequence", Long.toUnsignedString(m.getSequence()))
+                .put("kind", m.getKindValue())
+                .put("mediaSequence", Long.toUnsignedString(m.getMediaSequence()))
+                .put("durationMicros", Long.toUnsignedString(m.getDurationMicros()))
+                .put("discontinuity", m.getDiscontinuity())
+                .put("initSequence", Long.toUnsignedString(m.getInitSequence()))
+                .put("length", Integer.toUnsignedString(m.getLength()))
+                .put("ingestTimeMillis", Long.toString(m.getIngestTimeMillis()))
+                .put("k", m.getK())
+                .put("m", m.getM())
+                .put("upstreamSequence", m.hasUpstreamSequence() ? Long.toString(m.getUpstreamSequence()) : null);
     }
 
     private static String load() {

@@ -64,6 +64,9 @@ public final class ParentLinks {
             StreamAssignment a = assignments.get(stream);
             runtime.setRoot(a != null && a.root());
             runtime.setStandbyIngest(a != null && !a.root() && a.standbyIngest());
+            // A key the relay lacked until now: shards dropped for want of it ("no_keys", at a stream's start, or a new
+            // ingest's) are still in the parents' windows, so this stream's links subscribe again from what is lacking.
+            boolean newKey = a != null && runtime.trust().setKeys(a.ingestKeys());
             if (a == null || a.root()) {
                 continue;
             }
@@ -75,7 +78,7 @@ public final class ParentLinks {
                 String key = stream + "/" + stripe;
                 wanted.add(key);
                 ParentLink current = links.get(key);
-                if (current != null && Objects.equals(current.parent(), parent) && current.feeds(runtime)) {
+                if (current != null && Objects.equals(current.parent(), parent) && current.feeds(runtime) && !newKey) {
                     continue;
                 }
                 if (current != null) {
@@ -84,7 +87,9 @@ public final class ParentLinks {
                 ParentLink link = new ParentLink(runtime, stripe, parent, channel(parent), settings.relay().id(),
                         metrics, streams.timer(), settings.relay().reconnectInitial(), settings.relay().reconnectMax());
                 links.put(key, link);
-                LOG.infof("stream %s stripe %d: parent is %s (%s)", stream, stripe, parent.relayId(), parent.address());
+                if (current == null || !Objects.equals(current.parent(), parent)) {
+                    LOG.infof("stream %s stripe %d: parent is %s (%s)", stream, stripe, parent.relayId(), parent.address());
+                }
                 link.start();
             }
         }

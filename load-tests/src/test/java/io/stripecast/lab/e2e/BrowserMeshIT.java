@@ -47,6 +47,12 @@ class BrowserMeshIT {
         assertThat(p2p).as("bytes the pages got from peers").isPositive();
         for (JsonNode page : all(result)) {
             assertThat(page.get("p2p").asLong()).as("page %d: bytes from peers (every page gets some)", page.get("index").asInt()).isPositive();
+            // Every peer segment's metadata was checked against the ingest's Ed25519 signature (WebCrypto) before its
+            // SHA-256: with honest peers and the edge's own signed metadata, none fails.
+            assertThat(page.get("badSignatures").asLong()).as("page %d: segments whose signature did not verify",
+                    page.get("index").asInt()).isZero();
+            assertThat(page.get("signaturesVerified").asLong()).as("page %d: peer segments whose signature verified",
+                    page.get("index").asInt()).isPositive();
             assertThat(page.get("waiting").asInt()).as("page %d: stalls with the mesh on, at most the worst page's with it off (%d)",
                     page.get("index").asInt(), worstOff).isLessThanOrEqualTo(worstOff);
         }
