@@ -9,7 +9,11 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.stripecast.lab.cluster.LabTrust;
 import io.stripecast.protocol.shard.Shards;
+import io.stripecast.protocol.trust.Credentials;
+import io.stripecast.protocol.trust.GrpcTls;
+import io.stripecast.protocol.trust.PeerIdentity;
 import io.stripecast.protocol.trust.SegmentSignatures;
 import io.stripecast.protocol.v1.Assignments;
 import io.stripecast.protocol.v1.ControlPlaneGrpc;
@@ -31,6 +35,7 @@ import io.stripecast.protocol.v1.SubscribeRequest;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.KeyPair;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -49,6 +54,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class RogueRelay implements AutoCloseable {
     static final String ID = "rogue";
+    /** A certificate the lab's CA issued for this id: mutual TLS lets it in, only the signatures can stop its lies. */
+    static final Credentials OWN = LabTrust.get().ca().issue(PeerIdentity.relay("", ID), Duration.ofDays(1));
     private static final long FUTURE_SEQUENCE_OFFSET = 1_000_000;
 
     private final KeyPair key = SegmentSignatures.generate();
@@ -66,7 +73,8 @@ final class RogueRelay implements AutoCloseable {
     private volatile Assignments assignments = Assignments.getDefaultInstance();
 
     RogueRelay(int controllerGrpcPort, double uplinkMbps) throws IOException {
-        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        // A compromised relay: its certificate is valid (issued by the lab's CA for its own id), its segments are lies.
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).sslContext(GrpcTls.server(OWN))
                 .addService(new ShardPushGrpc.ShardPushImplBase() {
                     @Override
                     public void subscribe(SubscribeRequest request, StreamObserver<ShardPushMessage> observer) {
@@ -79,7 +87,8 @@ final class RogueRelay implements AutoCloseable {
                     }
                 })
                 .build().start();
-        controller = NettyChannelBuilder.forAddress("127.0.0.1", controllerGrpcPort).usePlaintext().build();
+        controller = NettyChannelBuilder.forAddress("127.0.0.1", controllerGrpcPort)
+                .sslContext(GrpcTls.client(OWN, PeerIdentity.CONTROLLER)).build();
         session = (ClientCallStreamObserver<RelayMessage>) ControlPlaneGrpc.newStub(controller).connect(new ControllerReceiver());
         send(RelayMessage.newBuilder().setHello(Hello.newBuilder().setRelayId(ID).setDataAddress("127.0.0.1:" + server.getPort())
                 .setPlaybackUrl("http://127.0.0.1:1").setUplinkMbps(uplinkMbps).setProtocolVersion(1)).build());
@@ -120,14 +129,15 @@ final class RogueRelay implements AutoCloseable {
                 String link = s.getParams().getName() + "/" + p.getStripe();
                 if (!p.getParentAddress().equals(following.get(link))) {
                     following.put(link, p.getParentAddress());
-                    follow(s.getParams().getName(), p.getStripe(), p.getParentAddress());
+                    follow(s.getParams().getName(), p.getStripe(), p.getParentId(), p.getParentAddress());
                 }
             }
         }
     }
 
-    private void follow(String stream, int stripe, String address) {
-        ManagedChannel ch = parentChannels.computeIfAbsent(address, ad -> NettyChannelBuilder.forTarget(ad).usePlaintext()
+    private void follow(String stream, int stripe, String parentId, String address) {
+        ManagedChannel ch = parentChannels.computeIfAbsent(address, ad -> NettyChannelBuilder.forTarget(ad)
+                .sslContext(GrpcTls.clientOfRelay(OWN, parentId))
                 .maxInboundMessageSize(40 << 20).build());
         ShardPushGrpc.newStub(ch).subscribe(SubscribeRequest.newBuilder().setStream(stream).setStripe(stripe).setChildId(ID).build(),
                 new StreamObserver<>() {
