@@ -19,6 +19,32 @@ public interface RelaySettings {
 
     Limits limits();
 
+    Pull pull();
+
+    /** What pull ingest may fetch (issue 16, SSRF guard): see docs/public-edge.md. */
+    interface Pull {
+        /**
+         * Hosts besides the pull URL's own origin that playlists may point segments at (a CDN holding the segments),
+         * by name, any port, http or https. Everything else is refused and counted.
+         */
+        Optional<java.util.List<String>> allowedHosts();
+
+        /**
+         * Address ranges (CIDR literals, e.g. {@code 10.96.0.0/12}, {@code 127.0.0.1/32}) pull ingest may reach although
+         * they are loopback, link-local, private or otherwise internal. None by default: an origin inside the cluster
+         * or on the host needs its range listed here.
+         */
+        Optional<java.util.List<String>> allowedNetworks();
+
+        /** Redirects followed at most per fetch, each only within the same origin. */
+        @WithDefault("3")
+        int maxRedirects();
+
+        /** Deadline of one fetch (playlist or segment), redirects included. */
+        @WithDefault("10s")
+        Duration timeout();
+    }
+
     interface Relay {
         /** This relay's id: names it in the topology file and in its children's metrics. */
         @WithDefault("relay-0")

@@ -60,6 +60,11 @@ public class RelayMetrics {
         registry.counter("stripecast.relay.ingest.rejected", "reason", reason).increment();
     }
 
+    /** Pull ingest refused a URI, an address or a redirect (issue 16, SSRF guard); reason is one of a fixed set of words. */
+    public void pullRefused(String stream, String reason) {
+        registry.counter("stripecast.relay.pull.refused", "stream", stream, "reason", reason).increment();
+    }
+
     /** A new shard from a parent; its segment's ingest time gives this stripe's lag behind the ingest. */
     public void shardIn(String stream, int stripe, long ingestTimeMillis) {
         shardCounter("stripecast.relay.shards.in", stream, stripe).increment();
