@@ -238,6 +238,18 @@ public interface RelaySettings {
         @WithDefault("4096")
         int maxHeldPlaylists();
 
+        /** Wrong publisher keys one client address may send before it has to wait (issue 16: backoff after failed keys). */
+        @WithDefault("5")
+        int keyFailuresBeforeBackoff();
+
+        /** Longest wait after wrong keys: the wait starts at 1 s and doubles with every further wrong key up to this. */
+        @WithDefault("300s")
+        Duration keyBackoffMax();
+
+        /** Client addresses (IPv6: /64 prefixes) whose wrong keys are remembered at most; the least recent go first. */
+        @WithDefault("10000")
+        int keyFailureAddresses();
+
         @WithName("max-unlisted-files")
         @WithDefault("16")
         int maxUnlistedFiles();

@@ -65,6 +65,11 @@ public class RelayMetrics {
         registry.counter("stripecast.relay.pull.refused", "stream", stream, "reason", reason).increment();
     }
 
+    /** Client addresses the ingest remembers wrong publisher keys of (bounded by key-failure-addresses). */
+    public void watchKeyFailures(java.util.function.IntSupplier tracked) {
+        Gauge.builder("stripecast.relay.ingest.key.failure.addresses", tracked::getAsInt).register(registry);
+    }
+
     /** A new shard from a parent; its segment's ingest time gives this stripe's lag behind the ingest. */
     public void shardIn(String stream, int stripe, long ingestTimeMillis) {
         shardCounter("stripecast.relay.shards.in", stream, stripe).increment();
