@@ -21,6 +21,22 @@ public interface RelaySettings {
 
     Pull pull();
 
+    Tracker tracker();
+
+    /** Who may open the mesh tracker's WebSocket (issue 16): see docs/public-edge.md. */
+    interface Tracker {
+        /**
+         * Origins ({@code https://player.example.com}) whose pages may use this edge's tracker, besides the edge's own
+         * (the Host the browser asked, and the playback URL's origin). A socket without an Origin header (no browser)
+         * is let in; the per-address cap bounds those.
+         */
+        Optional<java.util.List<String>> allowedOrigins();
+
+        /** Tracker sockets one client address may hold at once; more are answered 429 before the upgrade. */
+        @WithDefault("16")
+        int maxSocketsPerAddress();
+    }
+
     /** What pull ingest may fetch (issue 16, SSRF guard): see docs/public-edge.md. */
     interface Pull {
         /**

@@ -196,6 +196,11 @@ public class RelayMetrics {
         io.micrometer.core.instrument.Gauge.builder("stripecast.relay.on.demand.tracked.streams", tracked::getAsInt).register(registry);
     }
 
+    /** Client addresses holding tracker sockets now (bounded by the sockets). */
+    public void watchTrackerAddresses(java.util.function.IntSupplier addresses) {
+        Gauge.builder("stripecast.relay.tracker.addresses", addresses::getAsInt).register(registry);
+    }
+
     public void trackerRejected(String reason) {
         registry.counter("stripecast.relay.tracker.rejected", "reason", reason).increment();
     }
