@@ -231,7 +231,8 @@ class ChartRenderTest {
         grant(expected, "", List.of("services"), owned);
         grant(expected, "autoscaling", List.of("horizontalpodautoscalers"), owned);
         grant(expected, "policy", List.of("poddisruptionbudgets"), owned);
-        grant(expected, "", List.of("secrets"), "get", "list", "watch");
+        // Read publisher keys; create each pool's drain-token Secret once (issue 16), never update or delete it.
+        grant(expected, "", List.of("secrets"), "get", "list", "watch", "create", "patch");
         grant(expected, "coordination.k8s.io", List.of("leases"), "get", "list", "watch", "create", "update", "patch");
         grant(expected, "", List.of("events"), "create", "patch");
         assertThat(grants).isEqualTo(expected);
