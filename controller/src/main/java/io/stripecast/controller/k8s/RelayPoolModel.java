@@ -19,6 +19,9 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
@@ -172,6 +175,7 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
                 .withImagePullSecrets(imagePullSecrets.stream().map(LocalObjectReference::new).toList())
                 .withContainers(relayContainer(pool, ingest))
                 .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+                .addAllToVolumes(tlsVolumes(pool))
                 .endSpec().build();
     }
 
@@ -199,6 +203,8 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
                 .withNewSecurityContext().withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true)
                 .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
                 .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+                .addAllToVolumeMounts(tls(pool) == null ? List.of()
+                        : List.of(new VolumeMountBuilder().withName("public-tls").withMountPath(TLS_DIR).withReadOnly(true).build()))
                 .build();
     }
 
@@ -211,7 +217,7 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
         env.add(new EnvVar("STRIPECAST_RELAY_ID", "$(POD_NAME)", null));
         env.add(new EnvVar("STRIPECAST_RELAY_CONTROLLER", controllerAddress, null));
         env.add(new EnvVar("STRIPECAST_RELAY_ADVERTISE_ADDRESS", "$(POD_IP):" + GRPC_PORT, null));
-        env.add(new EnvVar("STRIPECAST_RELAY_PLAYBACK_URL", "http://$(POD_IP):" + HTTP_PORT, null));
+        env.add(new EnvVar("STRIPECAST_RELAY_PLAYBACK_URL", (tls(pool) == null ? "http" : "https") + "://$(POD_IP):" + HTTP_PORT, null));
         env.add(new EnvVar("STRIPECAST_RELAY_UPLINK_MBPS", String.valueOf(pool.getSpec().uplinkMbps), null));
         env.add(new EnvVar("STRIPECAST_RELAY_POOL", pool.getMetadata().getName(), null));
         env.add(new EnvVar("STRIPECAST_RELAY_INGEST", String.valueOf(ingest), null));
@@ -219,6 +225,14 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
         env.add(new EnvVarBuilder().withName("STRIPECAST_RELAY_DRAIN_TOKEN").withNewValueFrom().withNewSecretKeyRef()
                 .withName(drainTokenSecretName(pool)).withKey(DRAIN_TOKEN_KEY).withOptional(false).endSecretKeyRef().endValueFrom().build());
         env.add(new EnvVar("QUARKUS_MANAGEMENT_PORT", String.valueOf(MANAGEMENT_PORT), null));
+        if (tls(pool) != null) {
+            // The public port (named http, 8080, as the Services and NetworkPolicy know it) speaks https only; the
+            // management port stays plain for the kubelet's probes and Prometheus inside the cluster.
+            env.add(new EnvVar("QUARKUS_HTTP_SSL_PORT", String.valueOf(HTTP_PORT), null));
+            env.add(new EnvVar("QUARKUS_HTTP_INSECURE_REQUESTS", "disabled", null));
+            env.add(new EnvVar("QUARKUS_HTTP_SSL_CERTIFICATE_FILES", TLS_DIR + "/tls.crt", null));
+            env.add(new EnvVar("QUARKUS_HTTP_SSL_CERTIFICATE_KEY_FILES", TLS_DIR + "/tls.key", null));
+        }
         return env;
     }
 
@@ -229,6 +243,19 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
         // Requests so the CPU autoscaler has a base; no CPU limit, so a busy relay is not throttled mid-segment.
         return new ResourceRequirementsBuilder().addToRequests("cpu", new Quantity("250m")).addToRequests("memory", new Quantity("512Mi"))
                 .addToLimits("memory", new Quantity("1Gi")).build();
+    }
+
+    /** Where a pool's public TLS Secret is mounted in relay pods. */
+    static final String TLS_DIR = "/etc/stripecast/public-tls";
+
+    private static String tls(RelayPool pool) {
+        var tls = pool.getSpec().tls;
+        return tls == null || tls.secretName == null || tls.secretName.isBlank() ? null : tls.secretName;
+    }
+
+    private static List<Volume> tlsVolumes(RelayPool pool) {
+        return tls(pool) == null ? List.of() : List.of(new VolumeBuilder().withName("public-tls").withNewSecret()
+                .withSecretName(tls(pool)).endSecret().build());
     }
 
     public static String drainTokenSecretName(RelayPool pool) {

@@ -121,6 +121,7 @@ class RelayPoolReconcilerTest extends OperatorTestSupport {
         assertThat(env).containsEntry("STRIPECAST_RELAY_CONTROLLER", "stripecast-controller.test.svc:9200")
                 .containsEntry("STRIPECAST_RELAY_POOL", "video").containsEntry("STRIPECAST_RELAY_INGEST", "false")
                 .containsEntry("STRIPECAST_RELAY_UPLINK_MBPS", "800.0");
+        assertThat(env).as("no TLS asked: plain http").doesNotContainKey("QUARKUS_HTTP_SSL_PORT");
         // The drain token comes from the pool's Secret, which the controller created with a random token.
         var tokenRef = c.getEnv().stream().filter(e -> e.getName().equals("STRIPECAST_RELAY_DRAIN_TOKEN")).findFirst().orElseThrow();
         assertThat(tokenRef.getValue()).isNull();
@@ -140,6 +141,26 @@ class RelayPoolReconcilerTest extends OperatorTestSupport {
         var secret = awaitObject(io.fabric8.kubernetes.api.model.Secret.class, pool + "-drain-token");
         return secret.getStringData() != null && secret.getStringData().get("token") != null ? secret.getStringData().get("token")
                 : new String(java.util.Base64.getDecoder().decode(secret.getData().get("token")), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aPoolWithPublicTlsMountsItsSecretAndServesHttpsOnlyOnThePublicPort() {
+        RelayPool pool = pool("secure", 1);
+        pool.getSpec().tls = new io.stripecast.crds.PublicTlsSpec();
+        pool.getSpec().tls.secretName = "secure-public-tls";
+        client.resource(pool).create();
+        for (String name : List.of("secure", "secure-ingest")) {
+            var spec = awaitObject(Deployment.class, name).getSpec().getTemplate().getSpec();
+            Container c = spec.getContainers().get(0);
+            assertThat(env(c)).as(name).containsEntry("QUARKUS_HTTP_SSL_PORT", "8080").containsEntry("QUARKUS_HTTP_INSECURE_REQUESTS", "disabled")
+                    .containsEntry("QUARKUS_HTTP_SSL_CERTIFICATE_FILES", "/etc/stripecast/public-tls/tls.crt")
+                    .containsEntry("QUARKUS_HTTP_SSL_CERTIFICATE_KEY_FILES", "/etc/stripecast/public-tls/tls.key");
+            assertThat(env(c).get("STRIPECAST_RELAY_PLAYBACK_URL")).startsWith("https://");
+            assertThat(spec.getVolumes()).anyMatch(v -> v.getSecret() != null && "secure-public-tls".equals(v.getSecret().getSecretName()));
+            assertThat(c.getVolumeMounts()).anyMatch(m -> m.getMountPath().equals("/etc/stripecast/public-tls") && Boolean.TRUE.equals(m.getReadOnly()));
+            // Probes stay on the plain management port.
+            assertThat(c.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("management");
+        }
     }
 
     @Test

@@ -31,7 +31,7 @@ import static org.awaitility.Awaitility.await;
  * Issue 16, TLS on the public port: a packaged relay started with a certificate (Quarkus' {@code quarkus.http.ssl.*},
  * as the pool's TLS Secret would give it) serves ingest and playback over https only; curl and ffmpeg with the CA
  * play it and get every segment byte-identical, curl without the CA refuses the certificate, and plain http gets
- * nothing on that port. The CA and the certificate are made here by openssl.
+ * no answer on that port (https alone listens on it, as in a pool's pods). The CA and the certificate are made here by openssl.
  */
 class PublicTlsIT {
     private static final Path DIR = Path.of("target", "e2e", "public-tls");
@@ -87,8 +87,10 @@ class PublicTlsIT {
         List<String> expected = HlsCheck.localHashes(origin);
         assertThat(expected).hasSizeGreaterThanOrEqualTo(5);
 
+        // One port for both, as in a pool's pods (the public port named http, 8080): with insecure requests disabled
+        // only the https listener takes it.
         int https = FreePorts.next();
-        relay = JavaService.relay("tls", FreePorts.next(), FreePorts.next(), Map.of(
+        relay = JavaService.relay("tls", https, FreePorts.next(), Map.of(
                 "stripecast.streams.live.k", "2", "stripecast.streams.live.m", "1", "stripecast.streams.live.key", KEY,
                 "quarkus.http.ssl-port", String.valueOf(https),
                 "quarkus.http.ssl.certificate.files", DIR.resolve("server.crt").toAbsolutePath().toString(),
@@ -151,5 +153,6 @@ class PublicTlsIT {
                 .redirectOutput(DIR.resolve("curl-plain.log").toFile()).start();
         assertThat(plain.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(plain.exitValue()).as("plain http on the public port: %s", Files.readString(DIR.resolve("curl-plain.log"))).isNotZero();
+        assertThat(Files.readString(DIR.resolve("curl-plain.log")).strip()).as("no http status at all (https alone listens)").endsWith("000");
     }
 }
