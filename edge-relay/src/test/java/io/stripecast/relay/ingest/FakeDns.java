@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Names under {@code .test} resolve to what a test sets, as an attacker's DNS would answer; other names resolve as
- * usual. A name with several answers gives them in turn, one per lookup (DNS rebinding), unless {@link #all} is set.
+ * usual. A name with several answers gives them in turn, one per lookup, round and round (DNS rebinding).
  */
 @Alternative
 @Priority(1)
@@ -26,8 +26,8 @@ public class FakeDns extends UpstreamResolver {
         ANSWERS.put(name, List.<InetAddress[]>of(addresses(addresses)));
     }
 
-    /** Each lookup of the name gets the next answer (the last one repeats). */
-    static void rebind(String name, String first, String then) {
+    /** Lookups of the name get the two answers in turn: first, then, first, then... */
+    static void alternate(String name, String first, String then) {
         ANSWERS.put(name, List.of(addresses(first), addresses(then)));
     }
 
@@ -53,6 +53,6 @@ public class FakeDns extends UpstreamResolver {
             throw new UnknownHostException(host);
         }
         int n = LOOKUPS.computeIfAbsent(host, h -> new AtomicInteger()).getAndIncrement();
-        return answers.get(Math.min(n, answers.size() - 1));
+        return answers.get(n % answers.size());
     }
 }

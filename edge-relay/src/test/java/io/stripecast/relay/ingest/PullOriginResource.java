@@ -41,21 +41,26 @@ public class PullOriginResource implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
         try {
-            internal = server(INTERNAL_SEEN, ex -> reply(ex, 200, "internal secret".getBytes(StandardCharsets.UTF_8)));
-            cdn = server(CDN_SEEN, ex -> reply(ex, 200, segment(ex.getRequestURI().getPath())));
-            origin = server(ORIGIN_SEEN, this::origin);
+            // On 127.0.0.2: loopback, outside the allowed 127.0.0.1/32, and listening, so a request that got there is seen.
+            internal = server("127.0.0.2", INTERNAL_SEEN, ex -> reply(ex, 200, "internal secret".getBytes(StandardCharsets.UTF_8)));
+            cdn = server("127.0.0.1", CDN_SEEN, ex -> reply(ex, 200, segment(ex.getRequestURI().getPath())));
+            origin = server("127.0.0.1", ORIGIN_SEEN, this::origin);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
         int o = origin.getAddress().getPort();
         int c = cdn.getAddress().getPort();
+        int in = internal.getAddress().getPort();
         FakeDns.set("origin.test", "127.0.0.1");
         FakeDns.set("cdn.test", "127.0.0.1");
         // Allowed by name, but one of its addresses is the metadata service: refused as a whole.
         FakeDns.set("mixed.test", "127.0.0.1", "169.254.169.254");
         FakeDns.set("metadata.test", "169.254.169.254");
-        // Public when first asked, the metadata service at the next lookup: each poll pins what it checked.
-        FakeDns.rebind("flip.test", "127.0.0.1", "169.254.169.254");
+        // The origin's address and the metadata service in turn, one per lookup: only a poll that resolves once and
+        // pins its connections to that answer fetches all of its segments.
+        FakeDns.alternate("flip.test", "127.0.0.1", "169.254.169.254");
+        // An internal service that listens: nothing may reach it.
+        FakeDns.set("internal.test", "127.0.0.2");
         LEGIT.clear();
         for (int i = 0; i < SEGMENTS; i++) {
             LEGIT.add(segment("/seg" + i + ".ts"));
@@ -72,7 +77,8 @@ public class PullOriginResource implements QuarkusTestResourceLifecycleManager {
                        "pulled":   {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "metadata": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "literal":  {"root": "test-relay", "stripes": [{}, {}, {}]},
-                       "flip":     {"root": "test-relay", "stripes": [{}, {}, {}]}
+                       "flip":     {"root": "test-relay", "stripes": [{}, {}, {}]},
+                       "named":    {"root": "test-relay", "stripes": [{}, {}, {}]}
                      }}
                     """);
         } catch (IOException e) {
@@ -87,7 +93,9 @@ public class PullOriginResource implements QuarkusTestResourceLifecycleManager {
                 Map.entry("stripecast.streams.metadata.k", "2"),
                 Map.entry("stripecast.streams.metadata.pull-url", "http://metadata.test/latest/meta-data/index.m3u8"),
                 Map.entry("stripecast.streams.literal.k", "2"),
-                Map.entry("stripecast.streams.literal.pull-url", "http://10.0.0.1:" + o + "/index.m3u8"),
+                Map.entry("stripecast.streams.literal.pull-url", "http://127.0.0.2:" + in + "/index.m3u8"),
+                Map.entry("stripecast.streams.named.k", "2"),
+                Map.entry("stripecast.streams.named.pull-url", "http://internal.test:" + in + "/index.m3u8"),
                 Map.entry("stripecast.streams.flip.k", "2"),
                 Map.entry("stripecast.streams.flip.pull-url", "http://flip.test:" + o + "/index.m3u8"),
                 Map.entry("stripecast.streams.flip.pull-interval", "200ms"),
@@ -129,7 +137,7 @@ public class PullOriginResource implements QuarkusTestResourceLifecycleManager {
                 }
                 reply(ex, 200, p.toString().getBytes(StandardCharsets.UTF_8));
             }
-            case "/redirect-away.ts" -> redirect(ex, "http://localhost:" + i + "/internal.ts");
+            case "/redirect-away.ts" -> redirect(ex, "http://127.0.0.2:" + i + "/internal.ts");
             case "/redirect-home.ts" -> redirect(ex, "/seg-home.ts");
             case "/loop.ts" -> redirect(ex, "/loop.ts");
             case "/huge.ts" -> reply(ex, 200, new byte[2 * 1024 * 1024]);
@@ -161,8 +169,8 @@ public class PullOriginResource implements QuarkusTestResourceLifecycleManager {
         void handle(HttpExchange ex) throws IOException;
     }
 
-    private static HttpServer server(Queue<String> seen, Handler handler) throws IOException {
-        HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    private static HttpServer server(String address, Queue<String> seen, Handler handler) throws IOException {
+        HttpServer s = HttpServer.create(new InetSocketAddress(address, 0), 0);
         s.createContext("/", ex -> {
             seen.add(ex.getRequestHeaders().getFirst("Host") + " " + ex.getRequestURI().getPath());
             try {
