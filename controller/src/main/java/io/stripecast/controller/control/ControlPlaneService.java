@@ -13,6 +13,8 @@ import io.stripecast.protocol.v1.Hello;
 import io.stripecast.protocol.v1.RelayMessage;
 import io.stripecast.protocol.v1.Report;
 import io.stripecast.protocol.v1.StripeStatus;
+import io.stripecast.protocol.trust.PeerIdentity;
+import io.stripecast.protocol.trust.PeerIdentityInterceptor;
 
 
 /**
@@ -29,23 +31,33 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
     private final ControllerMetrics metrics;
     private final int maxMessagesPerSecond;
     private final int maxDemandsPerSecond;
+    /** Mutual TLS: every session has a certificate identity, and the hello must agree with it. */
+    private final boolean identityRequired;
 
     public ControlPlaneService(Coordinator coordinator, ControllerMetrics metrics, int maxMessagesPerSecond, int maxDemandsPerSecond) {
+        this(coordinator, metrics, maxMessagesPerSecond, maxDemandsPerSecond, false);
+    }
+
+    public ControlPlaneService(Coordinator coordinator, ControllerMetrics metrics, int maxMessagesPerSecond, int maxDemandsPerSecond,
+                               boolean identityRequired) {
         this.coordinator = coordinator;
         this.metrics = metrics;
         this.maxMessagesPerSecond = maxMessagesPerSecond;
         this.maxDemandsPerSecond = maxDemandsPerSecond;
+        this.identityRequired = identityRequired;
     }
 
     @Override
     public StreamObserver<RelayMessage> connect(StreamObserver<ControllerMessage> responseObserver) {
         var out = (ServerCallStreamObserver<ControllerMessage>) responseObserver;
-        return new Session(out, PeerAddress.host());
+        return new Session(out, PeerAddress.host(), PeerIdentityInterceptor.current().orElse(null));
     }
 
     private final class Session implements StreamObserver<RelayMessage> {
         private final ServerCallStreamObserver<ControllerMessage> out;
         private final String peer;
+        /** The certificate's identity; null in plaintext mode. */
+        private final PeerIdentity identity;
         private String relayId;
         private boolean closed;
         private long windowStart = System.currentTimeMillis();
@@ -54,9 +66,10 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
         private double demandTokens = maxDemandsPerSecond;
         private long demandRefilledNanos = System.nanoTime();
 
-        Session(ServerCallStreamObserver<ControllerMessage> out, String peer) {
+        Session(ServerCallStreamObserver<ControllerMessage> out, String peer, PeerIdentity identity) {
             this.out = out;
             this.peer = peer;
+            this.identity = identity;
         }
 
         @Override
@@ -103,6 +116,16 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
             String problem = problem(h);
             if (problem != null) {
                 refuse(Status.INVALID_ARGUMENT.withDescription(problem), "bad_hello");
+                return;
+            }
+            String mismatch = HelloIdentity.mismatch(h, identity, identityRequired);
+            if (mismatch != null) {
+                refuse(Status.PERMISSION_DENIED.withDescription(mismatch), "identity_mismatch");
+                return;
+            }
+            if (!HelloIdentity.addressIsPeer(h.getDataAddress(), peer)) {
+                refuse(Status.PERMISSION_DENIED.withDescription("data_address " + h.getDataAddress()
+                        + " is not the address this relay connects from (" + peer + ")"), "address_mismatch");
                 return;
             }
             if (!coordinator.isActive()) {

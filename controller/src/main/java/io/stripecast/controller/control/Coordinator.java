@@ -17,6 +17,7 @@ import io.stripecast.controller.forest.Relaxations;
 import io.stripecast.controller.forest.RelayInfo;
 import io.stripecast.controller.forest.Reroot;
 import io.stripecast.controller.forest.Snapshot;
+import io.stripecast.controller.forest.UplinkBudget;
 import io.stripecast.controller.forest.StreamParams;
 import io.stripecast.controller.registry.RelaySession;
 import io.stripecast.protocol.v1.Assignments;
@@ -24,6 +25,7 @@ import io.stripecast.protocol.v1.ControllerMessage;
 import io.stripecast.protocol.v1.DrainComplete;
 import io.stripecast.protocol.v1.Report;
 import io.stripecast.protocol.v1.StreamAssignment;
+import io.stripecast.protocol.v1.StripeChildren;
 import io.stripecast.protocol.v1.StripeParent;
 import io.stripecast.protocol.v1.StripeStatus;
 import io.stripecast.protocol.v1.Welcome;
@@ -78,6 +80,7 @@ public class Coordinator {
     private final Map<String, Long> suspects = new HashMap<>();
     private ForestPlanner planner;
     private InvariantChecker checker;
+    private UplinkLedger ledger;
     private volatile boolean adopting = true;
     /** Adoption ends by then even if a relay named as a live parent never connected (nanoTime). */
     private long adoptionDeadlineNanos;
@@ -123,6 +126,7 @@ public class Coordinator {
         PlannerConfig config = new PlannerConfig(c.targetUtilisation(), c.maxFanout());
         planner = new ForestPlanner(config);
         checker = new InvariantChecker(config);
+        ledger = new UplinkLedger(config, metrics, c.budgetPlaybackEgress());
         settings.streams().forEach((name, s) -> streams.put(name, new StreamState(StreamDefinition.fromConfig(name, s))));
         metrics.streams(streams.size());
         if (!settings.operator().enabled()) {
@@ -384,6 +388,7 @@ public class Coordinator {
         return call(() -> {
             List<RelayView> out = new ArrayList<>();
             long now = System.currentTimeMillis();
+            UplinkBudget budget = budget();
             for (RelaySession s : sessions.values()) {
                 List<String> carried = new ArrayList<>();
                 streams.values().forEach(st -> {
@@ -398,7 +403,8 @@ public class Coordinator {
                     }
                 }
                 out.add(new RelayView(s.id(), s.dataAddress(), s.playbackUrl(), s.zone(), s.uplinkMbps(), s.draining(),
-                        now - s.lastSeenMillis(), lag, carried));
+                        now - s.lastSeenMillis(), lag, carried, UplinkLedger.planned(budget, s.id()), s.egressMbps(),
+                        budget.limitMbps(s.id())));
             }
             return out;
         });
@@ -409,9 +415,14 @@ public class Coordinator {
                              int repairs, long lastRepairMillis, double bitrateMbps, long segmentsIngested) {
     }
 
-    /** A relay's state for the topology API. */
+    /**
+     * A relay's state for the topology API. {@code plannedEgressMbps}: shards to its children in every stream plus its
+     * measured playback; {@code measuredEgressMbps}: what it reports sending (~10 s); {@code egressLimitMbps}: uplink x
+     * target utilisation, which the planner keeps the planned figure within whenever the pool allows.
+     */
     public record RelayView(String id, String dataAddress, String playbackUrl, String zone, double uplinkMbps, boolean draining,
-                            long lastSeenMillisAgo, long lagMillis, List<String> streams) {
+                            long lastSeenMillisAgo, long lagMillis, List<String> streams, double plannedEgressMbps,
+                            double measuredEgressMbps, double egressLimitMbps) {
     }
 
     // ---- the coordinator's thread ----
@@ -597,6 +608,49 @@ public class Coordinator {
         }
         checkDrains();
         retryWaiting(now);
+        relieveUplinks(now);
+    }
+
+    /**
+     * One uplink, many streams: a relay promised more than {@code uplink x utilisation} (a stream's bitrate rose, its
+     * viewers took more, another stream took a share) has the streams it feeds rebalanced, each planned against what
+     * the others leave, so they shed children to relays with room. At most once per stream per retry-waiting interval
+     * (the same clock as {@link #retryWaiting}), so a noisy playback figure cannot make the forest churn.
+     */
+    private void relieveUplinks(long now) {
+        if (adopting) {
+            return;
+        }
+        UplinkBudget budget = budget();
+        ledger.publish(budget, sessions.values());
+        long every = settings.controller().retryWaiting().toMillis();
+        Set<String> streamsToRelieve = new java.util.TreeSet<>();
+        for (RelaySession r : sessions.values()) {
+            if (budget.overLimit(r.id())) {
+                streamsToRelieve.addAll(budget.streamsFedBy(r.id()));
+            }
+        }
+        List<StreamState> relieved = new ArrayList<>();
+        for (String name : streamsToRelieve) {
+            StreamState s = streams.get(name);
+            if (s == null || s.forest.isEmpty() || now - s.lastRetryMillis < every) {
+                continue;
+            }
+            s.lastRetryMillis = now;
+            LOG.debugf("stream %s: rebalanced to relieve relays over their uplink", name);
+            apply(s, new ForestEvent.Rebalance(), null, System.nanoTime());
+            relieved.add(s);
+        }
+        // The first streams relieved were planned while the later ones still held their old share: where that left
+        // them relaxed, once more now that the others have shed.
+        for (StreamState s : relieved) {
+            if (!s.forest.relaxed().isEmpty()) {
+                apply(s, new ForestEvent.Rebalance(), null, System.nanoTime());
+            }
+        }
+        if (!streamsToRelieve.isEmpty()) {
+            ledger.publish(budget(), sessions.values());
+        }
     }
 
     /**
@@ -678,9 +732,23 @@ public class Coordinator {
         }
     }
 
-    /** Plans one event for one stream, adopts the result and sends the assignments it changes. */
+    /**
+     * Plans one event for one stream, adopts the result and sends the assignments it changes. When the stream's
+     * uplink budget shrank under its forest since its last plan (another stream or the viewers took uplink), a
+     * Rebalance goes first: repairs and joins move only what their event needs and would keep the over-commitment.
+     */
     private Plan apply(StreamState s, ForestEvent event, String repairCause, long detectedNanos) {
         Snapshot snap = snapshot(s);
+        if (!(event instanceof ForestEvent.Rebalance) && !(event instanceof ForestEvent.StreamStopped)
+                && UplinkBudget.outgrown(s.forest, snap.relays(), snap.stream(), planner.config())) {
+            LOG.debugf("stream %s: uplink budget shrank under the forest, rebalancing before %s", s.name, event);
+            applyOne(s, new ForestEvent.Rebalance(), snap, null, detectedNanos);
+            snap = snapshot(s);
+        }
+        return applyOne(s, event, snap, repairCause, detectedNanos);
+    }
+
+    private Plan applyOne(StreamState s, ForestEvent event, Snapshot snap, String repairCause, long detectedNanos) {
         long t0 = System.nanoTime();
         Plan plan;
         try {
@@ -702,6 +770,10 @@ public class Coordinator {
         Set<String> touched = new HashSet<>();
         for (Move m : plan.moves()) {
             touched.add(m.child());
+            // The old parent learns the child left (it no longer serves it); the new one is added with the child.
+            if (m.oldParent() != null) {
+                touched.add(m.oldParent());
+            }
         }
         for (String id : s.forest.members()) {
             if (!before.contains(id)) {
@@ -729,19 +801,33 @@ public class Coordinator {
         return plan;
     }
 
+    /** What the planner sees for one stream: each relay with the share of its uplink the other streams leave. */
     private Snapshot snapshot(StreamState s) {
+        UplinkBudget budget = budget();
         Map<String, RelayInfo> relays = new TreeMap<>();
         for (RelaySession r : sessions.values()) {
             if (eligible(s, r.id()) || s.forest.contains(r.id())) {
-                relays.put(r.id(), r.info());
+                relays.put(r.id(), budget.forStream(r.info(), s.name));
             }
         }
+        return new Snapshot(relays, params(s), s.forest);
+    }
+
+    private StreamParams params(StreamState s) {
         RelaySession root = s.root == null ? null : sessions.get(s.root);
         double measured = root == null ? 0 : root.bitrate(s.name) / 1e6;
         double bitrate = Math.max(measured, s.def.bitrateHintMbps());
         // A pool stream waits for its ingest relay with an empty forest; "" names no relay.
-        StreamParams params = new StreamParams(s.name, s.def.k(), s.def.m(), bitrate / s.def.k(), s.root == null ? "" : s.root);
-        return new Snapshot(relays, params, s.forest);
+        return new StreamParams(s.name, s.def.k(), s.def.m(), bitrate / s.def.k(), s.root == null ? "" : s.root);
+    }
+
+    /** Every relay's uplink against every stream's current forest at its current bitrate (one uplink, many streams). */
+    private UplinkBudget budget() {
+        List<UplinkBudget.StreamLoad> loads = new ArrayList<>(streams.size());
+        for (StreamState s : streams.values()) {
+            loads.add(new UplinkBudget.StreamLoad(params(s), s.forest));
+        }
+        return ledger.budget(sessions.values(), loads);
     }
 
     /** A relay may carry a stream when it is of the stream's pool (or the stream has none). */
@@ -767,7 +853,20 @@ public class Coordinator {
     }
 
     private void sendAssignments(Iterable<String> relayIds) {
+        // A parent serves only the children its assignments name: whoever gets new parents, those parents hear of it too.
+        Set<String> recipients = new java.util.LinkedHashSet<>();
         for (String id : relayIds) {
+            recipients.add(id);
+            for (StreamState s : streams.values()) {
+                for (int i = 0; s.forest.contains(id) && i < s.forest.stripes(); i++) {
+                    String parent = s.forest.parent(i, id);
+                    if (parent != null) {
+                        recipients.add(parent);
+                    }
+                }
+            }
+        }
+        for (String id : recipients) {
             RelaySession session = sessions.get(id);
             if (session != null) {
                 session.assign(assignmentsFor(id));
@@ -799,8 +898,22 @@ public class Coordinator {
             }
             if (s.def.meshMaxPeers() > 0) {
                 params.setMeshEnabled(s.def.meshEnabled()).setMeshMaxPeers(s.def.meshMaxPeers());
+                IceSettings ice = s.def.ice();
+                if (!ice.servers().isEmpty()) {
+                    params.addAllMeshIceServers(ice.servers()).setMeshIceTransportPolicy(ice.transportPolicy())
+                            .setMeshTurnTtlSeconds(ice.turnTtlSeconds());
+                    if (ice.turnSecret() != null) {
+                        params.setMeshTurnSecret(ice.turnSecret());
+                    }
+                }
             }
             StreamAssignment.Builder sa = StreamAssignment.newBuilder().setParams(params).setRoot(root).setStandbyIngest(standby);
+            for (int i = 0; i < s.forest.stripes(); i++) {
+                List<String> children = s.forest.children(i, relayId);
+                if (!children.isEmpty()) {
+                    sa.addChildren(StripeChildren.newBuilder().setStripe(i).addAllChildIds(children));
+                }
+            }
             if (!root) {
                 for (int i = 0; i < s.forest.stripes(); i++) {
                     String parent = s.forest.parent(i, relayId);

@@ -47,10 +47,16 @@ import java.util.Map;
  * @param relayImage        image when the pool names none
  * @param controllerAddress host:port relays dial for the control plane
  * @param imagePullSecrets  names of the Secrets relay pods pull their image with (the chart's imagePullSecrets)
+ * @param tlsPlaintext      relays speak plaintext gRPC, as this controller does (no operator-issued relay
+ *                          certificates yet: docs/trust.md)
  */
-public record RelayPoolModel(String relayImage, String controllerAddress, List<String> imagePullSecrets) {
+public record RelayPoolModel(String relayImage, String controllerAddress, List<String> imagePullSecrets, boolean tlsPlaintext) {
     public RelayPoolModel {
         imagePullSecrets = List.copyOf(imagePullSecrets);
+    }
+
+    public RelayPoolModel(String relayImage, String controllerAddress, List<String> imagePullSecrets) {
+        this(relayImage, controllerAddress, imagePullSecrets, false);
     }
 
     public static final int HTTP_PORT = 8080;
@@ -225,6 +231,13 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
         env.add(new EnvVarBuilder().withName("STRIPECAST_RELAY_DRAIN_TOKEN").withNewValueFrom().withNewSecretKeyRef()
                 .withName(drainTokenSecretName(pool)).withKey(DRAIN_TOKEN_KEY).withOptional(false).endSecretKeyRef().endValueFrom().build());
         env.add(new EnvVar("QUARKUS_MANAGEMENT_PORT", String.valueOf(MANAGEMENT_PORT), null));
+        String javaOpts = RelayJvmOptions.forResources(resources(pool.getSpec().resources));
+        if (javaOpts != null) {
+            env.add(new EnvVar("JAVA_OPTS", javaOpts, null));
+        }
+        if (tlsPlaintext) {
+            env.add(new EnvVar("STRIPECAST_TLS_PLAINTEXT", "true", null));
+        }
         if (tls(pool) != null) {
             // The public port (named http, 8080, as the Services and NetworkPolicy know it) speaks https only; the
             // management port stays plain for the kubelet's probes and Prometheus inside the cluster.

@@ -121,6 +121,8 @@ class RelayPoolReconcilerTest extends OperatorTestSupport {
         assertThat(env).containsEntry("STRIPECAST_RELAY_CONTROLLER", "stripecast-controller.test.svc:9200")
                 .containsEntry("STRIPECAST_RELAY_POOL", "video").containsEntry("STRIPECAST_RELAY_INGEST", "false")
                 .containsEntry("STRIPECAST_RELAY_UPLINK_MBPS", "800.0");
+        // The default 1Gi limit: heap, direct buffers, metaspace and code cache sized to fit it.
+        assertThat(env).containsEntry("JAVA_OPTS", RelayJvmOptions.forLimit(1024L * 1024 * 1024));
         assertThat(env).as("no TLS asked: plain http").doesNotContainKey("QUARKUS_HTTP_SSL_PORT");
         // The drain token comes from the pool's Secret, which the controller created with a random token.
         var tokenRef = c.getEnv().stream().filter(e -> e.getName().equals("STRIPECAST_RELAY_DRAIN_TOKEN")).findFirst().orElseThrow();

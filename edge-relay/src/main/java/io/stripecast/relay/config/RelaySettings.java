@@ -19,6 +19,24 @@ public interface RelaySettings {
 
     Limits limits();
 
+    /** Mutual TLS on the data plane and towards the controller (on by default). */
+    Tls tls();
+
+    interface Tls {
+        /** This relay's certificate (PEM), issued by our CA with its identity (SAN URI spiffe://stripecast/...relay/<id>). */
+        Optional<String> cert();
+
+        /** Its private key (PEM, PKCS#8). */
+        Optional<String> key();
+
+        /** The CA certificate (PEM): the only issuer whose parents, children and controller this relay accepts. */
+        Optional<String> ca();
+
+        /** Plaintext gRPC on both planes: only when set explicitly, and logged as a WARN at start. */
+        @WithDefault("false")
+        boolean plaintext();
+    }
+
     Pull pull();
 
     Tracker tracker();
@@ -194,6 +212,16 @@ public interface RelaySettings {
 
         /** Credential for the {@code turn:}/{@code turns:} URLs; every viewer's page carries it. */
         Optional<String> iceCredential();
+
+        /**
+         * TURN REST API shared secret (coturn's {@code static-auth-secret}): each page gets its own user name and
+         * credential derived from it, expiring after {@link #turnCredentialTtl()}; wins over a static user.
+         */
+        Optional<String> turnSecret();
+
+        /** Lifetime of the TURN credentials derived for one page. */
+        @WithDefault("1h")
+        Duration turnCredentialTtl();
 
         /** {@code all} (direct candidates and relays) or {@code relay} (TURN only: no viewer learns another's address). */
         @WithDefault("all")

@@ -7,6 +7,7 @@ import io.stripecast.relay.playback.PlaylistRenderer;
 import io.stripecast.protocol.Names;
 import io.stripecast.relay.stream.StreamRegistry;
 import io.stripecast.relay.stream.StreamRuntime;
+import io.stripecast.relay.stream.StreamSpec;
 import io.stripecast.relay.window.WindowEntry;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
@@ -61,15 +62,10 @@ public class PlayerPage {
             return;
         }
         String name = runtime.get().spec().name();
-        RelaySettings.StreamSettings s = settings.streams().get(name);
-        JsonArray ice = new JsonArray();
-        String policy = "all";
-        if (s != null) {
-            RelaySettings.Mesh m = s.mesh();
-            m.iceServers().ifPresent(list -> list.forEach(url -> ice.add(iceServer(url, m))));
-            policy = m.iceTransportPolicy().name();
-        }
-        JsonObject config = new JsonObject().put("stream", name).put("mesh", mesh.meshEnabled(name)).put("iceServers", ice)
+        StreamSpec.Ice ice = ice(runtime.get().spec());
+        JsonArray iceServers = ice == null ? new JsonArray() : IceServers.forPage(ice, name, System.currentTimeMillis());
+        String policy = ice != null && ice.relayOnly() ? "relay" : "all";
+        JsonObject config = new JsonObject().put("stream", name).put("mesh", mesh.meshEnabled(name)).put("iceServers", iceServers)
                 .put("iceTransportPolicy", policy)
                 // How many viewers this edge's tracker has for the stream as the page is served: a page joining a swarm
                 // asks its peers for its first segments before the edge. A cached page with a stale count only waits
@@ -78,18 +74,19 @@ public class PlayerPage {
         // The stream name is [A-Za-z0-9_-] only (checked), so it is safe in HTML as it is.
         // "<" escaped so that no configured value (a TURN credential, say) can close the script element.
         String html = template.replace("__STREAM_TITLE__", name).replace("__CONFIG__", config.encode().replace("<", "\\u003c"));
-        ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").putHeader("Cache-Control", "public, max-age=60")
-                .end(html);
+        // Derived TURN credentials are this page's own: no shared cache keeps them.
+        boolean ownCredentials = ice != null && ice.turnSecret().isPresent();
+        ctx.response().putHeader("Content-Type", "text/html; charset=utf-8")
+                .putHeader("Cache-Control", ownCredentials ? "private, max-age=60" : "public, max-age=60").end(html);
     }
 
-    /** One RTCIceServer: TURN URLs carry the configured static user (STUN needs none). */
-    static JsonObject iceServer(String url, RelaySettings.Mesh m) {
-        JsonObject server = new JsonObject().put("urls", url);
-        if (url.startsWith("turn:") || url.startsWith("turns:")) {
-            m.iceUsername().ifPresent(u -> server.put("username", u));
-            m.iceCredential().ifPresent(c -> server.put("credential", c));
+    /** The stream's STUN/TURN servers: the LiveStream's (through the controller), else this relay's settings. */
+    private StreamSpec.Ice ice(StreamSpec spec) {
+        if (spec.mesh() != null && spec.mesh().ice() != null) {
+            return spec.mesh().ice();
         }
-        return server;
+        RelaySettings.StreamSettings s = settings.streams().get(spec.name());
+        return s == null ? null : IceServers.fromSettings(s.mesh());
     }
 
     private void hashes(RoutingContext ctx) {

@@ -29,6 +29,8 @@ public class RelayMetrics {
     /** stream/stripe -> lag of the newest shard received, ms. */
     private final Map<String, AtomicLong> stripeLags = new ConcurrentHashMap<>();
     private final EgressRate egress = new EgressRate();
+    /** The playback part of {@link #egress}: the controller budgets uplinks with it (one uplink, many streams). */
+    private final EgressRate playbackEgress = new EgressRate();
 
     @Inject
     public RelayMetrics(MeterRegistry registry) {
@@ -39,6 +41,16 @@ public class RelayMetrics {
         // The autoscaler's egress metric (RelayPool autoscaling.targetEgressMbps reads it through an adapter).
         Gauge.builder("stripecast.relay.egress.mbps", egress, e -> e.mbps(System.currentTimeMillis()))
                 .description("Shard push plus playback egress over the last ~10 s, Mbit/s").register(registry);
+    }
+
+    /** Shard push plus playback egress over the last ~10 s, Mbit/s (what the gauge shows; reported to the controller). */
+    public double egressMbps() {
+        return egress.mbps(System.currentTimeMillis());
+    }
+
+    /** Playback egress to viewers over the last ~10 s, Mbit/s. */
+    public double playbackEgressMbps() {
+        return playbackEgress.mbps(System.currentTimeMillis());
     }
 
     public void ingestSegment(String stream, long bytes) {
@@ -176,6 +188,7 @@ public class RelayMetrics {
     public void playbackBytes(String stream, long bytes) {
         registry.counter("stripecast.relay.playback.bytes", "stream", stream).increment(bytes);
         egress.add(bytes);
+        playbackEgress.add(bytes);
     }
 
     /**

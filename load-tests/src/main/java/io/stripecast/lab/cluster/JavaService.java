@@ -1,5 +1,7 @@
 package io.stripecast.lab.cluster;
 
+import io.stripecast.protocol.trust.PeerIdentity;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -93,7 +95,9 @@ public final class JavaService implements AutoCloseable {
             props.add("-Dstripecast.relay.advertise-address=" + placement.host() + ":" + grpcPort);
             props.add("-Dstripecast.relay.playback-url=http://" + placement.host() + ":" + httpPort);
         }
-        settings.forEach((k, v) -> props.add("-D" + k + "=" + v));
+        PeerIdentity identity = PeerIdentity.relay(settings.getOrDefault("stripecast.relay.pool", ""),
+                settings.getOrDefault("stripecast.relay.id", id));
+        LabTrust.withTls(settings, identity).forEach((k, v) -> props.add("-D" + k + "=" + v));
         return start(id, relayJar(), placement, httpPort, grpcPort, props, logDir, jvmFlags);
     }
 
@@ -115,7 +119,7 @@ public final class JavaService implements AutoCloseable {
                                          Map<String, String> env, Path logDir) throws IOException {
         List<String> props = new ArrayList<>(List.of("-Dstripecast.controller.id=" + id, "-Dstripecast.controller.grpc-port=" + grpcPort,
                 "-Dstripecast.controller.grpc-host=" + placement.host()));
-        settings.forEach((k, v) -> props.add("-D" + k + "=" + v));
+        LabTrust.withTls(settings, PeerIdentity.CONTROLLER).forEach((k, v) -> props.add("-D" + k + "=" + v));
         return start(id, controllerJar(), placement, httpPort, grpcPort, props, env, logDir, FAST_START);
     }
 

@@ -78,6 +78,7 @@ public final class ScenarioRunner {
 
             noteForests(cluster, streams, timeline, "at the start");
             long sourceStart = System.currentTimeMillis();
+            UplinkWatch uplinks = UplinkWatch.start(cluster);
             RunSource source = startSource(cluster, streams, media);
             timeline.note("source started");
             RunContext ctx = new RunContext(cluster, streams.get(0), timeline, viewers);
@@ -95,6 +96,7 @@ public final class ScenarioRunner {
             Map<String, Object> streamEnd = endCheck.finish(source.endMillis(), Duration.ofSeconds(30));
             timeline.note("stream end: " + streamEnd.get("ended") + " of " + streamEnd.get("relays") + " relays ended their playlist");
             noteForests(cluster, streams, timeline, "at the end");
+            notes.add(uplinks.finish(out));
             Thread.sleep(2_000); // viewers poll at half the target duration: give the slowest one more poll
             viewers.stopAll();
             report = ReportCollector.collect(new ReportCollector.Run(scenario, cluster, ctx, viewers, timeline, source, streams,
