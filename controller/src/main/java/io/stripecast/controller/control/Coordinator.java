@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.stripecast.controller.config.ControllerSettings;
+import io.stripecast.protocol.trust.PublisherKeys;
 import io.stripecast.controller.forest.CheckResult;
 import io.stripecast.controller.forest.Forest;
 import io.stripecast.controller.forest.ForestEvent;
@@ -72,6 +73,8 @@ public class Coordinator {
         return t;
     });
     private final Map<String, RelaySession> sessions = new TreeMap<>();
+    /** Salts publisher-key verifiers: random per process, so a stream's verifier stays the same between assignments. */
+    private final byte[] keySalt = PublisherKeys.newSalt();
     private final Map<String, StreamState> streams = new TreeMap<>();
     /** Draining relay -> the (child, stripe, new parent) links it waits for. */
     private final Map<String, DrainWatch> drains = new HashMap<>();
@@ -890,10 +893,12 @@ public class Coordinator {
             var params = io.stripecast.protocol.v1.StreamParams.newBuilder()
                     .setName(s.name).setK(s.def.k()).setM(s.def.m())
                     .setWindowMillis(s.def.window().toMillis()).setOnDemand(s.onDemand);
-            // The standby takes the publisher's uploads too, so it checks the same key.
+            // The standby takes the publisher's uploads too, so it checks the same key. Only what verifies the key
+            // goes out (issue 16): whoever reads the control plane learns a salted HMAC, not the key.
             if (root || standby) {
                 if (s.def.publisherKey() != null) {
-                    params.setPublisherKey(s.def.publisherKey());
+                    params.setPublisherKeyVerifier(PublisherKeys.verifier(s.def.publisherKey(),
+                            PublisherKeys.saltFor(keySalt, s.name)));
                 }
                 if (s.def.pullUrl() != null) {
                     params.setPullUrl(s.def.pullUrl());

@@ -2,6 +2,7 @@ package io.stripecast.controller.control;
 
 import io.stripecast.controller.config.ControllerSettings;
 import io.stripecast.protocol.Names;
+import io.stripecast.protocol.trust.PublisherKeys;
 
 import java.time.Duration;
 import java.util.Objects;
@@ -44,6 +45,9 @@ public record StreamDefinition(String name, int k, int m, Duration window, Strin
         }
         if (!(bitrateHintMbps > 0)) {
             throw new IllegalArgumentException("stream " + name + ": bitrate hint must be > 0");
+        }
+        if (publisherKey != null && PublisherKeys.problem(publisherKey) != null) {
+            throw new IllegalArgumentException("stream " + name + ": " + PublisherKeys.problem(publisherKey));
         }
         Objects.requireNonNull(window, "window");
         Objects.requireNonNull(owner, "owner");

@@ -1,6 +1,7 @@
 package io.stripecast.controller.k8s;
 
 import io.fabric8.kubernetes.api.model.Secret;
+import io.stripecast.protocol.trust.PublisherKeys;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -36,8 +37,8 @@ import java.util.Map;
 @ControllerConfiguration(name = "livestream")
 public class LiveStreamReconciler implements Reconciler<LiveStream>, Cleaner<LiveStream> {
     private static final Logger LOG = Logger.getLogger(LiveStreamReconciler.class);
-    /** A publisher key travels in an HTTP header: printable ASCII, bounded. */
-    private static final int MAX_KEY_LENGTH = 256;
+    /** A secret that travels in a header or an HMAC key: bounded. */
+    private static final int MAX_KEY_LENGTH = PublisherKeys.MAX_LENGTH;
 
     @Inject
     Coordinator coordinator;
@@ -92,9 +93,10 @@ public class LiveStreamReconciler implements Reconciler<LiveStream>, Cleaner<Liv
             if (key == null) {
                 return withdraw(stream, new Outcome("SecretKeyMissing", "Secret " + ref.name + " has no key '" + ref.key + "'"));
             }
-            if (key.isEmpty() || key.length() > MAX_KEY_LENGTH || !key.chars().allMatch(c -> c > 32 && c < 127)) {
-                return withdraw(stream, new Outcome("InvalidSecret",
-                        "the publisher key must be 1-" + MAX_KEY_LENGTH + " printable ASCII characters without spaces"));
+            // Bounds a relay checks again: a key travels in an HTTP header, and a short one is guessed (issue 16).
+            String problem = PublisherKeys.problem(key);
+            if (problem != null) {
+                return withdraw(stream, new Outcome("InvalidSecret", "Secret " + ref.name + ": " + problem));
             }
         }
         boolean meshEnabled = spec.mesh != null && Boolean.TRUE.equals(spec.mesh.enabled);

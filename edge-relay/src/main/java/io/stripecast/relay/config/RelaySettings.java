@@ -37,6 +37,48 @@ public interface RelaySettings {
         boolean plaintext();
     }
 
+    Pull pull();
+
+    Tracker tracker();
+
+    /** Who may open the mesh tracker's WebSocket (issue 16): see docs/public-edge.md. */
+    interface Tracker {
+        /**
+         * Origins ({@code https://player.example.com}) whose pages may use this edge's tracker, besides the edge's own
+         * (the Host the browser asked, and the playback URL's origin). A socket without an Origin header (no browser)
+         * is let in; the per-address cap bounds those.
+         */
+        Optional<java.util.List<String>> allowedOrigins();
+
+        /** Tracker sockets one client address may hold at once; more are answered 429 before the upgrade. */
+        @WithDefault("16")
+        int maxSocketsPerAddress();
+    }
+
+    /** What pull ingest may fetch (issue 16, SSRF guard): see docs/public-edge.md. */
+    interface Pull {
+        /**
+         * Hosts besides the pull URL's own origin that playlists may point segments at (a CDN holding the segments),
+         * by name, any port, http or https. Everything else is refused and counted.
+         */
+        Optional<java.util.List<String>> allowedHosts();
+
+        /**
+         * Address ranges (CIDR literals, e.g. {@code 10.96.0.0/12}, {@code 127.0.0.1/32}) pull ingest may reach although
+         * they are loopback, link-local, private or otherwise internal. None by default: an origin inside the cluster
+         * or on the host needs its range listed here.
+         */
+        Optional<java.util.List<String>> allowedNetworks();
+
+        /** Redirects followed at most per fetch, each only within the same origin. */
+        @WithDefault("3")
+        int maxRedirects();
+
+        /** Deadline of one fetch (playlist or segment), redirects included. */
+        @WithDefault("10s")
+        Duration timeout();
+    }
+
     interface Relay {
         /** This relay's id: names it in the topology file and in its children's metrics. */
         @WithDefault("relay-0")
@@ -239,6 +281,18 @@ public interface RelaySettings {
          */
         @WithDefault("4096")
         int maxHeldPlaylists();
+
+        /** Wrong publisher keys one client address may send before it has to wait (issue 16: backoff after failed keys). */
+        @WithDefault("5")
+        int keyFailuresBeforeBackoff();
+
+        /** Longest wait after wrong keys: the wait starts at 1 s and doubles with every further wrong key up to this. */
+        @WithDefault("300s")
+        Duration keyBackoffMax();
+
+        /** Client addresses (IPv6: /64 prefixes) whose wrong keys are remembered at most; the least recent go first. */
+        @WithDefault("10000")
+        int keyFailureAddresses();
 
         @WithName("max-unlisted-files")
         @WithDefault("16")

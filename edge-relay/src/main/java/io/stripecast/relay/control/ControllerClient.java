@@ -331,7 +331,7 @@ public final class ControllerClient implements AssignmentSource {
             StreamSpec spec;
             try {
                 spec = new StreamSpec(p.getName(), p.getK(), p.getM(), Duration.ofMillis(p.getWindowMillis()),
-                        p.getPublisherKey().isEmpty() ? Optional.empty() : Optional.of(p.getPublisherKey()),
+                        p.hasPublisherKeyVerifier() ? Optional.of(p.getPublisherKeyVerifier()) : Optional.empty(),
                         p.getPullUrl().isEmpty() ? Optional.empty() : Optional.of(p.getPullUrl()),
                         Duration.ofMillis(500), p.getOnDemand(),
                         p.getMeshMaxPeers() == 0 ? null : new StreamSpec.Mesh(p.getMeshEnabled(), p.getMeshMaxPeers(), ice(p)));

@@ -72,6 +72,16 @@ public class RelayMetrics {
         registry.counter("stripecast.relay.ingest.rejected", "reason", reason).increment();
     }
 
+    /** Pull ingest refused a URI, an address or a redirect (issue 16, SSRF guard); reason is one of a fixed set of words. */
+    public void pullRefused(String stream, String reason) {
+        registry.counter("stripecast.relay.pull.refused", "stream", stream, "reason", reason).increment();
+    }
+
+    /** Client addresses the ingest remembers wrong publisher keys of (bounded by key-failure-addresses). */
+    public void watchKeyFailures(java.util.function.IntSupplier tracked) {
+        Gauge.builder("stripecast.relay.ingest.key.failure.addresses", tracked::getAsInt).register(registry);
+    }
+
     /** A new shard from a parent; its segment's ingest time gives this stripe's lag behind the ingest. */
     public void shardIn(String stream, int stripe, long ingestTimeMillis) {
         shardCounter("stripecast.relay.shards.in", stream, stripe).increment();
@@ -197,6 +207,11 @@ public class RelayMetrics {
     /** {@code stripecast_relay_on_demand_tracked_streams}: streams the on-demand maps hold (bounded; viewers' names never get in). */
     public void watchOnDemand(java.util.function.IntSupplier tracked) {
         io.micrometer.core.instrument.Gauge.builder("stripecast.relay.on.demand.tracked.streams", tracked::getAsInt).register(registry);
+    }
+
+    /** Client addresses holding tracker sockets now (bounded by the sockets). */
+    public void watchTrackerAddresses(java.util.function.IntSupplier addresses) {
+        Gauge.builder("stripecast.relay.tracker.addresses", addresses::getAsInt).register(registry);
     }
 
     public void trackerRejected(String reason) {

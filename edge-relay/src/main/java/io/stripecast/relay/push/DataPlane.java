@@ -107,7 +107,7 @@ public class DataPlane {
 
     void onStop(@Observes ShutdownEvent event) {
         if (controller != null) {
-            // SIGTERM without a preStop drain: children move first, then this relay goes.
+            // SIGTERM (how Kubernetes stops a relay pod; there is no preStop hook): children move first, then this relay goes.
             drain();
             controller.stop();
         }
@@ -122,7 +122,7 @@ public class DataPlane {
 
     /**
      * Asks the controller to move this relay's children and waits until it confirms (or the drain grace ends).
-     * Runs once: the preStop hook drains while the relay still serves, and the SIGTERM after it finds nothing to do.
+     * Runs once: a drain by hand (GET /admin/drain) while the relay still serves leaves nothing to do for the SIGTERM after it.
      * Blocks: call it off the event loop.
      */
     public void drain() {

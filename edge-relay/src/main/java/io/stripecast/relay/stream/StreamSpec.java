@@ -2,15 +2,17 @@ package io.stripecast.relay.stream;
 
 import io.stripecast.protocol.Names;
 import io.stripecast.protocol.codec.StripeCodec;
+import io.stripecast.protocol.v1.PublisherKeyVerifier;
 
 import java.time.Duration;
 import java.util.Optional;
 
 /**
  * A stream's parameters as this relay knows them. {@code mesh} is set when the controller decides the leaf mesh
- * (from the LiveStream); null means the relay's own {@code stripecast.streams.<name>.mesh} settings apply.
+ * (from the LiveStream); null means the relay's own {@code stripecast.streams.<name>.mesh} settings apply. {@code key}
+ * checks the publisher's key (see {@link io.stripecast.protocol.trust.PublisherKeys}); the key itself is not kept.
  */
-public record StreamSpec(String name, int k, int m, Duration window, Optional<String> key, Optional<String> pullUrl,
+public record StreamSpec(String name, int k, int m, Duration window, Optional<PublisherKeyVerifier> key, Optional<String> pullUrl,
                          Duration pullInterval, boolean onDemand, Mesh mesh) {
 
     /** The leaf mesh as the controller set it; {@code ice} null leaves STUN/TURN to this relay's own settings. */
@@ -63,13 +65,13 @@ public record StreamSpec(String name, int k, int m, Duration window, Optional<St
         }
     }
 
-    public StreamSpec(String name, int k, int m, Duration window, Optional<String> key, Optional<String> pullUrl,
+    public StreamSpec(String name, int k, int m, Duration window, Optional<PublisherKeyVerifier> key, Optional<String> pullUrl,
                       Duration pullInterval, boolean onDemand) {
         this(name, k, m, window, key, pullUrl, pullInterval, onDemand, null);
     }
 
     /** A stream every relay of the pool carries (not on demand). */
-    public StreamSpec(String name, int k, int m, Duration window, Optional<String> key, Optional<String> pullUrl,
+    public StreamSpec(String name, int k, int m, Duration window, Optional<PublisherKeyVerifier> key, Optional<String> pullUrl,
                       Duration pullInterval) {
         this(name, k, m, window, key, pullUrl, pullInterval, false);
     }

@@ -25,7 +25,7 @@ import static org.awaitility.Awaitility.await;
  * <pre>java -cp load-tests/target/benchmarks.jar io.stripecast.lab.bench.TlsHopCost [rounds] [seconds] [MB/s]</pre>
  */
 public final class TlsHopCost {
-    private static final String KEY = "tls-hop-key";
+    private static final String KEY = "tls-hop-publisher-key-0123";
 
     record Sample(boolean tls, double ingestCpu, double childCpu, double bytes, double seconds) {
         double perGb(double cpu) {

@@ -205,6 +205,19 @@ public final class JavaService implements AutoCloseable {
         return new PromText(getText("/q/metrics")).sum(name, fragments);
     }
 
+    /**
+     * Heap in use after a full collection the test asks for ({@code jcmd <pid> GC.run}), in bytes: what the process
+     * really holds, free of when its collector last ran.
+     */
+    public double heapAfterGc() throws IOException, InterruptedException {
+        Process gc = new ProcessBuilder("jcmd", Long.toString(process.pid()), "GC.run").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!gc.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || gc.exitValue() != 0) {
+            throw new IOException("jcmd GC.run on " + id + " failed");
+        }
+        return metric("jvm_memory_used_bytes", "area=\"heap\"");
+    }
+
     /** SIGKILL: the process gets no chance to say goodbye. */
     public void kill() {
         process.destroyForcibly();

@@ -30,7 +30,7 @@ import static org.awaitility.Awaitility.await;
  * same source and viewers through an nginx chain of the same depth.
  */
 public final class ScenarioRunner {
-    private static final String KEY = "lab-key";
+    private static final String KEY = "lab-publisher-key-0123";
 
     private final Scenario scenario;
     private final Path out;

@@ -46,7 +46,7 @@ import static org.awaitility.Awaitility.await;
 class MutualTlsAttackIT {
     private static final int SECONDS = 24;
     private static final Path WORK = Path.of("target", "e2e");
-    private static final String KEY = "mtls-attack-key";
+    private static final String KEY = "mtls-attack-key-0123";
     private static final Duration CALL = Duration.ofSeconds(20);
     private static Path source;
 
