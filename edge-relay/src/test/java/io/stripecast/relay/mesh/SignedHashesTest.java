@@ -38,7 +38,7 @@ class SignedHashesTest {
     @Test
     void hashesCarryTheSignedMetadataAndTheIngestKey() throws Exception {
         RelayClient relay = new RelayClient(base.toString());
-        byte[] segment = relay.publish("live", "live-key");
+        byte[] segment = relay.publish("live", "live-key-0123456789");
         String sha = HexFormat.of().formatHex(Shards.sha256(segment));
         JsonNode[] found = new JsonNode[2];
         await("the segment just published is listed in hashes.json").atMost(Duration.ofSeconds(10)).until(() -> {
