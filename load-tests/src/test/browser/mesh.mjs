@@ -88,6 +88,7 @@ const sampleOf = async o => o.page.evaluate(() => ({
   currentTime: document.getElementById("video").currentTime,
   http: window.stripecast.http, p2p: window.stripecast.p2p, uploaded: window.stripecast.uploaded,
   peers: window.stripecast.peers.size, errors: window.stripecast.errors, rejected: window.stripecast.rejected,
+  badSignatures: window.stripecast.badSignatures ?? 0, signaturesVerified: window.stripecast.signaturesVerified ?? 0,
   waiting: window.__waiting, videoErrors: window.__videoErrors, stalledMs: Math.round(window.__stalledMs),
   p2pSegments: window.stripecast.p2pSegments ?? 0, role: window.stripecast.role ?? null, roles: window.stripecast.roles ?? [],
   startupMs: window.stripecast.startupMs ?? null,

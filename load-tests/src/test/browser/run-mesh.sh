@@ -10,19 +10,23 @@ mkdir -p "$out"
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
 
-# MESH_TURN=1: a coturn TURN server on loopback with a static user, and pages allowed only relayed candidates.
+# MESH_TURN=1: a coturn TURN server on loopback checking TURN REST API credentials (a shared secret), and pages
+# allowed only relayed candidates. The relay derives each page's expiring credentials from the same secret.
 turn_props=()
 if [ "${MESH_TURN:-0}" = 1 ]; then
   turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port=3478 --min-port=40000 --max-port=40999 \
-    --lt-cred-mech --user=viewer:turn-secret --realm=stripecast --no-tls --no-dtls --no-cli --allow-loopback-peers \
+    --use-auth-secret --static-auth-secret=turn-secret --realm=stripecast --no-tls --no-dtls --no-cli --allow-loopback-peers \
     --log-file=stdout --simple-log --verbose > "$out/turnserver.log" 2>&1 &
   pids+=($!)
   turn_props=(-Dstripecast.streams.mesh.mesh.ice-servers="turn:127.0.0.1:3478?transport=udp"
-    -Dstripecast.streams.mesh.mesh.ice-username=viewer -Dstripecast.streams.mesh.mesh.ice-credential=turn-secret
+    -Dstripecast.streams.mesh.mesh.turn-secret=turn-secret -Dstripecast.streams.mesh.mesh.turn-credential-ttl=10m
     -Dstripecast.streams.mesh.mesh.ice-transport-policy=relay)
 fi
 
-java -Xmx256m -XX:+UseSerialGC "${turn_props[@]}" -Dstripecast.relay.id=edge -Dquarkus.http.port=18480 -Dquarkus.http.host=127.0.0.1 \
+# Mutual TLS on the gRPC planes, as every relay runs (this one has no peers, but its certificate must exist).
+"$here/../../../../bin/tls-certs" "$out/tls" edge
+java -Xmx256m -XX:+UseSerialGC "${turn_props[@]}" -Dstripecast.tls.cert="$out/tls/edge.crt" -Dstripecast.tls.key="$out/tls/edge.key" \
+  -Dstripecast.tls.ca="$out/tls/ca.crt" -Dstripecast.relay.id=edge -Dquarkus.http.port=18480 -Dquarkus.http.host=127.0.0.1 \
   -Dquarkus.management.port=18481 -Dquarkus.management.host=127.0.0.1 \
   -Dstripecast.relay.grpc-port=19480 -Dstripecast.relay.grpc-host=127.0.0.1 \
   -Dstripecast.streams.mesh.k=2 -Dstripecast.streams.mesh.m=1 -Dstripecast.streams.mesh.window=20s \

@@ -5,6 +5,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.stripecast.protocol.trust.SegmentSignatures;
 import io.stripecast.protocol.v1.ShardPushGrpc;
 import io.stripecast.protocol.v1.ShardPushMessage;
 import io.stripecast.protocol.v1.Shard;
@@ -16,6 +17,8 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -26,6 +29,10 @@ import java.util.concurrent.ConcurrentHashMap;
 public class FakeParentResource implements QuarkusTestResourceLifecycleManager {
     /** The relay's open subscriptions, by stripe. */
     public static final Map<Integer, ServerCallStreamObserver<ShardPushMessage>> SUBSCRIBERS = new ConcurrentHashMap<>();
+    /** The relay's subscriptions for stream {@code signed}, by stripe: its segments must be signed by {@link #INGEST}. */
+    public static final Map<Integer, ServerCallStreamObserver<ShardPushMessage>> SIGNED_SUBSCRIBERS = new ConcurrentHashMap<>();
+    /** The key pair of stream {@code signed}'s ingest; its public half is in the topology file, as a controller would send it. */
+    public static final KeyPair INGEST = SegmentSignatures.generate();
     private Server server;
 
     @Override
@@ -37,7 +44,7 @@ public class FakeParentResource implements QuarkusTestResourceLifecycleManager {
                         public void subscribe(SubscribeRequest request, StreamObserver<ShardPushMessage> observer) {
                             var call = (ServerCallStreamObserver<ShardPushMessage>) observer;
                             call.onNext(ShardPushMessage.newBuilder().setAccepted(SubscribeAccepted.newBuilder().setK(2).setM(1)).build());
-                            SUBSCRIBERS.put(request.getStripe(), call);
+                            (request.getStream().equals("signed") ? SIGNED_SUBSCRIBERS : SUBSCRIBERS).put(request.getStripe(), call);
                         }
                     })
                     .build().start();
@@ -49,9 +56,11 @@ public class FakeParentResource implements QuarkusTestResourceLifecycleManager {
                        "other": {"root": "test-relay", "stripes": [{}, {}, {}, {}]},
                        "ending": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "fed":   {"root": "fake-parent", "stripes": [
+                                   {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}]},
+                       "signed": {"root": "fake-parent", "ingestKeys": ["%s"], "stripes": [
                                    {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}]}
                      }}
-                    """.formatted(server.getPort()));
+                    """.formatted(server.getPort(), Base64.getEncoder().encodeToString(SegmentSignatures.raw(INGEST.getPublic()))));
             return Map.of("stripecast.relay.topology-file", topology.toString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -66,6 +75,11 @@ public class FakeParentResource implements QuarkusTestResourceLifecycleManager {
     /** Pushes a shard on the subscription of any stripe (a confused or hostile parent). */
     public static void pushOn(int subscriptionStripe, Shard shard) {
         SUBSCRIBERS.get(subscriptionStripe).onNext(ShardPushMessage.newBuilder().setShard(shard).build());
+    }
+
+    /** Pushes a shard of stream {@code signed} on its stripe's subscription. */
+    public static void pushSigned(Shard shard) {
+        SIGNED_SUBSCRIBERS.get(shard.getStripe()).onNext(ShardPushMessage.newBuilder().setShard(shard).build());
     }
 
     @Override

@@ -92,7 +92,7 @@ public final class RelayClient {
 
     /** Uploads one more segment of stream {@code other} and the playlist listing it, as an encoder does; returns its bytes. */
     public byte[] publishOther() throws Exception {
-        return publish("other", "other-key");
+        return publish("other", "other-key-0123456789");
     }
 
     /** Uploads one more segment of {@code stream} and the playlist listing it, as an encoder does; returns its bytes. */

@@ -231,7 +231,10 @@ class ChartRenderTest {
         grant(expected, "", List.of("services"), owned);
         grant(expected, "autoscaling", List.of("horizontalpodautoscalers"), owned);
         grant(expected, "policy", List.of("poddisruptionbudgets"), owned);
-        grant(expected, "", List.of("secrets"), "get", "list", "watch");
+        // Read publisher keys; create the cluster CA's Secret and each pool's drain-token Secret once (create; patch for
+        // server-side apply), never update or delete them (issue 16).
+        grant(expected, "", List.of("secrets"), "get", "list", "watch", "create", "patch");
+        grant(expected, "", List.of("pods"), "get");
         grant(expected, "coordination.k8s.io", List.of("leases"), "get", "list", "watch", "create", "update", "patch");
         grant(expected, "", List.of("events"), "create", "patch");
         assertThat(grants).isEqualTo(expected);

@@ -32,7 +32,7 @@ import static org.awaitility.Awaitility.await;
 class ControllerFailoverApiServerIT {
     private static final int SECONDS = 24;
     private static final Path DIR = Path.of("target", "apiserver-it", "ctl-failover");
-    private static final String KEY = "failover-key";
+    private static final String KEY = "failover-publisher-key-0123";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private InstalledChart chart;

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * A structural validator for the subset of OpenAPI v3 that the generated CRDs use, applied the way the API server
  * applies it: defaults first (for fields of objects that are present), then type, properties, required,
  * unknown fields (rejected, as kubectl's strict field validation does), minimum/maximum with the boolean
- * exclusiveMinimum/exclusiveMaximum, pattern, minLength/maxLength, items, additionalProperties, anyOf with x-kubernetes-int-or-string.
+ * exclusiveMinimum/exclusiveMaximum, pattern, minLength/maxLength, items, maxItems, additionalProperties, anyOf with x-kubernetes-int-or-string.
  * <p>
  * CEL rules (x-kubernetes-validations) cannot be evaluated in Java. Each rule the CRDs hold has a hand-written
  * Java equivalent in {@link #CEL_BY_HAND}, keyed by the exact rule text; a rule with no equivalent is reported as an
@@ -130,6 +130,9 @@ final class CrdSchema {
                 if (!value.isArray()) {
                     errors.add(at + ": expected an array");
                     return;
+                }
+                if (schema.has("maxItems") && value.size() > schema.get("maxItems").asInt()) {
+                    errors.add(at + ": more than " + schema.get("maxItems").asInt() + " items");
                 }
                 for (int i = 0; i < value.size(); i++) {
                     check(value.get(i), schema.path("items"), path + "[" + i + "]", errors);

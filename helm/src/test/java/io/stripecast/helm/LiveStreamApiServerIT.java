@@ -8,9 +8,11 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.stripecast.crds.IngestSpec;
+import io.stripecast.crds.IceServerSpec;
 import io.stripecast.crds.LiveStream;
 import io.stripecast.crds.LiveStreamSpec;
 import io.stripecast.crds.LiveStreamStatus;
+import io.stripecast.crds.MeshSpec;
 import io.stripecast.crds.PushIngest;
 import io.stripecast.crds.SecretKeyRef;
 import io.stripecast.lab.cluster.Ffmpeg;
@@ -21,10 +23,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -190,5 +194,61 @@ class LiveStreamApiServerIT {
                     assertThat(e.getCode()).isEqualTo(422);
                     assertThat(e.getMessage()).contains("k + m must be at most 32");
                 });
+    }
+
+    @Test
+    void theLiveStreamsStunAndTurnSettingsReachEveryEdgesPlayerPage() throws Exception {
+        admin.secrets().inNamespace(chart.namespace).resource(new SecretBuilder()
+                .withMetadata(new ObjectMetaBuilder().withName("turn").build())
+                .withStringData(Map.of("secret", "apiserver-it-turn-secret")).build()).create();
+        LiveStream s = stream("meshed", 2, 1, POOL, "live-key");
+        s.getSpec().mesh = new MeshSpec();
+        s.getSpec().mesh.enabled = true;
+        s.getSpec().mesh.iceServers = List.of(ice("stun:stun.example.com:3478"), ice("turn:127.0.0.1:3478?transport=udp"));
+        s.getSpec().mesh.iceTransportPolicy = "relay";
+        s.getSpec().mesh.turnSecretRef = new SecretKeyRef();
+        s.getSpec().mesh.turnSecretRef.name = "turn";
+        s.getSpec().mesh.turnSecretRef.key = "secret";
+        s.getSpec().mesh.turnCredentialTtlSeconds = 600;
+        admin.resources(LiveStream.class).inNamespace(chart.namespace).resource(s).create();
+        await("Ready=True Carrying").atMost(WAIT).until(() -> {
+            Condition c = ready("meshed");
+            return c != null && "True".equals(c.getStatus()) && "Carrying".equals(c.getReason());
+        });
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA1");
+        mac.init(new javax.crypto.spec.SecretKeySpec("apiserver-it-turn-secret".getBytes(StandardCharsets.UTF_8), "HmacSHA1"));
+        for (var e : relays.entrySet()) {
+            JsonNode config = await(e.getKey() + " serves the stream's player page").atMost(WAIT).ignoreExceptions()
+                    .until(() -> pageConfig(e.getValue(), "meshed"), c -> c.path("iceServers").size() == 2);
+            assertThat(config.path("iceTransportPolicy").asText()).isEqualTo("relay");
+            JsonNode stun = config.path("iceServers").get(0);
+            JsonNode turn = config.path("iceServers").get(1);
+            assertThat(stun.path("urls").asText()).isEqualTo("stun:stun.example.com:3478");
+            assertThat(stun.has("credential")).as("STUN needs no credential").isFalse();
+            assertThat(turn.path("urls").asText()).isEqualTo("turn:127.0.0.1:3478?transport=udp");
+            String user = turn.path("username").asText();
+            assertThat(user).matches("\\d+:meshed");
+            long expiry = Long.parseLong(user.substring(0, user.indexOf(':')));
+            assertThat(expiry - System.currentTimeMillis() / 1000).as("%s: the credential expires after the LiveStream's TTL", e.getKey())
+                    .isBetween(500L, 601L);
+            assertThat(turn.path("credential").asText()).as("%s: the TURN REST credential coturn would check", e.getKey())
+                    .isEqualTo(Base64.getEncoder().encodeToString(mac.doFinal(user.getBytes(StandardCharsets.UTF_8))));
+            assertThat(e.getValue().getText("/live/meshed/")).as("the secret itself never reaches a page")
+                    .doesNotContain("apiserver-it-turn-secret");
+        }
+        admin.resources(LiveStream.class).inNamespace(chart.namespace).withName("meshed").delete();
+    }
+
+    static IceServerSpec ice(String url) {
+        IceServerSpec server = new IceServerSpec();
+        server.url = url;
+        return server;
+    }
+
+    /** The JSON configuration the edge writes into its player page. */
+    static JsonNode pageConfig(JavaService relay, String stream) throws Exception {
+        String html = relay.getText("/live/" + stream + "/");
+        int start = html.indexOf("const config = ") + "const config = ".length();
+        return JSON.readTree(html.substring(start, html.indexOf(";\n", start)));
     }
 }

@@ -116,6 +116,38 @@ class OperatorApiServerIT {
         assertThat(desired.getResources()).isEqualTo(relay.getResources());
     }
 
+    /** Issue 16: a random drain token in a Secret the operator creates, read by every relay pod through a secretKeyRef. */
+    @Test
+    void thePoolsDrainTokenIsARandomSecretEveryRelayPodReads() {
+        String ns = chart.namespace;
+        String name = POOL + "-drain-token";
+        var secret = await("the pool's drain-token Secret").atMost(WAIT)
+                .until(() -> admin.secrets().inNamespace(ns).withName(name).get(), java.util.Objects::nonNull);
+        String token = new String(java.util.Base64.getDecoder().decode(secret.getData().get("token")), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(token).hasSize(64).matches("[0-9a-f]+");
+        RelayPool pool = admin.resources(RelayPool.class).inNamespace(ns).withName(POOL).get();
+        assertThat(secret.getMetadata().getOwnerReferences()).anyMatch(o -> o.getKind().equals("RelayPool")
+                && o.getUid().equals(pool.getMetadata().getUid()));
+        await("the relay Deployments").atMost(WAIT).untilAsserted(() -> {
+            for (String deployment : List.of(POOL, POOL + "-ingest", POOL + "-ingest-standby")) {
+                Deployment d = admin.apps().deployments().inNamespace(ns).withName(deployment).get();
+                assertThat(d).as(deployment).isNotNull();
+                Container c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
+                var env = c.getEnv().stream().filter(e -> e.getName().equals("STRIPECAST_RELAY_DRAIN_TOKEN")).findFirst().orElseThrow();
+                assertThat(env.getValue()).as("%s: the token is not in the pod spec", deployment).isNullOrEmpty();
+                assertThat(env.getValueFrom().getSecretKeyRef().getName()).isEqualTo(name);
+                assertThat(env.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("token");
+                assertThat(c.getLifecycle() == null || c.getLifecycle().getPreStop() == null).as("%s: no preStop hook", deployment).isTrue();
+                assertThat(d.toString()).doesNotContain(token);
+            }
+        });
+        // The other tests' edits reconcile the pool meanwhile; the token made once stays (RelayPoolReconcilerTest checks
+        // the same after a spec change).
+        var again = admin.secrets().inNamespace(ns).withName(name).get();
+        assertThat(new String(java.util.Base64.getDecoder().decode(again.getData().get("token")), java.nio.charset.StandardCharsets.UTF_8))
+                .isEqualTo(token);
+    }
+
     @Test
     void editingAnAutoscaledPoolKeepsTheReplicasTheAutoscalerSet() {
         String ns = chart.namespace;

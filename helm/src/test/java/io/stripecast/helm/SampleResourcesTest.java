@@ -169,7 +169,19 @@ class SampleResourcesTest {
                     ingest.putObject("pull").put("url", "http://origin/" + "a".repeat(2030) + ".m3u8");
                 }, "spec.ingest.pull.url: longer than 2048 characters"),
                 bad("a secret key name with a slash", s -> ((ObjectNode) s.at("/ingest/push/keySecretRef")).put("key", "a/b"),
-                        "spec.ingest.push.keySecretRef.key: 'a/b' does not match"));
+                        "spec.ingest.push.keySecretRef.key: 'a/b' does not match"),
+                bad("an ICE server that is no stun:/turn: URL", s -> s.putObject("mesh").putArray("iceServers").addObject()
+                        .put("url", "http://169.254.169.254/"), "spec.mesh.iceServers[0].url: 'http://169.254.169.254/' does not match"),
+                bad("more than 8 ICE servers", s -> {
+                    var servers = s.putObject("mesh").putArray("iceServers");
+                    for (int i = 0; i < 9; i++) {
+                        servers.addObject().put("url", "stun:stun" + i + ".example.com");
+                    }
+                }, "spec.mesh.iceServers: more than 8 items"),
+                bad("an ICE transport policy that does not exist", s -> s.putObject("mesh").put("iceTransportPolicy", "none"),
+                        "spec.mesh.iceTransportPolicy: 'none' does not match"),
+                bad("a TURN credential lifetime below 60 s", s -> s.putObject("mesh").put("turnCredentialTtlSeconds", 30),
+                        "spec.mesh.turnCredentialTtlSeconds: 30.0 must be >= 60.0"));
     }
 
     @ParameterizedTest(name = "{0}")

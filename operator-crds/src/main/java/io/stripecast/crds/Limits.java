@@ -7,6 +7,7 @@ public final class Limits {
     public static final int MAX_WINDOW_SECONDS = 3600;
     public static final double MAX_BITRATE_MBPS = 10_000;
     public static final int MAX_MESH_PEERS = 64;
+    public static final int MAX_ICE_SERVERS = 8;
     public static final int MAX_REPLICAS = 1000;
     public static final double MAX_UPLINK_MBPS = 400_000;
     /**

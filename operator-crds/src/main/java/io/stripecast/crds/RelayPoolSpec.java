@@ -46,4 +46,7 @@ public class RelayPoolSpec {
     @Pattern("^(ClusterIP|NodePort|LoadBalancer)$")
     @JsonPropertyDescription("Type of the playback Service viewers (or a CDN tier in front) reach.")
     public String serviceType = "ClusterIP";
+
+    @JsonPropertyDescription("TLS for the public HTTP port (ingest, playback, tracker) from a Secret; without it the port is plain http.")
+    public PublicTlsSpec tls;
 }

@@ -15,6 +15,9 @@ public interface ControllerSettings {
 
     Operator operator();
 
+    /** Mutual TLS on the control plane (on by default). */
+    Tls tls();
+
     /** The streams the controller plans forests for, by name. */
     Map<String, Stream> streams();
 
@@ -59,6 +62,15 @@ public interface ControllerSettings {
         @WithDefault("0.8")
         double targetUtilisation();
 
+        /**
+         * Whether the uplink budget takes each relay's measured playback egress (its viewers) out of what streams may
+         * plan on it. Off by default: viewer load moves by the second, and in a pool with no spare fanout every change
+         * reshapes trees (the capacity-shortfall lab scenario lost segments that way). Shards planned in the other
+         * streams always count.
+         */
+        @WithDefault("false")
+        boolean budgetPlaybackEgress();
+
         /** Children per relay across all trees, whatever its uplink. */
         @WithDefault("16")
         int maxFanout();
@@ -86,6 +98,21 @@ public interface ControllerSettings {
     }
 
     /** Kubernetes: the LiveStream/RelayPool reconcilers and leader election. Off for local and embedded runs. */
+    interface Tls {
+        /** This controller's certificate (PEM), issued by our CA with the identity spiffe://stripecast/controller. */
+        Optional<String> cert();
+
+        /** Its private key (PEM, PKCS#8). */
+        Optional<String> key();
+
+        /** The CA certificate (PEM): relays must present a certificate it issued. */
+        Optional<String> ca();
+
+        /** Plaintext control plane: only when set explicitly, and logged as a WARN at start. */
+        @WithDefault("false")
+        boolean plaintext();
+    }
+
     interface Operator {
         @WithDefault("false")
         boolean enabled();

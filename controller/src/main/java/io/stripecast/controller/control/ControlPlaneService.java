@@ -13,6 +13,8 @@ import io.stripecast.protocol.v1.Hello;
 import io.stripecast.protocol.v1.RelayMessage;
 import io.stripecast.protocol.v1.Report;
 import io.stripecast.protocol.v1.StripeStatus;
+import io.stripecast.protocol.trust.PeerIdentity;
+import io.stripecast.protocol.trust.PeerIdentityInterceptor;
 
 
 /**
@@ -29,23 +31,33 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
     private final ControllerMetrics metrics;
     private final int maxMessagesPerSecond;
     private final int maxDemandsPerSecond;
+    /** Mutual TLS: every session has a certificate identity, and the hello must agree with it. */
+    private final boolean identityRequired;
 
     public ControlPlaneService(Coordinator coordinator, ControllerMetrics metrics, int maxMessagesPerSecond, int maxDemandsPerSecond) {
+        this(coordinator, metrics, maxMessagesPerSecond, maxDemandsPerSecond, false);
+    }
+
+    public ControlPlaneService(Coordinator coordinator, ControllerMetrics metrics, int maxMessagesPerSecond, int maxDemandsPerSecond,
+                               boolean identityRequired) {
         this.coordinator = coordinator;
         this.metrics = metrics;
         this.maxMessagesPerSecond = maxMessagesPerSecond;
         this.maxDemandsPerSecond = maxDemandsPerSecond;
+        this.identityRequired = identityRequired;
     }
 
     @Override
     public StreamObserver<RelayMessage> connect(StreamObserver<ControllerMessage> responseObserver) {
         var out = (ServerCallStreamObserver<ControllerMessage>) responseObserver;
-        return new Session(out, PeerAddress.host());
+        return new Session(out, PeerAddress.host(), PeerIdentityInterceptor.current().orElse(null));
     }
 
     private final class Session implements StreamObserver<RelayMessage> {
         private final ServerCallStreamObserver<ControllerMessage> out;
         private final String peer;
+        /** The certificate's identity; null in plaintext mode. */
+        private final PeerIdentity identity;
         private String relayId;
         private boolean closed;
         private long windowStart = System.currentTimeMillis();
@@ -54,9 +66,10 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
         private double demandTokens = maxDemandsPerSecond;
         private long demandRefilledNanos = System.nanoTime();
 
-        Session(ServerCallStreamObserver<ControllerMessage> out, String peer) {
+        Session(ServerCallStreamObserver<ControllerMessage> out, String peer, PeerIdentity identity) {
             this.out = out;
             this.peer = peer;
+            this.identity = identity;
         }
 
         @Override
@@ -105,6 +118,16 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
                 refuse(Status.INVALID_ARGUMENT.withDescription(problem), "bad_hello");
                 return;
             }
+            String mismatch = HelloIdentity.mismatch(h, identity, identityRequired);
+            if (mismatch != null) {
+                refuse(Status.PERMISSION_DENIED.withDescription(mismatch), "identity_mismatch");
+                return;
+            }
+            if (!HelloIdentity.addressIsPeer(h.getDataAddress(), peer)) {
+                refuse(Status.PERMISSION_DENIED.withDescription("data_address " + h.getDataAddress()
+                        + " is not the address this relay connects from (" + peer + ")"), "address_mismatch");
+                return;
+            }
             if (!coordinator.isActive()) {
                 // A standby: send the relay to the leader (named in the Lease), or let it retry the Service.
                 String leader = coordinator.leaderAddress();
@@ -129,7 +152,7 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
         }
 
         private void report(Report r) {
-            if (r.getStripesCount() > MAX_REPORTED_STRIPES || r.getRatesCount() > 256) {
+            if (r.getStripesCount() > MAX_REPORTED_STRIPES || r.getRatesCount() > 256 || r.getIngestKeysCount() > 256) {
                 refuse(Status.INVALID_ARGUMENT.withDescription("report larger than 256 streams x 32 stripes"), "bad_report");
                 return;
             }
@@ -137,6 +160,12 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
                 if (!Names.isStreamName(s.getStream()) || s.getStripe() >= 32
                         || (!s.getParentId().isEmpty() && !Names.isRelayId(s.getParentId()))) {
                     refuse(Status.INVALID_ARGUMENT.withDescription("malformed stripe status in report"), "bad_report");
+                    return;
+                }
+            }
+            for (var k : r.getIngestKeysList()) {
+                if (!Names.isStreamName(k.getStream()) || k.getPublicKey().size() != 32) {
+                    refuse(Status.INVALID_ARGUMENT.withDescription("malformed ingest key in report"), "bad_report");
                     return;
                 }
             }

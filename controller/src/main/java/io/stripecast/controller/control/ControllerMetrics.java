@@ -1,5 +1,6 @@
 package io.stripecast.controller.control;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -22,11 +23,47 @@ public class ControllerMetrics {
     private final Map<String, AtomicInteger> depths = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> relaxed = new ConcurrentHashMap<>();
 
+    /** Planned max, planned sum, measured max, measured sum (Mbit/s), relays over planned, over measured. */
+    private final double[] egress = new double[6];
+
     @Inject
     public ControllerMetrics(MeterRegistry registry) {
         this.registry = registry;
         registry.gauge("stripecast.controller.relays", relays);
         registry.gauge("stripecast.controller.streams", streams);
+        // One uplink, many streams: what the controller plans relays to send (shards to children in every stream plus
+        // their measured playback) and what they report sending, the largest relay's and the pool's sum.
+        Gauge.builder("stripecast.controller.relay.planned.egress.mbps", egress, e -> read(e, 0)).tags("stat", "max")
+                .description("Largest planned egress of one relay over all its streams plus playback, Mbit/s").register(registry);
+        Gauge.builder("stripecast.controller.relay.planned.egress.mbps", egress, e -> read(e, 1)).tags("stat", "sum")
+                .description("Planned egress summed over relays, Mbit/s").register(registry);
+        Gauge.builder("stripecast.controller.relay.measured.egress.mbps", egress, e -> read(e, 2)).tags("stat", "max")
+                .description("Largest egress one relay reports (shards plus playback, ~10 s), Mbit/s").register(registry);
+        Gauge.builder("stripecast.controller.relay.measured.egress.mbps", egress, e -> read(e, 3)).tags("stat", "sum")
+                .description("Reported egress summed over relays, Mbit/s").register(registry);
+        Gauge.builder("stripecast.controller.relays.over.uplink", egress, e -> read(e, 4)).tags("kind", "planned")
+                .description("Relays planned above uplink x target utilisation").register(registry);
+        Gauge.builder("stripecast.controller.relays.over.uplink", egress, e -> read(e, 5)).tags("kind", "measured")
+                .description("Relays reporting egress above uplink x target utilisation").register(registry);
+    }
+
+    private static double read(double[] values, int i) {
+        synchronized (values) {
+            return values[i];
+        }
+    }
+
+    /** The egress figures of {@link UplinkLedger#publish}. */
+    public void egress(double plannedMax, double plannedSum, double measuredMax, double measuredSum, int plannedOver,
+                       int measuredOver) {
+        synchronized (egress) {
+            egress[0] = plannedMax;
+            egress[1] = plannedSum;
+            egress[2] = measuredMax;
+            egress[3] = measuredSum;
+            egress[4] = plannedOver;
+            egress[5] = measuredOver;
+        }
     }
 
     public void relays(int n) {

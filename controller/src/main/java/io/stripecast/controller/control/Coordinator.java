@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.stripecast.controller.config.ControllerSettings;
+import io.stripecast.protocol.trust.PublisherKeys;
 import io.stripecast.controller.forest.CheckResult;
 import io.stripecast.controller.forest.Forest;
 import io.stripecast.controller.forest.ForestEvent;
@@ -16,6 +17,7 @@ import io.stripecast.controller.forest.Relaxations;
 import io.stripecast.controller.forest.RelayInfo;
 import io.stripecast.controller.forest.Reroot;
 import io.stripecast.controller.forest.Snapshot;
+import io.stripecast.controller.forest.UplinkBudget;
 import io.stripecast.controller.forest.StreamParams;
 import io.stripecast.controller.registry.RelaySession;
 import io.stripecast.protocol.v1.Assignments;
@@ -23,6 +25,7 @@ import io.stripecast.protocol.v1.ControllerMessage;
 import io.stripecast.protocol.v1.DrainComplete;
 import io.stripecast.protocol.v1.Report;
 import io.stripecast.protocol.v1.StreamAssignment;
+import io.stripecast.protocol.v1.StripeChildren;
 import io.stripecast.protocol.v1.StripeParent;
 import io.stripecast.protocol.v1.StripeStatus;
 import io.stripecast.protocol.v1.Welcome;
@@ -56,6 +59,8 @@ public class Coordinator {
     private static final Logger LOG = Logger.getLogger(Coordinator.class);
     /** On-demand streams announced to one relay at most (the relay keeps no more either). */
     static final int MAX_ANNOUNCED_ON_DEMAND = 256;
+    /** Segment-signing keys in force per stream (relays take no more, see the relay's AcceptedKeys). */
+    static final int MAX_INGEST_KEYS = 4;
 
     @Inject
     ControllerSettings settings;
@@ -68,6 +73,8 @@ public class Coordinator {
         return t;
     });
     private final Map<String, RelaySession> sessions = new TreeMap<>();
+    /** Salts publisher-key verifiers: random per process, so a stream's verifier stays the same between assignments. */
+    private final byte[] keySalt = PublisherKeys.newSalt();
     private final Map<String, StreamState> streams = new TreeMap<>();
     /** Draining relay -> the (child, stripe, new parent) links it waits for. */
     private final Map<String, DrainWatch> drains = new HashMap<>();
@@ -75,6 +82,7 @@ public class Coordinator {
     private final Map<String, Long> suspects = new HashMap<>();
     private ForestPlanner planner;
     private InvariantChecker checker;
+    private UplinkLedger ledger;
     private volatile boolean adopting = true;
     /** Adoption ends by then even if a relay named as a live parent never connected (nanoTime). */
     private long adoptionDeadlineNanos;
@@ -102,6 +110,11 @@ public class Coordinator {
         /** The last plan's status and waiting relays, logged at INFO only when they change. */
         String lastOutcome = "";
         long lastRetryMillis;
+        /**
+         * Public keys the stream's segments may be signed with, newest last: what its ingest and standby reported,
+         * and the few before them (a failover leaves segments signed by the lost ingest in every window).
+         */
+        final List<com.google.protobuf.ByteString> ingestKeys = new ArrayList<>();
 
         StreamState(StreamDefinition def) {
             this.name = def.name();
@@ -120,6 +133,7 @@ public class Coordinator {
         PlannerConfig config = new PlannerConfig(c.targetUtilisation(), c.maxFanout());
         planner = new ForestPlanner(config);
         checker = new InvariantChecker(config);
+        ledger = new UplinkLedger(config, metrics, c.budgetPlaybackEgress());
         settings.streams().forEach((name, s) -> streams.put(name, new StreamState(StreamDefinition.fromConfig(name, s))));
         metrics.streams(streams.size());
         if (!settings.operator().enabled()) {
@@ -292,6 +306,7 @@ public class Coordinator {
             s.touch(System.currentTimeMillis());
             s.record(report);
             noteIngested(relayId, report);
+            noteIngestKeys(relayId, report);
             watchParents(s);
             checkDrains();
         });
@@ -381,6 +396,7 @@ public class Coordinator {
         return call(() -> {
             List<RelayView> out = new ArrayList<>();
             long now = System.currentTimeMillis();
+            UplinkBudget budget = budget();
             for (RelaySession s : sessions.values()) {
                 List<String> carried = new ArrayList<>();
                 streams.values().forEach(st -> {
@@ -395,7 +411,8 @@ public class Coordinator {
                     }
                 }
                 out.add(new RelayView(s.id(), s.dataAddress(), s.playbackUrl(), s.zone(), s.uplinkMbps(), s.draining(),
-                        now - s.lastSeenMillis(), lag, carried));
+                        now - s.lastSeenMillis(), lag, carried, UplinkLedger.planned(budget, s.id()), s.egressMbps(),
+                        budget.limitMbps(s.id())));
             }
             return out;
         });
@@ -406,9 +423,14 @@ public class Coordinator {
                              int repairs, long lastRepairMillis, double bitrateMbps, long segmentsIngested) {
     }
 
-    /** A relay's state for the topology API. */
+    /**
+     * A relay's state for the topology API. {@code plannedEgressMbps}: shards to its children in every stream plus its
+     * measured playback; {@code measuredEgressMbps}: what it reports sending (~10 s); {@code egressLimitMbps}: uplink x
+     * target utilisation, which the planner keeps the planned figure within whenever the pool allows.
+     */
     public record RelayView(String id, String dataAddress, String playbackUrl, String zone, double uplinkMbps, boolean draining,
-                            long lastSeenMillisAgo, long lagMillis, List<String> streams) {
+                            long lastSeenMillisAgo, long lagMillis, List<String> streams, double plannedEgressMbps,
+                            double measuredEgressMbps, double egressLimitMbps) {
     }
 
     // ---- the coordinator's thread ----
@@ -594,6 +616,49 @@ public class Coordinator {
         }
         checkDrains();
         retryWaiting(now);
+        relieveUplinks(now);
+    }
+
+    /**
+     * One uplink, many streams: a relay promised more than {@code uplink x utilisation} (a stream's bitrate rose, its
+     * viewers took more, another stream took a share) has the streams it feeds rebalanced, each planned against what
+     * the others leave, so they shed children to relays with room. At most once per stream per retry-waiting interval
+     * (the same clock as {@link #retryWaiting}), so a noisy playback figure cannot make the forest churn.
+     */
+    private void relieveUplinks(long now) {
+        if (adopting) {
+            return;
+        }
+        UplinkBudget budget = budget();
+        ledger.publish(budget, sessions.values());
+        long every = settings.controller().retryWaiting().toMillis();
+        Set<String> streamsToRelieve = new java.util.TreeSet<>();
+        for (RelaySession r : sessions.values()) {
+            if (budget.overLimit(r.id())) {
+                streamsToRelieve.addAll(budget.streamsFedBy(r.id()));
+            }
+        }
+        List<StreamState> relieved = new ArrayList<>();
+        for (String name : streamsToRelieve) {
+            StreamState s = streams.get(name);
+            if (s == null || s.forest.isEmpty() || now - s.lastRetryMillis < every) {
+                continue;
+            }
+            s.lastRetryMillis = now;
+            LOG.debugf("stream %s: rebalanced to relieve relays over their uplink", name);
+            apply(s, new ForestEvent.Rebalance(), null, System.nanoTime());
+            relieved.add(s);
+        }
+        // The first streams relieved were planned while the later ones still held their old share: where that left
+        // them relaxed, once more now that the others have shed.
+        for (StreamState s : relieved) {
+            if (!s.forest.relaxed().isEmpty()) {
+                apply(s, new ForestEvent.Rebalance(), null, System.nanoTime());
+            }
+        }
+        if (!streamsToRelieve.isEmpty()) {
+            ledger.publish(budget(), sessions.values());
+        }
     }
 
     /**
@@ -675,9 +740,23 @@ public class Coordinator {
         }
     }
 
-    /** Plans one event for one stream, adopts the result and sends the assignments it changes. */
+    /**
+     * Plans one event for one stream, adopts the result and sends the assignments it changes. When the stream's
+     * uplink budget shrank under its forest since its last plan (another stream or the viewers took uplink), a
+     * Rebalance goes first: repairs and joins move only what their event needs and would keep the over-commitment.
+     */
     private Plan apply(StreamState s, ForestEvent event, String repairCause, long detectedNanos) {
         Snapshot snap = snapshot(s);
+        if (!(event instanceof ForestEvent.Rebalance) && !(event instanceof ForestEvent.StreamStopped)
+                && UplinkBudget.outgrown(s.forest, snap.relays(), snap.stream(), planner.config())) {
+            LOG.debugf("stream %s: uplink budget shrank under the forest, rebalancing before %s", s.name, event);
+            applyOne(s, new ForestEvent.Rebalance(), snap, null, detectedNanos);
+            snap = snapshot(s);
+        }
+        return applyOne(s, event, snap, repairCause, detectedNanos);
+    }
+
+    private Plan applyOne(StreamState s, ForestEvent event, Snapshot snap, String repairCause, long detectedNanos) {
         long t0 = System.nanoTime();
         Plan plan;
         try {
@@ -699,6 +778,10 @@ public class Coordinator {
         Set<String> touched = new HashSet<>();
         for (Move m : plan.moves()) {
             touched.add(m.child());
+            // The old parent learns the child left (it no longer serves it); the new one is added with the child.
+            if (m.oldParent() != null) {
+                touched.add(m.oldParent());
+            }
         }
         for (String id : s.forest.members()) {
             if (!before.contains(id)) {
@@ -726,19 +809,33 @@ public class Coordinator {
         return plan;
     }
 
+    /** What the planner sees for one stream: each relay with the share of its uplink the other streams leave. */
     private Snapshot snapshot(StreamState s) {
+        UplinkBudget budget = budget();
         Map<String, RelayInfo> relays = new TreeMap<>();
         for (RelaySession r : sessions.values()) {
             if (eligible(s, r.id()) || s.forest.contains(r.id())) {
-                relays.put(r.id(), r.info());
+                relays.put(r.id(), budget.forStream(r.info(), s.name));
             }
         }
+        return new Snapshot(relays, params(s), s.forest);
+    }
+
+    private StreamParams params(StreamState s) {
         RelaySession root = s.root == null ? null : sessions.get(s.root);
         double measured = root == null ? 0 : root.bitrate(s.name) / 1e6;
         double bitrate = Math.max(measured, s.def.bitrateHintMbps());
         // A pool stream waits for its ingest relay with an empty forest; "" names no relay.
-        StreamParams params = new StreamParams(s.name, s.def.k(), s.def.m(), bitrate / s.def.k(), s.root == null ? "" : s.root);
-        return new Snapshot(relays, params, s.forest);
+        return new StreamParams(s.name, s.def.k(), s.def.m(), bitrate / s.def.k(), s.root == null ? "" : s.root);
+    }
+
+    /** Every relay's uplink against every stream's current forest at its current bitrate (one uplink, many streams). */
+    private UplinkBudget budget() {
+        List<UplinkBudget.StreamLoad> loads = new ArrayList<>(streams.size());
+        for (StreamState s : streams.values()) {
+            loads.add(new UplinkBudget.StreamLoad(params(s), s.forest));
+        }
+        return ledger.budget(sessions.values(), loads);
     }
 
     /** A relay may carry a stream when it is of the stream's pool (or the stream has none). */
@@ -764,7 +861,20 @@ public class Coordinator {
     }
 
     private void sendAssignments(Iterable<String> relayIds) {
+        // A parent serves only the children its assignments name: whoever gets new parents, those parents hear of it too.
+        Set<String> recipients = new java.util.LinkedHashSet<>();
         for (String id : relayIds) {
+            recipients.add(id);
+            for (StreamState s : streams.values()) {
+                for (int i = 0; s.forest.contains(id) && i < s.forest.stripes(); i++) {
+                    String parent = s.forest.parent(i, id);
+                    if (parent != null) {
+                        recipients.add(parent);
+                    }
+                }
+            }
+        }
+        for (String id : recipients) {
             RelaySession session = sessions.get(id);
             if (session != null) {
                 session.assign(assignmentsFor(id));
@@ -783,10 +893,12 @@ public class Coordinator {
             var params = io.stripecast.protocol.v1.StreamParams.newBuilder()
                     .setName(s.name).setK(s.def.k()).setM(s.def.m())
                     .setWindowMillis(s.def.window().toMillis()).setOnDemand(s.onDemand);
-            // The standby takes the publisher's uploads too, so it checks the same key.
+            // The standby takes the publisher's uploads too, so it checks the same key. Only what verifies the key
+            // goes out (issue 16): whoever reads the control plane learns a salted HMAC, not the key.
             if (root || standby) {
                 if (s.def.publisherKey() != null) {
-                    params.setPublisherKey(s.def.publisherKey());
+                    params.setPublisherKeyVerifier(PublisherKeys.verifier(s.def.publisherKey(),
+                            PublisherKeys.saltFor(keySalt, s.name)));
                 }
                 if (s.def.pullUrl() != null) {
                     params.setPullUrl(s.def.pullUrl());
@@ -794,8 +906,23 @@ public class Coordinator {
             }
             if (s.def.meshMaxPeers() > 0) {
                 params.setMeshEnabled(s.def.meshEnabled()).setMeshMaxPeers(s.def.meshMaxPeers());
+                IceSettings ice = s.def.ice();
+                if (!ice.servers().isEmpty()) {
+                    params.addAllMeshIceServers(ice.servers()).setMeshIceTransportPolicy(ice.transportPolicy())
+                            .setMeshTurnTtlSeconds(ice.turnTtlSeconds());
+                    if (ice.turnSecret() != null) {
+                        params.setMeshTurnSecret(ice.turnSecret());
+                    }
+                }
             }
-            StreamAssignment.Builder sa = StreamAssignment.newBuilder().setParams(params).setRoot(root).setStandbyIngest(standby);
+            StreamAssignment.Builder sa = StreamAssignment.newBuilder().setParams(params).setRoot(root).setStandbyIngest(standby)
+                    .addAllIngestPublicKeys(s.ingestKeys);
+            for (int i = 0; i < s.forest.stripes(); i++) {
+                List<String> children = s.forest.children(i, relayId);
+                if (!children.isEmpty()) {
+                    sa.addChildren(StripeChildren.newBuilder().setStripe(i).addAllChildIds(children));
+                }
+            }
             if (!root) {
                 for (int i = 0; i < s.forest.stripes(); i++) {
                     String parent = s.forest.parent(i, relayId);
@@ -828,6 +955,45 @@ public class Coordinator {
             }
             s.lastRootSequence = Math.max(s.lastRootSequence, st.getLastSequence());
         }
+    }
+
+    /**
+     * An ingest's segment-signing key for a stream: taken only from the stream's root or standby ingest (any other relay
+     * naming a key is refused and counted), kept among the stream's last {@value #MAX_INGEST_KEYS}, and handed to every
+     * relay of the stream when it is new.
+     */
+    private void noteIngestKeys(String relayId, Report report) {
+        for (io.stripecast.protocol.v1.IngestKey k : report.getIngestKeysList()) {
+            StreamState s = streams.get(k.getStream());
+            if (s == null) {
+                continue; // a stream that ended meanwhile
+            }
+            boolean ingest = relayId.equals(s.forest.root()) || relayId.equals(s.root) || relayId.equals(standbyOf(s));
+            if (!ingest || k.getPublicKey().size() != 32) {
+                // A report written before this relay's last assignment took its ingest role away is stale, not hostile.
+                if (!toldIngest(relayId, s.name)) {
+                    metrics.rejected("ingest_key");
+                }
+                continue;
+            }
+            if (s.ingestKeys.contains(k.getPublicKey())) {
+                continue;
+            }
+            s.ingestKeys.add(k.getPublicKey());
+            while (s.ingestKeys.size() > MAX_INGEST_KEYS) {
+                s.ingestKeys.remove(0);
+            }
+            LOG.infof("stream %s: segment signing key of ingest %s accepted (%d key(s) in force)", s.name, relayId,
+                    s.ingestKeys.size());
+            sendAssignments(s.forest.members());
+        }
+    }
+
+    private boolean toldIngest(String relayId, String stream) {
+        RelaySession session = sessions.get(relayId);
+        Assignments last = session == null ? null : session.lastSent();
+        return last != null && last.getStreamsList().stream()
+                .anyMatch(a -> a.getParams().getName().equals(stream) && (a.getRoot() || a.getStandbyIngest()));
     }
 
     /** Children reporting a parent they cannot reach: evidence of a silent failure (partition). */

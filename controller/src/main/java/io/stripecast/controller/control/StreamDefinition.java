@@ -2,6 +2,7 @@ package io.stripecast.controller.control;
 
 import io.stripecast.controller.config.ControllerSettings;
 import io.stripecast.protocol.Names;
+import io.stripecast.protocol.trust.PublisherKeys;
 
 import java.time.Duration;
 import java.util.Objects;
@@ -18,10 +19,19 @@ import java.util.Objects;
  * @param meshMaxPeers 0 to leave the mesh to the relays' own settings
  * @param standbyIngestRelay the fixed stream's standby ingest, or null (a pool stream's standby is the pool's other
  *                           connected ingest relay)
+ * @param ice          STUN/TURN servers for the mesh's browsers ({@link IceSettings#NONE}: the relays' own)
  */
 public record StreamDefinition(String name, int k, int m, Duration window, String ingestRelay, String pool, boolean onDemand,
                                double bitrateHintMbps, String publisherKey, String pullUrl, boolean meshEnabled,
-                               int meshMaxPeers, String owner, String standbyIngestRelay) {
+                               int meshMaxPeers, String owner, String standbyIngestRelay, IceSettings ice) {
+
+    /** A stream whose mesh (if any) uses the relays' own ICE settings. */
+    public StreamDefinition(String name, int k, int m, Duration window, String ingestRelay, String pool, boolean onDemand,
+                            double bitrateHintMbps, String publisherKey, String pullUrl, boolean meshEnabled,
+                            int meshMaxPeers, String owner, String standbyIngestRelay) {
+        this(name, k, m, window, ingestRelay, pool, onDemand, bitrateHintMbps, publisherKey, pullUrl, meshEnabled, meshMaxPeers,
+                owner, standbyIngestRelay, IceSettings.NONE);
+    }
 
     public StreamDefinition {
         if (!Names.isStreamName(name)) {
@@ -36,8 +46,12 @@ public record StreamDefinition(String name, int k, int m, Duration window, Strin
         if (!(bitrateHintMbps > 0)) {
             throw new IllegalArgumentException("stream " + name + ": bitrate hint must be > 0");
         }
+        if (publisherKey != null && PublisherKeys.problem(publisherKey) != null) {
+            throw new IllegalArgumentException("stream " + name + ": " + PublisherKeys.problem(publisherKey));
+        }
         Objects.requireNonNull(window, "window");
         Objects.requireNonNull(owner, "owner");
+        Objects.requireNonNull(ice, "ice");
     }
 
     /** A stream from {@code stripecast.streams.<name>.*}. */

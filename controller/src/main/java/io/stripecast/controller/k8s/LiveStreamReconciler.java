@@ -1,6 +1,7 @@
 package io.stripecast.controller.k8s;
 
 import io.fabric8.kubernetes.api.model.Secret;
+import io.stripecast.protocol.trust.PublisherKeys;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -10,6 +11,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.stripecast.controller.config.ControllerSettings;
 import io.stripecast.controller.control.Coordinator;
+import io.stripecast.controller.control.IceSettings;
 import io.stripecast.controller.control.StreamDefinition;
 import io.stripecast.crds.LiveStream;
 import io.stripecast.crds.LiveStreamSpec;
@@ -35,8 +37,8 @@ import java.util.Map;
 @ControllerConfiguration(name = "livestream")
 public class LiveStreamReconciler implements Reconciler<LiveStream>, Cleaner<LiveStream> {
     private static final Logger LOG = Logger.getLogger(LiveStreamReconciler.class);
-    /** A publisher key travels in an HTTP header: printable ASCII, bounded. */
-    private static final int MAX_KEY_LENGTH = 256;
+    /** A secret that travels in a header or an HMAC key: bounded. */
+    private static final int MAX_KEY_LENGTH = PublisherKeys.MAX_LENGTH;
 
     @Inject
     Coordinator coordinator;
@@ -91,17 +93,37 @@ public class LiveStreamReconciler implements Reconciler<LiveStream>, Cleaner<Liv
             if (key == null) {
                 return withdraw(stream, new Outcome("SecretKeyMissing", "Secret " + ref.name + " has no key '" + ref.key + "'"));
             }
-            if (key.isEmpty() || key.length() > MAX_KEY_LENGTH || !key.chars().allMatch(c -> c > 32 && c < 127)) {
-                return withdraw(stream, new Outcome("InvalidSecret",
-                        "the publisher key must be 1-" + MAX_KEY_LENGTH + " printable ASCII characters without spaces"));
+            // Bounds a relay checks again: a key travels in an HTTP header, and a short one is guessed (issue 16).
+            String problem = PublisherKeys.problem(key);
+            if (problem != null) {
+                return withdraw(stream, new Outcome("InvalidSecret", "Secret " + ref.name + ": " + problem));
             }
         }
         boolean meshEnabled = spec.mesh != null && Boolean.TRUE.equals(spec.mesh.enabled);
         int meshPeers = spec.mesh != null && spec.mesh.maxPeers != null ? spec.mesh.maxPeers : 8;
+        IceSettings ice = IceSettings.NONE;
+        if (spec.mesh != null && spec.mesh.iceServers != null && !spec.mesh.iceServers.isEmpty()) {
+            String turnSecret = null;
+            var ref = spec.mesh.turnSecretRef;
+            if (ref != null) {
+                Secret secret = client.secrets().inNamespace(namespace).withName(ref.name).get();
+                if (secret == null) {
+                    return withdraw(stream, new Outcome("SecretNotFound", "Secret " + ref.name + " (TURN secret) does not exist"));
+                }
+                turnSecret = secretValue(secret, ref.key);
+                if (turnSecret == null || turnSecret.isEmpty() || turnSecret.length() > MAX_KEY_LENGTH) {
+                    return withdraw(stream, new Outcome("SecretKeyMissing", "Secret " + ref.name + " has no usable key '" + ref.key
+                            + "' (the TURN secret, 1-" + MAX_KEY_LENGTH + " characters)"));
+                }
+            }
+            ice = new IceSettings(spec.mesh.iceServers.stream().map(server -> server.url).toList(),
+                    spec.mesh.iceTransportPolicy == null ? "all" : spec.mesh.iceTransportPolicy, turnSecret,
+                    spec.mesh.turnCredentialTtlSeconds == null ? 3600 : spec.mesh.turnCredentialTtlSeconds);
+        }
         StreamDefinition def = new StreamDefinition(name, spec.k, spec.m == null ? 1 : spec.m,
                 Duration.ofSeconds(spec.windowSeconds == null ? 30 : spec.windowSeconds), null, spec.relayPool,
                 "on-demand".equals(spec.carriage), spec.bitrateHintMbps == null ? 5.0 : spec.bitrateHintMbps, key,
-                spec.ingest.pull == null ? null : spec.ingest.pull.url, meshEnabled, meshPeers, owner(stream), null);
+                spec.ingest.pull == null ? null : spec.ingest.pull.url, meshEnabled, meshPeers, owner(stream), null, ice);
         Coordinator.Defined defined = coordinator.define(def);
         if (defined == Coordinator.Defined.NAME_TAKEN) {
             return new Outcome("NameConflict", "stream name '" + name + "' is already carried for another LiveStream or the "

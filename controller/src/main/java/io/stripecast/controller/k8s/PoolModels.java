@@ -13,8 +13,9 @@ final class PoolModels {
     }
 
     static RelayPoolModel current() {
-        ControllerSettings.Operator o = ConfigProvider.getConfig().unwrap(SmallRyeConfig.class)
-                .getConfigMapping(ControllerSettings.class).operator();
-        return new RelayPoolModel(o.relayImage(), o.controllerAddress(), o.imagePullSecrets().orElse(java.util.List.of()));
+        ControllerSettings settings = ConfigProvider.getConfig().unwrap(SmallRyeConfig.class).getConfigMapping(ControllerSettings.class);
+        ControllerSettings.Operator o = settings.operator();
+        return new RelayPoolModel(o.relayImage(), o.controllerAddress(), o.imagePullSecrets().orElse(java.util.List.of()),
+                settings.tls().plaintext());
     }
 }

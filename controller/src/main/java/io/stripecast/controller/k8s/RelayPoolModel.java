@@ -13,10 +13,15 @@ import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
@@ -29,11 +34,7 @@ import io.stripecast.crds.AutoscalingSpec;
 import io.stripecast.crds.RelayPool;
 import io.stripecast.crds.RelayPoolSpec;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,10 +47,16 @@ import java.util.Map;
  * @param relayImage        image when the pool names none
  * @param controllerAddress host:port relays dial for the control plane
  * @param imagePullSecrets  names of the Secrets relay pods pull their image with (the chart's imagePullSecrets)
+ * @param tlsPlaintext      relays speak plaintext gRPC, as this controller does (no operator-issued relay
+ *                          certificates yet: docs/trust.md)
  */
-public record RelayPoolModel(String relayImage, String controllerAddress, List<String> imagePullSecrets) {
+public record RelayPoolModel(String relayImage, String controllerAddress, List<String> imagePullSecrets, boolean tlsPlaintext) {
     public RelayPoolModel {
         imagePullSecrets = List.copyOf(imagePullSecrets);
+    }
+
+    public RelayPoolModel(String relayImage, String controllerAddress, List<String> imagePullSecrets) {
+        this(relayImage, controllerAddress, imagePullSecrets, false);
     }
 
     public static final int HTTP_PORT = 8080;
@@ -60,6 +67,10 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
     public static final String COMPONENT_INGEST = "ingest";
     public static final String COMPONENT_STANDBY_INGEST = "ingest-standby";
     public static final String POOL_LABEL = "stripecast.io/pool";
+    public static final String DRAIN_TOKEN_COMPONENT = "drain-token";
+    public static final String DRAIN_TOKEN_KEY = "token";
+    /** Selects the drain-token Secrets only: the controller's informer caches no other Secret. */
+    static final String DRAIN_TOKEN_SELECTOR = "app.kubernetes.io/component=drain-token,app.kubernetes.io/managed-by=stripecast-controller";
     /** Children need this long to move (the relay's drain grace is 20 s); the rest is for the process to stop. */
     static final long TERMINATION_GRACE_SECONDS = 45;
 
@@ -170,12 +181,12 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
                 .withImagePullSecrets(imagePullSecrets.stream().map(LocalObjectReference::new).toList())
                 .withContainers(relayContainer(pool, ingest))
                 .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+                .addAllToVolumes(tlsVolumes(pool))
                 .endSpec().build();
     }
 
     private Container relayContainer(RelayPool pool, boolean ingest) {
         RelayPoolSpec spec = pool.getSpec();
-        String token = drainToken(pool);
         return new ContainerBuilder()
                 .withName("relay")
                 .withImage(spec.image != null ? spec.image : relayImage)
@@ -183,7 +194,7 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
                 .addNewPort().withName("http").withContainerPort(HTTP_PORT).withProtocol("TCP").endPort()
                 .addNewPort().withName("grpc").withContainerPort(GRPC_PORT).withProtocol("TCP").endPort()
                 .addNewPort().withName("management").withContainerPort(MANAGEMENT_PORT).withProtocol("TCP").endPort()
-                .withEnv(env(pool, ingest, token))
+                .withEnv(env(pool, ingest))
                 .withResources(resources(spec.resources))
                 .withNewLivenessProbe().withNewHttpGet().withPath("/q/health/live").withPort(new IntOrString("management")).endHttpGet()
                 .withPeriodSeconds(10).withFailureThreshold(3).endLivenessProbe()
@@ -192,17 +203,18 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
                 .withPeriodSeconds(2).withFailureThreshold(2).endReadinessProbe()
                 .withNewStartupProbe().withNewHttpGet().withPath("/q/health/live").withPort(new IntOrString("management")).endHttpGet()
                 .withPeriodSeconds(2).withFailureThreshold(30).endStartupProbe()
-                // Drain before SIGTERM: the controller moves this relay's children while it still serves them.
-                .withNewLifecycle().withNewPreStop().withNewHttpGet().withPath("/admin/drain").withPort(new IntOrString("management"))
-                .addNewHttpHeader().withName("X-Stripecast-Drain-Token").withValue(token).endHttpHeader()
-                .endHttpGet().endPreStop().endLifecycle()
+                // No preStop hook: on SIGTERM the relay drains itself through its controller (its children move while it
+                // still serves them, within drain-grace, well inside the termination grace period), then exits. A
+                // preStop httpGet would have to carry the drain token literally in the pod spec.
                 .withNewSecurityContext().withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true)
                 .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
                 .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+                .addAllToVolumeMounts(tls(pool) == null ? List.of()
+                        : List.of(new VolumeMountBuilder().withName("public-tls").withMountPath(TLS_DIR).withReadOnly(true).build()))
                 .build();
     }
 
-    private List<EnvVar> env(RelayPool pool, boolean ingest, String token) {
+    private List<EnvVar> env(RelayPool pool, boolean ingest) {
         List<EnvVar> env = new ArrayList<>();
         env.add(new EnvVarBuilder().withName("POD_NAME").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name")
                 .endFieldRef().endValueFrom().build());
@@ -211,12 +223,29 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
         env.add(new EnvVar("STRIPECAST_RELAY_ID", "$(POD_NAME)", null));
         env.add(new EnvVar("STRIPECAST_RELAY_CONTROLLER", controllerAddress, null));
         env.add(new EnvVar("STRIPECAST_RELAY_ADVERTISE_ADDRESS", "$(POD_IP):" + GRPC_PORT, null));
-        env.add(new EnvVar("STRIPECAST_RELAY_PLAYBACK_URL", "http://$(POD_IP):" + HTTP_PORT, null));
+        env.add(new EnvVar("STRIPECAST_RELAY_PLAYBACK_URL", (tls(pool) == null ? "http" : "https") + "://$(POD_IP):" + HTTP_PORT, null));
         env.add(new EnvVar("STRIPECAST_RELAY_UPLINK_MBPS", String.valueOf(pool.getSpec().uplinkMbps), null));
         env.add(new EnvVar("STRIPECAST_RELAY_POOL", pool.getMetadata().getName(), null));
         env.add(new EnvVar("STRIPECAST_RELAY_INGEST", String.valueOf(ingest), null));
-        env.add(new EnvVar("STRIPECAST_RELAY_DRAIN_TOKEN", token, null));
+        // For a drain by hand on the management port (GET /admin/drain); from the pool's Secret, never in the spec.
+        env.add(new EnvVarBuilder().withName("STRIPECAST_RELAY_DRAIN_TOKEN").withNewValueFrom().withNewSecretKeyRef()
+                .withName(drainTokenSecretName(pool)).withKey(DRAIN_TOKEN_KEY).withOptional(false).endSecretKeyRef().endValueFrom().build());
         env.add(new EnvVar("QUARKUS_MANAGEMENT_PORT", String.valueOf(MANAGEMENT_PORT), null));
+        String javaOpts = RelayJvmOptions.forResources(resources(pool.getSpec().resources));
+        if (javaOpts != null) {
+            env.add(new EnvVar("JAVA_OPTS", javaOpts, null));
+        }
+        if (tlsPlaintext) {
+            env.add(new EnvVar("STRIPECAST_TLS_PLAINTEXT", "true", null));
+        }
+        if (tls(pool) != null) {
+            // The public port (named http, 8080, as the Services and NetworkPolicy know it) speaks https only; the
+            // management port stays plain for the kubelet's probes and Prometheus inside the cluster.
+            env.add(new EnvVar("QUARKUS_HTTP_SSL_PORT", String.valueOf(HTTP_PORT), null));
+            env.add(new EnvVar("QUARKUS_HTTP_INSECURE_REQUESTS", "disabled", null));
+            env.add(new EnvVar("QUARKUS_HTTP_SSL_CERTIFICATE_FILES", TLS_DIR + "/tls.crt", null));
+            env.add(new EnvVar("QUARKUS_HTTP_SSL_CERTIFICATE_KEY_FILES", TLS_DIR + "/tls.key", null));
+        }
         return env;
     }
 
@@ -229,18 +258,38 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
                 .addToLimits("memory", new Quantity("1Gi")).build();
     }
 
-    /**
-     * The preStop hook's token: stable for the pool's life (a changing one would roll the Deployment on every
-     * reconcile) and unguessable from outside the cluster, derived from the pool's UID.
-     */
-    static String drainToken(RelayPool pool) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256")
-                    .digest(("stripecast-drain:" + pool.getMetadata().getUid()).getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    /** Where a pool's public TLS Secret is mounted in relay pods. */
+    static final String TLS_DIR = "/etc/stripecast/public-tls";
+
+    private static String tls(RelayPool pool) {
+        var tls = pool.getSpec().tls;
+        return tls == null || tls.secretName == null || tls.secretName.isBlank() ? null : tls.secretName;
+    }
+
+    private static List<Volume> tlsVolumes(RelayPool pool) {
+        return tls(pool) == null ? List.of() : List.of(new VolumeBuilder().withName("public-tls").withNewSecret()
+                .withSecretName(tls(pool)).endSecret().build());
+    }
+
+    public static String drainTokenSecretName(RelayPool pool) {
+        return pool.getMetadata().getName() + "-drain-token";
+    }
+
+    /** The pool's drain-token Secret with this (random) token; {@link DrainTokenSecretDependent} makes it once. */
+    public Secret drainTokenSecret(RelayPool pool, String token) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put("app.kubernetes.io/name", "stripecast-relay");
+        labels.put("app.kubernetes.io/instance", pool.getMetadata().getName());
+        labels.put("app.kubernetes.io/component", DRAIN_TOKEN_COMPONENT);
+        labels.put("app.kubernetes.io/part-of", "stripecast");
+        labels.put("app.kubernetes.io/managed-by", "stripecast-controller");
+        labels.put(POOL_LABEL, pool.getMetadata().getName());
+        return new SecretBuilder()
+                .withNewMetadata().withName(drainTokenSecretName(pool)).withNamespace(pool.getMetadata().getNamespace())
+                .withLabels(labels).endMetadata()
+                .withType("Opaque")
+                .addToStringData(DRAIN_TOKEN_KEY, token)
+                .build();
     }
 
     public Service playbackService(RelayPool pool) {

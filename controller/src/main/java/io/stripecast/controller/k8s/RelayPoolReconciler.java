@@ -17,18 +17,21 @@ import java.util.List;
 
 /**
  * RelayPool -> its Deployments, Services, autoscaler and disruption budget (dependent resources with owner
- * references: deleting the pool deletes them, and each relay pod's preStop hook drains it on the way out), and a
+ * references: deleting the pool deletes them; a relay drains itself on SIGTERM), the pool's random drain token in a
+ * Secret (created once, read by the relay pods through a secretKeyRef), and a
  * status with the pool's connected relays. The workflow runs only for a valid spec, so a bad one changes nothing
  * that already runs.
  */
 @ControllerConfiguration(name = "relaypool")
 @Workflow(explicitInvocation = true, dependents = {
-        @Dependent(name = "relays", type = RelayDeploymentDependent.class),
-        @Dependent(name = "ingest", type = IngestDeploymentDependent.class),
+        // Relay pods read the drain token from this Secret: it exists before they do.
+        @Dependent(name = "drain-token", type = DrainTokenSecretDependent.class),
+        @Dependent(name = "relays", type = RelayDeploymentDependent.class, dependsOn = "drain-token"),
+        @Dependent(name = "ingest", type = IngestDeploymentDependent.class, dependsOn = "drain-token"),
         @Dependent(name = "playback-service", type = PlaybackServiceDependent.class),
         @Dependent(name = "ingest-service", type = IngestServiceDependent.class),
         @Dependent(name = "standby-ingest", type = StandbyIngestDeploymentDependent.class,
-                reconcilePrecondition = StandbyIngestEnabled.class),
+                reconcilePrecondition = StandbyIngestEnabled.class, dependsOn = "drain-token"),
         @Dependent(name = "standby-ingest-service", type = StandbyIngestServiceDependent.class,
                 reconcilePrecondition = StandbyIngestEnabled.class),
         @Dependent(name = "data-service", type = DataServiceDependent.class),

@@ -3,6 +3,7 @@ package io.stripecast.controller.k8s;
 import io.stripecast.crds.AutoscalingSpec;
 import io.stripecast.crds.LiveStream;
 import io.stripecast.crds.LiveStreamSpec;
+import io.stripecast.crds.MeshSpec;
 import io.stripecast.crds.Limits;
 import io.stripecast.crds.RelayPool;
 import io.stripecast.crds.RelayPoolSpec;
@@ -56,6 +57,9 @@ final class SpecChecks {
         if (s.mesh != null && s.mesh.maxPeers != null && (s.mesh.maxPeers < 1 || s.mesh.maxPeers > Limits.MAX_MESH_PEERS)) {
             problems.add("mesh.maxPeers must be in 1.." + Limits.MAX_MESH_PEERS);
         }
+        if (s.mesh != null) {
+            mesh(s.mesh, problems);
+        }
         if (s.relayPool == null || !DNS_LABEL.matcher(s.relayPool).matches()) {
             problems.add("relayPool must name a RelayPool");
         }
@@ -103,5 +107,31 @@ final class SpecChecks {
             problems.add("serviceType must be ClusterIP, NodePort or LoadBalancer");
         }
         return problems;
+    }
+
+    private static final Pattern ICE_URL = Pattern.compile("^(stun|turn|turns):[^\\s]+$");
+
+    /** The mesh's ICE settings, as the CRD schema states them (the mock server does not apply the schema). */
+    private static void mesh(MeshSpec mesh, List<String> problems) {
+        if (mesh.iceServers != null) {
+            if (mesh.iceServers.size() > Limits.MAX_ICE_SERVERS) {
+                problems.add("mesh.iceServers: at most " + Limits.MAX_ICE_SERVERS + " servers");
+            }
+            for (int i = 0; i < mesh.iceServers.size(); i++) {
+                String url = mesh.iceServers.get(i) == null ? null : mesh.iceServers.get(i).url;
+                if (url == null || url.length() < 6 || url.length() > 256 || !ICE_URL.matcher(url).matches()) {
+                    problems.add("mesh.iceServers[" + i + "].url must be a stun:, turn: or turns: URL of at most 256 characters");
+                }
+            }
+        }
+        if (mesh.iceTransportPolicy != null && !mesh.iceTransportPolicy.equals("all") && !mesh.iceTransportPolicy.equals("relay")) {
+            problems.add("mesh.iceTransportPolicy must be all or relay");
+        }
+        if (mesh.turnCredentialTtlSeconds != null && (mesh.turnCredentialTtlSeconds < 60 || mesh.turnCredentialTtlSeconds > 86400)) {
+            problems.add("mesh.turnCredentialTtlSeconds must be in 60..86400");
+        }
+        if (mesh.turnSecretRef != null && (mesh.turnSecretRef.name == null || !DNS_SUBDOMAIN.matcher(mesh.turnSecretRef.name).matches())) {
+            problems.add("mesh.turnSecretRef.name must name a Secret");
+        }
     }
 }

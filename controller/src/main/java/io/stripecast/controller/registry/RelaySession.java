@@ -32,6 +32,8 @@ public final class RelaySession {
     /** stream -> stripe -> last reported status. */
     private final Map<String, Map<Integer, StripeStatus>> stripes = new HashMap<>();
     private final Map<String, Double> bitrates = new HashMap<>();
+    private double egressMbps;
+    private double playbackEgressMbps;
     private Assignments lastSent;
 
     public RelaySession(String id, String peerHost, String dataAddress, String playbackUrl, String zone, double uplinkMbps,
@@ -111,6 +113,26 @@ public final class RelaySession {
             stripes.computeIfAbsent(s.getStream(), k -> new HashMap<>()).put(s.getStripe(), s);
         }
         report.getRatesList().forEach(r -> bitrates.put(r.getStream(), r.getBitrateBps()));
+        egressMbps = boundedMbps(report.getEgressBps());
+        playbackEgressMbps = Math.min(egressMbps, boundedMbps(report.getPlaybackEgressBps()));
+    }
+
+    /** A reported rate as Mbit/s: NaN, infinities and negatives count as none, and no relay sends beyond 1 Tbit/s. */
+    static double boundedMbps(double bps) {
+        if (!Double.isFinite(bps) || bps <= 0) {
+            return 0;
+        }
+        return Math.min(bps / 1e6, 1_000_000);
+    }
+
+    /** Measured egress (shards and playback) as last reported, Mbit/s; 0 before the first report. */
+    public double egressMbps() {
+        return egressMbps;
+    }
+
+    /** The playback part of {@link #egressMbps}, Mbit/s. */
+    public double playbackEgressMbps() {
+        return playbackEgressMbps;
     }
 
     /** What the relay last said about a stripe, or null. */

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.stripecast.protocol.trust.PublisherKeys;
 import io.stripecast.crds.IngestSpec;
 import io.stripecast.crds.LiveStream;
 import io.stripecast.crds.LiveStreamSpec;
@@ -75,7 +76,7 @@ class LiveStreamReconcilerTest extends OperatorTestSupport {
     void validStreamIsPlannedOnItsPoolAndReportsItsForest() {
         poolWithRelays("cinema", 4);
         relays.add(new FakeRelay(channel, "elsewhere-r0", "elsewhere", false, 22900));
-        secret("cinema-key", "s3cret-key");
+        secret("cinema-key", "s3cret-key-0123456789");
         LiveStream stream = pushStream("premiere", "cinema", 3, 1, "cinema-key");
         stream.getSpec().mesh = new MeshSpec();
         stream.getSpec().mesh.enabled = true;
@@ -97,8 +98,10 @@ class LiveStreamReconcilerTest extends OperatorTestSupport {
         await().atMost(WAIT).untilAsserted(() -> {
             assertThat(root.assignment("premiere")).isNotNull();
             assertThat(root.assignment("premiere").getRoot()).isTrue();
-            assertThat(root.assignment("premiere").getParams().getPublisherKey()).isEqualTo("s3cret-key");
-            assertThat(relays.get(1).assignment("premiere").getParams().getPublisherKey()).isEmpty();
+            // Only what verifies the key, never the key (issue 16).
+            assertThat(PublisherKeys.matches(root.assignment("premiere").getParams().getPublisherKeyVerifier(), "s3cret-key-0123456789")).isTrue();
+            assertThat(root.assignment("premiere").toString()).doesNotContain("s3cret-key-0123456789");
+            assertThat(relays.get(1).assignment("premiere").getParams().hasPublisherKeyVerifier()).isFalse();
             assertThat(relays.get(1).assignment("premiere").getParams().getMeshMaxPeers()).isEqualTo(5);
             assertThat(relays.get(1).assignment("premiere").getParentsCount()).isEqualTo(4);
         });
@@ -135,8 +138,18 @@ class LiveStreamReconcilerTest extends OperatorTestSupport {
         awaitReady("studio-live", "False", "SecretNotFound");
         assertThat(coordinator.streamNames()).doesNotContain("studio-live");
 
-        secret("studio-key", "k-123");
+        secret("studio-key", "k-123-0123456789abc");
         awaitReady("studio-live", "True", "Carrying");
+    }
+
+    @Test
+    void aShortPublisherKeyIsNotReadyAndSaysWhy() {
+        poolWithRelays("club", 2);
+        secret("club-key", "short-key");
+        client.resource(pushStream("club-live", "club", 2, 1, "club-key")).create();
+        awaitReady("club-live", "False", "InvalidSecret");
+        assertThat(ready("club-live").getMessage()).contains("at least", "16").doesNotContain("short-key");
+        assertThat(coordinator.streamNames()).doesNotContain("club-live");
     }
 
     @Test
@@ -146,7 +159,7 @@ class LiveStreamReconcilerTest extends OperatorTestSupport {
 
         // "live" is declared in the controller's own configuration (application.properties).
         poolWithRelays("stage", 1);
-        secret("stage-key", "abc");
+        secret("stage-key", "abc-0123456789abcdef");
         client.resource(pushStream("live", "stage", 2, 1, "stage-key")).create();
         awaitReady("live", "False", "NameConflict");
     }
@@ -154,7 +167,7 @@ class LiveStreamReconcilerTest extends OperatorTestSupport {
     @Test
     void deletingItsRelayPoolWithdrawsTheStream() {
         poolWithRelays("festival", 2);
-        secret("festival-key", "f-key");
+        secret("festival-key", "f-key-0123456789abcd");
         client.resource(pushStream("festival-live", "festival", 2, 1, "festival-key")).create();
         awaitReady("festival-live", "True", "Carrying");
 
@@ -168,7 +181,7 @@ class LiveStreamReconcilerTest extends OperatorTestSupport {
     @Test
     void deletingTheStreamStopsItsForest() {
         poolWithRelays("gallery", 2);
-        secret("gallery-key", "g-key");
+        secret("gallery-key", "g-key-0123456789abcd");
         client.resource(pushStream("opening", "gallery", 2, 1, "gallery-key")).create();
         awaitReady("opening", "True", "Carrying");
         FakeRelay carrier = relays.get(1);

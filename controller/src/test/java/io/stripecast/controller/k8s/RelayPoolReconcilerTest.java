@@ -111,26 +111,65 @@ class RelayPoolReconcilerTest extends OperatorTestSupport {
         assertThat(c.getArgs()).containsExactly("relay");
         assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/q/health/live");
         assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/q/health/ready");
-        assertThat(c.getLifecycle().getPreStop().getHttpGet().getPath()).isEqualTo("/admin/drain");
+        // No preStop hook carrying the token in the spec: the relay drains itself on SIGTERM (issue 16).
+        assertThat(c.getLifecycle() == null || c.getLifecycle().getPreStop() == null).as("no preStop hook").isTrue();
         // Health, metrics and drain on the management port, never on the public one (issue 16).
         assertThat(c.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("management");
         assertThat(c.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("management");
-        assertThat(c.getLifecycle().getPreStop().getHttpGet().getPort().getStrVal()).isEqualTo("management");
         assertThat(c.getPorts()).anyMatch(p -> p.getName().equals("management") && p.getContainerPort() == 9000);
         Map<String, String> env = env(c);
         assertThat(env).containsEntry("STRIPECAST_RELAY_CONTROLLER", "stripecast-controller.test.svc:9200")
                 .containsEntry("STRIPECAST_RELAY_POOL", "video").containsEntry("STRIPECAST_RELAY_INGEST", "false")
                 .containsEntry("STRIPECAST_RELAY_UPLINK_MBPS", "800.0");
-        assertThat(env.get("STRIPECAST_RELAY_DRAIN_TOKEN"))
-                .isEqualTo(c.getLifecycle().getPreStop().getHttpGet().getHttpHeaders().get(0).getValue()).hasSize(32);
+        // The default 1Gi limit: heap, direct buffers, metaspace and code cache sized to fit it.
+        assertThat(env).containsEntry("JAVA_OPTS", RelayJvmOptions.forLimit(1024L * 1024 * 1024));
+        assertThat(env).as("no TLS asked: plain http").doesNotContainKey("QUARKUS_HTTP_SSL_PORT");
+        // The drain token comes from the pool's Secret, which the controller created with a random token.
+        var tokenRef = c.getEnv().stream().filter(e -> e.getName().equals("STRIPECAST_RELAY_DRAIN_TOKEN")).findFirst().orElseThrow();
+        assertThat(tokenRef.getValue()).isNull();
+        assertThat(tokenRef.getValueFrom().getSecretKeyRef().getName()).isEqualTo("video-drain-token");
+        assertThat(tokenRef.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("token");
+        var secret = client.secrets().withName("video-drain-token").get();
+        assertThat(secret).isNotNull();
+        String token = secret.getStringData() != null && secret.getStringData().get("token") != null ? secret.getStringData().get("token")
+                : new String(java.util.Base64.getDecoder().decode(secret.getData().get("token")), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(token).hasSize(64).matches("[0-9a-f]+");
+        assertThat(secret.getMetadata().getOwnerReferences()).anyMatch(o -> o.getKind().equals("RelayPool") && o.getName().equals("video"));
         assertThat(env(ingest.getSpec().getTemplate().getSpec().getContainers().get(0))).containsEntry("STRIPECAST_RELAY_INGEST", "true");
         assertThat(relayPod.getSpec().getAutomountServiceAccountToken()).isFalse();
+    }
+
+    private String drainToken(String pool) {
+        var secret = awaitObject(io.fabric8.kubernetes.api.model.Secret.class, pool + "-drain-token");
+        return secret.getStringData() != null && secret.getStringData().get("token") != null ? secret.getStringData().get("token")
+                : new String(java.util.Base64.getDecoder().decode(secret.getData().get("token")), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aPoolWithPublicTlsMountsItsSecretAndServesHttpsOnlyOnThePublicPort() {
+        RelayPool pool = pool("secure", 1);
+        pool.getSpec().tls = new io.stripecast.crds.PublicTlsSpec();
+        pool.getSpec().tls.secretName = "secure-public-tls";
+        client.resource(pool).create();
+        for (String name : List.of("secure", "secure-ingest")) {
+            var spec = awaitObject(Deployment.class, name).getSpec().getTemplate().getSpec();
+            Container c = spec.getContainers().get(0);
+            assertThat(env(c)).as(name).containsEntry("QUARKUS_HTTP_SSL_PORT", "8080").containsEntry("QUARKUS_HTTP_INSECURE_REQUESTS", "disabled")
+                    .containsEntry("QUARKUS_HTTP_SSL_CERTIFICATE_FILES", "/etc/stripecast/public-tls/tls.crt")
+                    .containsEntry("QUARKUS_HTTP_SSL_CERTIFICATE_KEY_FILES", "/etc/stripecast/public-tls/tls.key");
+            assertThat(env(c).get("STRIPECAST_RELAY_PLAYBACK_URL")).startsWith("https://");
+            assertThat(spec.getVolumes()).anyMatch(v -> v.getSecret() != null && "secure-public-tls".equals(v.getSecret().getSecretName()));
+            assertThat(c.getVolumeMounts()).anyMatch(m -> m.getMountPath().equals("/etc/stripecast/public-tls") && Boolean.TRUE.equals(m.getReadOnly()));
+            // Probes stay on the plain management port.
+            assertThat(c.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("management");
+        }
     }
 
     @Test
     void specChangeUpdatesTheDependentsAndTheAutoscalerComesAndGoes() {
         client.resource(pool("sports", 2)).create();
         awaitObject(Deployment.class, "sports");
+        String token = drainToken("sports");
 
         editPool("sports", p -> {
             p.getSpec().replicas = 4;
@@ -143,6 +182,8 @@ class RelayPoolReconcilerTest extends OperatorTestSupport {
             assertThat(env(d.getSpec().getTemplate().getSpec().getContainers().get(0))).containsEntry("STRIPECAST_RELAY_UPLINK_MBPS", "2500.0");
             assertThat(client.services().withName("sports").get().getSpec().getType()).isEqualTo("LoadBalancer");
         });
+        // The drain token is random and made once: reconciles after a spec change keep it.
+        assertThat(drainToken("sports")).isEqualTo(token);
 
         AutoscalingSpec autoscaling = new AutoscalingSpec();
         autoscaling.enabled = true;

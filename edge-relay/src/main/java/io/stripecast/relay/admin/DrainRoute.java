@@ -14,10 +14,12 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 
 /**
- * {@code GET /admin/drain}: the pod's preStop hook. Kubernetes can only send a GET from a preStop hook, so the
- * route is a GET guarded by a token header (a random token from the pool's Secret); it answers once this relay's
- * children have moved (or the drain grace ran out), and the SIGTERM that follows finds the relay already drained.
- * It lives on the management port only (never the public one), and without a configured token it refuses (403).
+ * {@code GET /admin/drain}: drains this relay (its children move to other parents) while it keeps serving, for an
+ * operator who wants a relay out before stopping it. In Kubernetes the relay drains itself on SIGTERM, so pods need no
+ * preStop hook (which would have to carry the token in the pod spec); the token comes from the pool's Secret
+ * {@code <pool>-drain-token} (random, made by the operator) through a secretKeyRef. The route is guarded by that token,
+ * compared in constant time, lives on the management port only (never the public one), and without a configured
+ * token it refuses (403). It answers once the children have moved (or the drain grace ran out).
  */
 @ApplicationScoped
 public class DrainRoute {

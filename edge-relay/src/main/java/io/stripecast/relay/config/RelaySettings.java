@@ -19,6 +19,66 @@ public interface RelaySettings {
 
     Limits limits();
 
+    /** Mutual TLS on the data plane and towards the controller (on by default). */
+    Tls tls();
+
+    interface Tls {
+        /** This relay's certificate (PEM), issued by our CA with its identity (SAN URI spiffe://stripecast/...relay/<id>). */
+        Optional<String> cert();
+
+        /** Its private key (PEM, PKCS#8). */
+        Optional<String> key();
+
+        /** The CA certificate (PEM): the only issuer whose parents, children and controller this relay accepts. */
+        Optional<String> ca();
+
+        /** Plaintext gRPC on both planes: only when set explicitly, and logged as a WARN at start. */
+        @WithDefault("false")
+        boolean plaintext();
+    }
+
+    Pull pull();
+
+    Tracker tracker();
+
+    /** Who may open the mesh tracker's WebSocket (issue 16): see docs/public-edge.md. */
+    interface Tracker {
+        /**
+         * Origins ({@code https://player.example.com}) whose pages may use this edge's tracker, besides the edge's own
+         * (the Host the browser asked, and the playback URL's origin). A socket without an Origin header (no browser)
+         * is let in; the per-address cap bounds those.
+         */
+        Optional<java.util.List<String>> allowedOrigins();
+
+        /** Tracker sockets one client address may hold at once; more are answered 429 before the upgrade. */
+        @WithDefault("16")
+        int maxSocketsPerAddress();
+    }
+
+    /** What pull ingest may fetch (issue 16, SSRF guard): see docs/public-edge.md. */
+    interface Pull {
+        /**
+         * Hosts besides the pull URL's own origin that playlists may point segments at (a CDN holding the segments),
+         * by name, any port, http or https. Everything else is refused and counted.
+         */
+        Optional<java.util.List<String>> allowedHosts();
+
+        /**
+         * Address ranges (CIDR literals, e.g. {@code 10.96.0.0/12}, {@code 127.0.0.1/32}) pull ingest may reach although
+         * they are loopback, link-local, private or otherwise internal. None by default: an origin inside the cluster
+         * or on the host needs its range listed here.
+         */
+        Optional<java.util.List<String>> allowedNetworks();
+
+        /** Redirects followed at most per fetch, each only within the same origin. */
+        @WithDefault("3")
+        int maxRedirects();
+
+        /** Deadline of one fetch (playlist or segment), redirects included. */
+        @WithDefault("10s")
+        Duration timeout();
+    }
+
     interface Relay {
         /** This relay's id: names it in the topology file and in its children's metrics. */
         @WithDefault("relay-0")
@@ -153,6 +213,16 @@ public interface RelaySettings {
         /** Credential for the {@code turn:}/{@code turns:} URLs; every viewer's page carries it. */
         Optional<String> iceCredential();
 
+        /**
+         * TURN REST API shared secret (coturn's {@code static-auth-secret}): each page gets its own user name and
+         * credential derived from it, expiring after {@link #turnCredentialTtl()}; wins over a static user.
+         */
+        Optional<String> turnSecret();
+
+        /** Lifetime of the TURN credentials derived for one page. */
+        @WithDefault("1h")
+        Duration turnCredentialTtl();
+
         /** {@code all} (direct candidates and relays) or {@code relay} (TURN only: no viewer learns another's address). */
         @WithDefault("all")
         IcePolicy iceTransportPolicy();
@@ -211,6 +281,18 @@ public interface RelaySettings {
          */
         @WithDefault("4096")
         int maxHeldPlaylists();
+
+        /** Wrong publisher keys one client address may send before it has to wait (issue 16: backoff after failed keys). */
+        @WithDefault("5")
+        int keyFailuresBeforeBackoff();
+
+        /** Longest wait after wrong keys: the wait starts at 1 s and doubles with every further wrong key up to this. */
+        @WithDefault("300s")
+        Duration keyBackoffMax();
+
+        /** Client addresses (IPv6: /64 prefixes) whose wrong keys are remembered at most; the least recent go first. */
+        @WithDefault("10000")
+        int keyFailureAddresses();
 
         @WithName("max-unlisted-files")
         @WithDefault("16")

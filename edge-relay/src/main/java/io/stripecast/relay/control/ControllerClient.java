@@ -15,7 +15,11 @@ import io.stripecast.protocol.v1.Report;
 import io.stripecast.protocol.v1.StreamAssignment;
 import io.stripecast.protocol.v1.StreamParams;
 import io.stripecast.protocol.v1.StreamRate;
+import io.stripecast.protocol.v1.StripeChildren;
 import io.stripecast.protocol.v1.StripeParent;
+import io.stripecast.protocol.trust.Credentials;
+import io.stripecast.protocol.trust.GrpcTls;
+import io.stripecast.protocol.trust.PeerIdentity;
 import io.stripecast.protocol.v1.StripeStatus;
 import io.stripecast.relay.net.Backoff;
 import io.stripecast.relay.stream.StreamRegistry;
@@ -74,10 +78,24 @@ public final class ControllerClient implements AssignmentSource {
     /** On-demand streams the controller announced to this relay: the only names it may send a Demand for. */
     private volatile Set<String> onDemandStreams = Set.of();
     private final CompletableFuture<Integer> drainDone = new CompletableFuture<>();
+    /** Mutual TLS towards the controller; empty in plaintext mode. */
+    private final Optional<Credentials> tls;
+    /** "stream/stripe" -> the children the controller assigned this relay there: the only ones it serves. */
+    private volatile Map<String, Set<String>> children = Map.of();
+    /** Measured egress in all and to viewers, Mbit/s, sent with every report (the controller budgets uplinks). */
+    private volatile java.util.function.DoubleSupplier egressMbps = () -> 0;
+    private volatile java.util.function.DoubleSupplier playbackEgressMbps = () -> 0;
 
     public ControllerClient(String controllerAddress, Identity identity, StreamRegistry streams,
                             BiFunction<String, Integer, ParentRef> parentOf, ScheduledExecutorService timer,
                             Duration reconnectInitial, Duration reconnectMax) {
+        this(controllerAddress, identity, streams, parentOf, timer, reconnectInitial, reconnectMax, Optional.empty());
+    }
+
+    public ControllerClient(String controllerAddress, Identity identity, StreamRegistry streams,
+                            BiFunction<String, Integer, ParentRef> parentOf, ScheduledExecutorService timer,
+                            Duration reconnectInitial, Duration reconnectMax, Optional<Credentials> tls) {
+        this.tls = tls;
         this.identity = identity;
         this.streams = streams;
         this.parentOf = parentOf;
@@ -88,10 +106,22 @@ public final class ControllerClient implements AssignmentSource {
         this.channel = channelTo(controllerAddress);
     }
 
-    private static ManagedChannel channelTo(String address) {
-        return NettyChannelBuilder.forTarget(address).usePlaintext()
-                .maxInboundMessageSize(4 * 1024 * 1024)
+    private ManagedChannel channelTo(String address) {
+        NettyChannelBuilder b = NettyChannelBuilder.forTarget(address);
+        if (tls.isPresent()) {
+            // Whatever address we were given or redirected to, only a controller certificate of our CA is spoken to.
+            b.sslContext(GrpcTls.client(tls.get(), PeerIdentity.CONTROLLER));
+        } else {
+            b.usePlaintext();
+        }
+        return b.maxInboundMessageSize(4 * 1024 * 1024)
                 .keepAliveTime(10, TimeUnit.SECONDS).keepAliveTimeout(5, TimeUnit.SECONDS).build();
+    }
+
+    /** Where reports take the relay's measured egress from (RelayMetrics); none until set. */
+    public void reportEgress(java.util.function.DoubleSupplier totalMbps, java.util.function.DoubleSupplier playbackMbps) {
+        this.egressMbps = totalMbps;
+        this.playbackEgressMbps = playbackMbps;
     }
 
     /** The address this relay's control session goes to now (for tests and logs). */
@@ -107,9 +137,10 @@ public final class ControllerClient implements AssignmentSource {
 
     @Override
     public boolean mayServe(String stream, int stripe, String childId) {
-        // The controller is authoritative and re-parents children before their old parent learns
-        // of it: a parent cannot know its children in advance, so it serves any relay.
-        return true;
+        // The controller names each parent's children in the same round of assignments that re-parents them; a child
+        // that asks before its new parent heard of it is refused and retries after its backoff.
+        Set<String> assigned = children.get(stream + "/" + stripe);
+        return assigned != null && assigned.contains(childId);
     }
 
     @Override
@@ -249,8 +280,14 @@ public final class ControllerClient implements AssignmentSource {
                 r.addStripes(s);
             }
             r.addRates(StreamRate.newBuilder().setStream(name).setBitrateBps(bitrate(entries)));
+            if (runtime.isRoot() || runtime.isStandbyIngest()) {
+                // Only the public half: the controller hands it to the stream's relays, which verify with it.
+                r.addIngestKeys(io.stripecast.protocol.v1.IngestKey.newBuilder().setStream(name)
+                        .setPublicKey(com.google.protobuf.ByteString.copyFrom(runtime.signer().publicKey())));
+            }
         }
-        return r.build();
+        return r.setEgressBps(egressMbps.getAsDouble() * 1e6).setPlaybackEgressBps(playbackEgressMbps.getAsDouble() * 1e6)
+                .build();
     }
 
     private static double bitrate(List<WindowEntry> entries) {
@@ -265,17 +302,39 @@ public final class ControllerClient implements AssignmentSource {
         return micros == 0 ? 0 : bytes * 8.0 * 1_000_000 / micros;
     }
 
+    /** The stream's STUN/TURN servers as the LiveStream set them, or null for this relay's own settings. */
+    private static StreamSpec.Ice ice(StreamParams p) {
+        if (p.getMeshIceServersCount() == 0) {
+            return null;
+        }
+        try {
+            return new StreamSpec.Ice(p.getMeshIceServersList(), "relay".equals(p.getMeshIceTransportPolicy()), Optional.empty(),
+                    Optional.empty(), p.getMeshTurnSecret().isEmpty() ? Optional.empty() : Optional.of(p.getMeshTurnSecret()),
+                    Duration.ofSeconds(p.getMeshTurnTtlSeconds() == 0 ? 3600 : p.getMeshTurnTtlSeconds()));
+        } catch (IllegalArgumentException e) {
+            // The stream still plays; only its viewers' mesh falls back to this relay's own STUN/TURN settings.
+            LOG.warnf("controller sent unusable ICE settings for stream %s: %s", p.getName(), e.getMessage());
+            return null;
+        }
+    }
+
     private void onAssignments(Assignments a) {
         Map<String, io.stripecast.relay.topology.StreamAssignment> out = new TreeMap<>();
+        Map<String, Set<String>> assignedChildren = new java.util.HashMap<>();
         for (StreamAssignment s : a.getStreamsList()) {
+            for (StripeChildren c : s.getChildrenList()) {
+                if (c.getStripe() < 32 && c.getChildIdsCount() <= 4096) {
+                    assignedChildren.put(s.getParams().getName() + "/" + c.getStripe(), Set.copyOf(c.getChildIdsList()));
+                }
+            }
             StreamParams p = s.getParams();
             StreamSpec spec;
             try {
                 spec = new StreamSpec(p.getName(), p.getK(), p.getM(), Duration.ofMillis(p.getWindowMillis()),
-                        p.getPublisherKey().isEmpty() ? Optional.empty() : Optional.of(p.getPublisherKey()),
+                        p.hasPublisherKeyVerifier() ? Optional.of(p.getPublisherKeyVerifier()) : Optional.empty(),
                         p.getPullUrl().isEmpty() ? Optional.empty() : Optional.of(p.getPullUrl()),
                         Duration.ofMillis(500), p.getOnDemand(),
-                        p.getMeshMaxPeers() == 0 ? null : new StreamSpec.Mesh(p.getMeshEnabled(), p.getMeshMaxPeers()));
+                        p.getMeshMaxPeers() == 0 ? null : new StreamSpec.Mesh(p.getMeshEnabled(), p.getMeshMaxPeers(), ice(p)));
             } catch (IllegalArgumentException e) {
                 LOG.warnf("controller sent unusable parameters for stream %s: %s", p.getName(), e.getMessage());
                 continue;
@@ -289,9 +348,13 @@ public final class ControllerClient implements AssignmentSource {
                     parents.set(sp.getStripe(), new ParentRef(sp.getParentId(), sp.getParentAddress()));
                 }
             }
+            // What verifies the stream's segments: the controller's list, whole (empty until the ingest reported its key).
+            List<byte[]> keys = new ArrayList<>();
+            s.getIngestPublicKeysList().forEach(k -> keys.add(k.toByteArray()));
             out.put(spec.name(), new io.stripecast.relay.topology.StreamAssignment(spec.name(), s.getRoot(), parents, spec,
-                    s.getStandbyIngest()));
+                    s.getStandbyIngest(), io.stripecast.relay.trust.AcceptedKeys.of(keys)));
         }
+        children = Map.copyOf(assignedChildren);
         Set<String> announced = new java.util.HashSet<>();
         for (String name : a.getOnDemandStreamsList()) {
             if (announced.size() < MAX_ANNOUNCED_ON_DEMAND && io.stripecast.protocol.Names.isStreamName(name)) {

@@ -130,6 +130,35 @@ final class IngestCommitter {
         commit(nowMillis);
     }
 
+    /**
+     * Pull ingest refused to fetch this file (issue 16, SSRF guard): the entries that need it are dropped at once,
+     * counted, instead of holding every later segment until they time out; the segment after a gap is a discontinuity.
+     */
+    synchronized void onRefused(String uri, long nowMillis) {
+        ArrayDeque<Listed> kept = new ArrayDeque<>(listed.size());
+        boolean gap = false;
+        for (Listed l : listed) {
+            PlaylistEntry e = l.entry();
+            if (uri.equals(e.uri()) || uri.equals(e.mapUri())) {
+                metrics.ingestDropped(runtime.spec().name(), "refused");
+                gap = true;
+                continue;
+            }
+            if (gap) {
+                e = new PlaylistEntry(e.upstreamSequence(), e.uri(), e.durationMicros(), true, e.mapUri());
+                gap = false;
+            }
+            kept.add(new Listed(e, l.listedMillis()));
+        }
+        if (gap) {
+            nextIsDiscontinuity = true;
+        }
+        listed.clear();
+        listed.addAll(kept);
+        uploads.remove(uri);
+        commit(nowMillis);
+    }
+
     /** The publisher DELETEd the playlist: the stream ends after what it listed (segment DELETEs mean nothing here). */
     synchronized void onPlaylistDeleted(long nowMillis) {
         if (!ended) {

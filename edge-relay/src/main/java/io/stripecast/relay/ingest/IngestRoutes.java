@@ -1,5 +1,7 @@
 package io.stripecast.relay.ingest;
 
+import io.stripecast.protocol.trust.PublisherKeys;
+import io.stripecast.protocol.v1.PublisherKeyVerifier;
 import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.http.BoundedBody;
 import io.stripecast.relay.http.Problems;
@@ -11,6 +13,7 @@ import io.stripecast.relay.stream.StreamRuntime;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -19,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code PUT /ingest/{stream}/{file}} and {@code DELETE} exactly as ffmpeg's HLS muxer sends them.
@@ -38,6 +42,16 @@ public class IngestRoutes {
     IngestService ingest;
     @Inject
     RelayMetrics metrics;
+
+    private KeyFailures keyFailures;
+
+    @PostConstruct
+    void init() {
+        RelaySettings.Limits l = settings.limits();
+        keyFailures = new KeyFailures(l.keyFailuresBeforeBackoff(), l.keyBackoffMax().toMillis(), l.keyFailureAddresses());
+        metrics.watchKeyFailures(keyFailures::tracked);
+        streams.timer().scheduleWithFixedDelay(() -> keyFailures.expire(System.currentTimeMillis()), 60, 60, TimeUnit.SECONDS);
+    }
 
     void register(@Observes Router router) {
         int playlistLimit = settings.limits().maxPlaylistBytes();
@@ -78,10 +92,24 @@ public class IngestRoutes {
             reject(ctx, 404, "unknown_stream", "Unknown stream", "stream " + stream + " is not configured on this relay");
             return;
         }
-        if (!keyMatches(runtime.get(), ctx)) {
-            ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"stripecast-ingest\"");
-            reject(ctx, 401, "bad_key", "Unauthorized", "missing or wrong stream key");
-            return;
+        if (runtime.get().spec().key().isPresent()) {
+            String client = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().host();
+            long now = System.currentTimeMillis();
+            long wait = keyFailures.waitMillis(client, now);
+            if (wait > 0) {
+                // Refused unchecked: while an address waits, a right guess is worth nothing.
+                ctx.response().putHeader("Retry-After", Long.toString((wait + 999) / 1000));
+                reject(ctx, 429, "key_backoff", "Too many wrong keys",
+                        "too many wrong stream keys from this address; retry after the time Retry-After says");
+                return;
+            }
+            if (!keyMatches(runtime.get(), ctx)) {
+                keyFailures.failed(client, now);
+                ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"stripecast-ingest\"");
+                reject(ctx, 401, "bad_key", "Unauthorized", "missing or wrong stream key");
+                return;
+            }
+            keyFailures.succeeded(client);
         }
         if (!runtime.get().isRoot() && !runtime.get().isStandbyIngest()) {
             reject(ctx, 409, "not_ingest", "Not the ingest relay", "this relay is not the ingest (root) of stream " + stream);
@@ -166,8 +194,9 @@ public class IngestRoutes {
         Problems.send(ctx, status, title, detail);
     }
 
+    /** Checks the presented key against the verifier (the relay never holds the key itself); a short key fails unchecked. */
     private static boolean keyMatches(StreamRuntime runtime, RoutingContext ctx) {
-        Optional<String> expected = runtime.spec().key();
+        Optional<PublisherKeyVerifier> expected = runtime.spec().key();
         if (expected.isEmpty()) {
             return true;
         }
@@ -176,8 +205,7 @@ public class IngestRoutes {
         if (given == null && auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
             given = auth.substring(7).strip();
         }
-        return given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
-                expected.get().getBytes(StandardCharsets.UTF_8));
+        return PublisherKeys.matches(expected.get(), given);
     }
 
     static String kindOf(String file) {

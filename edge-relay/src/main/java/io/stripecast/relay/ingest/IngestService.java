@@ -8,9 +8,14 @@ import io.stripecast.relay.stream.StreamRuntime;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
 import jakarta.inject.Inject;
 
+import java.net.URI;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -27,14 +32,24 @@ public class IngestService {
     StreamRegistry streams;
     @Inject
     RelayMetrics metrics;
+    @Inject
+    UpstreamResolver resolver;
+    @Inject
+    Vertx vertx;
 
     /** Keyed by runtime, not name: a stream re-created with new parameters gets a new committer. */
     private final Map<StreamRuntime, IngestCommitter> committers = new ConcurrentHashMap<>();
     private final Map<String, PullIngest> pulls = new ConcurrentHashMap<>();
     private ScheduledFuture<?> expiry;
+    private HttpClient upstreamHttp;
+    private List<AddressRange> allowedNetworks;
 
     @PostConstruct
     void init() {
+        // Parsed at start: a bad range stops the relay here rather than at the first pull.
+        allowedNetworks = settings.pull().allowedNetworks().orElse(List.of()).stream().map(AddressRange::parse).toList();
+        upstreamHttp = vertx.createHttpClient(new HttpClientOptions().setMaxPoolSize(4).setKeepAlive(true)
+                .setTrustAll(false).setVerifyHost(true));
         expiry = streams.timer().scheduleWithFixedDelay(this::expireAll, 1, 1, TimeUnit.SECONDS);
     }
 
@@ -54,7 +69,7 @@ public class IngestService {
             if (current != null) {
                 current.stop();
             }
-            PullIngest pull = new PullIngest(runtime, committer(runtime), metrics, settings.limits());
+            PullIngest pull = new PullIngest(runtime, committer(runtime), metrics, settings.limits(), this::fetcher);
             pulls.put(name, pull);
             pull.start();
         }
@@ -65,6 +80,11 @@ public class IngestService {
             }
             return false;
         });
+    }
+
+    private UpstreamFetcher fetcher(URI pullUrl) {
+        UpstreamGuard guard = new UpstreamGuard(pullUrl, settings.pull().allowedHosts().orElse(List.of()), allowedNetworks);
+        return new UpstreamFetcher(upstreamHttp, resolver, guard, settings.pull().timeout(), settings.pull().maxRedirects());
     }
 
     void onStop(@Observes ShutdownEvent event) {

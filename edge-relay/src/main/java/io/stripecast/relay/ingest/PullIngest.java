@@ -6,12 +6,7 @@ import io.stripecast.relay.stream.StreamRuntime;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Set;
@@ -22,7 +17,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Pull ingest: polls an upstream HLS media playlist (an origin that already exists), fetches each
- * new segment once, and hands both to the same committer a PUT would reach.
+ * new segment once, and hands both to the same committer a PUT would reach. Every fetch goes through
+ * {@link UpstreamFetcher}: only the pull URL's origin (or configured hosts), only allowed addresses, no redirects
+ * elsewhere; what it refuses is counted and dropped, and the stream goes on with the rest.
  */
 final class PullIngest {
     private static final Logger LOG = Logger.getLogger(PullIngest.class);
@@ -34,23 +31,27 @@ final class PullIngest {
     private final RelaySettings.Limits limits;
     private final URI playlistUri;
     private final PlaylistParser parser;
-    private final HttpClient http;
+    private final UpstreamFetcher fetcher;
     private final ScheduledExecutorService worker;
     /** URIs fetched already, bounded: a segment is fetched once. */
     private final Set<String> fetched = new HashSet<>();
     private final ArrayDeque<String> fetchedOrder = new ArrayDeque<>();
+    /** URIs refused already, bounded: counted once, dropped from every later playlist without another try. */
+    private final Set<String> refused = new HashSet<>();
+    private final ArrayDeque<String> refusedOrder = new ArrayDeque<>();
     private ScheduledFuture<?> task;
     private boolean failing;
     private long lastNewest = -1;
 
-    PullIngest(StreamRuntime runtime, IngestCommitter committer, RelayMetrics metrics, RelaySettings.Limits limits) {
+    PullIngest(StreamRuntime runtime, IngestCommitter committer, RelayMetrics metrics, RelaySettings.Limits limits,
+               UpstreamFetcher.Factory fetchers) {
         this.runtime = runtime;
         this.committer = committer;
         this.metrics = metrics;
         this.limits = limits;
         this.playlistUri = URI.create(runtime.spec().pullUrl().orElseThrow());
         this.parser = new PlaylistParser(limits.maxPlaylistEntries(), false);
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NORMAL).build();
+        this.fetcher = fetchers.forPullUrl(playlistUri);
         this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pull-" + runtime.spec().name());
             t.setDaemon(true);
@@ -81,7 +82,8 @@ final class PullIngest {
 
     private void poll() {
         try {
-            byte[] body = get(playlistUri, limits.maxPlaylistBytes());
+            UpstreamFetcher.Round round = fetcher.round();
+            byte[] body = round.get(playlistUri, limits.maxPlaylistBytes());
             MediaPlaylist playlist = parser.parse(body);
             long now = System.currentTimeMillis();
             if (!playlist.entries().isEmpty()) {
@@ -90,6 +92,8 @@ final class PullIngest {
                     // The origin restarted its numbering: names like index0.ts are new files again.
                     fetched.clear();
                     fetchedOrder.clear();
+                    refused.clear();
+                    refusedOrder.clear();
                 }
                 lastNewest = newest;
             }
@@ -97,14 +101,21 @@ final class PullIngest {
             // committer never holds more than one unlisted upload.
             committer.onPlaylist(playlist, now);
             for (PlaylistEntry e : playlist.entries()) {
-                if (e.mapUri() != null) {
-                    fetchOnce(e.mapUri());
+                if (e.mapUri() != null && !fetchOnce(round, e.mapUri())) {
+                    continue;
                 }
-                fetchOnce(e.uri());
+                fetchOnce(round, e.uri());
             }
             if (failing) {
                 LOG.infof("stream %s: upstream %s reachable again", runtime.spec().name(), playlistUri);
                 failing = false;
+            }
+        } catch (UpstreamRefused e) {
+            // The pull URL itself (or its redirect) is not allowed: nothing is fetched, ever, until it changes.
+            metrics.pullRefused(runtime.spec().name(), e.reason);
+            if (!failing) {
+                LOG.warnf("stream %s: %s", runtime.spec().name(), e.getMessage());
+                failing = true;
             }
         } catch (IOException | PlaylistException e) {
             metrics.ingestRejected("pull_failed");
@@ -121,36 +132,41 @@ final class PullIngest {
         }
     }
 
-    private void fetchOnce(String uri) throws IOException, InterruptedException {
+    /** Fetches a listed file once; false when it is refused (the committer drops what needs it, the rest goes on). */
+    private boolean fetchOnce(UpstreamFetcher.Round round, String uri) throws IOException, InterruptedException {
+        if (refused.contains(uri)) {
+            committer.onRefused(uri, System.currentTimeMillis());
+            return false;
+        }
         if (fetched.contains(uri)) {
-            return;
+            return true;
         }
-        byte[] bytes = get(playlistUri.resolve(uri), limits.maxSegmentBytes());
-        remember(uri);
+        byte[] bytes;
+        try {
+            bytes = round.get(playlistUri.resolve(uri), limits.maxSegmentBytes());
+        } catch (UpstreamRefused e) {
+            metrics.pullRefused(runtime.spec().name(), e.reason);
+            LOG.debugf("stream %s: %s", runtime.spec().name(), e.getMessage());
+            remember(refused, refusedOrder, uri);
+            committer.onRefused(uri, System.currentTimeMillis());
+            return false;
+        } catch (IllegalArgumentException e) {
+            // Not a URI at all: as refused, never retried.
+            metrics.pullRefused(runtime.spec().name(), UpstreamGuard.SCHEME);
+            remember(refused, refusedOrder, uri);
+            committer.onRefused(uri, System.currentTimeMillis());
+            return false;
+        }
+        remember(fetched, fetchedOrder, uri);
         committer.onFile(uri, bytes, System.currentTimeMillis());
+        return true;
     }
 
-    private void remember(String uri) {
-        fetched.add(uri);
-        fetchedOrder.add(uri);
-        while (fetchedOrder.size() > REMEMBERED) {
-            fetched.remove(fetchedOrder.removeFirst());
-        }
-    }
-
-    /** GET with a size bound: a body beyond it is refused, never buffered whole. */
-    private byte[] get(URI uri, int maxBytes) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET().build();
-        HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream in = response.body()) {
-            if (response.statusCode() != 200) {
-                throw new IOException("GET " + uri + " answered " + response.statusCode());
-            }
-            byte[] bytes = in.readNBytes(maxBytes + 1);
-            if (bytes.length > maxBytes) {
-                throw new IOException("GET " + uri + " is larger than " + maxBytes + " bytes");
-            }
-            return bytes;
+    private static void remember(Set<String> set, ArrayDeque<String> order, String uri) {
+        set.add(uri);
+        order.add(uri);
+        while (order.size() > REMEMBERED) {
+            set.remove(order.removeFirst());
         }
     }
 }

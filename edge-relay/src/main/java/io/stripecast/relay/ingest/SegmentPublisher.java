@@ -12,7 +12,8 @@ import io.stripecast.relay.stream.StreamRuntime;
 
 /**
  * The ingest relay's encoder for one stream: numbers each committed segment, cuts it into k + m
- * shards and puts them in the window, from where every stripe's children get them.
+ * shards and puts them in the window, from where every stripe's children get them. Each segment's metadata is
+ * signed with this relay's key for the stream, so no relay below can change what it says.
  *
  * <p>Sequence numbers start from a clock-based base (tenths of a second since the epoch), so a
  * restarted ingest never reuses a number that relays or CDN caches still hold.
@@ -34,7 +35,7 @@ final class SegmentPublisher {
 
     /** Publishes an init segment; returns its transport sequence. */
     synchronized long publishInit(byte[] bytes, long nowMillis) {
-        SegmentMeta meta = base(SegmentKind.SEGMENT_KIND_FMP4_INIT, bytes, nowMillis).build();
+        SegmentMeta meta = signed(base(SegmentKind.SEGMENT_KIND_FMP4_INIT, bytes, nowMillis));
         publish(meta, bytes);
         return meta.getSequence();
     }
@@ -50,13 +51,12 @@ final class SegmentPublisher {
 
     synchronized long publishMedia(SegmentKind kind, byte[] bytes, long durationMicros, boolean discontinuity,
                                    long initSequence, long upstreamSequence, long nowMillis) {
-        SegmentMeta meta = base(kind, bytes, nowMillis)
+        SegmentMeta meta = signed(base(kind, bytes, nowMillis)
                 .setMediaSequence(nextMediaSequence++)
                 .setDurationMicros(durationMicros)
                 .setDiscontinuity(discontinuity)
                 .setInitSequence(initSequence)
-                .setUpstreamSequence(upstreamSequence)
-                .build();
+                .setUpstreamSequence(upstreamSequence));
         publish(meta, bytes);
         return meta.getSequence();
     }
@@ -68,9 +68,8 @@ final class SegmentPublisher {
      */
     synchronized long publishEnd(long nowMillis) {
         byte[] body = EndOfStream.body();
-        SegmentMeta meta = base(SegmentKind.SEGMENT_KIND_END_OF_STREAM, body, nowMillis)
-                .setMediaSequence(nextMediaSequence)
-                .build();
+        SegmentMeta meta = signed(base(SegmentKind.SEGMENT_KIND_END_OF_STREAM, body, nowMillis)
+                .setMediaSequence(nextMediaSequence));
         runtime.window().putComplete(Shards.encode(codec, meta, body), body);
         metrics.streamEndReached(runtime.spec().name(), nowMillis);
         return meta.getSequence();
@@ -85,6 +84,11 @@ final class SegmentPublisher {
                 .setSha256(ByteString.copyFrom(Shards.sha256(bytes)))
                 .setK(codec.k())
                 .setM(codec.m());
+    }
+
+    /** Every segment this ingest publishes carries its signature: relays drop what does not verify. */
+    private SegmentMeta signed(SegmentMeta.Builder meta) {
+        return runtime.signer().sign(meta.build());
     }
 
     private void publish(SegmentMeta meta, byte[] bytes) {

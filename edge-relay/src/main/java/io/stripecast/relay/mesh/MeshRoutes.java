@@ -42,9 +42,15 @@ public class MeshRoutes {
     RelayMetrics metrics;
 
     private Tracker tracker;
+    private TrackerAdmission admission;
 
     void register(@Observes Router router) {
         tracker = new Tracker(settings.limits().maxSwarmPeers());
+        java.util.List<String> origins = new java.util.ArrayList<>(settings.tracker().allowedOrigins().orElse(java.util.List.of()));
+        // The playback URL's origin: pages served under the name the relay says it is reached by.
+        settings.relay().playbackUrl().ifPresent(origins::add);
+        admission = new TrackerAdmission(origins, settings.tracker().maxSocketsPerAddress());
+        metrics.watchTrackerAddresses(admission::addresses);
         router.route(HttpMethod.GET, "/tracker/:stream").handler(this::upgrade);
         router.route(HttpMethod.POST, "/live/:stream/stats").order(-1).handler(this::beacon);
     }
@@ -103,14 +109,29 @@ public class MeshRoutes {
             Problems.send(ctx, 400, "Bad session", "a beacon session is 16 to 64 characters of [A-Za-z0-9_-]");
             return;
         }
-        ctx.request().toWebSocket().onSuccess(ws -> serve(stream, session, ws)).onFailure(e -> metrics.trackerRejected("not_websocket"));
+        if (!admission.originAllowed(ctx.request().getHeader("Origin"), ctx.request().getHeader("Host"))) {
+            metrics.trackerRejected("origin");
+            Problems.send(ctx, 403, "Forbidden", "pages from this origin may not use this edge's tracker");
+            return;
+        }
+        String address = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().host();
+        if (!admission.acquire(address)) {
+            metrics.trackerRejected("too_many_sockets");
+            ctx.response().putHeader("Retry-After", "10");
+            Problems.send(ctx, 429, "Too many tracker sockets", "this address holds as many tracker sockets as one address may");
+            return;
+        }
+        ctx.request().toWebSocket().onSuccess(ws -> serve(stream, session, ws, () -> admission.release(address))).onFailure(e -> {
+            admission.release(address);
+            metrics.trackerRejected("not_websocket");
+        });
     }
 
     static boolean isSession(String s) {
         return s.length() >= 16 && s.length() <= 64 && s.chars().allMatch(c -> c == '-' || c == '_' || Character.isLetterOrDigit(c) && c < 128);
     }
 
-    private void serve(String stream, String session, ServerWebSocket ws) {
+    private void serve(String stream, String session, ServerWebSocket ws, Runnable release) {
         var state = new Object() {
             TrackerPeer peer;
             long windowStart = System.currentTimeMillis();
@@ -141,7 +162,10 @@ public class MeshRoutes {
             }
         });
         ws.binaryMessageHandler(b -> close(ws, new Tracker.Close((short) 1003, "text messages only"), "binary"));
-        ws.closeHandler(v -> tracker.closed(state.peer));
+        ws.closeHandler(v -> {
+            release.run();
+            tracker.closed(state.peer);
+        });
     }
 
     private void close(ServerWebSocket ws, Tracker.Close close, String reason) {

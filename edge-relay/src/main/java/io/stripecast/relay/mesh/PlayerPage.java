@@ -7,6 +7,10 @@ import io.stripecast.relay.playback.PlaylistRenderer;
 import io.stripecast.protocol.Names;
 import io.stripecast.relay.stream.StreamRegistry;
 import io.stripecast.relay.stream.StreamRuntime;
+import io.stripecast.relay.stream.StreamSpec;
+import io.stripecast.protocol.trust.SegmentSignatures;
+import io.stripecast.protocol.v1.SegmentMeta;
+import io.stripecast.relay.trust.AcceptedKeys;
 import io.stripecast.relay.window.WindowEntry;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
@@ -21,13 +25,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Optional;
 
 /**
  * The player page every edge serves at {@code /live/{stream}/} (hls.js, plus p2p-media-loader when
- * the stream's mesh is on), and {@code hashes.json}: the SHA-256 of the window's segments, with
- * which the page checks what peers send it.
+ * the stream's mesh is on), and {@code hashes.json}: the window's segments' signed metadata (SHA-256 included) and
+ * the stream's ingest keys, with which the page checks what peers send it.
  */
 @ApplicationScoped
 public class PlayerPage {
@@ -61,15 +66,10 @@ public class PlayerPage {
             return;
         }
         String name = runtime.get().spec().name();
-        RelaySettings.StreamSettings s = settings.streams().get(name);
-        JsonArray ice = new JsonArray();
-        String policy = "all";
-        if (s != null) {
-            RelaySettings.Mesh m = s.mesh();
-            m.iceServers().ifPresent(list -> list.forEach(url -> ice.add(iceServer(url, m))));
-            policy = m.iceTransportPolicy().name();
-        }
-        JsonObject config = new JsonObject().put("stream", name).put("mesh", mesh.meshEnabled(name)).put("iceServers", ice)
+        StreamSpec.Ice ice = ice(runtime.get().spec());
+        JsonArray iceServers = ice == null ? new JsonArray() : IceServers.forPage(ice, name, System.currentTimeMillis());
+        String policy = ice != null && ice.relayOnly() ? "relay" : "all";
+        JsonObject config = new JsonObject().put("stream", name).put("mesh", mesh.meshEnabled(name)).put("iceServers", iceServers)
                 .put("iceTransportPolicy", policy)
                 // How many viewers this edge's tracker has for the stream as the page is served: a page joining a swarm
                 // asks its peers for its first segments before the edge. A cached page with a stale count only waits
@@ -78,33 +78,71 @@ public class PlayerPage {
         // The stream name is [A-Za-z0-9_-] only (checked), so it is safe in HTML as it is.
         // "<" escaped so that no configured value (a TURN credential, say) can close the script element.
         String html = template.replace("__STREAM_TITLE__", name).replace("__CONFIG__", config.encode().replace("<", "\\u003c"));
-        ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").putHeader("Cache-Control", "public, max-age=60")
-                .end(html);
+        // Derived TURN credentials are this page's own: no shared cache keeps them.
+        boolean ownCredentials = ice != null && ice.turnSecret().isPresent();
+        ctx.response().putHeader("Content-Type", "text/html; charset=utf-8")
+                .putHeader("Cache-Control", ownCredentials ? "private, max-age=60" : "public, max-age=60").end(html);
     }
 
-    /** One RTCIceServer: TURN URLs carry the configured static user (STUN needs none). */
-    static JsonObject iceServer(String url, RelaySettings.Mesh m) {
-        JsonObject server = new JsonObject().put("urls", url);
-        if (url.startsWith("turn:") || url.startsWith("turns:")) {
-            m.iceUsername().ifPresent(u -> server.put("username", u));
-            m.iceCredential().ifPresent(c -> server.put("credential", c));
+    /** The stream's STUN/TURN servers: the LiveStream's (through the controller), else this relay's settings. */
+    private StreamSpec.Ice ice(StreamSpec spec) {
+        if (spec.mesh() != null && spec.mesh().ice() != null) {
+            return spec.mesh().ice();
         }
-        return server;
+        RelaySettings.StreamSettings s = settings.streams().get(spec.name());
+        return s == null ? null : IceServers.fromSettings(s.mesh());
     }
 
+    /**
+     * The window's media segments with what the page needs to check a peer's copy: each segment's signed metadata (the
+     * fields {@link SegmentSignatures#canonical} signs, 64-bit numbers as decimal strings so JavaScript keeps them
+     * exact), the ingest's signature, and the SHA-256; and the stream's ingest public keys. The page verifies the
+     * signature with WebCrypto Ed25519, then the SHA-256 of the peer's bytes against the signed one.
+     */
     private void hashes(RoutingContext ctx) {
         Optional<StreamRuntime> runtime = stream(ctx);
         if (runtime.isEmpty()) {
             return;
         }
-        JsonObject out = new JsonObject();
+        JsonObject segments = new JsonObject();
         for (WindowEntry e : runtime.get().window().snapshot()) {
             if (e.isMedia() && e.isComplete()) {
-                out.put(PlaylistRenderer.segmentName(e.meta()), HexFormat.of().formatHex(e.meta().getSha256().toByteArray()));
+                SegmentMeta m = e.meta();
+                segments.put(PlaylistRenderer.segmentName(m), new JsonObject()
+                        .put("sha256", HexFormat.of().formatHex(m.getSha256().toByteArray()))
+                        .put("signature", Base64.getEncoder().encodeToString(m.getSignature().toByteArray()))
+                        .put("meta", signedFields(m)));
             }
         }
+        JsonObject out = new JsonObject().put("stream", runtime.get().spec().name()).put("keys", new JsonArray(keys(runtime.get())))
+                .put("segments", segments);
         Cors.apply(ctx.response());
         ctx.response().putHeader("Content-Type", "application/json").putHeader("Cache-Control", "public, max-age=1").end(out.encode());
+    }
+
+    /** What verifies the stream's segments: the keys the controller handed out, or (no source of keys) the ingest's own. */
+    private static java.util.List<String> keys(StreamRuntime runtime) {
+        AcceptedKeys accepted = runtime.trust().keys();
+        if (accepted != null) {
+            return accepted.base64();
+        }
+        return runtime.isRoot() ? java.util.List.of(Base64.getEncoder().encodeToString(runtime.signer().publicKey()))
+                : java.util.List.of();
+    }
+
+    static JsonObject signedFields(SegmentMeta m) {
+        return new JsonObject()
+                .put("sequence", Long.toUnsignedString(m.getSequence()))
+                .put("kind", m.getKindValue())
+                .put("mediaSequence", Long.toUnsignedString(m.getMediaSequence()))
+                .put("durationMicros", Long.toUnsignedString(m.getDurationMicros()))
+                .put("discontinuity", m.getDiscontinuity())
+                .put("initSequence", Long.toUnsignedString(m.getInitSequence()))
+                .put("length", Integer.toUnsignedString(m.getLength()))
+                .put("ingestTimeMillis", Long.toString(m.getIngestTimeMillis()))
+                .put("k", m.getK())
+                .put("m", m.getM())
+                .put("upstreamSequence", m.hasUpstreamSequence() ? Long.toString(m.getUpstreamSequence()) : null);
     }
 
     private static String load() {

@@ -29,6 +29,8 @@ public class RelayMetrics {
     /** stream/stripe -> lag of the newest shard received, ms. */
     private final Map<String, AtomicLong> stripeLags = new ConcurrentHashMap<>();
     private final EgressRate egress = new EgressRate();
+    /** The playback part of {@link #egress}: the controller budgets uplinks with it (one uplink, many streams). */
+    private final EgressRate playbackEgress = new EgressRate();
 
     @Inject
     public RelayMetrics(MeterRegistry registry) {
@@ -39,6 +41,16 @@ public class RelayMetrics {
         // The autoscaler's egress metric (RelayPool autoscaling.targetEgressMbps reads it through an adapter).
         Gauge.builder("stripecast.relay.egress.mbps", egress, e -> e.mbps(System.currentTimeMillis()))
                 .description("Shard push plus playback egress over the last ~10 s, Mbit/s").register(registry);
+    }
+
+    /** Shard push plus playback egress over the last ~10 s, Mbit/s (what the gauge shows; reported to the controller). */
+    public double egressMbps() {
+        return egress.mbps(System.currentTimeMillis());
+    }
+
+    /** Playback egress to viewers over the last ~10 s, Mbit/s. */
+    public double playbackEgressMbps() {
+        return playbackEgress.mbps(System.currentTimeMillis());
     }
 
     public void ingestSegment(String stream, long bytes) {
@@ -58,6 +70,16 @@ public class RelayMetrics {
     /** A rejected HTTP request; reason is one of a fixed set of words. */
     public void ingestRejected(String reason) {
         registry.counter("stripecast.relay.ingest.rejected", "reason", reason).increment();
+    }
+
+    /** Pull ingest refused a URI, an address or a redirect (issue 16, SSRF guard); reason is one of a fixed set of words. */
+    public void pullRefused(String stream, String reason) {
+        registry.counter("stripecast.relay.pull.refused", "stream", stream, "reason", reason).increment();
+    }
+
+    /** Client addresses the ingest remembers wrong publisher keys of (bounded by key-failure-addresses). */
+    public void watchKeyFailures(java.util.function.IntSupplier tracked) {
+        Gauge.builder("stripecast.relay.ingest.key.failure.addresses", tracked::getAsInt).register(registry);
     }
 
     /** A new shard from a parent; its segment's ingest time gives this stripe's lag behind the ingest. */
@@ -166,6 +188,7 @@ public class RelayMetrics {
     public void playbackBytes(String stream, long bytes) {
         registry.counter("stripecast.relay.playback.bytes", "stream", stream).increment(bytes);
         egress.add(bytes);
+        playbackEgress.add(bytes);
     }
 
     /**
@@ -184,6 +207,11 @@ public class RelayMetrics {
     /** {@code stripecast_relay_on_demand_tracked_streams}: streams the on-demand maps hold (bounded; viewers' names never get in). */
     public void watchOnDemand(java.util.function.IntSupplier tracked) {
         io.micrometer.core.instrument.Gauge.builder("stripecast.relay.on.demand.tracked.streams", tracked::getAsInt).register(registry);
+    }
+
+    /** Client addresses holding tracker sockets now (bounded by the sockets). */
+    public void watchTrackerAddresses(java.util.function.IntSupplier addresses) {
+        Gauge.builder("stripecast.relay.tracker.addresses", addresses::getAsInt).register(registry);
     }
 
     public void trackerRejected(String reason) {

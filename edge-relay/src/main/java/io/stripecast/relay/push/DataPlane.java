@@ -1,6 +1,12 @@
 package io.stripecast.relay.push;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.stripecast.protocol.trust.Credentials;
+import io.stripecast.protocol.trust.GrpcTls;
+import io.stripecast.protocol.trust.PeerIdentity;
+import io.stripecast.protocol.trust.PeerIdentityInterceptor;
+import io.stripecast.protocol.trust.TransportSecurity;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -50,13 +56,35 @@ public class DataPlane {
     int httpPort;
 
     private ShardPushService service;
+    private Optional<Credentials> tls = Optional.empty();
+
+    /** A relay configured as one id but holding another's certificate would be refused by every peer: say so at once. */
+    private void checkOwnIdentity(PeerIdentity own) {
+        String pool = settings.relay().pool().orElse("");
+        if (own.isController() || !own.relayId().equals(settings.relay().id()) || !own.pool().equals(pool)) {
+            throw new IllegalStateException("the certificate in stripecast.tls.cert is " + own + ", but this relay is "
+                    + PeerIdentity.relay(pool, settings.relay().id()));
+        }
+    }
     private ControllerClient controller;
 
     void onStart(@Observes StartupEvent event) {
         service = new ShardPushService(streams, metrics, () -> source, settings.relay().childQueueShards());
+        RelaySettings.Tls t = settings.tls();
+        tls = TransportSecurity.load(t.plaintext(), t.cert(), t.key(), t.ca());
+        if (tls.isPresent()) {
+            checkOwnIdentity(tls.get().identity());
+        } else {
+            LOG.warn(TransportSecurity.plaintextWarning("this relay's data plane and control session"));
+        }
         try {
-            server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.relay().grpcHost(), settings.relay().grpcPort()))
-                    .addService(service)
+            NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(settings.relay().grpcHost(), settings.relay().grpcPort()));
+            if (tls.isPresent()) {
+                builder.sslContext(GrpcTls.server(tls.get()));
+            }
+            server = builder
+                    .addService(ServerInterceptors.intercept(service,
+                            new PeerIdentityInterceptor(tls.isPresent(), metrics::subscribeRejected)))
                     // Requests are tiny; a child never needs to send more.
                     .maxInboundMessageSize(64 * 1024)
                     .permitKeepAliveTime(5, TimeUnit.SECONDS)
@@ -66,19 +94,20 @@ public class DataPlane {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot bind gRPC data plane on port " + settings.relay().grpcPort(), e);
         }
-        links = new ParentLinks(streams, settings, metrics);
+        links = new ParentLinks(streams, settings, metrics, tls);
         source = chooseSource();
         source.start(assignments -> {
             links.apply(assignments, source.definesStreams());
             ingest.syncPulls();
         });
         ready = true;
-        LOG.infof("relay %s: data plane on port %d, %d stream(s)", settings.relay().id(), server.getPort(), streams.all().size());
+        LOG.infof("relay %s: data plane on port %d (%s), %d stream(s)", settings.relay().id(), server.getPort(),
+                tls.isPresent() ? "mutual TLS" : "PLAINTEXT", streams.all().size());
     }
 
     void onStop(@Observes ShutdownEvent event) {
         if (controller != null) {
-            // SIGTERM without a preStop drain: children move first, then this relay goes.
+            // SIGTERM (how Kubernetes stops a relay pod; there is no preStop hook): children move first, then this relay goes.
             drain();
             controller.stop();
         }
@@ -93,7 +122,7 @@ public class DataPlane {
 
     /**
      * Asks the controller to move this relay's children and waits until it confirms (or the drain grace ends).
-     * Runs once: the preStop hook drains while the relay still serves, and the SIGTERM after it finds nothing to do.
+     * Runs once: a drain by hand (GET /admin/drain) while the relay still serves leaves nothing to do for the SIGTERM after it.
      * Blocks: call it off the event loop.
      */
     public void drain() {
@@ -126,7 +155,8 @@ public class DataPlane {
                     settings.relay().zone().orElse(""), settings.relay().uplinkMbps(), settings.relay().pool().orElse(""),
                     settings.relay().ingest());
             controller = new ControllerClient(settings.relay().controller().get(), identity, streams, links::parentOf,
-                    streams.timer(), settings.relay().reconnectInitial(), settings.relay().reconnectMax());
+                    streams.timer(), settings.relay().reconnectInitial(), settings.relay().reconnectMax(), tls);
+            controller.reportEgress(metrics::egressMbps, metrics::playbackEgressMbps);
             return controller;
         }
         if (settings.relay().topologyFile().isPresent()) {

@@ -3,6 +3,8 @@ package io.stripecast.relay.push;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.stripecast.protocol.codec.StripeCodec;
+import io.stripecast.protocol.trust.Credentials;
+import io.stripecast.protocol.trust.GrpcTls;
 import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.metrics.RelayMetrics;
 import io.stripecast.relay.stream.StreamRegistry;
@@ -15,6 +17,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -31,12 +34,15 @@ public final class ParentLinks {
     private final RelaySettings settings;
     private final RelayMetrics metrics;
     private final Map<String, ParentLink> links = new HashMap<>();
+    /** One channel per (parent address, parent id): the channel's TLS accepts that parent's certificate only. */
     private final Map<String, ManagedChannel> channels = new HashMap<>();
+    private final Optional<Credentials> tls;
 
-    public ParentLinks(StreamRegistry streams, RelaySettings settings, RelayMetrics metrics) {
+    public ParentLinks(StreamRegistry streams, RelaySettings settings, RelayMetrics metrics, Optional<Credentials> tls) {
         this.streams = streams;
         this.settings = settings;
         this.metrics = metrics;
+        this.tls = tls;
     }
 
     public synchronized void apply(Map<String, StreamAssignment> assignments, boolean definesStreams) {
@@ -58,6 +64,9 @@ public final class ParentLinks {
             StreamAssignment a = assignments.get(stream);
             runtime.setRoot(a != null && a.root());
             runtime.setStandbyIngest(a != null && !a.root() && a.standbyIngest());
+            // A key the relay lacked until now: shards dropped for want of it ("no_keys", at a stream's start, or a new
+            // ingest's) are still in the parents' windows, so this stream's links subscribe again from what is lacking.
+            boolean newKey = a != null && runtime.trust().setKeys(a.ingestKeys());
             if (a == null || a.root()) {
                 continue;
             }
@@ -69,16 +78,18 @@ public final class ParentLinks {
                 String key = stream + "/" + stripe;
                 wanted.add(key);
                 ParentLink current = links.get(key);
-                if (current != null && Objects.equals(current.parent(), parent) && current.feeds(runtime)) {
+                if (current != null && Objects.equals(current.parent(), parent) && current.feeds(runtime) && !newKey) {
                     continue;
                 }
                 if (current != null) {
                     current.stop();
                 }
-                ParentLink link = new ParentLink(runtime, stripe, parent, channel(parent.address()), settings.relay().id(),
+                ParentLink link = new ParentLink(runtime, stripe, parent, channel(parent), settings.relay().id(),
                         metrics, streams.timer(), settings.relay().reconnectInitial(), settings.relay().reconnectMax());
                 links.put(key, link);
-                LOG.infof("stream %s stripe %d: parent is %s (%s)", stream, stripe, parent.relayId(), parent.address());
+                if (current == null || !Objects.equals(current.parent(), parent)) {
+                    LOG.infof("stream %s stripe %d: parent is %s (%s)", stream, stripe, parent.relayId(), parent.address());
+                }
                 link.start();
             }
         }
@@ -90,7 +101,7 @@ public final class ParentLinks {
             return false;
         });
         Set<String> usedAddresses = new HashSet<>();
-        links.values().forEach(l -> usedAddresses.add(l.parent().address()));
+        links.values().forEach(l -> usedAddresses.add(channelKey(l.parent())));
         channels.entrySet().removeIf(e -> {
             if (!usedAddresses.contains(e.getKey())) {
                 e.getValue().shutdown();
@@ -106,14 +117,25 @@ public final class ParentLinks {
         return link == null ? null : link.parent();
     }
 
-    private ManagedChannel channel(String address) {
-        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
-                .usePlaintext()
+    private static String channelKey(ParentRef parent) {
+        return parent.address() + "|" + parent.relayId();
+    }
+
+    private ManagedChannel channel(ParentRef parent) {
+        return channels.computeIfAbsent(channelKey(parent), k -> secure(NettyChannelBuilder.forTarget(parent.address()), parent)
                 .maxInboundMessageSize(MAX_INBOUND_BYTES)
                 // A silent parent (partition, not a crash) is noticed by keepalive, not by waiting for data.
                 .keepAliveTime(10, TimeUnit.SECONDS)
                 .keepAliveTimeout(5, TimeUnit.SECONDS)
                 .build());
+    }
+
+    /** A child accepts shards only from the parent the controller assigned: its certificate must name that relay. */
+    private NettyChannelBuilder secure(NettyChannelBuilder b, ParentRef parent) {
+        if (tls.isPresent()) {
+            return b.sslContext(GrpcTls.clientOfRelay(tls.get(), parent.relayId()));
+        }
+        return b.usePlaintext();
     }
 
     public synchronized void close() {

@@ -9,6 +9,8 @@ import io.stripecast.protocol.v1.SubscribeAccepted;
 import io.stripecast.protocol.v1.SubscribeRequest;
 import io.stripecast.relay.metrics.RelayMetrics;
 import io.stripecast.protocol.Names;
+import io.stripecast.protocol.trust.PeerIdentity;
+import io.stripecast.protocol.trust.PeerIdentityInterceptor;
 import io.stripecast.relay.stream.StreamRegistry;
 import io.stripecast.relay.stream.StreamRuntime;
 import io.stripecast.relay.topology.AssignmentSource;
@@ -69,6 +71,12 @@ public final class ShardPushService extends ShardPushGrpc.ShardPushImplBase {
         }
         if (!Names.isRelayId(r.getChildId())) {
             return reject("bad_child_id", Status.INVALID_ARGUMENT, "child_id must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+        }
+        // With mutual TLS the child is who its certificate says, whatever the request claims.
+        Optional<PeerIdentity> peer = PeerIdentityInterceptor.current();
+        if (peer.isPresent() && (peer.get().isController() || !peer.get().relayId().equals(r.getChildId()))) {
+            return reject("identity_mismatch", Status.PERMISSION_DENIED,
+                    "child_id " + r.getChildId() + " is not the certificate's identity (" + peer.get() + ")");
         }
         if (r.getFromSequence() < 0 || r.getFromSequence() > MAX_SEQUENCE) {
             return reject("bad_sequence", Status.INVALID_ARGUMENT, "from_sequence out of range");

@@ -6,22 +6,44 @@ import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
 import io.stripecast.protocol.v1.Shard;
 import io.stripecast.relay.stream.StreamSpec;
+import io.stripecast.relay.trust.SegmentTrust;
 
 /**
  * Checks a shard received from a peer before it touches the window: bounds, consistency with the
- * stream's parameters, and the shard's CRC32C. Returns null when it is fit, else a reason word.
+ * stream's parameters, ingest time within sane bounds, the ingest's signature over the metadata (when the stream's
+ * keys are known), and the shard's CRC32C. Returns null when it is fit, else a reason word.
  */
 public final class ShardValidator {
     /** A segment lasts at most this long (generous: HLS targets are seconds). */
     static final long MAX_DURATION_MICROS = 600_000_000L;
-    private static final long MAX_CLOCK_SKEW_MILLIS = 24L * 3600 * 1000;
+    /**
+     * How far ahead of this relay's clock an ingest time may be: clock skew between pods, not more. A window evicts by
+     * its newest ingest time, so one segment dated far ahead would push every honest segment out.
+     */
+    static final long MAX_FUTURE_MILLIS = 30_000;
 
     private final StreamSpec spec;
     private final int maxSegmentBytes;
+    private final SegmentTrust trust;
 
+    /** A validator that checks no signatures (tests of the other rules). */
     public ShardValidator(StreamSpec spec, int maxSegmentBytes) {
+        this(spec, maxSegmentBytes, new SegmentTrust(spec.name()));
+    }
+
+    public ShardValidator(StreamSpec spec, int maxSegmentBytes, SegmentTrust trust) {
         this.spec = spec;
         this.maxSegmentBytes = maxSegmentBytes;
+        this.trust = trust;
+    }
+
+    /**
+     * The oldest ingest time an honest parent can still push: a live window holds one window behind its newest
+     * segment, and an ended stream is kept one window past its end, so two windows and the clock skew. Init segments
+     * are exempt: a window keeps one as long as a held media segment needs it, however old.
+     */
+    private long oldestIngestMillis(long nowMillis) {
+        return nowMillis - 2 * spec.window().toMillis() - MAX_FUTURE_MILLIS;
     }
 
     public String problem(Shard shard, int expectedStripe, long nowMillis) {
@@ -44,10 +66,11 @@ public final class ShardValidator {
         if (meta.getSha256().size() != 32) {
             return "bad_sha256";
         }
-        if (Math.abs(nowMillis - meta.getIngestTimeMillis()) > MAX_CLOCK_SKEW_MILLIS) {
+        SegmentKind kind = meta.getKind();
+        if (meta.getIngestTimeMillis() > nowMillis + MAX_FUTURE_MILLIS
+                || kind != SegmentKind.SEGMENT_KIND_FMP4_INIT && meta.getIngestTimeMillis() < oldestIngestMillis(nowMillis)) {
             return "bad_ingest_time";
         }
-        SegmentKind kind = meta.getKind();
         if (kind == SegmentKind.SEGMENT_KIND_FMP4_INIT) {
             if (meta.getDurationMicros() != 0 || meta.getInitSequence() != 0) {
                 return "bad_init";
@@ -66,6 +89,11 @@ public final class ShardValidator {
             }
         } else {
             return "bad_kind";
+        }
+        // After the cheap checks, before the CRC over megabytes: is this metadata the ingest's own?
+        String untrusted = trust.problem(meta);
+        if (untrusted != null) {
+            return untrusted;
         }
         if (!Shards.crcMatches(shard)) {
             return "crc";

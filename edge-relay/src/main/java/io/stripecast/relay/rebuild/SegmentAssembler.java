@@ -52,6 +52,7 @@ public final class SegmentAssembler {
 
     /** A validated shard from a parent. */
     public void accept(Shard shard) {
+        shard = checkedAgainstRebuilt(shard);
         SegmentWindow.Offer offer = window.offer(shard);
         switch (offer) {
             case ADDED -> {
@@ -70,6 +71,26 @@ public final class SegmentAssembler {
 
     String stream() {
         return stream;
+    }
+
+    /**
+     * A shard arriving after its segment was rebuilt here (every shard past the k-th does) is no longer checked by the
+     * SHA-256 of a rebuild, so it is compared with the shard the true segment gives: a CRC-valid shard of wrong content
+     * is counted and the true one is held (and forwarded) in its place, never the lie.
+     */
+    private Shard checkedAgainstRebuilt(Shard shard) {
+        long seq = shard.getSegment().getSequence();
+        var entry = window.entry(seq);
+        if (entry == null || !entry.isComplete() || window.shard(seq, shard.getStripe()) != null) {
+            return shard;
+        }
+        byte[] truth = codec.shard(entry.segment(), shard.getStripe());
+        if (shard.getData().equals(com.google.protobuf.ByteString.copyFrom(truth))) {
+            return shard;
+        }
+        metrics.checksumFailure(stream, "shard_content");
+        LOG.warnf("stream %s: segment %d stripe %d carried wrong bytes under a valid CRC; replaced", stream, seq, shard.getStripe());
+        return Shards.of(entry.meta(), shard.getStripe(), truth);
     }
 
     /** A parent in this stripe went away: regenerate, off this (gRPC) thread, what the subtree below us lacks. */
@@ -125,14 +146,17 @@ public final class SegmentAssembler {
         if (segment == null) {
             // Every shard passed its CRC, so some peer sent consistent lies. With one more shard we
             // can tell which; until then the segment waits.
-            window.failAssembly(seq, present);
             metrics.checksumFailure(stream, "segment");
             LOG.debugf("stream %s: segment %d does not match its SHA-256 yet", stream, seq);
+            if (window.failAssembly(seq, present)) {
+                tryAssemble(seq);
+            }
             return;
         }
         if (!window.complete(seq, segment)) {
             return;
         }
+        checkArrivedDuringRebuild(seq, held, segment);
         if (EndOfStream.is(meta)) {
             // Not a segment for the availability figures: the stream's end, now in this relay's playlist.
             metrics.streamEndReached(stream, meta.getIngestTimeMillis());
@@ -142,6 +166,29 @@ public final class SegmentAssembler {
         }
         // Regenerated like media: an orphan's subtree must learn the end too.
         scheduleRegeneration(seq, held);
+    }
+
+    /**
+     * Shards that entered the window while this rebuild ran were neither part of it nor checked on arrival (the segment
+     * was not complete yet): each is compared with the true segment's shard now, so a lie among them is never held or
+     * forwarded. A shard arriving after {@link SegmentWindow#complete} is checked on arrival instead.
+     */
+    private void checkArrivedDuringRebuild(long seq, Shard[] used, byte[] segment) {
+        Shard[] now = window.shardsOf(seq);
+        if (now == null) {
+            return;
+        }
+        for (int i = 0; i < now.length; i++) {
+            if (now[i] == null || now[i] == used[i]) {
+                continue;
+            }
+            byte[] truth = codec.shard(segment, i);
+            if (!now[i].getData().equals(com.google.protobuf.ByteString.copyFrom(truth))) {
+                window.replaceShard(seq, Shards.of(now[i].getSegment(), i, truth));
+                metrics.checksumFailure(stream, "shard_content");
+                LOG.warnf("stream %s: segment %d stripe %d carried wrong bytes under a valid CRC; replaced", stream, seq, i);
+            }
+        }
     }
 
     private byte[] decodeChecked(byte[][] parts, SegmentMeta meta) {

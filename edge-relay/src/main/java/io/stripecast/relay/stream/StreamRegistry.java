@@ -1,5 +1,6 @@
 package io.stripecast.relay.stream;
 
+import io.stripecast.protocol.trust.PublisherKeys;
 import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.metrics.RelayMetrics;
 import io.stripecast.relay.rebuild.Regenerator;
@@ -33,6 +34,8 @@ public class StreamRegistry {
     /** One budget for every stream's window (see {@link WindowMemory}), one regeneration worker for every stream. */
     private final WindowMemory memory;
     private final Regenerator regenerator;
+    /** Salts the verifiers of configured keys: random per process, the same for a stream all along. */
+    private final byte[] keySalt = PublisherKeys.newSalt();
 
     @Inject
     public StreamRegistry(RelaySettings settings, RelayMetrics metrics) {
@@ -56,7 +59,10 @@ public class StreamRegistry {
         timer.scheduleWithFixedDelay(this::expireEnded, 1, 1, TimeUnit.SECONDS);
         for (var e : settings.streams().entrySet()) {
             RelaySettings.StreamSettings s = e.getValue();
-            ensure(new StreamSpec(e.getKey(), s.k(), s.m(), s.window(), s.key(), s.pullUrl(), s.pullInterval()));
+            // A configured key too short stops the relay here (PublisherKeys.problem); only its verifier is kept.
+            byte[] salt = PublisherKeys.saltFor(keySalt, e.getKey());
+            ensure(new StreamSpec(e.getKey(), s.k(), s.m(), s.window(), s.key().map(k -> PublisherKeys.verifier(k, salt)),
+                    s.pullUrl(), s.pullInterval()));
         }
     }
 

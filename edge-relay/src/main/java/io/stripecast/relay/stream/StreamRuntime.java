@@ -5,6 +5,8 @@ import io.stripecast.relay.playback.LivePlaylist;
 import io.stripecast.relay.push.ShardValidator;
 import io.stripecast.relay.rebuild.Regenerator;
 import io.stripecast.relay.rebuild.SegmentAssembler;
+import io.stripecast.relay.trust.SegmentSigner;
+import io.stripecast.relay.trust.SegmentTrust;
 import io.stripecast.relay.window.SegmentWindow;
 import io.stripecast.relay.window.WindowMemory;
 
@@ -22,10 +24,14 @@ public final class StreamRuntime {
     private final AtomicBoolean root = new AtomicBoolean();
     private final AtomicBoolean standbyIngest = new AtomicBoolean();
     private final LivePlaylist playlist;
+    private final SegmentTrust trust;
+    /** Made the first time this relay signs for the stream (as its ingest or standby), never before. */
+    private SegmentSigner signer;
 
     private StreamRuntime(StreamSpec spec, SegmentWindow window, SegmentAssembler assembler, ShardValidator validator,
-                         AtomicReferenceArray<Boolean> receiving) {
+                         AtomicReferenceArray<Boolean> receiving, SegmentTrust trust) {
         this.spec = spec;
+        this.trust = trust;
         this.window = window;
         this.assembler = assembler;
         this.validator = validator;
@@ -44,7 +50,21 @@ public final class StreamRuntime {
         AtomicReferenceArray<Boolean> receiving = new AtomicReferenceArray<>(spec.stripes());
         SegmentAssembler assembler = new SegmentAssembler(window, metrics, stripe -> Boolean.TRUE.equals(receiving.get(stripe)),
                 timer, regenerateGraceMillis, regenerator);
-        return new StreamRuntime(spec, window, assembler, new ShardValidator(spec, maxSegmentBytes), receiving);
+        SegmentTrust trust = new SegmentTrust(spec.name());
+        return new StreamRuntime(spec, window, assembler, new ShardValidator(spec, maxSegmentBytes, trust), receiving, trust);
+    }
+
+    /** Which ingest keys this stream's segments must be signed with, and the check. */
+    public SegmentTrust trust() {
+        return trust;
+    }
+
+    /** This relay's signing key for the stream (made at first call): for its ingest and standby ingest role. */
+    public synchronized SegmentSigner signer() {
+        if (signer == null) {
+            signer = new SegmentSigner(spec.name());
+        }
+        return signer;
     }
 
     public StreamSpec spec() {

@@ -2,33 +2,76 @@ package io.stripecast.relay.stream;
 
 import io.stripecast.protocol.Names;
 import io.stripecast.protocol.codec.StripeCodec;
+import io.stripecast.protocol.v1.PublisherKeyVerifier;
 
 import java.time.Duration;
 import java.util.Optional;
 
 /**
  * A stream's parameters as this relay knows them. {@code mesh} is set when the controller decides the leaf mesh
- * (from the LiveStream); null means the relay's own {@code stripecast.streams.<name>.mesh} settings apply.
+ * (from the LiveStream); null means the relay's own {@code stripecast.streams.<name>.mesh} settings apply. {@code key}
+ * checks the publisher's key (see {@link io.stripecast.protocol.trust.PublisherKeys}); the key itself is not kept.
  */
-public record StreamSpec(String name, int k, int m, Duration window, Optional<String> key, Optional<String> pullUrl,
+public record StreamSpec(String name, int k, int m, Duration window, Optional<PublisherKeyVerifier> key, Optional<String> pullUrl,
                          Duration pullInterval, boolean onDemand, Mesh mesh) {
 
-    /** The leaf mesh as the controller set it. */
-    public record Mesh(boolean enabled, int maxPeers) {
+    /** The leaf mesh as the controller set it; {@code ice} null leaves STUN/TURN to this relay's own settings. */
+    public record Mesh(boolean enabled, int maxPeers, Ice ice) {
         public Mesh {
             if (maxPeers < 1 || maxPeers > 64) {
                 throw new IllegalArgumentException("mesh max peers must be in 1..64, got " + maxPeers);
             }
         }
+
+        public Mesh(boolean enabled, int maxPeers) {
+            this(enabled, maxPeers, null);
+        }
     }
 
-    public StreamSpec(String name, int k, int m, Duration window, Optional<String> key, Optional<String> pullUrl,
+    /**
+     * STUN/TURN servers for the viewers' browsers.
+     *
+     * @param urls         at most 8 stun:/turn:/turns: URLs
+     * @param relayOnly    ICE transport policy {@code relay}: TURN only, no viewer learns another's address
+     * @param staticUser   a fixed TURN user name, or empty
+     * @param staticCredential its credential, or empty
+     * @param turnSecret   the TURN REST API shared secret (coturn's static-auth-secret), or empty; per-page
+     *                     credentials are derived from it and win over a static user
+     * @param turnTtl      lifetime of derived credentials
+     */
+    public record Ice(java.util.List<String> urls, boolean relayOnly, Optional<String> staticUser,
+                      Optional<String> staticCredential, Optional<String> turnSecret, Duration turnTtl) {
+        public static final int MAX_SERVERS = 8;
+
+        public Ice {
+            urls = java.util.List.copyOf(urls);
+            if (urls.size() > MAX_SERVERS) {
+                throw new IllegalArgumentException("at most " + MAX_SERVERS + " ICE servers, got " + urls.size());
+            }
+            for (String url : urls) {
+                if (url.length() > 256 || !url.matches("(stun|turn|turns):\\S+")) {
+                    throw new IllegalArgumentException("not a stun:, turn: or turns: URL: " + url);
+                }
+            }
+            if (turnTtl.compareTo(Duration.ofMinutes(1)) < 0 || turnTtl.compareTo(Duration.ofDays(1)) > 0) {
+                throw new IllegalArgumentException("TURN credential lifetime must be in 1 min..1 day, got " + turnTtl);
+            }
+        }
+
+        /** Keeps credentials out of logs. */
+        @Override
+        public String toString() {
+            return "Ice[urls=" + urls + ", relayOnly=" + relayOnly + "]";
+        }
+    }
+
+    public StreamSpec(String name, int k, int m, Duration window, Optional<PublisherKeyVerifier> key, Optional<String> pullUrl,
                       Duration pullInterval, boolean onDemand) {
         this(name, k, m, window, key, pullUrl, pullInterval, onDemand, null);
     }
 
     /** A stream every relay of the pool carries (not on demand). */
-    public StreamSpec(String name, int k, int m, Duration window, Optional<String> key, Optional<String> pullUrl,
+    public StreamSpec(String name, int k, int m, Duration window, Optional<PublisherKeyVerifier> key, Optional<String> pullUrl,
                       Duration pullInterval) {
         this(name, k, m, window, key, pullUrl, pullInterval, false);
     }

@@ -7,7 +7,10 @@ import io.stripecast.protocol.Names;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.stripecast.relay.trust.AcceptedKeys;
+
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -26,7 +29,9 @@ import java.util.function.Consumer;
  *                          "stripes": [ { "a": "ingest", "e1": "a" }, ... ] } }
  * }
  * </pre>
- * Stripe {@code i}'s object maps child id to parent id. The file is read once at start.
+ * Stripe {@code i}'s object maps child id to parent id. A stream may name {@code "ingestKeys"}: base64 raw Ed25519
+ * public keys its segments must be signed with; a stream without them is not checked for signatures (this file has no
+ * controller to learn an ingest's key from). The file is read once at start.
  */
 public final class StaticTopology implements AssignmentSource {
     private static final int MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -88,9 +93,21 @@ public final class StaticTopology implements AssignmentSource {
                 myParents.add(myParent == null ? null : new ParentRef(myParent, addresses.get(myParent)));
             }
             t.parents.put(stream, stripes);
+            AcceptedKeys keys = null;
+            JsonNode ingestKeys = e.getValue().get("ingestKeys");
+            if (ingestKeys != null) {
+                List<byte[]> raw = new ArrayList<>();
+                for (JsonNode k : ingestKeys) {
+                    raw.add(Base64.getDecoder().decode(k.asText()));
+                }
+                keys = AcceptedKeys.of(raw);
+                if (keys.keys().size() != raw.size()) {
+                    throw new IllegalArgumentException("topology: stream " + stream + " has a bad ingest key");
+                }
+            }
             boolean isRoot = rootId.equals(selfId);
             if (isRoot || myParents.stream().anyMatch(p -> p != null)) {
-                t.mine.put(stream, new StreamAssignment(stream, isRoot, myParents));
+                t.mine.put(stream, new StreamAssignment(stream, isRoot, myParents, null, false, keys));
             }
         }
         return t;
@@ -98,6 +115,9 @@ public final class StaticTopology implements AssignmentSource {
 
     @Override
     public void start(Consumer<Map<String, StreamAssignment>> listener) {
+        mine.values().stream().filter(a -> !a.root() && a.ingestKeys() == null).forEach(a -> org.jboss.logging.Logger
+                .getLogger(StaticTopology.class).warnf("stream %s: the topology file names no ingestKeys; segment signatures"
+                        + " are NOT checked on this relay", a.stream()));
         listener.accept(Map.copyOf(mine));
     }
 

@@ -1,6 +1,7 @@
 package io.stripecast.relay.topology;
 
 import io.stripecast.relay.stream.StreamSpec;
+import io.stripecast.relay.trust.AcceptedKeys;
 
 import java.util.List;
 
@@ -12,10 +13,17 @@ import java.util.List;
  *                      they come from this relay's configuration (static topology)
  * @param standbyIngest this relay also takes the publisher's uploads, to take over as root (see
  *                      StreamRuntime#isStandbyIngest)
+ * @param ingestKeys    the public keys the stream's segments must be signed with; null when the source hands out
+ *                      none (then signatures are not checked, see SegmentTrust)
  */
-public record StreamAssignment(String stream, boolean root, List<ParentRef> parents, StreamSpec spec, boolean standbyIngest) {
+public record StreamAssignment(String stream, boolean root, List<ParentRef> parents, StreamSpec spec, boolean standbyIngest,
+                               AcceptedKeys ingestKeys) {
     public StreamAssignment {
         parents = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(parents));
+    }
+
+    public StreamAssignment(String stream, boolean root, List<ParentRef> parents, StreamSpec spec, boolean standbyIngest) {
+        this(stream, root, parents, spec, standbyIngest, null);
     }
 
     public StreamAssignment(String stream, boolean root, List<ParentRef> parents, StreamSpec spec) {

@@ -194,12 +194,18 @@ public final class SegmentWindow {
         }
     }
 
-    /** A rebuild from {@code attemptedWith} shards failed; another is tried once more shards arrive. */
-    public synchronized void failAssembly(long seq, int attemptedWith) {
+    /**
+     * A rebuild from {@code attemptedWith} shards failed; another is tried once more shards arrive. Returns true when
+     * more arrived during the attempt (they found it busy and did not try): the caller tries again at once, or the
+     * segment would wait for a shard that may never come.
+     */
+    public synchronized boolean failAssembly(long seq, int attemptedWith) {
         WindowEntry e = entries.get(seq);
         if (e != null) {
             e.markFailed(attemptedWith);
+            return e.shardCount() > attemptedWith;
         }
+        return false;
     }
 
     public synchronized Shard shard(long seq, int stripe) {

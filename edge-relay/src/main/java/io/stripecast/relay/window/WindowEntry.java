@@ -61,6 +61,10 @@ public final class WindowEntry {
         return segment;
     }
 
+    int shardCount() {
+        return shardCount;
+    }
+
     Shard shard(int stripe) {
         return shards[stripe];
     }

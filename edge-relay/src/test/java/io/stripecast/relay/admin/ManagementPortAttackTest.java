@@ -58,6 +58,10 @@ class ManagementPortAttackTest {
         assertThat(status(management, "/admin/drain", null)).isEqualTo(403);
         assertThat(status(management, "/admin/drain", "wrong-token-0123456789")).isEqualTo(403);
         assertThat(status(management, "/admin/drain", "")).isEqualTo(403);
+        // Near misses: a prefix, the token with one more character, one character changed.
+        assertThat(status(management, "/admin/drain", "test-drain-token-012345678")).isEqualTo(403);
+        assertThat(status(management, "/admin/drain", "test-drain-token-01234567890")).isEqualTo(403);
+        assertThat(status(management, "/admin/drain", "test-drain-token-0123456788")).isEqualTo(403);
         // This relay has no controller (static topology): a drain with the token moves nobody and answers at once.
         assertThat(status(management, "/admin/drain", "test-drain-token-0123456789")).isEqualTo(200);
     }

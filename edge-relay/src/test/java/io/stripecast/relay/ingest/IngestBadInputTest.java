@@ -43,7 +43,7 @@ class IngestBadInputTest {
 
     @Test
     void segmentLargerThanTheBoundIs413() throws Exception {
-        HttpResponse<String> r = relay.put("/ingest/live/big.ts", "live-key", new byte[1024 * 1024 + 1]);
+        HttpResponse<String> r = relay.put("/ingest/live/big.ts", "live-key-0123456789", new byte[1024 * 1024 + 1]);
         assertThat(r.statusCode()).isEqualTo(413);
         assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
         relay.assertOtherStreamFlows();
@@ -55,7 +55,7 @@ class IngestBadInputTest {
         for (int i = 0; i < 64; i++) {
             chunks.add(new byte[64 * 1024]);
         }
-        assertThat(relay.rawPut("/ingest/live/endless.ts", "live-key", chunks, true)).isEqualTo("HTTP/1.1 413");
+        assertThat(relay.rawPut("/ingest/live/endless.ts", "live-key-0123456789", chunks, true)).isEqualTo("HTTP/1.1 413");
         relay.assertOtherStreamFlows();
     }
 
@@ -63,7 +63,7 @@ class IngestBadInputTest {
     @ValueSource(strings = {"/ingest/live/..%2F..%2Fetc%2Fpasswd", "/ingest/live/.hidden.ts", "/ingest/live/seg.exe",
             "/ingest/bad%20name/seg.ts", "/ingest/live/a/b.ts", "/ingest/live"})
     void badNamesAndTraversalAre400(String path) throws Exception {
-        assertThat(relay.put(path, "live-key", "x".getBytes()).statusCode()).isEqualTo(400);
+        assertThat(relay.put(path, "live-key-0123456789", "x".getBytes()).statusCode()).isEqualTo(400);
         relay.assertOtherStreamFlows();
     }
 
@@ -71,7 +71,7 @@ class IngestBadInputTest {
     @ValueSource(strings = {"#EXTM3U\n#EXTINF:-3,\nseg.ts\n", "#EXTM3U\n#EXTINF:1e9,\nseg.ts\n", "not a playlist",
             "#EXTM3U\n#EXTINF:1,\n../seg.ts\n"})
     void hostilePlaylistsAre400(String body) throws Exception {
-        HttpResponse<String> r = relay.put("/ingest/live/index.m3u8", "live-key", body.getBytes(StandardCharsets.UTF_8));
+        HttpResponse<String> r = relay.put("/ingest/live/index.m3u8", "live-key-0123456789", body.getBytes(StandardCharsets.UTF_8));
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(r.body()).contains("\"status\":400");
         relay.assertOtherStreamFlows();
@@ -83,7 +83,7 @@ class IngestBadInputTest {
         for (int i = 0; i < 1_000_000; i++) {
             b.append("#EXTINF:1,\ns").append(i).append(".ts\n");
         }
-        assertThat(relay.rawPut("/ingest/live/index.m3u8", "live-key", List.of(b.toString().getBytes(StandardCharsets.UTF_8)), false))
+        assertThat(relay.rawPut("/ingest/live/index.m3u8", "live-key-0123456789", List.of(b.toString().getBytes(StandardCharsets.UTF_8)), false))
                 .as("20 MB of playlist is over the playlist bound").isEqualTo("HTTP/1.1 413");
         relay.assertOtherStreamFlows();
     }
@@ -94,7 +94,7 @@ class IngestBadInputTest {
         for (int i = 0; i < 1_001; i++) {
             b.append("#EXTINF:1,\ns").append(i).append(".ts\n");
         }
-        HttpResponse<String> r = relay.put("/ingest/live/index.m3u8", "live-key", b.toString().getBytes(StandardCharsets.UTF_8));
+        HttpResponse<String> r = relay.put("/ingest/live/index.m3u8", "live-key-0123456789", b.toString().getBytes(StandardCharsets.UTF_8));
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(r.body()).contains("more than 1000 segments");
         relay.assertOtherStreamFlows();
@@ -102,14 +102,14 @@ class IngestBadInputTest {
 
     @Test
     void unknownStreamIs404() throws Exception {
-        assertThat(relay.put("/ingest/nosuch/seg.ts", "live-key", "x".getBytes()).statusCode()).isEqualTo(404);
+        assertThat(relay.put("/ingest/nosuch/seg.ts", "live-key-0123456789", "x".getBytes()).statusCode()).isEqualTo(404);
         relay.assertOtherStreamFlows();
     }
 
     @Test
     void missingOrWrongKeyIs401() throws Exception {
         assertThat(relay.put("/ingest/live/seg.ts", null, "x".getBytes()).statusCode()).isEqualTo(401);
-        HttpResponse<String> wrong = relay.put("/ingest/live/seg.ts", "other-key", "x".getBytes());
+        HttpResponse<String> wrong = relay.put("/ingest/live/seg.ts", "other-key-0123456789", "x".getBytes());
         assertThat(wrong.statusCode()).isEqualTo(401);
         assertThat(wrong.headers().firstValue("WWW-Authenticate")).isPresent();
         relay.assertOtherStreamFlows();
@@ -118,7 +118,7 @@ class IngestBadInputTest {
     @Test
     void deleteIsAcceptedWith204() throws Exception {
         var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(base.toURI().resolve("/ingest/live/old.ts"))
-                .header("X-Stream-Key", "live-key").DELETE().build(), HttpResponse.BodyHandlers.discarding());
+                .header("X-Stream-Key", "live-key-0123456789").DELETE().build(), HttpResponse.BodyHandlers.discarding());
         assertThat(r.statusCode()).isEqualTo(204);
     }
 

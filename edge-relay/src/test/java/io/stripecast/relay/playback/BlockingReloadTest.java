@@ -66,7 +66,7 @@ class BlockingReloadTest {
         await("the request is held").atMost(Duration.ofSeconds(10)).until(() -> heldGauge() == 1);
         assertThat(held).isNotDone();
 
-        byte[] segment = relay.publish("live", "live-key");
+        byte[] segment = relay.publish("live", "live-key-0123456789");
 
         HttpResponse<String> answer = held.get(10, java.util.concurrent.TimeUnit.SECONDS);
         assertThat(answer.statusCode()).isEqualTo(200);
@@ -138,7 +138,7 @@ class BlockingReloadTest {
 
     /** Publishes one more segment of stream "live" and waits until its playlist lists it. */
     private void publishAndAwait() throws Exception {
-        byte[] segment = relay.publish("live", "live-key");
+        byte[] segment = relay.publish("live", "live-key-0123456789");
         await("stream live lists its newest segment").atMost(Duration.ofSeconds(10)).until(() -> {
             HttpResponse<String> r = relay.get("/live/live/index.m3u8");
             String last = r.body().lines().filter(l -> !l.startsWith("#")).reduce((a, b) -> b).orElse("");

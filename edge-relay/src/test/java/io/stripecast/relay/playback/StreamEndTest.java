@@ -55,9 +55,9 @@ class StreamEndTest {
 
     private long publishAndAwaitListed() throws Exception {
         long n = UPSTREAM.incrementAndGet();
-        assertThat(relay.put("/ingest/ending/ending" + n + ".ts", "ending-key", ("segment " + n).repeat(100).getBytes()).statusCode())
+        assertThat(relay.put("/ingest/ending/ending" + n + ".ts", "ending-key-0123456789", ("segment " + n).repeat(100).getBytes()).statusCode())
                 .isEqualTo(201);
-        assertThat(relay.put("/ingest/ending/index.m3u8", "ending-key", encoderPlaylist(n, false)).statusCode()).isEqualTo(204);
+        assertThat(relay.put("/ingest/ending/index.m3u8", "ending-key-0123456789", encoderPlaylist(n, false)).statusCode()).isEqualTo(204);
         await().atMost(Duration.ofSeconds(10)).until(() -> {
             HttpResponse<String> r = relay.get(PLAYLIST);
             return r.statusCode() == 200 && !r.body().contains("ENDLIST");
@@ -88,7 +88,7 @@ class StreamEndTest {
         CompletableFuture<HttpResponse<String>> held = getAsync(PLAYLIST + "?_HLS_msn=" + (newest + 1));
         Thread.sleep(200); // let it be held (the next assertion holds either way)
         String last = newest + ".ts";
-        assertThat(relay.put("/ingest/ending/index.m3u8", "ending-key", encoderPlaylist(UPSTREAM.get(), true)).statusCode())
+        assertThat(relay.put("/ingest/ending/index.m3u8", "ending-key-0123456789", encoderPlaylist(UPSTREAM.get(), true)).statusCode())
                 .isEqualTo(204);
 
         HttpResponse<String> answer = held.get(5, TimeUnit.SECONDS);
@@ -115,12 +115,12 @@ class StreamEndTest {
         double endsBefore = counter("stripecast_relay_stream_ends_total", "cause", "delete");
         // ffmpeg's delete_segments DELETEs segments: that ends nothing.
         HttpResponse<String> segment = HTTP.send(HttpRequest.newBuilder(URI.create(base + "ingest/ending/ending" + UPSTREAM.get() + ".ts"))
-                .header("Authorization", "Bearer ending-key").DELETE().build(), HttpResponse.BodyHandlers.ofString());
+                .header("Authorization", "Bearer ending-key-0123456789").DELETE().build(), HttpResponse.BodyHandlers.ofString());
         assertThat(segment.statusCode()).isEqualTo(204);
         assertThat(relay.get(PLAYLIST).body()).doesNotContain("ENDLIST");
 
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "ingest/ending/index.m3u8"))
-                .header("Authorization", "Bearer ending-key").DELETE().build(), HttpResponse.BodyHandlers.ofString());
+                .header("Authorization", "Bearer ending-key-0123456789").DELETE().build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(204);
         await().atMost(Duration.ofSeconds(5)).until(() -> relay.get(PLAYLIST).body().endsWith(newest + ".ts\n#EXT-X-ENDLIST\n"));
         assertThat(counter("stripecast_relay_stream_ends_total", "cause", "delete")).isEqualTo(endsBefore + 1);

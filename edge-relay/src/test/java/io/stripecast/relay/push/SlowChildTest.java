@@ -118,8 +118,8 @@ class SlowChildTest {
     private static void publishLargeSegment(RelayClient relay, int i) throws Exception {
         String name = "big" + i + ".ts";
         byte[] body = ("large segment " + i + " ").repeat(20_000).getBytes(StandardCharsets.UTF_8);
-        assertThat(relay.put("/ingest/other/" + name, "other-key", body).statusCode()).isEqualTo(201);
+        assertThat(relay.put("/ingest/other/" + name, "other-key-0123456789", body).statusCode()).isEqualTo(201);
         String playlist = "#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:" + (1_000_000 + i) + "\n#EXTINF:1.0,\n" + name + "\n";
-        assertThat(relay.put("/ingest/other/index.m3u8", "other-key", playlist.getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(204);
+        assertThat(relay.put("/ingest/other/index.m3u8", "other-key-0123456789", playlist.getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(204);
     }
 }

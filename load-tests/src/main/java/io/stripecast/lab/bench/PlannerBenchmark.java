@@ -74,7 +74,7 @@ public class PlannerBenchmark {
     @State(Scope.Thread)
     public static class Fresh {
         /** Relays including the ingest. */
-        @Param({"1000", "10000"})
+        @Param({"1000", "10000", "100000"})
         public int relays;
 
         ForestPlanner planner;
@@ -101,7 +101,7 @@ public class PlannerBenchmark {
     @State(Scope.Thread)
     public static class Planned {
         /** Relays including the ingest. */
-        @Param({"1000", "10000"})
+        @Param({"1000", "10000", "100000"})
         public int relays;
 
         ForestPlanner planner;

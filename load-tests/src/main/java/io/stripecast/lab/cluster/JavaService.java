@@ -1,5 +1,7 @@
 package io.stripecast.lab.cluster;
 
+import io.stripecast.protocol.trust.PeerIdentity;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -93,7 +95,9 @@ public final class JavaService implements AutoCloseable {
             props.add("-Dstripecast.relay.advertise-address=" + placement.host() + ":" + grpcPort);
             props.add("-Dstripecast.relay.playback-url=http://" + placement.host() + ":" + httpPort);
         }
-        settings.forEach((k, v) -> props.add("-D" + k + "=" + v));
+        PeerIdentity identity = PeerIdentity.relay(settings.getOrDefault("stripecast.relay.pool", ""),
+                settings.getOrDefault("stripecast.relay.id", id));
+        LabTrust.withTls(settings, identity).forEach((k, v) -> props.add("-D" + k + "=" + v));
         return start(id, relayJar(), placement, httpPort, grpcPort, props, logDir, jvmFlags);
     }
 
@@ -115,7 +119,7 @@ public final class JavaService implements AutoCloseable {
                                          Map<String, String> env, Path logDir) throws IOException {
         List<String> props = new ArrayList<>(List.of("-Dstripecast.controller.id=" + id, "-Dstripecast.controller.grpc-port=" + grpcPort,
                 "-Dstripecast.controller.grpc-host=" + placement.host()));
-        settings.forEach((k, v) -> props.add("-D" + k + "=" + v));
+        LabTrust.withTls(settings, PeerIdentity.CONTROLLER).forEach((k, v) -> props.add("-D" + k + "=" + v));
         return start(id, controllerJar(), placement, httpPort, grpcPort, props, env, logDir, FAST_START);
     }
 
@@ -199,6 +203,19 @@ public final class JavaService implements AutoCloseable {
     /** Sum of a Prometheus metric's samples whose line contains every given fragment. */
     public double metric(String name, String... fragments) throws IOException, InterruptedException {
         return new PromText(getText("/q/metrics")).sum(name, fragments);
+    }
+
+    /**
+     * Heap in use after a full collection the test asks for ({@code jcmd <pid> GC.run}), in bytes: what the process
+     * really holds, free of when its collector last ran.
+     */
+    public double heapAfterGc() throws IOException, InterruptedException {
+        Process gc = new ProcessBuilder("jcmd", Long.toString(process.pid()), "GC.run").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!gc.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || gc.exitValue() != 0) {
+            throw new IOException("jcmd GC.run on " + id + " failed");
+        }
+        return metric("jvm_memory_used_bytes", "area=\"heap\"");
     }
 
     /** SIGKILL: the process gets no chance to say goodbye. */

@@ -35,7 +35,7 @@ import java.util.Properties;
  * {@code scenarios/memory-4x8.properties}.
  */
 public final class MemoryBudgetRun {
-    private static final String KEY = "lab-key";
+    private static final String KEY = "lab-publisher-key-0123";
     private static final int LIVE_EDGE = 3;
 
     public record Config(String name, int streams, int segmentBytes, int segmentMillis, int seconds, int heapMb, int k, int m,

@@ -32,7 +32,7 @@ import static org.awaitility.Awaitility.await;
  * same source and viewers through an nginx chain of the same depth.
  */
 public final class ScenarioRunner {
-    private static final String KEY = "lab-key";
+    private static final String KEY = "lab-publisher-key-0123";
 
     private final Scenario scenario;
     private final Path out;
@@ -77,6 +77,7 @@ public final class ScenarioRunner {
 
             noteForests(cluster, streams, timeline, "at the start");
             long sourceStart = System.currentTimeMillis();
+            UplinkWatch uplinks = UplinkWatch.start(cluster);
             RunSource source = startSource(cluster, streams, media);
             timeline.note("source started");
             CompletableFuture<CpuWindow.Snapshot> cpuStart = cpuWindowStart(cluster, viewers, sourceStart);
@@ -103,6 +104,7 @@ public final class ScenarioRunner {
             Map<String, Object> streamEnd = endCheck.finish(source.endMillis(), Duration.ofSeconds(30));
             timeline.note("stream end: " + streamEnd.get("ended") + " of " + streamEnd.get("relays") + " relays ended their playlist");
             noteForests(cluster, streams, timeline, "at the end");
+            notes.add(uplinks.finish(out));
             Thread.sleep(2_000); // viewers poll at half the target duration: give the slowest one more poll
             viewers.stopAll();
             report = ReportCollector.collect(new ReportCollector.Run(scenario, cluster, ctx, viewers, timeline, source, streams,

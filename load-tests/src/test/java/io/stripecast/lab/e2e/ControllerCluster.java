@@ -46,19 +46,25 @@ final class ControllerCluster implements AutoCloseable {
         ControllerCluster c = new ControllerCluster(dir, settings);
         c.controller = c.startController("controller-1");
         for (int i = 0; i < relayCount; i++) {
-            String id = "r" + i;
-            Map<String, String> relay = new LinkedHashMap<>();
-            relay.put("stripecast.relay.controller", "127.0.0.1:" + c.controllerGrpc);
-            relay.put("stripecast.relay.uplink-mbps", Double.toString(uplinkMbps));
-            relay.put("stripecast.relay.reconnect-max", "1s");
-            relay.put("stripecast.relay.on-demand-wait", "20s");
-            relay.put("stripecast.relay.on-demand-idle", "5s");
-            relay.put("stripecast.relay.drain-token", DRAIN_TOKEN);
-            c.relays.put(id, JavaService.relay(id, FreePorts.next(), FreePorts.next(), relay, dir.resolve("logs")));
+            c.addRelay("r" + i, uplinkMbps);
         }
         c.controller.awaitReady();
         c.relays.values().forEach(JavaService::awaitReady);
         return c;
+    }
+
+    /** Starts one more relay process on this cluster's controller (not waited for). */
+    JavaService addRelay(String id, double uplinkMbps) throws IOException {
+        Map<String, String> relay = new LinkedHashMap<>();
+        relay.put("stripecast.relay.controller", "127.0.0.1:" + controllerGrpc);
+        relay.put("stripecast.relay.uplink-mbps", Double.toString(uplinkMbps));
+        relay.put("stripecast.relay.reconnect-max", "1s");
+        relay.put("stripecast.relay.on-demand-wait", "20s");
+        relay.put("stripecast.relay.on-demand-idle", "5s");
+        relay.put("stripecast.relay.drain-token", DRAIN_TOKEN);
+        JavaService service = JavaService.relay(id, FreePorts.next(), FreePorts.next(), relay, dir.resolve("logs"));
+        relays.put(id, service);
+        return service;
     }
 
     JavaService startController(String id) throws IOException {

@@ -92,7 +92,9 @@ class DataPlaneEndToEndIT {
         server.start();
         try {
             String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/index.m3u8";
-            forest = SevenRelayForest.start(dir, Map.of("stripecast.streams.live.pull-url", url));
+            // The origin is on loopback: pull ingest refuses internal addresses unless their range is allowed.
+            forest = SevenRelayForest.start(dir, Map.of("stripecast.streams.live.pull-url", url,
+                    "stripecast.pull.allowed-networks", "127.0.0.1/32"));
             Process ffmpeg = Ffmpeg.writeOrigin(source, SECONDS, false, origin, dir.resolve("ffmpeg-origin.log"));
             awaitExit(ffmpeg);
             List<String> expected = HlsCheck.localHashes(origin);

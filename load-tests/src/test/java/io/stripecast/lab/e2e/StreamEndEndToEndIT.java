@@ -34,7 +34,7 @@ import static org.awaitility.Awaitility.await;
  */
 class StreamEndEndToEndIT {
     private static final Path WORK = Path.of("target", "e2e");
-    private static final String KEY = "stream-end-key";
+    private static final String KEY = "stream-end-key-0123456789";
     private static final String STREAM = "live";
     private static final int RELAYS = 6;
     /** With a 5 Mbit/s hint and k=2 a shard stripe is 2.5 Mbit/s: 14 Mbit/s uplinks give a fanout of 4 (the ingest feeds three trees with it), so trees go deeper than 1. */

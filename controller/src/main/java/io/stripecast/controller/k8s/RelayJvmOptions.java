@@ -1,0 +1,54 @@
+package io.stripecast.controller.k8s;
+
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+
+import java.util.Locale;
+
+/**
+ * The relay container's JVM options, sized from its memory limit. The image's default (a 75 % heap) does not fit a
+ * relay: gRPC's Netty takes direct buffers up to the heap's size unless capped, so heap + direct + metaspace + code
+ * cache could reach 1.5x the limit and the kernel would kill a busy relay. Here the direct memory is capped at a
+ * share of the limit, metaspace and code cache are bounded, and the heap gets what remains after a reserve for
+ * thread stacks and the collector's own structures. The relay's window budget is derived from its heap, so it shrinks
+ * with it and never outgrows the pod.
+ */
+final class RelayJvmOptions {
+    static final long MI = 1024 * 1024;
+    static final long METASPACE = 96 * MI;
+    static final long CODE_CACHE = 48 * MI;
+    /** Thread stacks (512 KiB each), GC structures, Netty's and the JDK's native bits. */
+    static final long RESERVE = 104 * MI;
+    static final double MAX_HEAP_SHARE = 0.60;
+    static final double MIN_HEAP_SHARE = 0.25;
+
+    private RelayJvmOptions() {
+    }
+
+    /** JAVA_OPTS for a relay whose container has these resources (no memory limit: the image's default applies). */
+    static String forResources(ResourceRequirements resources) {
+        Quantity limit = resources == null || resources.getLimits() == null ? null : resources.getLimits().get("memory");
+        if (limit == null) {
+            return null;
+        }
+        return forLimit(Quantity.getAmountInBytes(limit).longValue());
+    }
+
+    static String forLimit(long limitBytes) {
+        long direct = directBytes(limitBytes);
+        return String.format(Locale.ROOT, "-XX:MaxRAMPercentage=%.1f -XX:MaxDirectMemorySize=%dm -XX:MaxMetaspaceSize=%dm "
+                        + "-XX:ReservedCodeCacheSize=%dm -Xss512k", heapShare(limitBytes) * 100, direct / MI, METASPACE / MI,
+                CODE_CACHE / MI);
+    }
+
+    /** A sixth of the limit, at least 48 MiB: gRPC shards in flight to children and from parents. */
+    static long directBytes(long limitBytes) {
+        return Math.max(48 * MI, limitBytes / 6 / MI * MI);
+    }
+
+    static double heapShare(long limitBytes) {
+        double rest = (double) (limitBytes - directBytes(limitBytes) - METASPACE - CODE_CACHE - RESERVE) / limitBytes;
+        // One decimal, rounded down, so the rendered percentage never exceeds what fits.
+        return Math.floor(Math.max(MIN_HEAP_SHARE, Math.min(MAX_HEAP_SHARE, rest)) * 1000) / 1000;
+    }
+}

@@ -1,0 +1,36 @@
+package io.stripecast.controller.trust;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.stripecast.controller.k8s.RelayPoolModel;
+
+import java.util.Map;
+
+/**
+ * When the controller signs a relay's certificate request (docs/trust.md): the pod it names exists in the pool
+ * (the operator's labels), is not going away, and its pod IP is the address the request comes from. The identity
+ * issued is the pod's, whatever the request asks for.
+ */
+public final class IssuingRule {
+    private IssuingRule() {
+    }
+
+    /** Why {@code pod} may not get a certificate of {@code pool} for a request from {@code peerIp}; null when it may. */
+    public static String refusal(Pod pod, String pool, String peerIp) {
+        if (pod == null) {
+            return "no such pod";
+        }
+        Map<String, String> labels = pod.getMetadata().getLabels();
+        if (labels == null || !pool.equals(labels.get(RelayPoolModel.POOL_LABEL))
+                || !"stripecast-relay".equals(labels.get("app.kubernetes.io/name"))) {
+            return "pod " + pod.getMetadata().getName() + " is not a relay of pool " + pool;
+        }
+        if (pod.getMetadata().getDeletionTimestamp() != null) {
+            return "pod " + pod.getMetadata().getName() + " is terminating";
+        }
+        String podIp = pod.getStatus() == null ? null : pod.getStatus().getPodIP();
+        if (podIp == null || !podIp.equals(peerIp)) {
+            return "the request comes from " + peerIp + ", not from pod " + pod.getMetadata().getName() + "'s IP " + podIp;
+        }
+        return null;
+    }
+}

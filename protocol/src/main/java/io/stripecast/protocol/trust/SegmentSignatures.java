@@ -1,0 +1,145 @@
+package io.stripecast.protocol.trust;
+
+import com.google.protobuf.ByteString;
+import io.stripecast.protocol.v1.SegmentMeta;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.spec.X509EncodedKeySpec;
+import java.util.Arrays;
+import java.util.Collection;
+
+/**
+ * Ed25519 signatures over a segment's metadata: the one place that says what the ingest signs and how a relay or
+ * a browser checks it.
+ *
+ * <p>Why a canonical encoding of our own and not the protobuf bytes: protobuf serialisation is not canonical (field
+ * order, unknown fields, default values may differ between writers), and the browser's player must rebuild the
+ * exact bytes from {@code hashes.json} with a few lines of JavaScript. The layout is fixed, big-endian, every field
+ * at a known width, behind a domain tag so that a signature over a segment can never be replayed as anything else:
+ *
+ * <pre>
+ * "stripecast-segment-v1" 0x00
+ * u8 len, stream name (ASCII)
+ * u64 sequence, u32 kind, u64 media_sequence, u64 duration_micros, u8 discontinuity, u64 init_sequence,
+ * u32 length, i64 ingest_time_millis, u8 len, sha256, u32 k, u32 m, u8 has_upstream, i64 upstream_sequence (0 if absent)
+ * </pre>
+ * A field added to {@code SegmentMeta} later (a rendition, a run) is signed only once this layout names it, under a
+ * new tag ({@code -v2}); until then a relay cannot be fooled by it only if nothing reads it, so add it here first.
+ */
+public final class SegmentSignatures {
+    public static final String ALGORITHM = "Ed25519";
+    public static final int PUBLIC_KEY_BYTES = 32;
+    public static final int SIGNATURE_BYTES = 64;
+    private static final byte[] TAG = "stripecast-segment-v1\0".getBytes(StandardCharsets.US_ASCII);
+    /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): the raw key follows. */
+    private static final byte[] X509_PREFIX = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+
+    private SegmentSignatures() {
+    }
+
+    /** A fresh key pair; the private half never leaves the relay that made it. */
+    public static KeyPair generate() {
+        try {
+            return KeyPairGenerator.getInstance(ALGORITHM).generateKeyPair();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("Ed25519 is part of every JDK since 15", e);
+        }
+    }
+
+    /** The bytes that are signed: the stream's name and every field of the metadata except its signature. */
+    public static byte[] canonical(String stream, SegmentMeta meta) {
+        byte[] name = stream.getBytes(StandardCharsets.US_ASCII);
+        if (name.length > 255) {
+            throw new IllegalArgumentException("stream name longer than 255 bytes");
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(160);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.write(TAG);
+            out.writeByte(name.length);
+            out.write(name);
+            out.writeLong(meta.getSequence());
+            out.writeInt(meta.getKindValue());
+            out.writeLong(meta.getMediaSequence());
+            out.writeLong(meta.getDurationMicros());
+            out.writeByte(meta.getDiscontinuity() ? 1 : 0);
+            out.writeLong(meta.getInitSequence());
+            out.writeInt(meta.getLength());
+            out.writeLong(meta.getIngestTimeMillis());
+            byte[] sha = meta.getSha256().toByteArray();
+            out.writeByte(Math.min(sha.length, 255));
+            out.write(sha, 0, Math.min(sha.length, 255));
+            out.writeInt(meta.getK());
+            out.writeInt(meta.getM());
+            out.writeByte(meta.hasUpstreamSequence() ? 1 : 0);
+            out.writeLong(meta.hasUpstreamSequence() ? meta.getUpstreamSequence() : 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** The metadata with its signature set. */
+    public static SegmentMeta sign(PrivateKey key, String stream, SegmentMeta meta) {
+        try {
+            Signature s = Signature.getInstance(ALGORITHM);
+            s.initSign(key);
+            s.update(canonical(stream, meta));
+            return meta.toBuilder().setSignature(ByteString.copyFrom(s.sign())).build();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot sign with an Ed25519 key", e);
+        }
+    }
+
+    /** True when the metadata carries a signature by one of {@code keys} over exactly these fields. */
+    public static boolean verify(String stream, SegmentMeta meta, Collection<PublicKey> keys) {
+        if (meta.getSignature().size() != SIGNATURE_BYTES || keys.isEmpty()) {
+            return false;
+        }
+        byte[] data = canonical(stream, meta);
+        byte[] signature = meta.getSignature().toByteArray();
+        for (PublicKey key : keys) {
+            try {
+                Signature s = Signature.getInstance(ALGORITHM);
+                s.initVerify(key);
+                s.update(data);
+                if (s.verify(signature)) {
+                    return true;
+                }
+            } catch (GeneralSecurityException e) {
+                // A malformed signature under this key: not this key's, try the next.
+            }
+        }
+        return false;
+    }
+
+    /** The raw 32-byte form (RFC 8032) that travels the control plane and WebCrypto imports as "raw". */
+    public static byte[] raw(PublicKey key) {
+        byte[] encoded = key.getEncoded();
+        return Arrays.copyOfRange(encoded, encoded.length - PUBLIC_KEY_BYTES, encoded.length);
+    }
+
+    /** A public key from its raw 32 bytes; IllegalArgumentException for anything that is not one. */
+    public static PublicKey publicKey(byte[] raw) {
+        if (raw == null || raw.length != PUBLIC_KEY_BYTES) {
+            throw new IllegalArgumentException("an Ed25519 public key is 32 bytes");
+        }
+        byte[] der = Arrays.copyOf(X509_PREFIX, X509_PREFIX.length + PUBLIC_KEY_BYTES);
+        System.arraycopy(raw, 0, der, X509_PREFIX.length, PUBLIC_KEY_BYTES);
+        try {
+            return KeyFactory.getInstance(ALGORITHM).generatePublic(new X509EncodedKeySpec(der));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("not an Ed25519 public key", e);
+        }
+    }
+}
