@@ -41,7 +41,7 @@ import java.util.Map;
  */
 public final class HopBench {
     private static final String STREAM = "live";
-    private static final String KEY = "hop-bench-key";
+    private static final String KEY = "hop-bench-publisher-key"; // the relay wants 16..256 characters
 
     /**
      * One measured window. {@code streamBytes} is the stream the process under test carried in it (the relay: segments
