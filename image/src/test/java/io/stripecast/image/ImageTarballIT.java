@@ -150,8 +150,10 @@ class ImageTarballIT {
     void theEntrypointStartsEachAppAsUser10001(String app, int httpPort, @TempDir Path tmp) throws Exception {
         Path rootfs = unpacked();
         Path log = tmp.resolve(app + ".log");
-        // The relay with the image's default command (no argument), the controller as the chart runs it.
-        Process p = start(rootfs, app.equals("relay") ? List.of() : List.of(app), log);
+        // The relay with the image's default command (no argument), the controller as the chart runs it; both with
+        // mutual TLS on, as they run by default: certificates for their default identities inside the image's root.
+        Map<String, String> tls = certificates(rootfs, app.equals("relay") ? "relay-0" : "controller");
+        Process p = start(rootfs, app.equals("relay") ? List.of() : List.of(app), log, tls);
         try {
             Matcher started = await(app + " started").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(250))
                     .until(() -> {
@@ -215,6 +217,32 @@ class ImageTarballIT {
      * image's working directory, user and group, and only the image's environment.
      */
     static Process start(Path rootfs, List<String> args, Path log) throws IOException {
+        return start(rootfs, args, log, Map.of());
+    }
+
+    /**
+     * A CA and a certificate for {@code name} (bin/tls-certs, openssl) under the image's /tmp, readable by the image's
+     * user, and the settings that point the app at them (paths as the app sees them, inside the image's root).
+     */
+    static Map<String, String> certificates(Path rootfs, String name) throws IOException, InterruptedException {
+        Path dir = rootfs.resolve("tmp/tls-" + name);
+        Process issue = new ProcessBuilder(Path.of("..", "bin", "tls-certs").toString(), dir.toString(), name)
+                .redirectErrorStream(true).start();
+        String out = new String(issue.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(issue.waitFor()).as("bin/tls-certs: %s", out).isZero();
+        // The app runs as user 10001; this throwaway key may be world-readable here.
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            }
+        }
+        String inImage = "/tmp/tls-" + name + "/";
+        return Map.of("STRIPECAST_TLS_CERT", inImage + name + ".crt", "STRIPECAST_TLS_KEY", inImage + name + ".key",
+                "STRIPECAST_TLS_CA", inImage + "ca.crt");
+    }
+
+    static Process start(Path rootfs, List<String> args, Path log, Map<String, String> extraEnv) throws IOException {
         String[] user = config.path("User").asText().split(":");
         // Outside the image: new namespaces, and loopback up in the new network namespace, as a runtime leaves it
         // (Netty and gRPC list the interfaces and warn when there is none). Then into the image.
@@ -227,6 +255,7 @@ class ImageTarballIT {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().clear();
         pb.environment().putAll(env());
+        pb.environment().putAll(extraEnv);
         return pb.start();
     }
 
