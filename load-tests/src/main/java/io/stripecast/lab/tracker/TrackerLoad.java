@@ -69,11 +69,12 @@ public final class TrackerLoad {
         int max = steps.stream().mapToInt(Integer::intValue).max().orElse(0);
         Path dir = Path.of("target", "tracker-load");
         int httpPort = FreePorts.next();
-        // One socket per viewer, all in one swarm: the swarm must hold them.
+        // One socket per viewer, all from loopback and in one swarm: the per-address cap and the swarm must admit them.
         try (JavaService relay = JavaService.relay("edge", Placement.LOOPBACK, httpPort, FreePorts.next(), Map.of(
                 "stripecast.streams.mesh.k", "2", "stripecast.streams.mesh.m", "1", "stripecast.streams.mesh.window", "20s",
                 "stripecast.streams.mesh.mesh.enabled", "true", "stripecast.streams.mesh.mesh.max-peers", "8",
-                "stripecast.limits.max-swarm-peers", String.valueOf(max + 100)),
+                "stripecast.limits.max-swarm-peers", String.valueOf(max + 100),
+                "stripecast.tracker.max-sockets-per-address", String.valueOf(max + 100)),
                 dir.resolve("logs"), JavaService.STEADY).awaitReady()) {
             TrackerLoad load = new TrackerLoad("ws://127.0.0.1:" + httpPort + "/tracker/" + STREAM);
             double baseHeap = heapAfterGc(relay);
