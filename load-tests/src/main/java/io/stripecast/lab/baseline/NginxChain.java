@@ -13,6 +13,26 @@ import java.util.concurrent.TimeUnit;
  * 10 min. Not tuned for or against stripecast. One nginx process serves every tier on its own port.
  */
 public final class NginxChain implements AutoCloseable {
+    /**
+     * The start of every nginx.conf the lab writes (one worker, its files under the directory given as %1$s, HLS
+     * types), open inside {@code http}: the caller adds its zones and servers and the closing brace.
+     */
+    static final String CONF_HEAD = """
+            worker_processes 1;
+            user root;
+            error_log %1$s/logs/error.log warn;
+            pid %1$s/logs/nginx.pid;
+            events { worker_connections 1024; }
+            http {
+              access_log off;
+              client_body_temp_path %1$s/tmp/body;
+              proxy_temp_path %1$s/tmp/proxy;
+              fastcgi_temp_path %1$s/tmp/fastcgi;
+              uwsgi_temp_path %1$s/tmp/uwsgi;
+              scgi_temp_path %1$s/tmp/scgi;
+              types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
+            """;
+
     public final int originPort;
     /** Tier 1 (below the origin) first; the last is the edge. */
     public final List<Integer> tierPorts;
@@ -89,21 +109,6 @@ public final class NginxChain implements AutoCloseable {
                     """.formatted(tiers.get(i - 1), upstream, i, upstream, i));
             upstream = tiers.get(i - 1);
         }
-        String head = """
-                worker_processes 1;
-                user root;
-                error_log %1$s/logs/error.log warn;
-                pid %1$s/logs/nginx.pid;
-                events { worker_connections 1024; }
-                http {
-                  access_log off;
-                  client_body_temp_path %1$s/tmp/body;
-                  proxy_temp_path %1$s/tmp/proxy;
-                  fastcgi_temp_path %1$s/tmp/fastcgi;
-                  uwsgi_temp_path %1$s/tmp/uwsgi;
-                  scgi_temp_path %1$s/tmp/scgi;
-                  types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
-                """;
         String origins = """
                   server {
                     listen 127.0.0.1:%2$d;
@@ -112,7 +117,7 @@ public final class NginxChain implements AutoCloseable {
                     location / { dav_methods PUT DELETE; create_full_put_path on; }
                   }
                 """;
-        return (head + zones + origins).formatted(dir.toAbsolutePath(), origin) + servers + "}\n";
+        return (CONF_HEAD + zones + origins).formatted(dir.toAbsolutePath(), origin) + servers + "}\n";
     }
 
     @Override

@@ -54,23 +54,8 @@ public final class NginxTier implements AutoCloseable {
         for (String sub : List.of("origin", "logs", "tmp", "cache")) {
             Files.createDirectories(dir.resolve(sub));
         }
-        String head = """
-                worker_processes 1;
-                user root;
-                error_log %1$s/logs/error.log warn;
-                pid %1$s/logs/nginx.pid;
-                events { worker_connections 1024; }
-                http {
-                  access_log off;
-                  client_body_temp_path %1$s/tmp/body;
-                  proxy_temp_path %1$s/tmp/proxy;
-                  fastcgi_temp_path %1$s/tmp/fastcgi;
-                  uwsgi_temp_path %1$s/tmp/uwsgi;
-                  scgi_temp_path %1$s/tmp/scgi;
-                  types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
-                """;
         Path conf = dir.resolve("nginx.conf");
-        Files.writeString(conf, (head + zones + server).formatted(dir, port) + "}\n");
+        Files.writeString(conf, (NginxChain.CONF_HEAD + zones + server).formatted(dir, port) + "}\n");
         List<String> cmd = new ArrayList<>(commandPrefix);
         cmd.addAll(List.of("nginx", "-p", dir.toString(), "-c", conf.toString(), "-g", "daemon off;"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
