@@ -1,5 +1,5 @@
-// Opens N headless Chromium pages on a relay's player page, lets them play, closes one mid-stream,
-// and prints what each page saw as JSON. Run inside a loopback-only network namespace.
+// Opens N headless Chromium pages on a relay's player page, lets them play, closes one mid-stream (or, with
+// MESH_CHURN=rolling, replaces one every few seconds), and prints what each page saw as JSON. Run inside a loopback-only network namespace.
 import { chromium } from "playwright-core";
 
 const [url, pagesArg, secondsArg, hostileArg] = process.argv.slice(2);
@@ -18,7 +18,10 @@ const browser = await chromium.launch({
 });
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 const opened = [];
-for (let i = 0; i < pages; i++) {
+let nextIndex = 0;
+// Opens one page on the player and starts counting its stalls and video errors.
+const openPage = async () => {
+  const i = nextIndex++;
   const context = await browser.newContext();
   await context.grantPermissions(["camera", "microphone"]);
   if (process.env.MESH_TURN === "1") {
@@ -64,7 +67,13 @@ for (let i = 0; i < pages; i++) {
     v.addEventListener("playing", () => { if (since !== null) { window.__stalledMs += performance.now() - since; since = null; } });
     v.addEventListener("error", () => window.__videoErrors++);
   });
-  opened.push({ index: i, page, context, consoleErrors, hostile: i < hostile });
+  const entry = { index: i, page, context, consoleErrors, hostile: i < hostile, openedAtMs: Date.now() - startedAt };
+  opened.push(entry);
+  return entry;
+};
+const startedAt = Date.now();
+for (let i = 0; i < pages; i++) {
+  await openPage();
   await sleep(1000);
 }
 // Local candidate types of the connections that carried data (succeeded pairs), e.g. {"relay": 3}.
@@ -95,24 +104,41 @@ const sampleOf = async o => o.page.evaluate(() => ({
   latency: (l => l.length ? l.reduce((a, b) => a + b, 0) / l.length : null)((window.stripecast.latency ?? []).slice(3)),
 }));
 // MESH_CHURN=none keeps every page to the end (the lab's offload figure); by default the last page leaves at 60 %.
-const churn = process.env.MESH_CHURN !== "none";
-const closeAt = churn ? Math.floor(seconds * 0.6) * 1000 : seconds * 1000;
-await sleep(closeAt);
-let closedEntry = null;
-if (churn) {
-  const closed = opened.pop();
-  const beforeClose = await sample(closed);
-  await closed.context.close();
-  closedEntry = { index: closed.index, ...beforeClose, consoleErrors: closed.consoleErrors };
+// MESH_CHURN=rolling: every MESH_CHURN_EVERY seconds (default 10) the longest-playing page leaves and a new one joins,
+// so the swarm keeps its size while its members change; pages that left are reported under `left`.
+const churnMode = process.env.MESH_CHURN ?? "one";
+const leaveEntry = async o => {
+  const beforeClose = await sample(o);
+  await o.context.close();
+  return { index: o.index, openedAtMs: o.openedAtMs, leftAtMs: Date.now() - startedAt, ...beforeClose, consoleErrors: o.consoleErrors };
+};
+const result = { closed: null, left: [], pages: [] };
+const atClose = new Map();
+if (churnMode === "rolling") {
+  const everyMs = Number(process.env.MESH_CHURN_EVERY || 10) * 1000;
+  const endAt = Date.now() + seconds * 1000;
+  while (Date.now() + everyMs < endAt) {
+    await sleep(everyMs);
+    // The oldest page still playing leaves (a non-hostile one: hostile pages are the test's, not churn's).
+    const leaving = opened.find(o => !o.hostile);
+    opened.splice(opened.indexOf(leaving), 1);
+    result.left.push(await leaveEntry(leaving));
+    await openPage();
+  }
+  await sleep(Math.max(0, endAt - Date.now()));
+} else {
+  const churn = churnMode !== "none";
+  const closeAt = churn ? Math.floor(seconds * 0.6) * 1000 : seconds * 1000;
+  await sleep(closeAt);
+  if (churn) result.closed = await leaveEntry(opened.pop());
+  for (const o of opened) atClose.set(o, await sample(o));
+  await sleep(seconds * 1000 - closeAt);
 }
-const atClose = [];
-for (const o of opened) atClose.push(await sample(o));
-await sleep(seconds * 1000 - closeAt);
-const result = { closed: closedEntry, pages: [] };
-for (let i = 0; i < opened.length; i++) {
-  const s = await sample(opened[i]);
-  result.pages.push({ index: opened[i].index, hostile: opened[i].hostile, ...s, currentTimeAtClose: atClose[i].currentTime,
-    waitingAtClose: atClose[i].waiting, consoleErrors: opened[i].consoleErrors });
+for (const o of opened) {
+  const s = await sample(o);
+  const close = atClose.get(o);
+  result.pages.push({ index: o.index, hostile: o.hostile, openedAtMs: o.openedAtMs, ...s,
+    currentTimeAtClose: close?.currentTime ?? s.currentTime, waitingAtClose: close?.waiting ?? s.waiting, consoleErrors: o.consoleErrors });
 }
 console.log(JSON.stringify(result));
 await browser.close();

@@ -9,7 +9,7 @@ console.log("| run | mesh | offload per page | offload total | stalls (events / 
 console.log("|---|---|---|---|---|---|---|---|");
 for (const dir of process.argv.slice(2)) {
   const result = JSON.parse(readFileSync(join(dir, "pages.json"), "utf8"));
-  const pages = [...result.pages, ...(result.closed ? [result.closed] : [])].sort((a, b) => a.index - b.index);
+  const pages = [...result.pages, ...(result.closed ? [result.closed] : []), ...(result.left ?? [])].sort((a, b) => a.index - b.index);
   let http = 0, p2p = 0, waiting = 0, stalledMs = 0;
   const offloads = [], startups = [], latencies = [];
   for (const p of pages) {
