@@ -137,7 +137,7 @@ public interface RelaySettings {
         boolean ingest();
 
         /**
-         * Token for {@code GET /admin/drain} on the management port (the pod's preStop hook): with it the relay drains
+         * Token for {@code GET /admin/drain} on the management port (a drain by hand; a pod drains itself on SIGTERM): with it the relay drains
          * while still serving viewers. Without a token every drain request is refused (403). In Kubernetes it comes
          * from the pool's Secret {@code <pool>-drain-token}.
          */
