@@ -304,7 +304,10 @@ public class Coordinator {
                 return;
             }
             s.touch(System.currentTimeMillis());
-            s.record(report);
+            if (!s.record(report)) {
+                // Bounded already (RelaySession); counted so a lying or broken relay shows.
+                metrics.rejected("egress_figure");
+            }
             noteIngested(relayId, report);
             noteIngestKeys(relayId, report);
             watchParents(s);
