@@ -77,7 +77,7 @@ public record StreamDefinition(String name, int k, int m, Duration window, Strin
         }
         return new StreamDefinition(name, s.k(), s.m(), s.window(), s.ingestRelay(), null, carriage.equals("on-demand"),
                 s.bitrateHintMbps(), s.key().orElse(null), s.pullUrl().orElse(null), false, 0, "config",
-                s.standbyIngestRelay().orElse(null));
+                s.standbyIngestRelay().orElse(null), IceSettings.NONE, s.playbackSigningKey().orElse(null));
     }
 
     /** Keeps the publisher key and the playback signing key out of logs. */
