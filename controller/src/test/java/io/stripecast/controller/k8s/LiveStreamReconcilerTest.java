@@ -156,32 +156,32 @@ class LiveStreamReconcilerTest extends OperatorTestSupport {
 
     @Test
     void thePlaybackSigningKeyReachesEveryRelayOfTheStreamAndBadSecretsAreNotReady() {
-        poolWithRelays("gallery", 2);
-        secret("gallery-key", "gallery-publisher-key-0123");
-        LiveStream stream = pushStream("gallery-live", "gallery", 2, 1, "gallery-key");
+        poolWithRelays("museum", 2);
+        secret("museum-key", "museum-publisher-key-0123");
+        LiveStream stream = pushStream("museum-live", "museum", 2, 1, "museum-key");
         stream.getSpec().playback = new PlaybackSpec();
         stream.getSpec().playback.signing = new PlaybackSigningSpec();
         stream.getSpec().playback.signing.secretRef = new SecretKeyRef();
-        stream.getSpec().playback.signing.secretRef.name = "gallery-playback";
+        stream.getSpec().playback.signing.secretRef.name = "museum-playback";
         client.resource(stream).create();
-        awaitReady("gallery-live", "False", "SecretNotFound");
-        assertThat(ready("gallery-live").getMessage()).contains("playback signing key");
-        assertThat(coordinator.streamNames()).doesNotContain("gallery-live");
+        awaitReady("museum-live", "False", "SecretNotFound");
+        assertThat(ready("museum-live").getMessage()).contains("playback signing key");
+        assertThat(coordinator.streamNames()).doesNotContain("museum-live");
 
         // A key too short to resist offline guessing from any signed URL: not carried, the message says the bound only.
-        secret("gallery-playback", "short-playback-key");
-        awaitReady("gallery-live", "False", "InvalidSecret");
-        assertThat(ready("gallery-live").getMessage()).contains("at least", "32").doesNotContain("short-playback-key");
+        secret("museum-playback", "short-playback-key");
+        awaitReady("museum-live", "False", "InvalidSecret");
+        assertThat(ready("museum-live").getMessage()).contains("at least", "32").doesNotContain("short-playback-key");
 
-        String key = "gallery-playback-signing-key-0123456789";
-        client.secrets().withName("gallery-playback").edit(s -> new SecretBuilder(s)
+        String key = "museum-playback-signing-key-0123456789";
+        client.secrets().withName("museum-playback").edit(s -> new SecretBuilder(s)
                 .withData(Map.of("key", java.util.Base64.getEncoder().encodeToString(key.getBytes()))).build());
-        awaitReady("gallery-live", "True", "Carrying");
+        awaitReady("museum-live", "True", "Carrying");
         // Every relay of the stream checks viewers' tokens, so every one gets the key (ingest and members alike).
         await().atMost(WAIT).untilAsserted(() -> {
             for (FakeRelay relay : relays.subList(0, 3)) {
-                assertThat(relay.assignment("gallery-live")).as(relay.toString()).isNotNull();
-                assertThat(relay.assignment("gallery-live").getParams().getPlaybackSigningKey()).isEqualTo(key);
+                assertThat(relay.assignment("museum-live")).as(relay.toString()).isNotNull();
+                assertThat(relay.assignment("museum-live").getParams().getPlaybackSigningKey()).isEqualTo(key);
             }
         });
     }
