@@ -54,6 +54,10 @@ ffmpeg -hide_banner -loglevel error -re -stream_loop -1 -i "$source" -c copy -f 
   -method PUT http://127.0.0.1:18480/ingest/mesh/index.m3u8 > "$out/ffmpeg.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:18480/live/mesh/index.m3u8$token" >/dev/null 2>&1 && break; sleep 0.5; done
+# Signed: one unsigned request, so the run shows signing was on (the test expects it refused, and nothing else).
+if [ -n "$token" ]; then
+  curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18480/live/mesh/index.m3u8 > "$out/unsigned-status.txt" || true
+fi
 sleep 4
 
 node "$here/mesh.mjs" "http://127.0.0.1:18480/live/mesh/" "$pages" "$seconds" "$hostile" > "$out/pages.json" 2> "$out/node.log"

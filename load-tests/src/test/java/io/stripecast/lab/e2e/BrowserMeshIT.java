@@ -128,7 +128,10 @@ class BrowserMeshIT {
             assertThat(page.get("p2p").asLong()).as("page %d: bytes from peers with signed URLs", page.get("index").asInt()).isPositive();
         }
         PromText metrics = new PromText(Files.readString(out.resolve("metrics.txt")));
-        assertThat(metrics.sum("stripecast_relay_playback_refused_total")).as("requests refused for their token").isZero();
+        // Signing was on: the run's one unsigned probe was refused, and nothing the pages asked for.
+        assertThat(Files.readString(out.resolve("unsigned-status.txt")).strip()).as("an unsigned playlist request").isEqualTo("403");
+        assertThat(metrics.sum("stripecast_relay_playback_refused_total")).as("requests refused for their token").isEqualTo(1);
+        assertThat(metrics.sum("stripecast_relay_playback_refused_total", "reason=\"missing\"")).isEqualTo(1);
         assertThat(metrics.sum("stripecast_relay_playback_requests_total", "kind=\"segment\"", "status=\"200\"")).isPositive();
     }
 
