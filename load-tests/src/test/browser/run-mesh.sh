@@ -32,9 +32,10 @@ if [ -n "${MESH_SIGNING_KEY:-}" ]; then
   token="?$("$here/../../../../bin/sign-playback-url" "$MESH_SIGNING_KEY" mesh 3600)"
   urls=()
   for i in $(seq 1 "$pages"); do
-    urls+=("http://127.0.0.1:18480/live/mesh/?$("$here/../../../../bin/sign-playback-url" "$MESH_SIGNING_KEY" mesh $((3600 + i)))")
+    urls+=("http://127.0.0.1:18480/live/mesh/?$("$here/../../../../bin/sign-playback-url" "$MESH_SIGNING_KEY" mesh $((3600 + 100 * i)))")
   done
   export PAGE_URLS="${urls[*]}"
+  printf '%s\n' "${urls[@]}" > "$out/page-urls.txt"
 fi
 
 # Mutual TLS on the gRPC planes, as every relay runs (this one has no peers, but its certificate must exist).

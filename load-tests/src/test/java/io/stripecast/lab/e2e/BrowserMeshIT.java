@@ -128,6 +128,8 @@ class BrowserMeshIT {
             assertThat(page.get("p2p").asLong()).as("page %d: bytes from peers with signed URLs", page.get("index").asInt()).isPositive();
         }
         PromText metrics = new PromText(Files.readString(out.resolve("metrics.txt")));
+        assertThat(Files.readAllLines(out.resolve("page-urls.txt"))).as("a token of its own per page").hasSize(PAGES)
+                .doesNotHaveDuplicates().allMatch(u -> u.matches("http://127\\.0\\.0\\.1:18480/live/mesh/\\?exp=\\d+&sig=[A-Za-z0-9_-]{43}"));
         // Signing was on: the run's one unsigned probe was refused, and nothing the pages asked for.
         assertThat(Files.readString(out.resolve("unsigned-status.txt")).strip()).as("an unsigned playlist request").isEqualTo("403");
         assertThat(metrics.sum("stripecast_relay_playback_refused_total")).as("requests refused for their token").isEqualTo(1);
