@@ -178,5 +178,11 @@ public interface ControllerSettings {
         Optional<String> key();
 
         Optional<String> pullUrl();
+
+        /**
+         * Signed, expiring playback URLs: the HMAC key (32-256 printable ASCII characters) every relay of the stream checks
+         * viewers' tokens with (docs/public-edge.md). Without it playback is open.
+         */
+        Optional<String> playbackSigningKey();
     }
 }

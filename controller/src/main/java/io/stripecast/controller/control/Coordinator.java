@@ -918,6 +918,10 @@ public class Coordinator {
                     }
                 }
             }
+            // Every relay of the stream serves viewers, so every one checks their tokens (a symmetric key: it has to).
+            if (s.def.playbackSigningKey() != null) {
+                params.setPlaybackSigningKey(s.def.playbackSigningKey());
+            }
             StreamAssignment.Builder sa = StreamAssignment.newBuilder().setParams(params).setRoot(root).setStandbyIngest(standby)
                     .addAllIngestPublicKeys(s.ingestKeys);
             for (int i = 0; i < s.forest.stripes(); i++) {

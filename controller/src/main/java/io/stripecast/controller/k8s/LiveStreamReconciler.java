@@ -1,6 +1,7 @@
 package io.stripecast.controller.k8s;
 
 import io.fabric8.kubernetes.api.model.Secret;
+import io.stripecast.protocol.trust.PlaybackTokens;
 import io.stripecast.protocol.trust.PublisherKeys;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -120,10 +121,27 @@ public class LiveStreamReconciler implements Reconciler<LiveStream>, Cleaner<Liv
                     spec.mesh.iceTransportPolicy == null ? "all" : spec.mesh.iceTransportPolicy, turnSecret,
                     spec.mesh.turnCredentialTtlSeconds == null ? 3600 : spec.mesh.turnCredentialTtlSeconds);
         }
+        String playbackKey = null;
+        if (spec.playback != null && spec.playback.signing != null) {
+            var ref = spec.playback.signing.secretRef;
+            Secret secret = client.secrets().inNamespace(namespace).withName(ref.name).get();
+            if (secret == null) {
+                return withdraw(stream, new Outcome("SecretNotFound", "Secret " + ref.name + " (playback signing key) does not exist"));
+            }
+            playbackKey = secretValue(secret, ref.key);
+            if (playbackKey == null) {
+                return withdraw(stream, new Outcome("SecretKeyMissing", "Secret " + ref.name + " has no key '" + ref.key + "'"));
+            }
+            // Anyone with one signed URL can guess a short key offline: bounded as the relays check it again.
+            String problem = PlaybackTokens.problem(playbackKey);
+            if (problem != null) {
+                return withdraw(stream, new Outcome("InvalidSecret", "Secret " + ref.name + ": " + problem));
+            }
+        }
         StreamDefinition def = new StreamDefinition(name, spec.k, spec.m == null ? 1 : spec.m,
                 Duration.ofSeconds(spec.windowSeconds == null ? 30 : spec.windowSeconds), null, spec.relayPool,
                 "on-demand".equals(spec.carriage), spec.bitrateHintMbps == null ? 5.0 : spec.bitrateHintMbps, key,
-                spec.ingest.pull == null ? null : spec.ingest.pull.url, meshEnabled, meshPeers, owner(stream), null, ice);
+                spec.ingest.pull == null ? null : spec.ingest.pull.url, meshEnabled, meshPeers, owner(stream), null, ice, playbackKey);
         Coordinator.Defined defined = coordinator.define(def);
         if (defined == Coordinator.Defined.NAME_TAKEN) {
             return new Outcome("NameConflict", "stream name '" + name + "' is already carried for another LiveStream or the "

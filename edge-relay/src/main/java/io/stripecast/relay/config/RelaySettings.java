@@ -41,6 +41,18 @@ public interface RelaySettings {
 
     Tracker tracker();
 
+    Playback playback();
+
+    /** Signed, expiring playback URLs (issue 16): see docs/public-edge.md, "Signed playback URLs". */
+    interface Playback {
+        /**
+         * How far in the future a signed URL's expiry may lie; a later one is refused ({@code too_far}): a token minted
+         * for years would be as good as the key.
+         */
+        @WithDefault("168h")
+        Duration maxTokenLifetime();
+    }
+
     /** Who may open the mesh tracker's WebSocket (issue 16): see docs/public-edge.md. */
     interface Tracker {
         /**
@@ -188,6 +200,12 @@ public interface RelaySettings {
 
         /** Pull ingest: an upstream HLS media playlist URL polled instead of accepting PUTs. */
         Optional<String> pullUrl();
+
+        /**
+         * Signed, expiring playback URLs: the HMAC key (32-256 printable ASCII characters) viewers' tokens are checked
+         * with. Without it (and without one from the controller) playback of the stream is open.
+         */
+        Optional<String> playbackSigningKey();
 
         @WithDefault("500ms")
         Duration pullInterval();

@@ -334,7 +334,9 @@ public final class ControllerClient implements AssignmentSource {
                         p.hasPublisherKeyVerifier() ? Optional.of(p.getPublisherKeyVerifier()) : Optional.empty(),
                         p.getPullUrl().isEmpty() ? Optional.empty() : Optional.of(p.getPullUrl()),
                         Duration.ofMillis(500), p.getOnDemand(),
-                        p.getMeshMaxPeers() == 0 ? null : new StreamSpec.Mesh(p.getMeshEnabled(), p.getMeshMaxPeers(), ice(p)));
+                        p.getMeshMaxPeers() == 0 ? null : new StreamSpec.Mesh(p.getMeshEnabled(), p.getMeshMaxPeers(), ice(p)),
+                        // A key out of bounds fails the whole stream here (not carried, logged): never an open stream instead.
+                        p.getPlaybackSigningKey().isEmpty() ? null : new StreamSpec.PlaybackSigning(p.getPlaybackSigningKey()));
             } catch (IllegalArgumentException e) {
                 LOG.warnf("controller sent unusable parameters for stream %s: %s", p.getName(), e.getMessage());
                 continue;

@@ -185,6 +185,14 @@ public class RelayMetrics {
         registry.counter("stripecast.relay.playback.requests", "kind", kind, "status", Integer.toString(status)).increment();
     }
 
+    /**
+     * {@code stripecast_relay_playback_refused_total{reason}}: a request for a signed stream without a valid token (403):
+     * {@code missing}, {@code malformed}, {@code expired}, {@code too_far}, {@code bad_signature}.
+     */
+    public void playbackRefused(String reason) {
+        registry.counter("stripecast.relay.playback.refused", "reason", reason).increment();
+    }
+
     public void playbackBytes(String stream, long bytes) {
         registry.counter("stripecast.relay.playback.bytes", "stream", stream).increment(bytes);
         egress.add(bytes);
