@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,7 +42,8 @@ import static org.awaitility.Awaitility.await;
  * certificate. Each local relay process stands in for a pod (a Pod object per relay, status.podIP 127.0.0.1); with
  * the settings the operator gives relay Deployments (issuer=controller, the mounted CA) it makes its key, obtains its
  * certificate by CSR, and the pool carries a stream byte for byte while every certificate (leaf lifetime 15 s) is
- * renewed, relays' and the controller's alike.
+ * renewed, relays' and the controller's alike. Once every first certificate has expired, a seventh relay joins and a
+ * second stream reaches all seven byte for byte: its connections are new, so they stand only on renewed certificates.
  */
 class RelayCertificatesApiServerIT {
     static final Duration WAIT = Duration.ofSeconds(60);
@@ -57,6 +59,7 @@ class RelayCertificatesApiServerIT {
     static InstalledChart chart;
     static JavaService controller;
     static X509Certificate ca;
+    static String caPath;
     static final Map<String, JavaService> relays = new LinkedHashMap<>();
 
     @BeforeAll
@@ -95,7 +98,7 @@ class RelayCertificatesApiServerIT {
         assertThat(podEnv).containsEntry("STRIPECAST_TLS_ISSUER", "controller")
                 .containsEntry("STRIPECAST_TLS_CA", RelayPoolModel.CLUSTER_CA_DIR + "/ca.crt")
                 .doesNotContainKey("STRIPECAST_TLS_PLAINTEXT");
-        String caPath = podEnv.get("STRIPECAST_TLS_CA").replace(RelayPoolModel.CLUSTER_CA_DIR, mounted.toAbsolutePath().toString());
+        caPath = podEnv.get("STRIPECAST_TLS_CA").replace(RelayPoolModel.CLUSTER_CA_DIR, mounted.toAbsolutePath().toString());
         for (int i = 0; i < RELAYS; i++) {
             String id = "r" + i;
             RelayPods.create(admin, chart.namespace, id, POOL, "127.0.0.1");
@@ -151,6 +154,7 @@ class RelayCertificatesApiServerIT {
     @Test
     void relaysObtainTheirCertificatesByCsrAndCarryTheStreamWhileEveryCertificateRenews() throws Exception {
         Map<String, BigInteger> first = new LinkedHashMap<>();
+        Instant firstExpire = Instant.EPOCH;
         for (var e : relays.entrySet()) {
             X509Certificate served = RelayPods.served(e.getValue().grpcPort);
             served.verify(ca.getPublicKey());
@@ -159,6 +163,7 @@ class RelayCertificatesApiServerIT {
             assertThat(Duration.between(served.getNotBefore().toInstant(), served.getNotAfter().toInstant()))
                     .as("the chart's leaf lifetime (plus the CA's 5 min backdating)").isLessThanOrEqualTo(LIFETIME.plusMinutes(5).plusSeconds(1));
             first.put(e.getKey(), served.getSerialNumber());
+            firstExpire = firstExpire.isAfter(served.getNotAfter().toInstant()) ? firstExpire : served.getNotAfter().toInstant();
         }
         X509Certificate controllerFirst = RelayPods.served(controller.grpcPort);
         controllerFirst.verify(ca.getPublicKey());
@@ -202,6 +207,41 @@ class RelayCertificatesApiServerIT {
         assertThat(controller.metric("stripecast_controller_certificates_refused_total")).as("no relay of the pool was refused").isZero();
         for (var e : relays.entrySet()) {
             assertThat(e.getValue().isAlive()).as(e.getKey() + " still runs").isTrue();
+        }
+
+        // Every first certificate has expired: a relay that joins now makes only new connections (to the controller,
+        // to its parents, from its children), which succeed only with renewed certificates on both sides.
+        Instant expired = (firstExpire.isAfter(controllerFirst.getNotAfter().toInstant()) ? firstExpire
+                : controllerFirst.getNotAfter().toInstant()).plusSeconds(1);
+        await("every first certificate expired").atMost(WAIT).until(() -> Instant.now().isAfter(expired));
+        RelayPods.create(admin, chart.namespace, "r6", POOL, "127.0.0.1");
+        Map<String, String> r = new LinkedHashMap<>();
+        r.put("stripecast.relay.controller", "127.0.0.1:" + controller.grpcPort);
+        r.put("stripecast.relay.pool", POOL);
+        r.put("stripecast.relay.ingest", "false");
+        r.put("stripecast.relay.uplink-mbps", "20");
+        r.put("stripecast.tls.plaintext", "false");
+        r.put("stripecast.tls.issuer", "controller");
+        r.put("stripecast.tls.ca", caPath);
+        relays.put("r6", JavaService.relay("r6", FreePorts.next(), FreePorts.next(), r, DIR.resolve("logs")).awaitReady());
+        admin.resources(LiveStream.class).inNamespace(chart.namespace)
+                .resource(LiveStreamApiServerIT.stream("late", 2, 1, POOL, "live-key")).create();
+        await("the second stream Ready=True Carrying on all seven relays").atMost(WAIT).until(() -> {
+            LiveStream s = admin.resources(LiveStream.class).inNamespace(chart.namespace).withName("late").get();
+            Condition c = s == null || s.getStatus() == null || s.getStatus().conditions == null ? null
+                    : s.getStatus().conditions.stream().filter(x -> "Ready".equals(x.getType())).findFirst().orElse(null);
+            return c != null && "True".equals(c.getStatus()) && "Carrying".equals(c.getReason()) && s.getStatus().relays == RELAYS + 1;
+        });
+        Process late = Ffmpeg.push(source, 8, relays.get("r0").base() + "/ingest/late/index.m3u8", false, false, KEY,
+                DIR.resolve("ffmpeg-out-late"), DIR.resolve("ffmpeg-push-late.log"));
+        assertThat(late.waitFor(120, TimeUnit.SECONDS)).as("ffmpeg finished").isTrue();
+        List<String> lateExpected = HlsCheck.localHashes(DIR.resolve("ffmpeg-out-late"));
+        assertThat(lateExpected).hasSizeGreaterThanOrEqualTo(6);
+        for (var e : relays.entrySet()) {
+            await(e.getKey() + " lists every segment of the second stream").atMost(WAIT).pollInterval(Duration.ofMillis(250))
+                    .until(() -> HlsCheck.listedSegments(e.getValue(), "late") >= lateExpected.size());
+            assertThat(HlsCheck.servedHashes(e.getValue(), "late")).as("second stream's segments served by %s", e.getKey())
+                    .containsExactlyElementsOf(lateExpected);
         }
     }
 }
