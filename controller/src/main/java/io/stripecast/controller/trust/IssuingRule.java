@@ -38,10 +38,32 @@ public final class IssuingRule {
             return new Refusal("terminating", "pod " + pod.getMetadata().getName() + " is terminating");
         }
         String podIp = pod.getStatus() == null ? null : pod.getStatus().getPodIP();
-        if (podIp == null || !podIp.equals(peerIp)) {
+        if (podIp == null || !sameAddress(podIp, peerIp)) {
             return new Refusal("address_mismatch", "the request comes from " + peerIp + ", not from pod "
                     + pod.getMetadata().getName() + "'s IP " + podIp);
         }
         return null;
+    }
+
+    /**
+     * The same IP, however it is written: the API server writes IPv6 pod IPs compressed ({@code fd00::5}), the socket
+     * gives them in full ({@code fd00:0:0:0:0:0:0:5}). Only IP literals are compared as addresses (never resolved).
+     */
+    static boolean sameAddress(String podIp, String peerIp) {
+        if (podIp.equals(peerIp)) {
+            return true;
+        }
+        if (!literal(podIp) || !literal(peerIp)) {
+            return false;
+        }
+        try {
+            return java.net.InetAddress.getByName(podIp).equals(java.net.InetAddress.getByName(peerIp));
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
+    private static boolean literal(String s) {
+        return s.matches("[0-9.]+") && s.chars().filter(c -> c == '.').count() == 3 || s.matches("[0-9A-Fa-f:.]+") && s.contains(":");
     }
 }

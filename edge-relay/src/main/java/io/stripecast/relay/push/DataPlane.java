@@ -128,7 +128,8 @@ public class DataPlane {
             throw new UncheckedIOException("cannot read the CA certificate " + t.ca().get() + ": " + e.getMessage(), e);
         }
         issued = new ControllerIssuedCertificate(settings.relay().controller().get(), ca, settings.relay().pool().get(), settings.relay().id());
-        return Optional.of(issued.start(Duration.ofMinutes(2)));
+        // Inside the pod's startup probe (30 x 2 s): a relay that cannot get a certificate exits and is restarted.
+        return Optional.of(issued.start(Duration.ofSeconds(45)));
     }
 
     void onStop(@Observes ShutdownEvent event) {
