@@ -1,32 +1,31 @@
 package io.stripecast.controller.control;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.stripecast.controller.config.ControllerSettings;
-import jakarta.annotation.Priority;
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
-import org.jboss.logging.Logger;
-
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.stripecast.controller.trust.ClusterTrust;
 import io.stripecast.controller.trust.RelayCertificates;
 import io.stripecast.controller.trust.TrustService;
-import io.stripecast.protocol.trust.LiveCredentials;
-import jakarta.enterprise.inject.Instance;
 import io.stripecast.protocol.trust.GrpcTls;
+import io.stripecast.protocol.trust.LiveCredentials;
 import io.stripecast.protocol.trust.PeerIdentityInterceptor;
 import io.stripecast.protocol.trust.TransportSecurity;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
 
 import java.io.IOException;
-import java.util.Optional;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the gRPC control-plane server relays connect to. */

@@ -1,5 +1,6 @@
 package io.stripecast.controller.trust;
 
+import com.google.protobuf.ByteString;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.grpc.Status;
@@ -10,7 +11,6 @@ import io.stripecast.protocol.trust.PeerIdentity;
 import io.stripecast.protocol.v1.SignRequest;
 import io.stripecast.protocol.v1.SignResponse;
 import io.stripecast.protocol.v1.TrustGrpc;
-import com.google.protobuf.ByteString;
 import org.jboss.logging.Logger;
 
 import java.security.cert.CertificateEncodingException;
