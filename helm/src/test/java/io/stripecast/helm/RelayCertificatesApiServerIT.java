@@ -199,10 +199,13 @@ class RelayCertificatesApiServerIT {
             renewed.verify(ca.getPublicKey());
             assertThat(PeerIdentity.of(renewed)).contains(PeerIdentity.relay(POOL, e.getKey()));
             assertThat(Files.readString(e.getValue().log)).as(e.getKey()).contains("certificate renewed");
+            assertThat(e.getValue().metric("stripecast_relay_certificate_expiry_seconds")).as("%s: renewed before a third of the lifetime is left", e.getKey())
+                    .isGreaterThan(0).isLessThanOrEqualTo(LIFETIME.toSeconds());
         }
         X509Certificate controllerRenewed = await("the controller presents a renewed certificate").atMost(WAIT).ignoreExceptions()
                 .until(() -> RelayPods.served(controller.grpcPort), c -> !c.getSerialNumber().equals(controllerFirst.getSerialNumber()));
         assertThat(PeerIdentity.of(controllerRenewed)).contains(PeerIdentity.CONTROLLER);
+        assertThat(controller.metric("stripecast_controller_certificate_expiry_seconds")).isGreaterThan(0).isLessThanOrEqualTo(LIFETIME.toSeconds());
         assertThat(controller.metric("stripecast_controller_certificates_issued_total")).isGreaterThanOrEqualTo(2 * RELAYS);
         assertThat(controller.metric("stripecast_controller_certificates_refused_total")).as("no relay of the pool was refused").isZero();
         for (var e : relays.entrySet()) {

@@ -54,6 +54,9 @@ public class ControlServer {
         ControllerSettings.Tls tls = settings.tls();
         Optional<LiveCredentials> credentials = trust.credentials();
         Optional<RelayCertificates> issuer = trust.issuer();
+        credentials.ifPresent(live -> io.micrometer.core.instrument.Gauge.builder("stripecast.controller.certificate.expiry.seconds",
+                        () -> (live.get().certificate().getNotAfter().getTime() - System.currentTimeMillis()) / 1000.0)
+                .description("Seconds until this controller's TLS certificate expires").register(registry));
         var service = new ControlPlaneService(coordinator, metrics, c.maxMessagesPerSecond(), c.maxDemandsPerSecond(),
                 credentials.isPresent());
         try {

@@ -78,6 +78,8 @@ public class DataPlane {
         tls = loadTls(settings.tls());
         if (tls.isPresent()) {
             checkOwnIdentity(tls.get().get().identity());
+            LiveCredentials live = tls.get();
+            metrics.watchCertificateExpiry(() -> (live.get().certificate().getNotAfter().getTime() - System.currentTimeMillis()) / 1000.0);
         } else {
             LOG.warn(TransportSecurity.plaintextWarning("this relay's data plane and control session"));
         }
