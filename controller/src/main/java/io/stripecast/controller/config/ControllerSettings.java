@@ -111,6 +111,23 @@ public interface ControllerSettings {
         /** Plaintext control plane: only when set explicitly, and logged as a WARN at start. */
         @WithDefault("false")
         boolean plaintext();
+
+        /**
+         * Operator mode without cert/key files: the Secret holding the cluster CA ({@code ca.crt}, {@code ca.key}),
+         * created when absent. The controller then issues its own certificate and relays' certificates (Trust.Sign).
+         */
+        Optional<String> clusterCaSecret();
+
+        /** Where the CA certificate alone is published (a Secret, key {@code ca.crt}) for relay pods to mount. */
+        Optional<String> clusterCaCertSecret();
+
+        /** Lifetime of the certificates the controller issues (its own and relays'); they renew at two thirds of it. */
+        @WithDefault("24h")
+        Duration leafLifetime();
+
+        /** Trust.Sign requests one address may make per second (a token bucket of this rate, burst ten times it). */
+        @WithDefault("1")
+        double signPerAddressPerSecond();
     }
 
     interface Operator {

@@ -35,6 +35,14 @@ public interface RelaySettings {
         /** Plaintext gRPC on both planes: only when set explicitly, and logged as a WARN at start. */
         @WithDefault("false")
         boolean plaintext();
+
+        /**
+         * Where this relay's certificate comes from: {@code files} (cert and key above) or {@code controller}: a key
+         * made at start and a certificate the controller signs (Trust.Sign, verified against {@code ca}), renewed at
+         * two thirds of its lifetime. The operator sets {@code controller} on relay pods.
+         */
+        @WithDefault("files")
+        String issuer();
     }
 
     Pull pull();

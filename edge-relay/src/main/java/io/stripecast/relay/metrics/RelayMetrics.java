@@ -78,6 +78,15 @@ public class RelayMetrics {
     }
 
     /** Client addresses the ingest remembers wrong publisher keys of (bounded by key-failure-addresses). */
+    /**
+     * {@code stripecast_relay_certificate_expiry_seconds}: seconds until this relay's certificate expires (renewal
+     * keeps it above a third of the lifetime; falling towards 0 means renewals fail).
+     */
+    public void watchCertificateExpiry(java.util.function.DoubleSupplier seconds) {
+        Gauge.builder("stripecast.relay.certificate.expiry.seconds", seconds::getAsDouble)
+                .description("Seconds until this relay's TLS certificate expires").register(registry);
+    }
+
     public void watchKeyFailures(java.util.function.IntSupplier tracked) {
         Gauge.builder("stripecast.relay.ingest.key.failure.addresses", tracked::getAsInt).register(registry);
     }

@@ -1,0 +1,82 @@
+package io.stripecast.helm;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.stripecast.controller.k8s.RelayPoolModel;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Pod objects standing in for the relay processes a test runs locally (no kubelet here): what the issuing rule reads
+ * (name, pool labels, status.podIP set through the status subresource as a kubelet sets it), and a look at the
+ * certificate a process presents on a new TLS connection.
+ */
+final class RelayPods {
+    private RelayPods() {
+    }
+
+    /** A pod named {@code name}, labelled as a relay of {@code pool} (none when null), running at {@code ip}. */
+    static Pod create(KubernetesClient admin, String namespace, String name, String pool, String ip) {
+        PodBuilder b = new PodBuilder().withNewMetadata().withName(name).endMetadata()
+                .withNewSpec().withAutomountServiceAccountToken(false).addNewContainer().withName("relay").withImage("stripecast:test")
+                .endContainer().endSpec();
+        if (pool != null) {
+            b.editMetadata().addToLabels("app.kubernetes.io/name", "stripecast-relay").addToLabels(RelayPoolModel.POOL_LABEL, pool)
+                    .endMetadata();
+        }
+        Pod created = admin.pods().inNamespace(namespace).resource(b.build()).create();
+        created.setStatus(new PodStatusBuilder().withPhase("Running").withPodIP(ip).addNewPodIP(ip).build());
+        return admin.pods().inNamespace(namespace).resource(created).updateStatus();
+    }
+
+    /**
+     * The certificate a TLS server on loopback presents to a new connection. The client shows no certificate, so a
+     * server that requires one ends the handshake after sending its own; we only want the server's.
+     */
+    static X509Certificate served(int port) throws IOException, GeneralSecurityException {
+        AtomicReference<X509Certificate> seen = new AtomicReference<>();
+        TrustManager capture = new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+                seen.set(chain[0]);
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(null, new TrustManager[]{capture}, null);
+        try (SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            socket.setSoTimeout(5000);
+            var params = socket.getSSLParameters();
+            params.setApplicationProtocols(new String[]{"h2"});
+            socket.setSSLParameters(params);
+            try {
+                socket.startHandshake();
+            } catch (IOException refusedForWantOfAClientCertificate) {
+                // expected from servers that require one
+            }
+        }
+        if (seen.get() == null) {
+            throw new IOException("port " + port + " presented no certificate");
+        }
+        return seen.get();
+    }
+}
