@@ -7,17 +7,14 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.stripecast.protocol.trust.PlaybackTokens;
 import io.stripecast.relay.FakeParentResource;
+import io.stripecast.relay.RawHttp;
 import io.stripecast.relay.RelayClient;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.URL;
@@ -108,25 +105,9 @@ class PlaybackUrlAttackTest {
 
     /** The tracker handshake's status, the socket closed at once. */
     private int trackerStatus(String query) throws IOException {
-        try (Socket s = new Socket()) {
-            s.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
-            s.connect(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), base.getPort()), 5000);
-            s.setSoTimeout(10_000);
-            String request = "GET /tracker/" + STREAM + (query.isEmpty() ? "" : "?" + query) + " HTTP/1.1\r\nHost: localhost:"
-                    + base.getPort() + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-            s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
-            s.getOutputStream().flush();
-            InputStream in = s.getInputStream();
-            ByteArrayOutputStream head = new ByteArrayOutputStream();
-            int b;
-            while ((b = in.read()) >= 0) {
-                head.write(b);
-                if (head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
-                    break;
-                }
-            }
-            return Integer.parseInt(head.toString(StandardCharsets.US_ASCII).split(" ")[1]);
+        try (Socket s = RawHttp.connectFrom("127.0.0.1", base.getPort())) {
+            return RawHttp.status(RawHttp.exchangeHead(s, RawHttp.upgradeRequest("/tracker/" + STREAM + (query.isEmpty() ? "" : "?" + query),
+                    "localhost:" + base.getPort(), null)));
         }
     }
 
