@@ -97,7 +97,7 @@ public final class ForestPlanner {
         // (strictly if there is room now: that is how the forest tightens when capacity returns).
         Forest strict = current.withoutLeaves(current.relaxed());
         // The strict forest's own working store when it has one (a plan costs what it changes), else a fresh load.
-        WorkingForest wf = WorkingForest.open(strict, relays, stream, config, hints(event));
+        WorkingForest wf = WorkingForest.open(strict, snapshot.relays(), relays, stream, config, hints(event));
         Plan incremental;
         boolean everyRelayMember;
         synchronized (wf) {

@@ -259,8 +259,8 @@ final class WorkingForest {
      *
      * @param hints relays whose description may differ from what the forest was planned with (the event's)
      */
-    static WorkingForest open(Forest forest, Map<String, RelayInfo> relays, StreamParams stream, PlannerConfig config,
-                              List<String> hints) {
+    static WorkingForest open(Forest forest, Map<String, RelayInfo> relaysBefore, Map<String, RelayInfo> relays,
+                              StreamParams stream, PlannerConfig config, List<String> hints) {
         Version v = forest.version();
         if (v != null) {
             WorkingForest s = v.store;
@@ -268,7 +268,7 @@ final class WorkingForest {
                 if (s.stream.equals(stream) && s.config.equals(config) && s.cheapTo(v)
                         && s.slots + (relays.size() - Math.min(relays.size(), v.members)) + 8 < s.cap) {
                     s.reroot(v);
-                    s.begin(relays, v.relays, hints);
+                    s.begin(relays, relaysBefore, v.relays, hints);
                     return s;
                 }
             }
@@ -279,12 +279,13 @@ final class WorkingForest {
     /** A fresh load of {@code forest} ready for one plan (its first plan records nothing: no version to return to). */
     static WorkingForest fresh(Forest forest, Map<String, RelayInfo> relays, StreamParams stream, PlannerConfig config) {
         WorkingForest s = new WorkingForest(forest, relays, stream, config);
-        s.begin(relays, relays, List.of());
+        s.begin(relays, relays, relays, List.of());
         return s;
     }
 
     /** Starts a plan at the current version (or the fresh load): indexes complete, bookkeeping empty, relays synced. */
-    private void begin(Map<String, RelayInfo> relays, Map<String, RelayInfo> describedBy, List<String> hints) {
+    private void begin(Map<String, RelayInfo> relays, Map<String, RelayInfo> relaysBefore,
+                       Map<String, RelayInfo> describedBy, List<String> hints) {
         planRelays = relays;
         inPlan = true;
         if (root != NONE && current != null) {
@@ -307,14 +308,16 @@ final class WorkingForest {
             replay = new IntList();
             replayInfos = new ArrayList<>();
             brokenEdges = 0;
-            sync(relays, describedBy, hints);
+            sync(relays, relaysBefore, describedBy, hints);
         }
     }
 
     /** Makes every member's description the one {@code relays} gives (as a fresh load would). */
-    private void sync(Map<String, RelayInfo> relays, Map<String, RelayInfo> describedBy, List<String> hints) {
+    private void sync(Map<String, RelayInfo> relays, Map<String, RelayInfo> relaysBefore,
+                      Map<String, RelayInfo> describedBy, List<String> hints) {
         boolean unknownBefore = knownMembers < memberCount;
-        if (!unknownBefore && Snapshot.sameRelays(relays, describedBy)) {
+        // The snapshot's relays are those the version was planned over: only the event's relays may differ.
+        if (!unknownBefore && Snapshot.sameRelays(relaysBefore, describedBy)) {
             for (String id : hints) {
                 int u = slotOf(id);
                 if (u != NONE && member[u]) {
@@ -444,10 +447,14 @@ final class WorkingForest {
         }
     }
 
-    /** Whether reaching {@code v} costs less than a fresh load would (a rough count of writes). */
+    /**
+     * Whether reaching {@code v} costs less than a fresh load would: trail entries (or replayed changes, ~4 writes
+     * each) against ~4 writes per member and stripe. One plan's changes always pass (a repair high in a tree
+     * relinks a large subtree); two lineages planned alternately from one forest grow apart until they fail.
+     */
     boolean cheapTo(Version v) {
         long cost = 0;
-        long limit = Math.max(20_000L, (long) memberCount * 2);
+        long limit = Math.max(20_000L, (long) memberCount * stripes * 4);
         for (Version x = v; x.link != null; x = x.link) {
             cost += x.undo ? x.edge.trail.size() : x.edge.ops.length * 4L;
             if (cost > limit) {
