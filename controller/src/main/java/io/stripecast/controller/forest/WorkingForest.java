@@ -315,9 +315,8 @@ final class WorkingForest {
     /** Makes every member's description the one {@code relays} gives (as a fresh load would). */
     private void sync(Map<String, RelayInfo> relays, Map<String, RelayInfo> relaysBefore,
                       Map<String, RelayInfo> describedBy, List<String> hints) {
-        boolean unknownBefore = knownMembers < memberCount;
         // The snapshot's relays are those the version was planned over: only the event's relays may differ.
-        if (!unknownBefore && Snapshot.sameRelays(relaysBefore, describedBy)) {
+        if (Snapshot.sameRelays(relaysBefore, describedBy)) {
             for (String id : hints) {
                 int u = slotOf(id);
                 if (u != NONE && member[u]) {
@@ -1115,7 +1114,25 @@ final class WorkingForest {
             linkChildren(t, c);
         }
         if (p != root) {
+            refreeze(p);
             refreshRoom(p);
+        }
+    }
+
+    /**
+     * A member the registry does not describe is frozen at the children it has (no room, no new children); its
+     * fanout follows its child count, as a fresh load would give it, so a store never has to re-read it.
+     */
+    private void refreeze(int u) {
+        if (known[u] || u == root || fanout[u] == childCount(u)) {
+            return;
+        }
+        if (role[u] != NONE) {
+            countDesignated(u, role[u], -1);
+        }
+        wi(fanout, u, childCount(u));
+        if (role[u] != NONE) {
+            countDesignated(u, role[u], +1);
         }
     }
 
@@ -1138,6 +1155,7 @@ final class WorkingForest {
             unlinkSubtree(t, c);
         }
         if (p != root) {
+            refreeze(p);
             refreshRoom(p);
         }
     }
@@ -1453,6 +1471,9 @@ final class WorkingForest {
                 }
                 if (!Objects.equals(info[u] == null ? null : info[u].id(), known[u] ? ids[u] : null)) {
                     out.add("description of " + ids[u] + " does not match known=" + known[u]);
+                }
+                if (!known[u] && u != root && fanout[u] != childCount(u)) {
+                    out.add("unknown " + ids[u] + " has fanout " + fanout[u] + " but " + childCount(u) + " children");
                 }
             }
         }
