@@ -40,6 +40,22 @@ final class RelayPods {
     }
 
     /**
+     * A local relay's settings as the operator gives a relay pod in the chart's default TLS mode (issuer=controller,
+     * the mounted cluster-CA file), pointing at a local controller.
+     */
+    static java.util.Map<String, String> issuedSettings(int controllerGrpcPort, String pool, boolean ingest, java.nio.file.Path caFile) {
+        java.util.Map<String, String> r = new java.util.LinkedHashMap<>();
+        r.put("stripecast.relay.controller", "127.0.0.1:" + controllerGrpcPort);
+        r.put("stripecast.relay.pool", pool);
+        r.put("stripecast.relay.ingest", String.valueOf(ingest));
+        r.put("stripecast.relay.uplink-mbps", "20");
+        r.put("stripecast.tls.plaintext", "false");
+        r.put("stripecast.tls.issuer", "controller");
+        r.put("stripecast.tls.ca", caFile.toAbsolutePath().toString());
+        return r;
+    }
+
+    /**
      * The certificate a TLS server on loopback presents to a new connection. The client shows no certificate, so a
      * server that requires one ends the handshake after sending its own; we only want the server's.
      */
