@@ -78,9 +78,18 @@ public class ClusterTrust {
         if (!tls.plaintext() && !files && settings.operator().enabled() && tls.clusterCaSecret().isPresent()) {
             own = Optional.of(fromClusterCa(tls));
         } else {
-            own = TransportSecurity.load(tls.plaintext(), tls.cert(), tls.key(), tls.ca()).map(LiveCredentials::new);
+            // The CA file may hold a bundle and change in place (a CA roll): trust follows it.
+            own = TransportSecurity.load(tls.plaintext(), tls.cert(), tls.key(), tls.ca()).map(c -> new LiveCredentials(c, watch(tls.ca().get())));
         }
         return own;
+    }
+
+    private static TrustBundle watch(String caFile) {
+        try {
+            return TrustBundle.watching(java.nio.file.Path.of(caFile), TrustBundle.CHECK_EVERY);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the CA certificate " + caFile + ": " + e.getMessage(), e);
+        }
     }
 
     /** The relay-certificate issuer, in cluster-CA mode only. */

@@ -102,6 +102,18 @@ class CaRollTest {
         assertThat(CaRoll.next(CaRoll.state(asked), t0.plusSeconds(60), SETTINGS)).isInstanceOf(CaRoll.Action.Wait.class);
     }
 
+    @Test
+    void eachStepIsWrittenAsAMergePatchGuardedByTheResourceVersionRead() throws Exception {
+        Secret phase1 = CaRoll.apply(secret(OLD, Map.of(CaRoll.RENEW, "true")), new CaRoll.Action.Start("test"), Instant.now(), () -> NEW);
+        var patch = new com.fasterxml.jackson.databind.ObjectMapper().readTree(CaRotation.mergePatch(secret(OLD, Map.of(CaRoll.RENEW, "true")), phase1));
+        assertThat(patch.at("/metadata/resourceVersion").asText()).isEqualTo("7");
+        assertThat(patch.at("/metadata/annotations").has(CaRoll.RENEW)).isTrue();
+        assertThat(patch.at("/metadata/annotations/" + CaRoll.RENEW.replace("/", "~1")).isNull()).as("removed: null").isTrue();
+        assertThat(patch.at("/metadata/annotations/" + CaRoll.PHASE.replace("/", "~1")).asText()).isEqualTo("trust-new");
+        assertThat(patch.at("/data").has(CaRoll.NEXT_KEY)).isTrue();
+        assertThat(patch.at("/data").has(ClusterCa.CERT_KEY)).as("unchanged keys stay out of the patch").isFalse();
+    }
+
     private static java.util.List<String> bundle(Secret s) throws Exception {
         return Pem.parseCertificates(CaRoll.bundlePem(s).getBytes(StandardCharsets.US_ASCII), "bundle").stream()
                 .map(c -> c.getSubjectX500Principal().getName()).toList();
