@@ -1,6 +1,5 @@
 package io.stripecast.helm;
 
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -141,12 +140,7 @@ class CaRotationApiServerIT {
 
         admin.resources(LiveStream.class).inNamespace(chart.namespace)
                 .resource(LiveStreamApiServerIT.stream("live", 2, 1, POOL, "live-key")).create();
-        await("Ready=True Carrying on every relay").atMost(WAIT).until(() -> {
-            LiveStream s = admin.resources(LiveStream.class).inNamespace(chart.namespace).withName("live").get();
-            Condition c = s == null || s.getStatus() == null || s.getStatus().conditions == null ? null
-                    : s.getStatus().conditions.stream().filter(x -> "Ready".equals(x.getType())).findFirst().orElse(null);
-            return c != null && "True".equals(c.getStatus()) && "Carrying".equals(c.getReason()) && s.getStatus().relays == RELAYS;
-        });
+        RelayPods.awaitCarrying(admin, chart.namespace, "live", RELAYS, WAIT);
         Path source = Ffmpeg.source(DIR.resolve("media"));
         Process ffmpeg = Ffmpeg.push(source, SECONDS, relays.get("r0").base() + "/ingest/live/index.m3u8", false, false, KEY,
                 DIR.resolve("ffmpeg-out"), DIR.resolve("ffmpeg-push.log"));

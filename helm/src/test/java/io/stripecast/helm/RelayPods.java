@@ -55,6 +55,16 @@ final class RelayPods {
         return r;
     }
 
+    /** Waits until LiveStream {@code name} reports Ready=True, reason Carrying, on {@code relays} relays. */
+    static void awaitCarrying(KubernetesClient admin, String namespace, String name, int relays, java.time.Duration wait) {
+        org.awaitility.Awaitility.await(name + " Ready=True Carrying on " + relays + " relays").atMost(wait).until(() -> {
+            io.stripecast.crds.LiveStream s = admin.resources(io.stripecast.crds.LiveStream.class).inNamespace(namespace).withName(name).get();
+            io.fabric8.kubernetes.api.model.Condition c = s == null || s.getStatus() == null || s.getStatus().conditions == null ? null
+                    : s.getStatus().conditions.stream().filter(x -> "Ready".equals(x.getType())).findFirst().orElse(null);
+            return c != null && "True".equals(c.getStatus()) && "Carrying".equals(c.getReason()) && s.getStatus().relays == relays;
+        });
+    }
+
     /**
      * The certificate a TLS server on loopback presents to a new connection. The client shows no certificate, so a
      * server that requires one ends the handshake after sending its own; we only want the server's.

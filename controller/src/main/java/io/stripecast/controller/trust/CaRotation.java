@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stripecast.protocol.trust.Pem;
 import org.jboss.logging.Logger;
 
 import java.time.Clock;
@@ -54,7 +55,7 @@ final class CaRotation {
                     .patch(PatchContext.of(PatchType.JSON_MERGE), mergePatch(secret, wanted));
             if (action instanceof CaRoll.Action.Start start) {
                 LOG.infof("CA rotation phase 1 of 3: new CA %s added to %s and the trust bundle (%s); issuing from it in %s",
-                        ClusterCa.fromSecret(nextOnly(written)).certificate().getSubjectX500Principal().getName(), secretName, start.why(),
+                        newCaName(written), secretName, start.why(),
                         settings.propagation());
             } else if (action instanceof CaRoll.Action.IssueFromNew) {
                 LOG.infof("CA rotation phase 2 of 3: issuing from the new CA; the old one stays trusted for %s",
@@ -102,8 +103,12 @@ final class CaRotation {
         return d;
     }
 
-    private static Secret nextOnly(Secret s) {
-        return new io.fabric8.kubernetes.api.model.SecretBuilder(s).withData(java.util.Map.of(ClusterCa.CERT_KEY, s.getData().get(CaRoll.NEXT_CERT),
-                ClusterCa.KEY_KEY, s.getData().get(CaRoll.NEXT_KEY))).build();
+    private static String newCaName(Secret s) {
+        try {
+            return Pem.parseCertificates(java.util.Base64.getDecoder().decode(s.getData().get(CaRoll.NEXT_CERT)), CaRoll.NEXT_CERT).get(0)
+                    .getSubjectX500Principal().getName();
+        } catch (java.io.IOException | RuntimeException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
     }
 }

@@ -16,7 +16,8 @@ import java.util.Map;
 
 /**
  * The cluster CA in a Secret (Strimzi's model): created with a new CA when absent, never overwritten, so every
- * controller replica and every restart issues from the same CA. Two replicas racing to create it both end up with
+ * controller replica and every restart issues from the same CA (a CA roll, {@link CaRoll}, is the one change made to
+ * it later). Two replicas racing to create it both end up with
  * the one the API server kept.
  */
 public final class ClusterCa {
