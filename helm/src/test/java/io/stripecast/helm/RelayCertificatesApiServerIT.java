@@ -1,6 +1,5 @@
 package io.stripecast.helm;
 
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
@@ -172,12 +171,7 @@ class RelayCertificatesApiServerIT {
 
         admin.resources(LiveStream.class).inNamespace(chart.namespace)
                 .resource(LiveStreamApiServerIT.stream("live", 2, 1, POOL, "live-key")).create();
-        await("Ready=True Carrying on every relay").atMost(WAIT).until(() -> {
-            LiveStream s = admin.resources(LiveStream.class).inNamespace(chart.namespace).withName("live").get();
-            Condition c = s == null || s.getStatus() == null || s.getStatus().conditions == null ? null
-                    : s.getStatus().conditions.stream().filter(x -> "Ready".equals(x.getType())).findFirst().orElse(null);
-            return c != null && "True".equals(c.getStatus()) && "Carrying".equals(c.getReason()) && s.getStatus().relays == RELAYS;
-        });
+        RelayPods.awaitCarrying(admin, chart.namespace, "live", RELAYS, WAIT);
 
         Path source = Ffmpeg.source(DIR.resolve("media"));
         Process ffmpeg = Ffmpeg.push(source, SECONDS, relays.get("r0").base() + "/ingest/live/index.m3u8", false, false, KEY,
@@ -218,23 +212,11 @@ class RelayCertificatesApiServerIT {
                 : controllerFirst.getNotAfter().toInstant()).plusSeconds(1);
         await("every first certificate expired").atMost(WAIT).until(() -> Instant.now().isAfter(expired));
         RelayPods.create(admin, chart.namespace, "r6", POOL, "127.0.0.1");
-        Map<String, String> r = new LinkedHashMap<>();
-        r.put("stripecast.relay.controller", "127.0.0.1:" + controller.grpcPort);
-        r.put("stripecast.relay.pool", POOL);
-        r.put("stripecast.relay.ingest", "false");
-        r.put("stripecast.relay.uplink-mbps", "20");
-        r.put("stripecast.tls.plaintext", "false");
-        r.put("stripecast.tls.issuer", "controller");
-        r.put("stripecast.tls.ca", caPath);
-        relays.put("r6", JavaService.relay("r6", FreePorts.next(), FreePorts.next(), r, DIR.resolve("logs")).awaitReady());
+        relays.put("r6", JavaService.relay("r6", FreePorts.next(), FreePorts.next(),
+                RelayPods.issuedSettings(controller.grpcPort, POOL, false, Path.of(caPath)), DIR.resolve("logs")).awaitReady());
         admin.resources(LiveStream.class).inNamespace(chart.namespace)
                 .resource(LiveStreamApiServerIT.stream("late", 2, 1, POOL, "live-key")).create();
-        await("the second stream Ready=True Carrying on all seven relays").atMost(WAIT).until(() -> {
-            LiveStream s = admin.resources(LiveStream.class).inNamespace(chart.namespace).withName("late").get();
-            Condition c = s == null || s.getStatus() == null || s.getStatus().conditions == null ? null
-                    : s.getStatus().conditions.stream().filter(x -> "Ready".equals(x.getType())).findFirst().orElse(null);
-            return c != null && "True".equals(c.getStatus()) && "Carrying".equals(c.getReason()) && s.getStatus().relays == RELAYS + 1;
-        });
+        RelayPods.awaitCarrying(admin, chart.namespace, "late", RELAYS + 1, WAIT);
         Process late = Ffmpeg.push(source, 8, relays.get("r0").base() + "/ingest/late/index.m3u8", false, false, KEY,
                 DIR.resolve("ffmpeg-out-late"), DIR.resolve("ffmpeg-push-late.log"));
         assertThat(late.waitFor(120, TimeUnit.SECONDS)).as("ffmpeg finished").isTrue();

@@ -40,6 +40,32 @@ final class RelayPods {
     }
 
     /**
+     * A local relay's settings as the operator gives a relay pod in the chart's default TLS mode (issuer=controller,
+     * the mounted cluster-CA file), pointing at a local controller.
+     */
+    static java.util.Map<String, String> issuedSettings(int controllerGrpcPort, String pool, boolean ingest, java.nio.file.Path caFile) {
+        java.util.Map<String, String> r = new java.util.LinkedHashMap<>();
+        r.put("stripecast.relay.controller", "127.0.0.1:" + controllerGrpcPort);
+        r.put("stripecast.relay.pool", pool);
+        r.put("stripecast.relay.ingest", String.valueOf(ingest));
+        r.put("stripecast.relay.uplink-mbps", "20");
+        r.put("stripecast.tls.plaintext", "false");
+        r.put("stripecast.tls.issuer", "controller");
+        r.put("stripecast.tls.ca", caFile.toAbsolutePath().toString());
+        return r;
+    }
+
+    /** Waits until LiveStream {@code name} reports Ready=True, reason Carrying, on {@code relays} relays. */
+    static void awaitCarrying(KubernetesClient admin, String namespace, String name, int relays, java.time.Duration wait) {
+        org.awaitility.Awaitility.await(name + " Ready=True Carrying on " + relays + " relays").atMost(wait).until(() -> {
+            io.stripecast.crds.LiveStream s = admin.resources(io.stripecast.crds.LiveStream.class).inNamespace(namespace).withName(name).get();
+            io.fabric8.kubernetes.api.model.Condition c = s == null || s.getStatus() == null || s.getStatus().conditions == null ? null
+                    : s.getStatus().conditions.stream().filter(x -> "Ready".equals(x.getType())).findFirst().orElse(null);
+            return c != null && "True".equals(c.getStatus()) && "Carrying".equals(c.getReason()) && s.getStatus().relays == relays;
+        });
+    }
+
+    /**
      * The certificate a TLS server on loopback presents to a new connection. The client shows no certificate, so a
      * server that requires one ends the handshake after sending its own; we only want the server's.
      */

@@ -128,6 +128,19 @@ public interface ControllerSettings {
         /** Trust.Sign requests one address may make per second (a token bucket of this rate, burst ten times it). */
         @WithDefault("1")
         double signPerAddressPerSecond();
+
+        /**
+         * A CA roll starts when the cluster CA has less than this left (docs/trust.md, "Rotation"); absent: a fifth
+         * of the CA's lifetime. The annotation {@code stripecast.io/renew-ca: "true"} on the CA Secret starts one now.
+         */
+        Optional<Duration> caRenewBefore();
+
+        /**
+         * How long a CA roll waits after publishing the bundle (old + new) before issuing from the new CA: the time
+         * the kubelet needs to update every mounted copy of the Secret.
+         */
+        @WithDefault("2m")
+        Duration caPropagationDelay();
     }
 
     interface Operator {

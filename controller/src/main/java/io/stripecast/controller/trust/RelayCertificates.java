@@ -23,7 +23,8 @@ public final class RelayCertificates {
     public static final Duration LIFETIME = Duration.ofHours(24);
     public static final int MAX_CSR_BYTES = 8 * 1024;
 
-    private final CertificateAuthority ca;
+    /** Replaced when a CA roll starts issuing from the new CA. */
+    private volatile CertificateAuthority ca;
     private final Duration lifetime;
 
     public RelayCertificates(CertificateAuthority ca) {
@@ -37,6 +38,11 @@ public final class RelayCertificates {
 
     public CertificateAuthority ca() {
         return ca;
+    }
+
+    /** From now on issue from {@code next} (phase 2 of a CA roll). */
+    void issueFrom(CertificateAuthority next) {
+        this.ca = next;
     }
 
     /** The decision: a certificate, or why not ({@code reason}: a word for the refusal metric). */
@@ -65,6 +71,7 @@ public final class RelayCertificates {
             return Outcome.refused("bad_request", "unreadable certificate request: " + e.getMessage());
         }
         PeerIdentity identity = PeerIdentity.relay(pool, pod.getMetadata().getName());
-        return new Outcome(ca.issue(identity, key, lifetime), null, null);
+        CertificateAuthority issuing = ca;
+        return new Outcome(issuing.issue(identity, key, lifetime), null, null);
     }
 }

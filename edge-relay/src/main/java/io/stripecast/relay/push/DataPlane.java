@@ -9,8 +9,8 @@ import io.stripecast.protocol.trust.GrpcTls;
 import io.stripecast.protocol.trust.LiveCredentials;
 import io.stripecast.protocol.trust.PeerIdentity;
 import io.stripecast.protocol.trust.PeerIdentityInterceptor;
-import io.stripecast.protocol.trust.Pem;
 import io.stripecast.protocol.trust.TransportSecurity;
+import io.stripecast.protocol.trust.TrustBundle;
 import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.control.ControllerClient;
 import io.stripecast.relay.ingest.IngestService;
@@ -31,7 +31,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -117,21 +116,26 @@ public class DataPlane {
             if (!t.plaintext() && !"files".equals(t.issuer())) {
                 throw new IllegalStateException("stripecast.tls.issuer is files or controller, not " + t.issuer());
             }
-            return TransportSecurity.load(t.plaintext(), t.cert(), t.key(), t.ca()).map(LiveCredentials::new);
+            // The CA file may hold a bundle and change in place (a CA roll): trust follows it.
+            return TransportSecurity.load(t.plaintext(), t.cert(), t.key(), t.ca()).map(c -> new LiveCredentials(c, bundle(t.ca().get())));
         }
         if (t.ca().isEmpty() || settings.relay().controller().isEmpty() || settings.relay().pool().isEmpty()) {
             throw new IllegalStateException("stripecast.tls.issuer=controller needs stripecast.tls.ca (the cluster CA), "
                     + "stripecast.relay.controller and stripecast.relay.pool");
         }
-        X509Certificate ca;
-        try {
-            ca = Pem.readCertificate(Path.of(t.ca().get()));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the CA certificate " + t.ca().get() + ": " + e.getMessage(), e);
-        }
-        issued = new ControllerIssuedCertificate(settings.relay().controller().get(), ca, settings.relay().pool().get(), settings.relay().id());
+        issued = new ControllerIssuedCertificate(settings.relay().controller().get(), bundle(t.ca().get()), settings.relay().pool().get(),
+                settings.relay().id());
         // Inside the pod's startup probe (30 x 2 s): a relay that cannot get a certificate exits and is restarted.
         return Optional.of(issued.start(Duration.ofSeconds(45)));
+    }
+
+    /** The mounted CA file: one certificate, or old and new during a CA roll; re-read when the kubelet updates it. */
+    private static TrustBundle bundle(String file) {
+        try {
+            return TrustBundle.watching(Path.of(file), TrustBundle.CHECK_EVERY);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the CA certificate " + file + ": " + e.getMessage(), e);
+        }
     }
 
     void onStop(@Observes ShutdownEvent event) {

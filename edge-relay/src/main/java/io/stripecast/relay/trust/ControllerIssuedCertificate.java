@@ -4,9 +4,9 @@ import io.grpc.StatusRuntimeException;
 import io.stripecast.protocol.trust.CertificateRequests;
 import io.stripecast.protocol.trust.Credentials;
 import io.stripecast.protocol.trust.LiveCredentials;
+import io.stripecast.protocol.trust.TrustBundle;
 import org.jboss.logging.Logger;
 
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Executors;
@@ -25,7 +25,7 @@ public final class ControllerIssuedCertificate implements AutoCloseable {
     private static final Duration RETRY_MAX = Duration.ofSeconds(5);
 
     private final String controller;
-    private final X509Certificate ca;
+    private final TrustBundle ca;
     private final String pool;
     private final String pod;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -35,7 +35,7 @@ public final class ControllerIssuedCertificate implements AutoCloseable {
     });
     private LiveCredentials live;
 
-    public ControllerIssuedCertificate(String controller, X509Certificate ca, String pool, String pod) {
+    public ControllerIssuedCertificate(String controller, TrustBundle ca, String pool, String pod) {
         this.controller = controller;
         this.ca = ca;
         this.pool = pool;
@@ -52,7 +52,7 @@ public final class ControllerIssuedCertificate implements AutoCloseable {
         while (true) {
             try {
                 Credentials first = CertificateRequests.request(controller, ca, pool, pod, CALL_DEADLINE);
-                live = new LiveCredentials(first);
+                live = new LiveCredentials(first, ca);
                 LOG.infof("certificate for %s from the controller at %s (serial %s, until %s)", first.identity(), controller,
                         serial(first), first.certificate().getNotAfter().toInstant());
                 scheduleRenewal(first);

@@ -62,9 +62,14 @@ public final class CertificateRequests {
      * Throws {@link io.grpc.StatusRuntimeException} when it refuses or cannot be reached.
      */
     public static Credentials request(String controller, X509Certificate ca, String pool, String pod, Duration deadline) {
+        return request(controller, TrustBundle.of(ca), pool, pod, deadline);
+    }
+
+    /** As above, verifying the controller and the answer with any CA of {@code trust} (a CA roll). */
+    public static Credentials request(String controller, TrustBundle trust, String pool, String pod, Duration deadline) {
         KeyPair pair = newKeyPair();
         PeerIdentity identity = PeerIdentity.relay(pool, pod);
-        ManagedChannel channel = NettyChannelBuilder.forTarget(controller).sslContext(GrpcTls.clientWithoutCertificate(ca))
+        ManagedChannel channel = NettyChannelBuilder.forTarget(controller).sslContext(GrpcTls.clientWithoutCertificate(trust))
                 .maxInboundMessageSize(64 * 1024).build();
         try {
             SignResponse r = TrustGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
@@ -73,7 +78,8 @@ public final class CertificateRequests {
             if (!certificate.getPublicKey().equals(pair.getPublic())) {
                 throw new IllegalStateException("the controller returned a certificate for another key");
             }
-            certificate.verify(ca.getPublicKey());
+            X509Certificate ca = trust.issuerOf(certificate).orElseThrow(() -> new GeneralSecurityException(
+                    "signed by none of the " + trust.cas().size() + " trusted CA certificate(s)"));
             Credentials issued = new Credentials(pair.getPrivate(), certificate, ca);
             if (!issued.identity().equals(identity)) {
                 throw new IllegalStateException("the controller issued " + issued.identity() + ", not " + identity);

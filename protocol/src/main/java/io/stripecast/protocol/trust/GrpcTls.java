@@ -38,7 +38,7 @@ public final class GrpcTls {
     public static SslContext server(LiveCredentials own, boolean certificateOptional) {
         try {
             return GrpcSslContexts.configure(SslContextBuilder.forServer(own.keyManager()))
-                    .trustManager(new CaTrustManager(own.get().ca(), id -> true, "any stripecast identity"))
+                    .trustManager(new CaTrustManager(own.trust(), id -> true, "any stripecast identity"))
                     .clientAuth(certificateOptional ? ClientAuth.OPTIONAL : ClientAuth.REQUIRE)
                     .build();
         } catch (SSLException e) {
@@ -58,7 +58,7 @@ public final class GrpcTls {
 
     private static SslContext client(LiveCredentials own, Predicate<PeerIdentity> accepts, String expected) {
         try {
-            return GrpcSslContexts.forClient().trustManager(new CaTrustManager(own.get().ca(), accepts, expected))
+            return GrpcSslContexts.forClient().trustManager(new CaTrustManager(own.trust(), accepts, expected))
                     .keyManager(own.keyManager()).build();
         } catch (SSLException e) {
             throw new IllegalStateException("cannot build the client TLS context: " + e.getMessage(), e);
@@ -68,6 +68,16 @@ public final class GrpcTls {
     /** A client with no certificate of its own that accepts only the controller: a relay asking for its first one. */
     public static SslContext clientWithoutCertificate(java.security.cert.X509Certificate ca) {
         return client(new Credentials(null, null, ca), PeerIdentity.CONTROLLER::equals, PeerIdentity.CONTROLLER.toString());
+    }
+
+    /** As {@link #clientWithoutCertificate(java.security.cert.X509Certificate)}, trusting any CA of {@code trust} as it stands. */
+    public static SslContext clientWithoutCertificate(TrustBundle trust) {
+        try {
+            return GrpcSslContexts.forClient().trustManager(new CaTrustManager(trust, PeerIdentity.CONTROLLER::equals,
+                    PeerIdentity.CONTROLLER.toString())).build();
+        } catch (SSLException e) {
+            throw new IllegalStateException("cannot build the client TLS context: " + e.getMessage(), e);
+        }
     }
 
     /** A client that presents {@code own} and accepts only a server whose identity is {@code expected}. */

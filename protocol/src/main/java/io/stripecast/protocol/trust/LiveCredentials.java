@@ -12,21 +12,34 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Credentials that can be replaced while the process runs (a renewed certificate). TLS contexts built on it read the
  * current key and certificate at every handshake: new connections present the new certificate, connections already
- * open keep the one they were made with. The CA is fixed for the context's life (a CA roll restarts the pool).
+ * open keep the one they were made with. What it trusts is a {@link TrustBundle}: the CA alone, or a bundle re-read
+ * when its file changes (a CA roll, docs/trust.md), or one the controller sets.
  */
 public final class LiveCredentials {
     private static final String ALIAS = "stripecast";
     private final AtomicReference<Credentials> current;
+    private final TrustBundle trust;
 
+    /** Trusting the CA of {@code initial} alone. */
     public LiveCredentials(Credentials initial) {
+        this(initial, TrustBundle.of(initial.ca()));
+    }
+
+    public LiveCredentials(Credentials initial, TrustBundle trust) {
         this.current = new AtomicReference<>(Objects.requireNonNull(initial));
+        this.trust = Objects.requireNonNull(trust);
+    }
+
+    /** The CA certificates peers are checked against, as they stand now. */
+    public TrustBundle trust() {
+        return trust;
     }
 
     public Credentials get() {
         return current.get();
     }
 
-    /** From the next handshake on, {@code renewed} is presented; it must carry the same identity and CA. */
+    /** From the next handshake on, {@code renewed} is presented; it must carry the same identity (its CA may be a new one of the bundle). */
     public void set(Credentials renewed) {
         Credentials old = current.get();
         if (!renewed.identity().equals(old.identity())) {
