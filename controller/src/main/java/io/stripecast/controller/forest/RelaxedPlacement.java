@@ -46,14 +46,13 @@ final class RelaxedPlacement {
     /**
      * The strict {@code plan} (whose moves start from {@code base}: {@code previous} without its relaxed relays,
      * or another forest) completed: every relay of {@code relays} that is not draining, and every draining one
-     * that was a member, placed; moves counted against {@code previous} itself. {@code everyRelayMember} says
-     * the strict forest holds every relay of {@code relays} (nobody waits: no need to look).
+     * that was a member, placed; moves counted against {@code previous} itself.
      */
     static Plan complete(Plan plan, Forest base, Forest previous, Map<String, RelayInfo> relays, StreamParams stream,
-                         PlannerConfig config, boolean everyRelayMember) {
+                         PlannerConfig config) {
         Forest strict = plan.forest();
         List<RelayInfo> waiting = new ArrayList<>();
-        if (!strict.isEmpty() && !everyRelayMember) {
+        if (!strict.isEmpty()) {
             for (RelayInfo info : relays.values()) {
                 if (!strict.contains(info.id()) && (!info.draining() || previous.contains(info.id()))) {
                     waiting.add(info);
