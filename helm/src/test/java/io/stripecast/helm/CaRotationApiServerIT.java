@@ -190,12 +190,7 @@ class CaRotationApiServerIT {
         assertThat(ffmpeg.waitFor(120, TimeUnit.SECONDS)).as("ffmpeg finished").isTrue();
         List<String> expected = HlsCheck.localHashes(DIR.resolve("ffmpeg-out"));
         assertThat(expected).hasSizeGreaterThanOrEqualTo(SECONDS - 2);
-        for (var e : relays.entrySet()) {
-            await(e.getKey() + " lists every segment").atMost(WAIT).pollInterval(Duration.ofMillis(250))
-                    .until(() -> HlsCheck.listedSegments(e.getValue(), "live") >= expected.size());
-            assertThat(HlsCheck.servedHashes(e.getValue(), "live")).as("segments served by %s vs what ffmpeg uploaded", e.getKey())
-                    .containsExactlyElementsOf(expected);
-        }
+        RelayPods.awaitEverySegmentAtEveryRelay(relays, "live", expected, WAIT);
 
         // After the roll every process presents a certificate of the new CA; one of the old CA is refused.
         for (var e : relays.entrySet()) {

@@ -148,12 +148,7 @@ class LiveStreamApiServerIT {
         assertThat(ffmpeg.waitFor(90, TimeUnit.SECONDS)).as("ffmpeg finished").isTrue();
         List<String> expected = HlsCheck.localHashes(DIR.resolve("ffmpeg-out"));
         assertThat(expected).hasSizeGreaterThanOrEqualTo(SECONDS - 2);
-        for (var e : relays.entrySet()) {
-            await(e.getKey() + " lists every segment").atMost(WAIT).pollInterval(Duration.ofMillis(250))
-                    .until(() -> HlsCheck.listedSegments(e.getValue(), "live") >= expected.size());
-            assertThat(HlsCheck.servedHashes(e.getValue(), "live")).as("segments served by %s vs what ffmpeg uploaded", e.getKey())
-                    .containsExactlyElementsOf(expected);
-        }
+        RelayPods.awaitEverySegmentAtEveryRelay(relays, "live", expected, WAIT);
         await("the status counts the segments").atMost(WAIT)
                 .until(() -> get("live").getStatus().segmentsIngested != null && get("live").getStatus().segmentsIngested >= expected.size());
 

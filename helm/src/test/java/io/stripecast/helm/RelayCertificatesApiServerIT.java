@@ -179,12 +179,7 @@ class RelayCertificatesApiServerIT {
         assertThat(ffmpeg.waitFor(120, TimeUnit.SECONDS)).as("ffmpeg finished").isTrue();
         List<String> expected = HlsCheck.localHashes(DIR.resolve("ffmpeg-out"));
         assertThat(expected).hasSizeGreaterThanOrEqualTo(SECONDS - 2);
-        for (var e : relays.entrySet()) {
-            await(e.getKey() + " lists every segment").atMost(WAIT).pollInterval(Duration.ofMillis(250))
-                    .until(() -> HlsCheck.listedSegments(e.getValue(), "live") >= expected.size());
-            assertThat(HlsCheck.servedHashes(e.getValue(), "live")).as("segments served by %s vs what ffmpeg uploaded", e.getKey())
-                    .containsExactlyElementsOf(expected);
-        }
+        RelayPods.awaitEverySegmentAtEveryRelay(relays, "live", expected, WAIT);
 
         // The stream outlived the first certificates (15 s); every process presents a renewed one on new connections.
         for (var e : relays.entrySet()) {
@@ -222,11 +217,6 @@ class RelayCertificatesApiServerIT {
         assertThat(late.waitFor(120, TimeUnit.SECONDS)).as("ffmpeg finished").isTrue();
         List<String> lateExpected = HlsCheck.localHashes(DIR.resolve("ffmpeg-out-late"));
         assertThat(lateExpected).hasSizeGreaterThanOrEqualTo(6);
-        for (var e : relays.entrySet()) {
-            await(e.getKey() + " lists every segment of the second stream").atMost(WAIT).pollInterval(Duration.ofMillis(250))
-                    .until(() -> HlsCheck.listedSegments(e.getValue(), "late") >= lateExpected.size());
-            assertThat(HlsCheck.servedHashes(e.getValue(), "late")).as("second stream's segments served by %s", e.getKey())
-                    .containsExactlyElementsOf(lateExpected);
-        }
+        RelayPods.awaitEverySegmentAtEveryRelay(relays, "late", lateExpected, WAIT);
     }
 }

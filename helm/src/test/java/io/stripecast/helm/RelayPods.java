@@ -69,6 +69,21 @@ final class RelayPods {
      * The certificate a TLS server on loopback presents to a new connection. The client shows no certificate, so a
      * server that requires one ends the handshake after sending its own; we only want the server's.
      */
+    /**
+     * Every relay lists and serves every segment ffmpeg uploaded for {@code stream}, byte for byte ({@code expected}:
+     * the uploaded segments' hashes in order).
+     */
+    static void awaitEverySegmentAtEveryRelay(java.util.Map<String, io.stripecast.lab.cluster.JavaService> relays, String stream,
+                                              java.util.List<String> expected, java.time.Duration wait) throws IOException, InterruptedException {
+        for (var e : relays.entrySet()) {
+            org.awaitility.Awaitility.await(e.getKey() + " lists every segment of " + stream).atMost(wait)
+                    .pollInterval(java.time.Duration.ofMillis(250))
+                    .until(() -> io.stripecast.lab.cluster.HlsCheck.listedSegments(e.getValue(), stream) >= expected.size());
+            org.assertj.core.api.Assertions.assertThat(io.stripecast.lab.cluster.HlsCheck.servedHashes(e.getValue(), stream))
+                    .as("segments of %s served by %s vs what ffmpeg uploaded", stream, e.getKey()).containsExactlyElementsOf(expected);
+        }
+    }
+
     static X509Certificate served(int port) throws IOException, GeneralSecurityException {
         AtomicReference<X509Certificate> seen = new AtomicReference<>();
         TrustManager capture = new X509TrustManager() {
