@@ -22,6 +22,7 @@ final class ChildStream implements ShardListener {
     private final long firstSequence;
     private final int queueBound;
     private final RelayMetrics metrics;
+    private final RelayMetrics.StripeMeters meters;
     private final String stream;
     private final TreeSet<Long> pending = new TreeSet<>();
     /** Sequences already sent, trimmed to the window, so a shard is never sent twice. */
@@ -37,6 +38,7 @@ final class ChildStream implements ShardListener {
         this.queueBound = queueBound;
         this.metrics = metrics;
         this.stream = window.spec().name();
+        this.meters = metrics.stripe(stream, stripe);
     }
 
     /** Registers for live shards first, then queues what the window already holds: nothing slips between. */
@@ -83,7 +85,7 @@ final class ChildStream implements ShardListener {
             }
             observer.onNext(ShardPushMessage.newBuilder().setShard(shard).build());
             sent.add(seq);
-            metrics.shardOut(stream, stripe, shard.getData().size());
+            meters.shardOut(shard.getData().size());
         }
         long floor = window.evictedBelow();
         while (!sent.isEmpty() && sent.first() < floor) {

@@ -1,10 +1,11 @@
 package io.stripecast.relay.push;
 
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
-import io.stripecast.protocol.v1.ShardPushGrpc;
 import io.stripecast.protocol.v1.ShardPushMessage;
 import io.stripecast.protocol.v1.SubscribeRequest;
 import io.stripecast.relay.metrics.RelayMetrics;
@@ -82,7 +83,7 @@ final class ParentLink {
         // As for the controller session: our backoff decides when to retry, not the channel's own (which
         // grows to minutes and would keep a healed parent unreachable).
         channel.resetConnectBackoff();
-        ShardPushGrpc.newStub(channel).subscribe(request, new Receiver());
+        ClientCalls.asyncServerStreamingCall(channel.newCall(ShardPushWire.SUBSCRIBE, CallOptions.DEFAULT), request, new Receiver());
     }
 
     private synchronized void scheduleReconnect(Status status) {

@@ -1,5 +1,7 @@
 package io.stripecast.relay.rebuild;
 
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.stripecast.protocol.codec.StripeCodec;
 import io.stripecast.protocol.shard.EndOfStream;
 import io.stripecast.protocol.shard.Shards;
@@ -37,6 +39,7 @@ public final class SegmentAssembler {
     private final long graceMillis;
     private final String stream;
     private final Regenerator regenerator;
+    private final RelayMetrics.StripeMeters[] stripeMeters;
 
     public SegmentAssembler(SegmentWindow window, RelayMetrics metrics, UpstreamStatus upstream,
                             ScheduledExecutorService timer, long graceMillis, Regenerator regenerator) {
@@ -48,6 +51,10 @@ public final class SegmentAssembler {
         this.timer = timer;
         this.graceMillis = graceMillis;
         this.stream = window.spec().name();
+        this.stripeMeters = new RelayMetrics.StripeMeters[window.spec().stripes()];
+        for (int i = 0; i < stripeMeters.length; i++) {
+            stripeMeters[i] = metrics.stripe(stream, i);
+        }
     }
 
     /** A validated shard from a parent. */
@@ -56,7 +63,7 @@ public final class SegmentAssembler {
         SegmentWindow.Offer offer = window.offer(shard);
         switch (offer) {
             case ADDED -> {
-                metrics.shardIn(stream, shard.getStripe(), shard.getSegment().getIngestTimeMillis());
+                stripeMeters[shard.getStripe()].shardIn(shard.getSegment().getIngestTimeMillis());
                 tryAssemble(shard.getSegment().getSequence());
             }
             case CONFLICTING_META -> metrics.shardRejected(stream, "conflicting_meta");
@@ -85,12 +92,12 @@ public final class SegmentAssembler {
             return shard;
         }
         byte[] truth = codec.shard(entry.segment(), shard.getStripe());
-        if (shard.getData().equals(com.google.protobuf.ByteString.copyFrom(truth))) {
+        if (shard.getData().equals(UnsafeByteOperations.unsafeWrap(truth))) {
             return shard;
         }
         metrics.checksumFailure(stream, "shard_content");
         LOG.warnf("stream %s: segment %d stripe %d carried wrong bytes under a valid CRC; replaced", stream, seq, shard.getStripe());
-        return Shards.of(entry.meta(), shard.getStripe(), truth);
+        return Shards.owning(entry.meta(), shard.getStripe(), truth);
     }
 
     /** A parent in this stripe went away: regenerate, off this (gRPC) thread, what the subtree below us lacks. */
@@ -128,20 +135,18 @@ public final class SegmentAssembler {
             return;
         }
         SegmentMeta meta = firstMeta(held);
-        byte[][] parts = new byte[held.length][];
         boolean allData = true;
         int present = 0;
         for (int i = 0; i < held.length; i++) {
             if (held[i] != null) {
-                parts[i] = held[i].getData().toByteArray();
                 present++;
             } else if (i < codec.k()) {
                 allData = false;
             }
         }
-        byte[] segment = decodeChecked(parts, meta);
+        byte[] segment = allData ? joinChecked(held, meta) : decodeChecked(arrays(held), meta);
         if (segment == null) {
-            segment = decodeWithoutALiar(seq, parts, meta);
+            segment = decodeWithoutALiar(seq, arrays(held), meta);
         }
         if (segment == null) {
             // Every shard passed its CRC, so some peer sent consistent lies. With one more shard we
@@ -153,7 +158,8 @@ public final class SegmentAssembler {
             }
             return;
         }
-        if (!window.complete(seq, segment)) {
+        // The window keeps the data shards it holds as views of the segment from now on (held is updated to match).
+        if (!window.complete(seq, segment, held)) {
             return;
         }
         checkArrivedDuringRebuild(seq, held, segment);
@@ -183,12 +189,40 @@ public final class SegmentAssembler {
                 continue;
             }
             byte[] truth = codec.shard(segment, i);
-            if (!now[i].getData().equals(com.google.protobuf.ByteString.copyFrom(truth))) {
-                window.replaceShard(seq, Shards.of(now[i].getSegment(), i, truth));
+            if (!now[i].getData().equals(UnsafeByteOperations.unsafeWrap(truth))) {
+                window.replaceShard(seq, Shards.owning(now[i].getSegment(), i, truth));
                 metrics.checksumFailure(stream, "shard_content");
                 LOG.warnf("stream %s: segment %d stripe %d carried wrong bytes under a valid CRC; replaced", stream, seq, i);
             }
         }
+    }
+
+    /**
+     * Every data shard is here: the segment is their bytes in order, copied once straight out of the received
+     * messages (no array per shard, no decode), then checked against its SHA-256.
+     */
+    private static byte[] joinChecked(Shard[] held, SegmentMeta meta) {
+        int length = meta.getLength();
+        byte[] segment = new byte[length];
+        int at = 0;
+        for (int i = 0; at < length; i++) {
+            ByteString data = held[i].getData();
+            int count = Math.min(data.size(), length - at);
+            data.copyTo(segment, 0, at, count);
+            at += count;
+        }
+        return MessageDigest.isEqual(Shards.sha256(segment), meta.getSha256().toByteArray()) ? segment : null;
+    }
+
+    /** The held shards as arrays, for a decode from parity (or the search for a liar): a copy each, off the common path. */
+    private static byte[][] arrays(Shard[] held) {
+        byte[][] parts = new byte[held.length][];
+        for (int i = 0; i < held.length; i++) {
+            if (held[i] != null) {
+                parts[i] = held[i].getData().toByteArray();
+            }
+        }
+        return parts;
     }
 
     private byte[] decodeChecked(byte[][] parts, SegmentMeta meta) {
@@ -220,7 +254,7 @@ public final class SegmentAssembler {
             without[suspect] = null;
             byte[] segment = decodeChecked(without, meta);
             if (segment != null) {
-                window.replaceShard(seq, Shards.of(meta, suspect, codec.encode(segment)[suspect]));
+                window.replaceShard(seq, Shards.owning(meta, suspect, codec.shard(segment, suspect)));
                 metrics.checksumFailure(stream, "shard_content");
                 LOG.warnf("stream %s: segment %d stripe %d carried wrong bytes under a valid CRC; replaced", stream, seq, suspect);
                 return segment;
@@ -270,7 +304,7 @@ public final class SegmentAssembler {
             if (entry == null || !entry.isComplete() || window.shard(seq, stripe) != null) {
                 continue;
             }
-            Shard shard = Shards.of(entry.meta(), stripe, codec.shard(entry.segment(), stripe));
+            Shard shard = Shards.owning(entry.meta(), stripe, codec.shard(entry.segment(), stripe));
             if (window.offer(shard) == SegmentWindow.Offer.ADDED) {
                 metrics.regenerated(stream, stripe);
             }

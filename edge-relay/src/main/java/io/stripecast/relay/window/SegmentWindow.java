@@ -40,7 +40,7 @@ public final class SegmentWindow {
      * refused, so an expired incomplete segment is not re-created by a parent replaying its window.
      */
     private long droppedBelow;
-    /** Counts the changes to which entries are held and complete: what a playlist is rendered from. */
+    /** Counts the changes to which entries are held and complete (not shards within an entry): what a playlist is rendered from. */
     private long version;
     private boolean closed;
 
@@ -105,10 +105,12 @@ public final class SegmentWindow {
             if (e == null) {
                 e = new WindowEntry(shard.getSegment(), spec.stripes(), System.currentTimeMillis());
                 entries.put(seq, e);
+                // A playlist shows which entries are held and complete, not how many shards each has: a shard of an
+                // entry already held leaves every render as it was, so it does not invalidate the cached one.
+                version++;
             }
             e.put(shard);
             account(size);
-            version++;
             result = Offer.ADDED;
             // Entries that never complete leave with the window's horizon too, not only complete ones.
             evict();
@@ -123,25 +125,24 @@ public final class SegmentWindow {
      */
     public void putComplete(Shard[] shards, byte[] segment) {
         long seq = shards[0].getSegment().getSequence();
-        long size = segment.length;
+        // Built before it is visible: its size is the segment and the shards that are not views of it.
+        WindowEntry e = new WindowEntry(shards[0].getSegment(), spec.stripes(), System.currentTimeMillis());
         for (Shard s : shards) {
-            size += s.getData().size();
+            e.put(s);
         }
+        e.complete(segment);
+        e.shareDataShards(shards.clone());
+        long size = e.bytes();
         if (!memory.fits(size) && !memory.makeRoom(this, size)) {
             return;
         }
         synchronized (this) {
-            WindowEntry e = new WindowEntry(shards[0].getSegment(), spec.stripes(), System.currentTimeMillis());
-            for (Shard s : shards) {
-                e.put(s);
-            }
-            e.complete(segment);
             // A standby ingest made root publishes whole a segment the lost primary had only begun to send here.
             WindowEntry replaced = entries.put(seq, e);
             if (replaced != null) {
                 account(-replaced.bytes());
             }
-            account(e.bytes());
+            account(size);
             version++;
             evict();
         }
@@ -162,8 +163,14 @@ public final class SegmentWindow {
         return e == null ? null : e.shardsCopy();
     }
 
-    /** Records a rebuilt segment; false when the entry has been evicted meanwhile (or no memory is left for it). */
-    public boolean complete(long seq, byte[] segment) {
+    /**
+     * Records a rebuilt segment; false when the entry has been evicted meanwhile (or no memory is left for it).
+     * Each data shard still held as it was in {@code used} (the shards the rebuild read) becomes a view of the
+     * segment, so the entry holds the segment's bytes once and the parity beside them, not the segment and its data
+     * shards both; {@code used} is updated to the shards now held, so what arrived during the rebuild can still be
+     * told apart by identity.
+     */
+    public boolean complete(long seq, byte[] segment, Shard[] used) {
         if (!memory.fits(segment.length) && !memory.makeRoom(this, segment.length)) {
             synchronized (this) {
                 // Its shards alone serve no viewer: release them too.
@@ -176,8 +183,10 @@ public final class SegmentWindow {
             if (e == null) {
                 return false;
             }
+            long before = e.bytes();
             e.complete(segment);
-            account(segment.length);
+            e.shareDataShards(used);
+            account(e.bytes() - before);
             version++;
             evict();
         }
@@ -185,12 +194,16 @@ public final class SegmentWindow {
         return true;
     }
 
+    /** As {@link #complete(long, byte[], Shard[])} with nothing to share (tests). */
+    public boolean complete(long seq, byte[] segment) {
+        return complete(seq, segment, new Shard[spec.stripes()]);
+    }
+
     /** Replaces a shard found to be a lie (it passed its CRC but broke the segment's SHA-256). */
     public synchronized void replaceShard(long seq, Shard shard) {
         WindowEntry e = entries.get(seq);
         if (e != null) {
-            Shard old = e.replace(shard);
-            account(shard.getData().size() - (old == null ? 0 : old.getData().size()));
+            account(e.replace(shard));
         }
     }
 
@@ -300,7 +313,7 @@ public final class SegmentWindow {
         return new ArrayList<>(entries.values());
     }
 
-    /** Changes with every shard added, segment completed or entry evicted; read it before a snapshot taken to match. */
+    /** Changes with every entry added, segment completed or entry evicted; read it before a snapshot taken to match. */
     public synchronized long version() {
         return version;
     }

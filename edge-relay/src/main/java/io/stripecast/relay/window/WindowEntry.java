@@ -1,5 +1,6 @@
 package io.stripecast.relay.window;
 
+import com.google.protobuf.UnsafeByteOperations;
 import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
 import io.stripecast.protocol.v1.Shard;
@@ -11,6 +12,8 @@ import io.stripecast.protocol.v1.Shard;
 public final class WindowEntry {
     private final SegmentMeta meta;
     private final Shard[] shards;
+    /** Stripes whose shard is a view of {@link #segment} (its bytes are counted once, as the segment's). */
+    private final boolean[] viewOfSegment;
     private int shardCount;
     private volatile byte[] segment;
     private boolean assembling;
@@ -23,6 +26,7 @@ public final class WindowEntry {
     WindowEntry(SegmentMeta meta, int stripes, long firstSeenMillis) {
         this.meta = meta;
         this.shards = new Shard[stripes];
+        this.viewOfSegment = new boolean[stripes];
         this.firstSeenMillis = firstSeenMillis;
     }
 
@@ -101,20 +105,45 @@ public final class WindowEntry {
         failedAt = attemptedWith;
     }
 
-    Shard replace(Shard shard) {
-        Shard old = shards[shard.getStripe()];
-        shards[shard.getStripe()] = shard;
+    /**
+     * Makes each data shard that is still the one in {@code used} a view of the complete segment, and puts the view in
+     * {@code used} too. The received shard's own buffer is then free to go; the bytes are the same (the segment was
+     * joined from them and passed its SHA-256). A last data shard with zero padding keeps its own bytes: the segment
+     * ends before the padding.
+     */
+    void shareDataShards(Shard[] used) {
+        int k = meta.getK();
+        int shardLength = (int) (((long) meta.getLength() + k - 1) / k);
+        for (int i = 0; i < k && i < shards.length; i++) {
+            Shard held = shards[i];
+            if (held == null || held != used[i] || (long) (i + 1) * shardLength > segment.length || viewOfSegment[i]) {
+                continue;
+            }
+            Shard view = held.toBuilder().setData(UnsafeByteOperations.unsafeWrap(segment, i * shardLength, shardLength)).build();
+            shards[i] = view;
+            viewOfSegment[i] = true;
+            used[i] = view;
+        }
+    }
+
+    /** Puts {@code shard} in its stripe's place; returns the change in {@link #bytes()}. */
+    long replace(Shard shard) {
+        int stripe = shard.getStripe();
+        Shard old = shards[stripe];
+        long freed = old == null || viewOfSegment[stripe] ? 0 : old.getData().size();
+        shards[stripe] = shard;
+        viewOfSegment[stripe] = false;
         if (old == null) {
             shardCount++;
         }
-        return old;
+        return shard.getData().size() - freed;
     }
 
     long bytes() {
         long total = 0;
-        for (Shard s : shards) {
-            if (s != null) {
-                total += s.getData().size();
+        for (int i = 0; i < shards.length; i++) {
+            if (shards[i] != null && !viewOfSegment[i]) {
+                total += shards[i].getData().size();
             }
         }
         byte[] seg = segment;

@@ -38,7 +38,10 @@ class WindowMemoryTest {
         return Shards.encode(CODEC, meta, segment);
     }
 
-    /** The ingest's way in: a whole segment (bytes) plus its k + m shards (1.5 x bytes) = 2.5 x bytes. */
+    /**
+     * The ingest's way in: a whole segment (bytes) plus its parity shard (0.5 x bytes); its data shards are views of the
+     * segment, not counted twice: 1.5 x bytes (sizes here are even, so no data shard is padded).
+     */
     private static void ingest(SegmentWindow w, long seq, int bytes) {
         Shard[] s = shards(seq, bytes, 1_000 + seq);
         byte[] segment = new byte[bytes];
@@ -48,17 +51,17 @@ class WindowMemoryTest {
 
     @Test
     void theBudgetHoldsAcrossStreamsAndTheLargestWindowsOldestSegmentsGoFirst() {
-        TestStreams t = new TestStreams(1_000_000, 10_000);
+        TestStreams t = new TestStreams(600_000, 10_000);
         SegmentWindow big = new SegmentWindow(spec("big"), 1L << 30, t.memory);
         SegmentWindow small = new SegmentWindow(spec("small"), 1L << 30, t.memory);
-        // 10 kB segments hold 25 kB each, 40 kB ones 100 kB: the budget fits 40 segments of the small stream.
+        // 10 kB segments hold 15 kB each, 40 kB ones 60 kB: the budget fits 40 segments of the small stream.
         long seq = 1;
         for (int round = 0; round < 8; round++) {
             ingest(big, seq++, 40_000);
             ingest(small, seq++, 10_000);
-            assertThat(t.memory.held()).isLessThanOrEqualTo(1_000_000);
+            assertThat(t.memory.held()).isLessThanOrEqualTo(600_000);
         }
-        // 8 x 100 kB + 8 x 25 kB = exactly the budget: nothing evicted yet.
+        // 8 x 60 kB + 8 x 15 kB = exactly the budget: nothing evicted yet.
         assertThat(t.count("stripecast.relay.window.budget.evictions")).isZero();
         ingest(small, seq++, 10_000);
         assertThat(t.count("stripecast.relay.window.budget.evictions", "stream", "big"))
@@ -66,12 +69,12 @@ class WindowMemoryTest {
         assertThat(t.count("stripecast.relay.window.budget.evictions", "stream", "small")).isZero();
         assertThat(big.firstSequence()).isEqualTo(3);
         assertThat(small.firstSequence()).isEqualTo(2);
-        assertThat(t.memory.held()).isEqualTo(big.bytes() + small.bytes()).isLessThanOrEqualTo(1_000_000);
+        assertThat(t.memory.held()).isEqualTo(big.bytes() + small.bytes()).isLessThanOrEqualTo(600_000);
 
         for (int round = 0; round < 60; round++) {
             ingest(big, seq++, 40_000);
             ingest(small, seq++, 10_000);
-            assertThat(t.memory.held()).as("round %d", round).isLessThanOrEqualTo(1_000_000);
+            assertThat(t.memory.held()).as("round %d", round).isLessThanOrEqualTo(600_000);
         }
         // Both windows still hold their live edge (three target durations of 1 s segments): nobody evicts it
         // while the big window has anything older.
@@ -85,14 +88,14 @@ class WindowMemoryTest {
 
     @Test
     void theLiveEdgeGoesOnlyWhenNothingOlderIsLeftAndTheNewestSegmentNever() {
-        // 250 kB: one stream's 100 kB segments, its live edge (3) alone does not fit.
-        TestStreams t = new TestStreams(250_000, 10_000);
+        // 150 kB: one stream's 60 kB segments, its live edge (3) alone does not fit.
+        TestStreams t = new TestStreams(150_000, 10_000);
         SegmentWindow a = new SegmentWindow(spec("a"), 1L << 30, t.memory);
         SegmentWindow b = new SegmentWindow(spec("b"), 1L << 30, t.memory);
         for (long seq = 1; seq <= 20; seq += 2) {
             ingest(a, seq, 40_000);
             ingest(b, seq + 1, 10_000);
-            assertThat(t.memory.held()).isLessThanOrEqualTo(250_000);
+            assertThat(t.memory.held()).isLessThanOrEqualTo(150_000);
             assertThat(a.lastSequence()).as("a's newest segment is held").isEqualTo(seq);
             assertThat(a.entry(seq).isComplete()).isTrue();
             assertThat(b.lastSequence()).isEqualTo(seq + 1);
@@ -116,19 +119,19 @@ class WindowMemoryTest {
         assertThat(w.offer(s[0])).isEqualTo(SegmentWindow.Offer.ADDED);
         ingest(w, 8, 1_000);
         long shardBytes = s[0].getData().size();
-        assertThat(t.memory.held()).isEqualTo(w.bytes()).isEqualTo(shardBytes + 2_500);
+        assertThat(t.memory.held()).isEqualTo(w.bytes()).isEqualTo(shardBytes + 1_500);
 
         long now = System.currentTimeMillis();
         assertThat(t.memory.expireIncomplete(now)).as("not yet: 5 s bound").isZero();
         assertThat(t.memory.expireIncomplete(now + 5_100)).isEqualTo(1);
         assertThat(w.entry(7)).isNull();
         assertThat(w.entry(8)).as("complete segments never expire this way").isNotNull();
-        assertThat(t.memory.held()).isEqualTo(2_500);
+        assertThat(t.memory.held()).isEqualTo(1_500);
         assertThat(t.count("stripecast.relay.window.incomplete.expired", "stream", "live")).isEqualTo(1);
         assertThat(t.count("stripecast.relay.window.incomplete.expired.bytes", "stream", "live")).isEqualTo(shardBytes);
         // A parent replaying its window does not bring the expired segment back.
         assertThat(w.offer(s[1])).isEqualTo(SegmentWindow.Offer.TOO_OLD);
-        assertThat(t.memory.held()).isEqualTo(2_500);
+        assertThat(t.memory.held()).isEqualTo(1_500);
     }
 
     @Test
@@ -153,9 +156,9 @@ class WindowMemoryTest {
         ingest(a, 1, 10_000);
         ingest(b, 2, 10_000);
         a.close();
-        assertThat(t.memory.held()).isEqualTo(25_000);
+        assertThat(t.memory.held()).isEqualTo(15_000);
         a.close();
-        assertThat(t.memory.held()).isEqualTo(25_000);
+        assertThat(t.memory.held()).isEqualTo(15_000);
     }
 
     @ParameterizedTest(name = "seed {0}")
@@ -169,8 +172,8 @@ class WindowMemoryTest {
         int[] sizes = new int[n];
         for (int i = 0; i < n; i++) {
             windows.add(new SegmentWindow(spec("s" + i), 1L << 30, t.memory));
-            // What eviction never takes (each stream's newest complete segment and newest entry, 2.5 x its size
-            // each) plus one more segment fits in the budget.
+            // What eviction never takes (each stream's newest complete segment and newest entry, at most 2.5 x its
+            // size each: an incomplete entry may hold all k + m shards) plus one more segment fits in the budget.
             sizes[i] = 1_000 + rnd.nextInt((int) (budget / (6L * (n + 1))));
         }
         long[] newest = new long[n];

@@ -1,6 +1,7 @@
 package io.stripecast.protocol.shard;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.stripecast.protocol.codec.Crc32c;
 import io.stripecast.protocol.codec.StripeCodec;
 import io.stripecast.protocol.v1.SegmentMeta;
@@ -23,12 +24,25 @@ public final class Shards {
                 .build();
     }
 
-    /** All k + m shards of a segment, encoded with the given codec. */
+    /**
+     * A shard over {@code data} itself, not a copy: the caller hands the array over and never writes it again (a
+     * {@code ByteString} must not change). For arrays the codec has just made, which nobody else holds.
+     */
+    public static Shard owning(SegmentMeta meta, int stripe, byte[] data) {
+        return Shard.newBuilder()
+                .setSegment(meta)
+                .setStripe(stripe)
+                .setData(UnsafeByteOperations.unsafeWrap(data))
+                .setCrc32C(Crc32c.of(data))
+                .build();
+    }
+
+    /** All k + m shards of a segment, encoded with the given codec (the codec's new arrays, not copied again). */
     public static Shard[] encode(StripeCodec codec, SegmentMeta meta, byte[] segment) {
         byte[][] parts = codec.encode(segment);
         Shard[] out = new Shard[parts.length];
         for (int i = 0; i < parts.length; i++) {
-            out[i] = of(meta, i, parts[i]);
+            out[i] = owning(meta, i, parts[i]);
         }
         return out;
     }
