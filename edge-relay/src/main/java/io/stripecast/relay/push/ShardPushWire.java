@@ -22,7 +22,7 @@ import java.io.InputStream;
  * buffer. The buffer is never written again after parsing, so the view stays immutable as a ByteString must. Sizes
  * are bounded before this runs: the channel's {@code maxInboundMessageSize} refuses a larger message.
  */
-final class ShardPushWire {
+public final class ShardPushWire {
     private ShardPushWire() {
     }
 
@@ -32,7 +32,7 @@ final class ShardPushWire {
             .build();
 
     /** Parses {@link ShardPushMessage}s with their bytes fields aliasing one buffer per message. */
-    static final class OneCopyParser implements MethodDescriptor.Marshaller<ShardPushMessage> {
+    public static final class OneCopyParser implements MethodDescriptor.Marshaller<ShardPushMessage> {
         private final MethodDescriptor.Marshaller<ShardPushMessage> standard = ProtoUtils.marshaller(ShardPushMessage.getDefaultInstance());
 
         @Override

@@ -8,6 +8,9 @@ import io.stripecast.protocol.shard.Shards;
 import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
 import io.stripecast.protocol.v1.Shard;
+import io.stripecast.protocol.v1.ShardPushMessage;
+import io.stripecast.relay.push.ShardPushWire;
+import io.grpc.KnownLength;
 import io.stripecast.relay.metrics.RelayMetrics;
 import io.stripecast.relay.rebuild.Regenerator;
 import io.stripecast.relay.stream.StreamRuntime;
@@ -29,6 +32,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
@@ -77,6 +81,14 @@ public class RelayForwardingBenchmark {
     private byte[][] wire;
     private long sequence = 1_000_000;
     private final OutputStream discard = OutputStream.nullOutputStream();
+    private final ShardPushWire.OneCopyParser parser = new ShardPushWire.OneCopyParser();
+
+    /** As gRPC's message streams: the parser reads a length it knows in advance. */
+    private static final class KnownLengthStream extends ByteArrayInputStream implements KnownLength {
+        KnownLengthStream(byte[] bytes) {
+            super(bytes);
+        }
+    }
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -130,29 +142,28 @@ public class RelayForwardingBenchmark {
         SegmentMeta meta = template[0].getSegment().toBuilder().setSequence(sequence).setMediaSequence(sequence)
                 .setIngestTimeMillis(System.currentTimeMillis()).build();
         for (int i = 0; i < k + m; i++) {
-            wire[i] = template[i].toBuilder().setSegment(meta).build().toByteArray();
+            wire[i] = ShardPushMessage.newBuilder().setShard(template[i].toBuilder().setSegment(meta)).build().toByteArray();
         }
     }
 
     @Benchmark
     public void forwardOneSegment(Blackhole bh) throws IOException {
         long now = System.currentTimeMillis();
-        Shard interior = null;
         for (int stripe = missingStripe ? 1 : 0; stripe < k + m; stripe++) {
-            Shard shard = Shard.parseFrom(wire[stripe]);
+            // The relay's own receive path: gRPC hands the marshaller a stream that knows its length.
+            Shard shard = parser.parse(new KnownLengthStream(wire[stripe])).getShard();
             String problem = runtime.validator().problem(shard, stripe, now);
             if (problem != null) {
                 throw new IllegalStateException(problem);
             }
             runtime.assembler().accept(shard);
-            if (stripe == k - 1) {
-                interior = shard;
-            }
         }
-        // One serialisation per child, as the protobuf marshaller does for each child's stream.
+        // What a child stream sends: the window's shard (a view of the segment once it is complete), one message per
+        // child, written as gRPC's protobuf stream writes it (CodedOutputStream over its output, default buffer).
+        Shard interior = runtime.window().shard(sequence, k - 1);
         for (int c = 0; c < children; c++) {
-            CodedOutputStream out = CodedOutputStream.newInstance(discard, 64 * 1024);
-            interior.writeTo(out);
+            CodedOutputStream out = CodedOutputStream.newInstance(discard);
+            ShardPushMessage.newBuilder().setShard(interior).build().writeTo(out);
             out.flush();
         }
         if (!runtime.window().entry(sequence).isComplete()) {

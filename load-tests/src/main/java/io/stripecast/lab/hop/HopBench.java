@@ -91,7 +91,8 @@ public final class HopBench {
 
     /** Settings, as {@code key=value} arguments. */
     record Options(List<Double> rates, List<String> shapes, int seconds, int warmupSeconds, int settleSeconds, int idleSeconds,
-                   int viewers, String coreUnderTest, String otherCores, Path out, boolean nginx, boolean relay, String relayHeap) {
+                   int viewers, String coreUnderTest, String otherCores, Path out, boolean nginx, boolean relay, String relayHeap,
+                   boolean tls, String jfr) {
         static Options parse(String[] args) {
             Map<String, String> a = new LinkedHashMap<>();
             for (String arg : args) {
@@ -111,7 +112,12 @@ public final class HopBench {
                     Integer.parseInt(a.getOrDefault("viewers", "4")), a.getOrDefault("core", "0"), a.getOrDefault("others", "1"),
                     Path.of(a.getOrDefault("out", "load-tests/target/hop-bench")),
                     !a.getOrDefault("systems", "relay,nginx").contains("nginx") ? false : true,
-                    a.getOrDefault("systems", "relay,nginx").contains("relay"), a.getOrDefault("relay-heap", "2g"));
+                    a.getOrDefault("systems", "relay,nginx").contains("relay"), a.getOrDefault("relay-heap", "2g"),
+                    // The relays' data planes speak mutual TLS as shipped; tls=off compares like with like against
+                    // nginx's tiers, which talk plain HTTP to each other.
+                    !a.getOrDefault("tls", "on").equals("off"),
+                    // jfr=<dir>: the relay under test records a JFR profile there (where its CPU goes; not for figures).
+                    a.getOrDefault("jfr", ""));
         }
     }
 
@@ -132,6 +138,8 @@ public final class HopBench {
         Files.createDirectories(o.out);
         bench.notes.add("started " + Instant.now() + ", load average " + ProcCpu.loadAverage() + ", "
                 + Runtime.getRuntime().availableProcessors() + " CPUs visible to the driver, its affinity: " + ownAffinity());
+        bench.notes.add("relay data planes: " + (o.tls ? "mutual TLS (as shipped)" : "plaintext (tls=off)")
+                + "; nginx tiers: plain HTTP");
         if (o.relay) {
             for (String shape : o.shapes) {
                 for (boolean missing : new boolean[]{false, true}) {
@@ -186,9 +194,18 @@ public final class HopBench {
                 // Short window: at 300 Mbit/s each second of window holds ~90 MB (segment + shards).
                 settings.put("stripecast.streams." + STREAM + ".window", "6s");
                 settings.put("stripecast.streams." + STREAM + ".key", KEY);
+                if (!o.tls) {
+                    settings.put("stripecast.tls.plaintext", "true");
+                }
                 Placement where = new Placement("127.0.0.1", pinned(id.equals("relay") ? o.coreUnderTest : o.otherCores));
                 int[] p = ports.get(id);
-                JavaService started = JavaService.relay(id, where, p[0], p[1], settings, dir.resolve("logs"), jvm);
+                List<String> flags = jvm;
+                if (id.equals("relay") && !o.jfr.isEmpty()) {
+                    flags = new ArrayList<>(jvm);
+                    flags.add("-XX:StartFlightRecording=settings=profile,filename="
+                            + Path.of(o.jfr).toAbsolutePath().resolve(tag + ".jfr"));
+                }
+                JavaService started = JavaService.relay(id, where, p[0], p[1], settings, dir.resolve("logs"), flags);
                 STARTED.add(started);
                 relays.put(id, started);
             }
