@@ -30,6 +30,13 @@ import java.util.Objects;
  * forest (the benchmark). When that way is long (two lineages planned alternately), the forest is copied into
  * a new store instead. Access is synchronized on the store; one plan at a time per store.
  *
+ * <p><b>Order is the contents' own.</b> Undo restores a version exactly, but a fresh load of the same forest
+ * (the fallback above, a relaxed forest, a forest from reports) has no history, so nothing a plan reads may
+ * depend on the order of past writes: child lists and the room and leaf bags are kept in slot order (the
+ * forest's member order), and a parent from any zone is the lowest slot, not the first zone by number (zone
+ * numbers follow the store's history). {@code StoreHistoryPropertyTest} compares plans on a continued store,
+ * a fresh load and a store brought back from a later version.
+ *
  * <p>Invariant 3 is built into the representation: a non-root relay's children live in one list, all
  * of them in its interior stripe ({@code role}).
  */
@@ -623,11 +630,12 @@ final class WorkingForest {
         a[i] = v;
     }
 
+    /** Adds {@code v} in slot order (a child list's order is then its contents', whatever the history). */
     private void ladd(IntList l, int v) {
+        int i = l.insertSorted(v);
         if (trail != null) {
-            trail.push(Trail.LIST_ADD, l, null, 0, 0, 0);
+            trail.push(Trail.LIST_ADD, l, null, i, 0, 0);
         }
-        l.add(v);
     }
 
     private void lset(IntList l, int i, int v) {
@@ -645,10 +653,10 @@ final class WorkingForest {
     }
 
     private void bagAdd(IntBag b, int v) {
-        if (trail != null) {
-            trail.push(Trail.BAG_ADD, b, null, 0, 0, 0);
-        }
         b.add(v);
+        if (trail != null) {
+            trail.push(Trail.BAG_ADD, b, null, v, 0, 0);
+        }
     }
 
     private void bagRemove(IntBag b, int v) {
@@ -696,10 +704,10 @@ final class WorkingForest {
                 case Trail.BOOL -> ((boolean[]) r)[a] = b == 1;
                 case Trail.LONG -> ((long[]) r)[a] = tr.l[e];
                 case Trail.OBJ -> ((Object[]) r)[a] = tr.old[e];
-                case Trail.LIST_ADD -> ((IntList) r).size--;
+                case Trail.LIST_ADD -> ((IntList) r).removeAt(a);
                 case Trail.LIST_SET -> ((IntList) r).set(a, b);
                 case Trail.LIST_REMOVE -> ((IntList) r).insert(a, b);
-                case Trail.BAG_ADD -> ((IntBag) r).size--;
+                case Trail.BAG_ADD -> ((IntBag) r).remove(a);
                 case Trail.BAG_REMOVE -> ((IntBag) r).unremove(a, b);
                 case Trail.MAP -> {
                     Integer old = (Integer) tr.old[e];
@@ -1663,6 +1671,22 @@ final class WorkingForest {
             throw new IllegalStateException("value " + v + " not present");
         }
 
+        /** Inserts {@code v} before the first larger item (a list kept sorted stays sorted); returns where. */
+        int insertSorted(int v) {
+            int i = size;
+            while (i > 0 && data[i - 1] > v) {
+                i--;
+            }
+            insert(i, v);
+            return i;
+        }
+
+        /** Removes the item at {@code i}, keeping the order of the rest. */
+        void removeAt(int i) {
+            System.arraycopy(data, i + 1, data, i, size - i - 1);
+            size--;
+        }
+
         /** Puts {@code v} back at {@code i} (undoing {@link #removeValue}). */
         void insert(int i, int v) {
             if (size == data.length) {
@@ -1687,52 +1711,58 @@ final class WorkingForest {
         }
     }
 
-    /** An unordered int set with O(1) add/remove; positions live in an array shared by sibling bags. */
+    /**
+     * An int set kept in ascending order (binary search, shifting inserts and removals), so that what a query
+     * sees first depends on the set's contents only, never on the order of the writes that made it: a fresh
+     * load, a store continued through many plans and one brought back by undo then answer alike.
+     */
     static final class IntBag {
         private int[] items = new int[4];
         int size;
-        private final int[] pos;
 
         IntBag(int[] pos) {
-            this.pos = pos;
+            // Positions are no longer kept per item: the order is the items' own.
+        }
+
+        private int find(int v) {
+            return Arrays.binarySearch(items, 0, size, v);
         }
 
         void add(int v) {
+            int i = find(v);
+            if (i >= 0) {
+                throw new IllegalStateException("value " + v + " already in bag");
+            }
+            insertAt(-i - 1, v);
+        }
+
+        private void insertAt(int i, int v) {
             if (size == items.length) {
                 items = Arrays.copyOf(items, size * 2);
             }
-            pos[v] = size;
-            items[size++] = v;
+            System.arraycopy(items, i, items, i + 1, size - i);
+            items[i] = v;
+            size++;
         }
 
-        /** Removes {@code v} (the last item takes its place); returns where it was. */
+        /** Removes {@code v}; returns where it was. */
         int remove(int v) {
-            int i = pos[v];
-            if (i >= size || items[i] != v) {
+            int i = find(v);
+            if (i < 0) {
                 throw new IllegalStateException("value " + v + " not in bag");
             }
-            int last = items[--size];
-            items[i] = last;
-            pos[last] = i;
+            System.arraycopy(items, i + 1, items, i, size - i - 1);
+            size--;
             return i;
         }
 
-        /** Undoes {@link #remove} of {@code v} from {@code i}: every item back where it was. */
+        /** Undoes {@link #remove} of {@code v} from {@code i}. */
         void unremove(int v, int i) {
-            int s = size;
-            if (i < s) {
-                int last = items[i];
-                items[s] = last;
-                pos[last] = s;
-            }
-            items[i] = v;
-            pos[v] = i;
-            size = s + 1;
+            insertAt(i, v);
         }
 
         boolean contains(int v) {
-            int i = pos[v];
-            return i < size && items[i] == v;
+            return find(v) >= 0;
         }
 
         int get(int i) {
@@ -1836,10 +1866,15 @@ final class WorkingForest {
             if (preferredHere) {
                 return preferred;
             }
+            // The lowest slot of any zone: zone numbers follow the store's history, slots the forest's order.
+            int best = NONE;
             for (IntBag b : zones) {
-                if (b.size > 0) {
-                    return b.get(0);
+                if (b.size > 0 && (best == NONE || b.get(0) < best)) {
+                    best = b.get(0);
                 }
+            }
+            if (best != NONE) {
+                return best;
             }
             throw new IllegalStateException("no room at depth " + d);
         }
