@@ -295,11 +295,18 @@ public final class ForestPlanner {
             for (int t = 0; t < wf.stripes; t++) {
                 clearTree(t);
             }
+            // By id, as build() does: the relay map's own order (Map.copyOf) changes from one JVM to the next, and
+            // slots (the forest's member order, the order picks prefer) must not.
+            List<RelayInfo> joining = new ArrayList<>();
             for (RelayInfo info : relays.values()) {
                 int u = wf.slotOf(info.id());
                 if (!info.draining() && (u == NONE || !wf.member[u])) {
-                    wf.addMember(info);
+                    joining.add(info);
                 }
+            }
+            joining.sort(Comparator.comparing(RelayInfo::id));
+            for (RelayInfo info : joining) {
+                wf.addMember(info);
             }
             List<Integer> others = new ArrayList<>();
             for (int u = 0; u < wf.slots(); u++) {
