@@ -2,7 +2,8 @@
 # Lab measurement (outside CI): RUNS x (mesh on, mesh off) of run-mesh.sh, each in its own loopback-only network
 # namespace, then a Markdown summary. Needs root (unshare), Debian's chromium, node_modules (npm ci --ignore-scripts).
 # Usage: [MESH_CHURN=none] measure-mesh.sh RELAY_JAR SOURCE_TS RUNS PAGES SECONDS OUT_ROOT
-# (MESH_CHURN=none: every page stays to the end; by default the last page leaves at 60 % of the run.)
+# (MESH_CHURN=none: every page stays to the end; MESH_CHURN=rolling: every MESH_CHURN_EVERY seconds (10) the
+# longest-playing page leaves and a new one joins; by default the last page leaves at 60 % of the run.)
 set -euo pipefail
 relay_jar=$1 source=$2 runs=$3 pages=$4 seconds=$5 root=$6
 here=$(cd "$(dirname "$0")" && pwd)

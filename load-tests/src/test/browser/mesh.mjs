@@ -56,7 +56,9 @@ const openPage = async () => {
   const page = await context.newPage();
   const consoleErrors = [];
   page.on("pageerror", e => consoleErrors.push(String(e)));
-  await page.goto(url);
+  // PAGE_URLS (space-separated): page i opens the i-th (signed URLs, a different token per page); else every page opens url.
+  const pageUrls = process.env.PAGE_URLS ? process.env.PAGE_URLS.split(" ") : [url];
+  await page.goto(pageUrls[i % pageUrls.length]);
   await page.evaluate(() => {
     const v = document.getElementById("video");
     window.__waiting = 0;

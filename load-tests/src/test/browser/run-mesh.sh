@@ -23,9 +23,24 @@ if [ "${MESH_TURN:-0}" = 1 ]; then
     -Dstripecast.streams.mesh.mesh.ice-transport-policy=relay)
 fi
 
+# MESH_SIGNING_KEY=<key>: the stream needs signed playback URLs; every page opens the player page with a token of its
+# own (a different expiry each), so the pages' URLs differ while they must still share one swarm.
+signing_props=()
+token=
+if [ -n "${MESH_SIGNING_KEY:-}" ]; then
+  signing_props=(-Dstripecast.streams.mesh.playback-signing-key="$MESH_SIGNING_KEY")
+  token="?$("$here/../../../../bin/sign-playback-url" "$MESH_SIGNING_KEY" mesh 3600)"
+  urls=()
+  for i in $(seq 1 "$pages"); do
+    urls+=("http://127.0.0.1:18480/live/mesh/?$("$here/../../../../bin/sign-playback-url" "$MESH_SIGNING_KEY" mesh $((3600 + 100 * i)))")
+  done
+  export PAGE_URLS="${urls[*]}"
+  printf '%s\n' "${urls[@]}" > "$out/page-urls.txt"
+fi
+
 # Mutual TLS on the gRPC planes, as every relay runs (this one has no peers, but its certificate must exist).
 "$here/../../../../bin/tls-certs" "$out/tls" edge
-java -Xmx256m -XX:+UseSerialGC "${turn_props[@]}" -Dstripecast.tls.cert="$out/tls/edge.crt" -Dstripecast.tls.key="$out/tls/edge.key" \
+java -Xmx256m -XX:+UseSerialGC "${turn_props[@]}" "${signing_props[@]}" -Dstripecast.tls.cert="$out/tls/edge.crt" -Dstripecast.tls.key="$out/tls/edge.key" \
   -Dstripecast.tls.ca="$out/tls/ca.crt" -Dstripecast.relay.id=edge -Dquarkus.http.port=18480 -Dquarkus.http.host=127.0.0.1 \
   -Dquarkus.management.port=18481 -Dquarkus.management.host=127.0.0.1 \
   -Dstripecast.relay.grpc-port=19480 -Dstripecast.relay.grpc-host=127.0.0.1 \
@@ -39,7 +54,11 @@ for _ in $(seq 1 120); do curl -sf http://127.0.0.1:18481/q/health/ready >/dev/n
 ffmpeg -hide_banner -loglevel error -re -stream_loop -1 -i "$source" -c copy -f hls -hls_time 1 -hls_list_size 5 \
   -method PUT http://127.0.0.1:18480/ingest/mesh/index.m3u8 > "$out/ffmpeg.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 60); do curl -sf http://127.0.0.1:18480/live/mesh/index.m3u8 >/dev/null 2>&1 && break; sleep 0.5; done
+for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:18480/live/mesh/index.m3u8$token" >/dev/null 2>&1 && break; sleep 0.5; done
+# Signed: one unsigned request, so the run shows signing was on (the test expects it refused, and nothing else).
+if [ -n "$token" ]; then
+  curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18480/live/mesh/index.m3u8 > "$out/unsigned-status.txt" || true
+fi
 sleep 4
 
 node "$here/mesh.mjs" "http://127.0.0.1:18480/live/mesh/" "$pages" "$seconds" "$hostile" > "$out/pages.json" 2> "$out/node.log"

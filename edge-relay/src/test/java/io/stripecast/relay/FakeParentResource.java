@@ -55,6 +55,7 @@ public class FakeParentResource implements QuarkusTestResourceLifecycleManager {
                        "live":  {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "other": {"root": "test-relay", "stripes": [{}, {}, {}, {}]},
                        "ending": {"root": "test-relay", "stripes": [{}, {}, {}]},
+                       "private": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "fed":   {"root": "fake-parent", "stripes": [
                                    {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}]},
                        "signed": {"root": "fake-parent", "ingestKeys": ["%s"], "stripes": [

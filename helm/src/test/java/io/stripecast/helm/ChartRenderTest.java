@@ -301,6 +301,30 @@ class ChartRenderTest {
         assertThat(env(without, "STRIPECAST_OPERATOR_IMAGE_PULL_SECRETS")).isNull();
     }
 
+    @Test
+    void byDefaultTheControllerKeepsTheClusterCaAndIssuesCertificatesAndPlaintextIsAnExplicitChoice() {
+        JsonNode tls = onlyContainer(Chart.render(Map.of()).get("Deployment", CONTROLLER).at("/spec/template"));
+        assertThat(env(tls, "STRIPECAST_TLS_PLAINTEXT")).isEqualTo("false");
+        assertThat(env(tls, "STRIPECAST_TLS_CLUSTER_CA_SECRET")).isEqualTo("stripecast-cluster-ca");
+        assertThat(env(tls, "STRIPECAST_TLS_CLUSTER_CA_CERT_SECRET")).isEqualTo("stripecast-cluster-ca-cert");
+        assertThat(env(tls, "STRIPECAST_TLS_LEAF_LIFETIME")).isEqualTo("24h");
+        JsonNode plaintext = onlyContainer(Chart.render(Map.of("tls.plaintext", true)).get("Deployment", CONTROLLER).at("/spec/template"));
+        assertThat(env(plaintext, "STRIPECAST_TLS_PLAINTEXT")).isEqualTo("true");
+        assertThat(env(plaintext, "STRIPECAST_TLS_CLUSTER_CA_SECRET")).isNull();
+        assertThat(env(plaintext, "STRIPECAST_TLS_CLUSTER_CA_CERT_SECRET")).isNull();
+    }
+
+    @Test
+    void theCaRotationTimesReachTheControllerAndTheThresholdDefaultsToTheControllers() {
+        JsonNode defaults = onlyContainer(Chart.render(Map.of()).get("Deployment", CONTROLLER).at("/spec/template"));
+        assertThat(env(defaults, "STRIPECAST_TLS_CA_PROPAGATION_DELAY")).isEqualTo("2m");
+        assertThat(env(defaults, "STRIPECAST_TLS_CA_RENEW_BEFORE")).as("empty: a fifth of the CA's lifetime").isNull();
+        JsonNode set = onlyContainer(Chart.render(Map.of("tls.caRenewBefore", "400d", "tls.caPropagationDelay", "5m"))
+                .get("Deployment", CONTROLLER).at("/spec/template"));
+        assertThat(env(set, "STRIPECAST_TLS_CA_RENEW_BEFORE")).isEqualTo("400d");
+        assertThat(env(set, "STRIPECAST_TLS_CA_PROPAGATION_DELAY")).isEqualTo("5m");
+    }
+
     static String env(JsonNode container, String name) {
         for (JsonNode e : container.path("env")) {
             if (name.equals(e.path("name").asText())) {

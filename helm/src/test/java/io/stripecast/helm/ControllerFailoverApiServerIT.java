@@ -124,13 +124,7 @@ class ControllerFailoverApiServerIT {
         assertThat(ffmpeg.waitFor(90, TimeUnit.SECONDS)).as("ffmpeg finished").isTrue();
         List<String> expected = HlsCheck.localHashes(DIR.resolve("ffmpeg-out"));
         assertThat(expected).hasSizeGreaterThanOrEqualTo(SECONDS - 2);
-        for (var e : relays.entrySet()) {
-            JavaService relay = e.getValue();
-            await(e.getKey() + " lists every segment").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
-                    .until(() -> HlsCheck.listedSegments(relay, "live") >= expected.size());
-            assertThat(HlsCheck.servedHashes(relay, "live")).as("segments served by %s vs what ffmpeg uploaded", e.getKey())
-                    .containsExactlyElementsOf(expected);
-        }
+        RelayPods.awaitEverySegmentAtEveryRelay(relays, "live", expected, Duration.ofSeconds(30));
     }
 
     private static List<Map<String, String>> parents(JsonNode forest) {

@@ -86,6 +86,22 @@ final class InstalledChart {
         return JavaService.controller(podName, Placement.LOOPBACK, http, grpc, s, env, logs);
     }
 
+    /**
+     * The cluster CA's certificate as a kubelet would mount it into relay pods from the Secret the controller
+     * publishes ({@code <release>-cluster-ca-cert}, key {@code ca.crt}): written as {@code dir/ca.crt}, once the
+     * controller has published it.
+     */
+    Path mountClusterCaCert(Path dir) throws IOException {
+        io.fabric8.kubernetes.api.model.Secret published = org.awaitility.Awaitility.await("the CA certificate Secret")
+                .atMost(java.time.Duration.ofSeconds(60))
+                .until(() -> api.admin().secrets().inNamespace(namespace).withName(RELEASE + "-cluster-ca-cert").get(), s -> s != null);
+        assertThat(published.getData()).as("the CA certificate alone, never its key").containsOnlyKeys("ca.crt");
+        java.nio.file.Files.createDirectories(dir);
+        Path file = dir.resolve("ca.crt");
+        java.nio.file.Files.write(file, java.util.Base64.getDecoder().decode(published.getData().get("ca.crt")));
+        return file.toAbsolutePath();
+    }
+
     /** A container's environment as the kubelet would give it to a pod: field references and $(VAR) resolved. */
     static Map<String, String> podEnv(Container container, String podName, String podIp, String namespace) {
         Map<String, String> env = new LinkedHashMap<>();

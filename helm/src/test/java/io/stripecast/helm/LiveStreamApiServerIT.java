@@ -13,6 +13,9 @@ import io.stripecast.crds.LiveStream;
 import io.stripecast.crds.LiveStreamSpec;
 import io.stripecast.crds.LiveStreamStatus;
 import io.stripecast.crds.MeshSpec;
+import io.stripecast.crds.PlaybackSigningSpec;
+import io.stripecast.crds.PlaybackSpec;
+import io.stripecast.protocol.trust.PlaybackTokens;
 import io.stripecast.crds.PushIngest;
 import io.stripecast.crds.SecretKeyRef;
 import io.stripecast.lab.cluster.Ffmpeg;
@@ -145,12 +148,7 @@ class LiveStreamApiServerIT {
         assertThat(ffmpeg.waitFor(90, TimeUnit.SECONDS)).as("ffmpeg finished").isTrue();
         List<String> expected = HlsCheck.localHashes(DIR.resolve("ffmpeg-out"));
         assertThat(expected).hasSizeGreaterThanOrEqualTo(SECONDS - 2);
-        for (var e : relays.entrySet()) {
-            await(e.getKey() + " lists every segment").atMost(WAIT).pollInterval(Duration.ofMillis(250))
-                    .until(() -> HlsCheck.listedSegments(e.getValue(), "live") >= expected.size());
-            assertThat(HlsCheck.servedHashes(e.getValue(), "live")).as("segments served by %s vs what ffmpeg uploaded", e.getKey())
-                    .containsExactlyElementsOf(expected);
-        }
+        RelayPods.awaitEverySegmentAtEveryRelay(relays, "live", expected, WAIT);
         await("the status counts the segments").atMost(WAIT)
                 .until(() -> get("live").getStatus().segmentsIngested != null && get("live").getStatus().segmentsIngested >= expected.size());
 
@@ -237,6 +235,41 @@ class LiveStreamApiServerIT {
                     .doesNotContain("apiserver-it-turn-secret");
         }
         admin.resources(LiveStream.class).inNamespace(chart.namespace).withName("meshed").delete();
+    }
+
+    @Test
+    void aSignedLiveStreamsKeyReachesEveryRelayWhichRefusesUnsignedViewers() throws Exception {
+        String key = "apiserver-it-playback-signing-key-0123456789";
+        admin.secrets().inNamespace(chart.namespace).resource(new SecretBuilder()
+                .withMetadata(new ObjectMetaBuilder().withName("playback-signing").build())
+                .withStringData(Map.of("key", key)).build()).create();
+        LiveStream s = stream("signed", 2, 1, POOL, "live-key");
+        s.getSpec().playback = new PlaybackSpec();
+        s.getSpec().playback.signing = new PlaybackSigningSpec();
+        s.getSpec().playback.signing.secretRef = new SecretKeyRef();
+        s.getSpec().playback.signing.secretRef.name = "playback-signing";
+        admin.resources(LiveStream.class).inNamespace(chart.namespace).resource(s).create();
+        await("Ready=True Carrying").atMost(WAIT).until(() -> {
+            Condition c = ready("signed");
+            return c != null && "True".equals(c.getStatus()) && "Carrying".equals(c.getReason());
+        });
+        String token = PlaybackTokens.query(key, "signed", System.currentTimeMillis() / 1000 + 600);
+        for (var e : relays.entrySet()) {
+            String page = e.getValue().base() + "/live/signed/";
+            await(e.getKey() + " serves the signed page with a token").atMost(WAIT).ignoreExceptions()
+                    .until(() -> status(page + "?" + token) == 200);
+            assertThat(status(page)).as("%s: the page without a token", e.getKey()).isEqualTo(403);
+            assertThat(status(e.getValue().base() + "/live/signed/index.m3u8")).as("%s: the playlist without a token", e.getKey())
+                    .isEqualTo(403);
+            assertThat(status(page + "?" + PlaybackTokens.query(key, "meshed", System.currentTimeMillis() / 1000 + 600)))
+                    .as("%s: another stream's token", e.getKey()).isEqualTo(403);
+        }
+        admin.resources(LiveStream.class).inNamespace(chart.namespace).withName("signed").delete();
+    }
+
+    static int status(String url) throws Exception {
+        return JavaService.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     static IceServerSpec ice(String url) {

@@ -81,15 +81,23 @@ class ReadmeKubernetesApiServerIT {
 
         // The controller as the chart's pod runs it, and the sample pool's relays (pool "edge", one ingest).
         InstalledChart chart = InstalledChart.existing(api, namespace);
+        // With the chart's default TLS: no certificate files; the controller makes the cluster CA and issues.
         JavaService controller = chart.startController("stripecast-controller-0",
-                Map.of("stripecast.operator.status-interval", "1s"), DIR.resolve("logs"));
+                Map.of("stripecast.operator.status-interval", "1s", "stripecast.tls.plaintext", "false"), DIR.resolve("logs"));
         processes.add(controller);
         controller.awaitReady();
+        Path ca = chart.mountClusterCaCert(DIR.resolve("cluster-ca"));
         for (int i = 0; i < 4; i++) {
+            // Each relay stands in for a pod of the pool: the Pod object the issuing rule reads, and the operator's
+            // relay settings (issuer=controller, the mounted CA certificate).
+            RelayPods.create(api.admin(), namespace, "edge-" + i, "edge", "127.0.0.1");
             Map<String, String> r = new LinkedHashMap<>();
             r.put("stripecast.relay.controller", "127.0.0.1:" + controller.grpcPort);
             r.put("stripecast.relay.pool", "edge");
             r.put("stripecast.relay.ingest", String.valueOf(i == 0));
+            r.put("stripecast.tls.plaintext", "false");
+            r.put("stripecast.tls.issuer", "controller");
+            r.put("stripecast.tls.ca", ca.toString());
             processes.add(JavaService.relay("edge-" + i, FreePorts.next(), FreePorts.next(), r, DIR.resolve("logs")));
         }
         String finalCommand = lastCommand;

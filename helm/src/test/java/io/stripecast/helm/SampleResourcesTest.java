@@ -181,7 +181,12 @@ class SampleResourcesTest {
                 bad("an ICE transport policy that does not exist", s -> s.putObject("mesh").put("iceTransportPolicy", "none"),
                         "spec.mesh.iceTransportPolicy: 'none' does not match"),
                 bad("a TURN credential lifetime below 60 s", s -> s.putObject("mesh").put("turnCredentialTtlSeconds", 30),
-                        "spec.mesh.turnCredentialTtlSeconds: 30.0 must be >= 60.0"));
+                        "spec.mesh.turnCredentialTtlSeconds: 30.0 must be >= 60.0"),
+                bad("playback signing without a Secret", s -> s.putObject("playback").putObject("signing"),
+                        "spec.playback.signing.secretRef: required"),
+                bad("a playback signing Secret name that is no DNS name", s -> s.putObject("playback").putObject("signing")
+                        .putObject("secretRef").put("name", "Signing_Key"), "spec.playback.signing.secretRef.name: 'Signing_Key' does not match"),
+                bad("an unknown playback field", s -> s.putObject("playback").put("open", true), "spec.playback.open: unknown field"));
     }
 
     @ParameterizedTest(name = "{0}")

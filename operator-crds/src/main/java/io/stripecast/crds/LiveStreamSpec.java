@@ -49,6 +49,9 @@ public class LiveStreamSpec {
     @JsonPropertyDescription("Browser viewers of one edge share segments over WebRTC; the edge is their tracker and HTTP fallback.")
     public MeshSpec mesh;
 
+    @JsonPropertyDescription("Who may play the stream: open by default, or signed, expiring URLs (playback.signing).")
+    public PlaybackSpec playback;
+
     @Required
     @Pattern(Limits.DNS_LABEL)
     @JsonPropertyDescription("Name of the RelayPool (same namespace) that carries this stream.")

@@ -111,6 +111,36 @@ public interface ControllerSettings {
         /** Plaintext control plane: only when set explicitly, and logged as a WARN at start. */
         @WithDefault("false")
         boolean plaintext();
+
+        /**
+         * Operator mode without cert/key files: the Secret holding the cluster CA ({@code ca.crt}, {@code ca.key}),
+         * created when absent. The controller then issues its own certificate and relays' certificates (Trust.Sign).
+         */
+        Optional<String> clusterCaSecret();
+
+        /** Where the CA certificate alone is published (a Secret, key {@code ca.crt}) for relay pods to mount. */
+        Optional<String> clusterCaCertSecret();
+
+        /** Lifetime of the certificates the controller issues (its own and relays'); they renew at two thirds of it. */
+        @WithDefault("24h")
+        Duration leafLifetime();
+
+        /** Trust.Sign requests one address may make per second (a token bucket of this rate, burst ten times it). */
+        @WithDefault("1")
+        double signPerAddressPerSecond();
+
+        /**
+         * A CA roll starts when the cluster CA has less than this left (docs/trust.md, "Rotation"); absent: a fifth
+         * of the CA's lifetime. The annotation {@code stripecast.io/renew-ca: "true"} on the CA Secret starts one now.
+         */
+        Optional<Duration> caRenewBefore();
+
+        /**
+         * How long a CA roll waits after publishing the bundle (old + new) before issuing from the new CA: the time
+         * the kubelet needs to update every mounted copy of the Secret.
+         */
+        @WithDefault("2m")
+        Duration caPropagationDelay();
     }
 
     interface Operator {
@@ -178,5 +208,11 @@ public interface ControllerSettings {
         Optional<String> key();
 
         Optional<String> pullUrl();
+
+        /**
+         * Signed, expiring playback URLs: the HMAC key (32-256 printable ASCII characters) every relay of the stream checks
+         * viewers' tokens with (docs/public-edge.md). Without it playback is open.
+         */
+        Optional<String> playbackSigningKey();
     }
 }

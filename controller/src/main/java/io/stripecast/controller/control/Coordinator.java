@@ -304,7 +304,10 @@ public class Coordinator {
                 return;
             }
             s.touch(System.currentTimeMillis());
-            s.record(report);
+            if (!s.record(report)) {
+                // Bounded already (RelaySession); counted so a lying or broken relay shows.
+                metrics.rejected("egress_figure");
+            }
             noteIngested(relayId, report);
             noteIngestKeys(relayId, report);
             watchParents(s);
@@ -914,6 +917,10 @@ public class Coordinator {
                         params.setMeshTurnSecret(ice.turnSecret());
                     }
                 }
+            }
+            // Every relay of the stream serves viewers, so every one checks their tokens (a symmetric key: it has to).
+            if (s.def.playbackSigningKey() != null) {
+                params.setPlaybackSigningKey(s.def.playbackSigningKey());
             }
             StreamAssignment.Builder sa = StreamAssignment.newBuilder().setParams(params).setRoot(root).setStandbyIngest(standby)
                     .addAllIngestPublicKeys(s.ingestKeys);

@@ -22,7 +22,7 @@ public final class PeerAddress implements ServerInterceptor {
         return Contexts.interceptCall(Context.current().withValue(HOST, host), call, headers, next);
     }
 
-    static String host() {
+    public static String host() {
         String h = HOST.get();
         return h == null ? "unknown" : h;
     }

@@ -2,6 +2,7 @@ package io.stripecast.controller.control;
 
 import io.stripecast.controller.config.ControllerSettings;
 import io.stripecast.protocol.Names;
+import io.stripecast.protocol.trust.PlaybackTokens;
 import io.stripecast.protocol.trust.PublisherKeys;
 
 import java.time.Duration;
@@ -20,10 +21,21 @@ import java.util.Objects;
  * @param standbyIngestRelay the fixed stream's standby ingest, or null (a pool stream's standby is the pool's other
  *                           connected ingest relay)
  * @param ice          STUN/TURN servers for the mesh's browsers ({@link IceSettings#NONE}: the relays' own)
+ * @param playbackSigningKey the HMAC key of the stream's signed playback URLs, or null for open playback (every relay
+ *                           of the stream gets it: each edge checks its viewers' tokens)
  */
 public record StreamDefinition(String name, int k, int m, Duration window, String ingestRelay, String pool, boolean onDemand,
                                double bitrateHintMbps, String publisherKey, String pullUrl, boolean meshEnabled,
-                               int meshMaxPeers, String owner, String standbyIngestRelay, IceSettings ice) {
+                               int meshMaxPeers, String owner, String standbyIngestRelay, IceSettings ice,
+                               String playbackSigningKey) {
+
+    /** A stream with open playback. */
+    public StreamDefinition(String name, int k, int m, Duration window, String ingestRelay, String pool, boolean onDemand,
+                            double bitrateHintMbps, String publisherKey, String pullUrl, boolean meshEnabled,
+                            int meshMaxPeers, String owner, String standbyIngestRelay, IceSettings ice) {
+        this(name, k, m, window, ingestRelay, pool, onDemand, bitrateHintMbps, publisherKey, pullUrl, meshEnabled, meshMaxPeers,
+                owner, standbyIngestRelay, ice, null);
+    }
 
     /** A stream whose mesh (if any) uses the relays' own ICE settings. */
     public StreamDefinition(String name, int k, int m, Duration window, String ingestRelay, String pool, boolean onDemand,
@@ -49,6 +61,9 @@ public record StreamDefinition(String name, int k, int m, Duration window, Strin
         if (publisherKey != null && PublisherKeys.problem(publisherKey) != null) {
             throw new IllegalArgumentException("stream " + name + ": " + PublisherKeys.problem(publisherKey));
         }
+        if (playbackSigningKey != null && PlaybackTokens.problem(playbackSigningKey) != null) {
+            throw new IllegalArgumentException("stream " + name + ": " + PlaybackTokens.problem(playbackSigningKey));
+        }
         Objects.requireNonNull(window, "window");
         Objects.requireNonNull(owner, "owner");
         Objects.requireNonNull(ice, "ice");
@@ -62,7 +77,16 @@ public record StreamDefinition(String name, int k, int m, Duration window, Strin
         }
         return new StreamDefinition(name, s.k(), s.m(), s.window(), s.ingestRelay(), null, carriage.equals("on-demand"),
                 s.bitrateHintMbps(), s.key().orElse(null), s.pullUrl().orElse(null), false, 0, "config",
-                s.standbyIngestRelay().orElse(null));
+                s.standbyIngestRelay().orElse(null), IceSettings.NONE, s.playbackSigningKey().orElse(null));
+    }
+
+    /** Keeps the publisher key and the playback signing key out of logs. */
+    @Override
+    public String toString() {
+        return "StreamDefinition[name=" + name + ", k=" + k + ", m=" + m + ", window=" + window + ", ingestRelay=" + ingestRelay
+                + ", pool=" + pool + ", onDemand=" + onDemand + ", publisherKey=" + (publisherKey == null ? "none" : "***")
+                + ", pullUrl=" + pullUrl + ", meshEnabled=" + meshEnabled + ", owner=" + owner + ", ice=" + ice
+                + ", playbackSigningKey=" + (playbackSigningKey == null ? "none" : "***") + "]";
     }
 
     public int stripes() {

@@ -1,7 +1,6 @@
 package io.stripecast.controller.k8s;
 
 import io.fabric8.kubernetes.api.model.Secret;
-import io.stripecast.protocol.trust.PublisherKeys;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -17,7 +16,10 @@ import io.stripecast.crds.LiveStream;
 import io.stripecast.crds.LiveStreamSpec;
 import io.stripecast.crds.LiveStreamStatus;
 import io.stripecast.crds.RelayPool;
+import io.stripecast.crds.SecretKeyRef;
 import io.stripecast.crds.StripeTreeStatus;
+import io.stripecast.protocol.trust.PlaybackTokens;
+import io.stripecast.protocol.trust.PublisherKeys;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
@@ -28,6 +30,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * LiveStream -> a stream in the planner (rooted at its pool's ingest relay, carried by that pool) and a status
@@ -84,46 +87,43 @@ public class LiveStreamReconciler implements Reconciler<LiveStream>, Cleaner<Liv
         }
         String key = null;
         if (spec.ingest.push != null) {
-            var ref = spec.ingest.push.keySecretRef;
-            Secret secret = client.secrets().inNamespace(namespace).withName(ref.name).get();
-            if (secret == null) {
-                return withdraw(stream, new Outcome("SecretNotFound", "Secret " + ref.name + " (publisher key) does not exist"));
-            }
-            key = secretValue(secret, ref.key);
-            if (key == null) {
-                return withdraw(stream, new Outcome("SecretKeyMissing", "Secret " + ref.name + " has no key '" + ref.key + "'"));
-            }
             // Bounds a relay checks again: a key travels in an HTTP header, and a short one is guessed (issue 16).
-            String problem = PublisherKeys.problem(key);
-            if (problem != null) {
-                return withdraw(stream, new Outcome("InvalidSecret", "Secret " + ref.name + ": " + problem));
+            SecretRead read = readSecret(client, namespace, spec.ingest.push.keySecretRef, "publisher key", PublisherKeys::problem);
+            if (read.refusal() != null) {
+                return withdraw(stream, read.refusal());
             }
+            key = read.value();
         }
         boolean meshEnabled = spec.mesh != null && Boolean.TRUE.equals(spec.mesh.enabled);
         int meshPeers = spec.mesh != null && spec.mesh.maxPeers != null ? spec.mesh.maxPeers : 8;
         IceSettings ice = IceSettings.NONE;
         if (spec.mesh != null && spec.mesh.iceServers != null && !spec.mesh.iceServers.isEmpty()) {
             String turnSecret = null;
-            var ref = spec.mesh.turnSecretRef;
-            if (ref != null) {
-                Secret secret = client.secrets().inNamespace(namespace).withName(ref.name).get();
-                if (secret == null) {
-                    return withdraw(stream, new Outcome("SecretNotFound", "Secret " + ref.name + " (TURN secret) does not exist"));
+            if (spec.mesh.turnSecretRef != null) {
+                SecretRead read = readSecret(client, namespace, spec.mesh.turnSecretRef, "TURN secret",
+                        v -> v.isEmpty() || v.length() > MAX_KEY_LENGTH ? "the TURN secret must be 1-" + MAX_KEY_LENGTH + " characters" : null);
+                if (read.refusal() != null) {
+                    return withdraw(stream, read.refusal());
                 }
-                turnSecret = secretValue(secret, ref.key);
-                if (turnSecret == null || turnSecret.isEmpty() || turnSecret.length() > MAX_KEY_LENGTH) {
-                    return withdraw(stream, new Outcome("SecretKeyMissing", "Secret " + ref.name + " has no usable key '" + ref.key
-                            + "' (the TURN secret, 1-" + MAX_KEY_LENGTH + " characters)"));
-                }
+                turnSecret = read.value();
             }
             ice = new IceSettings(spec.mesh.iceServers.stream().map(server -> server.url).toList(),
                     spec.mesh.iceTransportPolicy == null ? "all" : spec.mesh.iceTransportPolicy, turnSecret,
                     spec.mesh.turnCredentialTtlSeconds == null ? 3600 : spec.mesh.turnCredentialTtlSeconds);
         }
+        String playbackKey = null;
+        if (spec.playback != null && spec.playback.signing != null) {
+            // Anyone with one signed URL can guess a short key offline: bounded as the relays check it again.
+            SecretRead read = readSecret(client, namespace, spec.playback.signing.secretRef, "playback signing key", PlaybackTokens::problem);
+            if (read.refusal() != null) {
+                return withdraw(stream, read.refusal());
+            }
+            playbackKey = read.value();
+        }
         StreamDefinition def = new StreamDefinition(name, spec.k, spec.m == null ? 1 : spec.m,
                 Duration.ofSeconds(spec.windowSeconds == null ? 30 : spec.windowSeconds), null, spec.relayPool,
                 "on-demand".equals(spec.carriage), spec.bitrateHintMbps == null ? 5.0 : spec.bitrateHintMbps, key,
-                spec.ingest.pull == null ? null : spec.ingest.pull.url, meshEnabled, meshPeers, owner(stream), null, ice);
+                spec.ingest.pull == null ? null : spec.ingest.pull.url, meshEnabled, meshPeers, owner(stream), null, ice, playbackKey);
         Coordinator.Defined defined = coordinator.define(def);
         if (defined == Coordinator.Defined.NAME_TAKEN) {
             return new Outcome("NameConflict", "stream name '" + name + "' is already carried for another LiveStream or the "
@@ -140,6 +140,31 @@ public class LiveStreamReconciler implements Reconciler<LiveStream>, Cleaner<Liv
             LOG.infof("LiveStream %s withdrawn from the planner: %s", owner(stream), outcome.message());
         }
         return outcome;
+    }
+
+    /** A Secret's value for a stream, or why the stream cannot be carried with it. */
+    private record SecretRead(String value, Outcome refusal) {
+    }
+
+    /**
+     * Reads {@code ref} for the stream: the Secret must exist, hold the key, and pass {@code problem} (null when
+     * the value is fine, else what is wrong with it): SecretNotFound, SecretKeyMissing or InvalidSecret otherwise.
+     */
+    private static SecretRead readSecret(KubernetesClient client, String namespace, SecretKeyRef ref, String what,
+                                         Function<String, String> problem) {
+        Secret secret = client.secrets().inNamespace(namespace).withName(ref.name).get();
+        if (secret == null) {
+            return new SecretRead(null, new Outcome("SecretNotFound", "Secret " + ref.name + " (" + what + ") does not exist"));
+        }
+        String value = secretValue(secret, ref.key);
+        if (value == null) {
+            return new SecretRead(null, new Outcome("SecretKeyMissing", "Secret " + ref.name + " has no key '" + ref.key + "'"));
+        }
+        String wrong = problem.apply(value);
+        if (wrong != null) {
+            return new SecretRead(null, new Outcome("InvalidSecret", "Secret " + ref.name + ": " + wrong));
+        }
+        return new SecretRead(value, null);
     }
 
     private static String secretValue(Secret secret, String key) {

@@ -15,7 +15,10 @@ final class PoolModels {
     static RelayPoolModel current() {
         ControllerSettings settings = ConfigProvider.getConfig().unwrap(SmallRyeConfig.class).getConfigMapping(ControllerSettings.class);
         ControllerSettings.Operator o = settings.operator();
+        ControllerSettings.Tls tls = settings.tls();
+        // Relays ask this controller for certificates only when it issues them (cluster CA, no certificate files).
+        boolean issuing = !tls.plaintext() && tls.cert().isEmpty() && tls.clusterCaSecret().isPresent();
         return new RelayPoolModel(o.relayImage(), o.controllerAddress(), o.imagePullSecrets().orElse(java.util.List.of()),
-                settings.tls().plaintext());
+                tls.plaintext(), issuing ? tls.clusterCaCertSecret().orElse(null) : null);
     }
 }

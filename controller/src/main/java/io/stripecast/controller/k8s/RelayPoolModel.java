@@ -47,17 +47,30 @@ import java.util.Map;
  * @param relayImage        image when the pool names none
  * @param controllerAddress host:port relays dial for the control plane
  * @param imagePullSecrets  names of the Secrets relay pods pull their image with (the chart's imagePullSecrets)
- * @param tlsPlaintext      relays speak plaintext gRPC, as this controller does (no operator-issued relay
- *                          certificates yet: docs/trust.md)
+ * @param tlsPlaintext      relays speak plaintext gRPC, as this controller does
+ * @param clusterCaCert     the Secret with the cluster CA's certificate ({@code ca.crt}) that relay pods mount to
+ *                          ask the controller for their certificates (docs/trust.md); null: none (plaintext, or a
+ *                          controller on certificate files)
  */
-public record RelayPoolModel(String relayImage, String controllerAddress, List<String> imagePullSecrets, boolean tlsPlaintext) {
+public record RelayPoolModel(String relayImage, String controllerAddress, List<String> imagePullSecrets, boolean tlsPlaintext,
+                             String clusterCaCert) {
     public RelayPoolModel {
         imagePullSecrets = List.copyOf(imagePullSecrets);
+        if (tlsPlaintext) {
+            clusterCaCert = null;
+        }
+    }
+
+    public RelayPoolModel(String relayImage, String controllerAddress, List<String> imagePullSecrets, boolean tlsPlaintext) {
+        this(relayImage, controllerAddress, imagePullSecrets, tlsPlaintext, null);
     }
 
     public RelayPoolModel(String relayImage, String controllerAddress, List<String> imagePullSecrets) {
         this(relayImage, controllerAddress, imagePullSecrets, false);
     }
+
+    /** Where relay pods find the cluster CA's certificate. */
+    public static final String CLUSTER_CA_DIR = "/etc/stripecast/cluster-ca";
 
     public static final int HTTP_PORT = 8080;
     public static final int GRPC_PORT = 9100;
@@ -182,6 +195,8 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
                 .withContainers(relayContainer(pool, ingest))
                 .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
                 .addAllToVolumes(tlsVolumes(pool))
+                .addAllToVolumes(clusterCaCert == null ? List.of() : List.of(new VolumeBuilder().withName("cluster-ca").withNewSecret()
+                        .withSecretName(clusterCaCert).endSecret().build()))
                 .endSpec().build();
     }
 
@@ -211,6 +226,8 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
                 .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
                 .addAllToVolumeMounts(tls(pool) == null ? List.of()
                         : List.of(new VolumeMountBuilder().withName("public-tls").withMountPath(TLS_DIR).withReadOnly(true).build()))
+                .addAllToVolumeMounts(clusterCaCert == null ? List.of()
+                        : List.of(new VolumeMountBuilder().withName("cluster-ca").withMountPath(CLUSTER_CA_DIR).withReadOnly(true).build()))
                 .build();
     }
 
@@ -237,6 +254,12 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
         }
         if (tlsPlaintext) {
             env.add(new EnvVar("STRIPECAST_TLS_PLAINTEXT", "true", null));
+        }
+        if (clusterCaCert != null) {
+            // The relay makes its key at start and asks the controller to sign it (Trust.Sign), verifying the
+            // controller against this CA; its identity is its pod name (STRIPECAST_RELAY_ID) in this pool.
+            env.add(new EnvVar("STRIPECAST_TLS_ISSUER", "controller", null));
+            env.add(new EnvVar("STRIPECAST_TLS_CA", CLUSTER_CA_DIR + "/ca.crt", null));
         }
         if (tls(pool) != null) {
             // The public port (named http, 8080, as the Services and NetworkPolicy know it) speaks https only; the

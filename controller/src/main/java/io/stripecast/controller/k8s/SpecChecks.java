@@ -60,6 +60,10 @@ final class SpecChecks {
         if (s.mesh != null) {
             mesh(s.mesh, problems);
         }
+        if (s.playback != null && s.playback.signing != null && (s.playback.signing.secretRef == null
+                || s.playback.signing.secretRef.name == null || !DNS_SUBDOMAIN.matcher(s.playback.signing.secretRef.name).matches())) {
+            problems.add("playback.signing.secretRef.name must name a Secret");
+        }
         if (s.relayPool == null || !DNS_LABEL.matcher(s.relayPool).matches()) {
             problems.add("relayPool must name a RelayPool");
         }

@@ -107,14 +107,26 @@ public final class RelaySession {
         lastSeenMillis = nowMillis;
     }
 
-    public void record(Report report) {
+    /**
+     * Keeps what the report says; returns false when one of its egress figures could not be true (NaN, infinite,
+     * negative, beyond 1 Tbit/s): it is kept bounded, and the caller counts the report. Playback a little above the
+     * whole is clamped but not counted: the relay samples the two rates a moment apart, so honest relays report it.
+     */
+    public boolean record(Report report) {
         stripes.clear();
         for (StripeStatus s : report.getStripesList()) {
             stripes.computeIfAbsent(s.getStream(), k -> new HashMap<>()).put(s.getStripe(), s);
         }
         report.getRatesList().forEach(r -> bitrates.put(r.getStream(), r.getBitrateBps()));
         egressMbps = boundedMbps(report.getEgressBps());
-        playbackEgressMbps = Math.min(egressMbps, boundedMbps(report.getPlaybackEgressBps()));
+        double playback = boundedMbps(report.getPlaybackEgressBps());
+        playbackEgressMbps = Math.min(egressMbps, playback);
+        return plausible(report.getEgressBps()) && plausible(report.getPlaybackEgressBps());
+    }
+
+    /** A rate a relay can have sent: finite, not negative, at most 1 Tbit/s. */
+    static boolean plausible(double bps) {
+        return Double.isFinite(bps) && bps >= 0 && bps <= 1e12;
     }
 
     /** A reported rate as Mbit/s: NaN, infinities and negatives count as none, and no relay sends beyond 1 Tbit/s. */

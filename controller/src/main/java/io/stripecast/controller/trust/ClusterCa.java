@@ -10,15 +10,14 @@ import io.stripecast.protocol.trust.Pem;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
 
 /**
  * The cluster CA in a Secret (Strimzi's model): created with a new CA when absent, never overwritten, so every
- * controller replica and every restart issues from the same CA. Two replicas racing to create it both end up with
+ * controller replica and every restart issues from the same CA (a CA roll, {@link CaRoll}, is the one change made to
+ * it later). Two replicas racing to create it both end up with
  * the one the API server kept.
  */
 public final class ClusterCa {
@@ -35,7 +34,7 @@ public final class ClusterCa {
         if (existing != null) {
             return fromSecret(existing);
         }
-        CertificateAuthority fresh = CertificateAuthority.generate("stripecast-cluster-ca-" + namespace, VALIDITY);
+        CertificateAuthority fresh = generate(namespace);
         Secret secret = new SecretBuilder().withNewMetadata().withName(secretName).withNamespace(namespace)
                 .addToLabels("app.kubernetes.io/part-of", "stripecast").addToLabels("app.kubernetes.io/component", "cluster-ca")
                 .endMetadata()
@@ -59,27 +58,25 @@ public final class ClusterCa {
             throw new IllegalStateException("Secret " + s.getMetadata().getName() + " lacks " + CERT_KEY + " or " + KEY_KEY);
         }
         try {
-            Path dir = Files.createTempDirectory("stripecast-ca");
-            try {
-                Path cert = dir.resolve(CERT_KEY);
-                Path key = dir.resolve(KEY_KEY);
-                Files.write(cert, Base64.getDecoder().decode(s.getData().get(CERT_KEY)));
-                Files.write(key, Base64.getDecoder().decode(s.getData().get(KEY_KEY)));
-                return CertificateAuthority.load(cert, key);
-            } finally {
-                try (var files = Files.list(dir)) {
-                    for (Path p : files.toList()) {
-                        Files.deleteIfExists(p);
-                    }
-                }
-                Files.deleteIfExists(dir);
-            }
+            byte[] cert = Base64.getDecoder().decode(s.getData().get(CERT_KEY));
+            String key = new String(Base64.getDecoder().decode(s.getData().get(KEY_KEY)), StandardCharsets.US_ASCII);
+            return new CertificateAuthority(Pem.parseKey(key), Pem.parseCertificates(cert, s.getMetadata().getName() + "/" + CERT_KEY).get(0));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the cluster CA from Secret " + s.getMetadata().getName(), e);
         }
     }
 
-    private static String pem(CertificateAuthority ca, boolean key) {
+    /** The first CA of the cluster of {@code namespace}. */
+    static CertificateAuthority generate(String namespace) {
+        return CertificateAuthority.generate("stripecast-cluster-ca-" + namespace, VALIDITY);
+    }
+
+    /** The CA a roll brings: named apart from the one it replaces (both sit in the bundle for a while). */
+    static CertificateAuthority generate(String namespace, java.time.Instant now) {
+        return CertificateAuthority.generate("stripecast-cluster-ca-" + namespace + "-" + now.getEpochSecond(), VALIDITY);
+    }
+
+    static String pem(CertificateAuthority ca, boolean key) {
         try {
             return key ? Pem.keyToPem(ca.key()) : Pem.toPem(ca.certificate());
         } catch (IOException e) {
@@ -87,7 +84,7 @@ public final class ClusterCa {
         }
     }
 
-    private static String b64(String s) {
+    static String b64(String s) {
         return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.US_ASCII));
     }
 }

@@ -12,6 +12,8 @@ import io.stripecast.crds.LiveStream;
 import io.stripecast.crds.LiveStreamSpec;
 import io.stripecast.crds.LiveStreamStatus;
 import io.stripecast.crds.MeshSpec;
+import io.stripecast.crds.PlaybackSigningSpec;
+import io.stripecast.crds.PlaybackSpec;
 import io.stripecast.crds.PullIngest;
 import io.stripecast.crds.PushIngest;
 import io.stripecast.crds.SecretKeyRef;
@@ -150,6 +152,38 @@ class LiveStreamReconcilerTest extends OperatorTestSupport {
         awaitReady("club-live", "False", "InvalidSecret");
         assertThat(ready("club-live").getMessage()).contains("at least", "16").doesNotContain("short-key");
         assertThat(coordinator.streamNames()).doesNotContain("club-live");
+    }
+
+    @Test
+    void thePlaybackSigningKeyReachesEveryRelayOfTheStreamAndBadSecretsAreNotReady() {
+        poolWithRelays("museum", 2);
+        secret("museum-key", "museum-publisher-key-0123");
+        LiveStream stream = pushStream("museum-live", "museum", 2, 1, "museum-key");
+        stream.getSpec().playback = new PlaybackSpec();
+        stream.getSpec().playback.signing = new PlaybackSigningSpec();
+        stream.getSpec().playback.signing.secretRef = new SecretKeyRef();
+        stream.getSpec().playback.signing.secretRef.name = "museum-playback";
+        client.resource(stream).create();
+        awaitReady("museum-live", "False", "SecretNotFound");
+        assertThat(ready("museum-live").getMessage()).contains("playback signing key");
+        assertThat(coordinator.streamNames()).doesNotContain("museum-live");
+
+        // A key too short to resist offline guessing from any signed URL: not carried, the message says the bound only.
+        secret("museum-playback", "short-playback-key");
+        awaitReady("museum-live", "False", "InvalidSecret");
+        assertThat(ready("museum-live").getMessage()).contains("at least", "32").doesNotContain("short-playback-key");
+
+        String key = "museum-playback-signing-key-0123456789";
+        client.secrets().withName("museum-playback").edit(s -> new SecretBuilder(s)
+                .withData(Map.of("key", java.util.Base64.getEncoder().encodeToString(key.getBytes()))).build());
+        awaitReady("museum-live", "True", "Carrying");
+        // Every relay of the stream checks viewers' tokens, so every one gets the key (ingest and members alike).
+        await().atMost(WAIT).untilAsserted(() -> {
+            for (FakeRelay relay : relays.subList(0, 3)) {
+                assertThat(relay.assignment("museum-live")).as(relay.toString()).isNotNull();
+                assertThat(relay.assignment("museum-live").getParams().getPlaybackSigningKey()).isEqualTo(key);
+            }
+        });
     }
 
     @Test

@@ -35,11 +35,31 @@ public interface RelaySettings {
         /** Plaintext gRPC on both planes: only when set explicitly, and logged as a WARN at start. */
         @WithDefault("false")
         boolean plaintext();
+
+        /**
+         * Where this relay's certificate comes from: {@code files} (cert and key above) or {@code controller}: a key
+         * made at start and a certificate the controller signs (Trust.Sign, verified against {@code ca}), renewed at
+         * two thirds of its lifetime. The operator sets {@code controller} on relay pods.
+         */
+        @WithDefault("files")
+        String issuer();
     }
 
     Pull pull();
 
     Tracker tracker();
+
+    Playback playback();
+
+    /** Signed, expiring playback URLs (issue 16): see docs/public-edge.md, "Signed playback URLs". */
+    interface Playback {
+        /**
+         * How far in the future a signed URL's expiry may lie; a later one is refused ({@code too_far}): a token minted
+         * for years would be as good as the key.
+         */
+        @WithDefault("168h")
+        Duration maxTokenLifetime();
+    }
 
     /** Who may open the mesh tracker's WebSocket (issue 16): see docs/public-edge.md. */
     interface Tracker {
@@ -137,7 +157,7 @@ public interface RelaySettings {
         boolean ingest();
 
         /**
-         * Token for {@code GET /admin/drain} on the management port (the pod's preStop hook): with it the relay drains
+         * Token for {@code GET /admin/drain} on the management port (a drain by hand; a pod drains itself on SIGTERM): with it the relay drains
          * while still serving viewers. Without a token every drain request is refused (403). In Kubernetes it comes
          * from the pool's Secret {@code <pool>-drain-token}.
          */
@@ -188,6 +208,12 @@ public interface RelaySettings {
 
         /** Pull ingest: an upstream HLS media playlist URL polled instead of accepting PUTs. */
         Optional<String> pullUrl();
+
+        /**
+         * Signed, expiring playback URLs: the HMAC key (32-256 printable ASCII characters) viewers' tokens are checked
+         * with. Without it (and without one from the controller) playback of the stream is open.
+         */
+        Optional<String> playbackSigningKey();
 
         @WithDefault("500ms")
         Duration pullInterval();

@@ -17,7 +17,7 @@ import io.stripecast.protocol.v1.StreamParams;
 import io.stripecast.protocol.v1.StreamRate;
 import io.stripecast.protocol.v1.StripeChildren;
 import io.stripecast.protocol.v1.StripeParent;
-import io.stripecast.protocol.trust.Credentials;
+import io.stripecast.protocol.trust.LiveCredentials;
 import io.stripecast.protocol.trust.GrpcTls;
 import io.stripecast.protocol.trust.PeerIdentity;
 import io.stripecast.protocol.v1.StripeStatus;
@@ -79,7 +79,7 @@ public final class ControllerClient implements AssignmentSource {
     private volatile Set<String> onDemandStreams = Set.of();
     private final CompletableFuture<Integer> drainDone = new CompletableFuture<>();
     /** Mutual TLS towards the controller; empty in plaintext mode. */
-    private final Optional<Credentials> tls;
+    private final Optional<LiveCredentials> tls;
     /** "stream/stripe" -> the children the controller assigned this relay there: the only ones it serves. */
     private volatile Map<String, Set<String>> children = Map.of();
     /** Measured egress in all and to viewers, Mbit/s, sent with every report (the controller budgets uplinks). */
@@ -94,7 +94,7 @@ public final class ControllerClient implements AssignmentSource {
 
     public ControllerClient(String controllerAddress, Identity identity, StreamRegistry streams,
                             BiFunction<String, Integer, ParentRef> parentOf, ScheduledExecutorService timer,
-                            Duration reconnectInitial, Duration reconnectMax, Optional<Credentials> tls) {
+                            Duration reconnectInitial, Duration reconnectMax, Optional<LiveCredentials> tls) {
         this.tls = tls;
         this.identity = identity;
         this.streams = streams;
@@ -334,7 +334,9 @@ public final class ControllerClient implements AssignmentSource {
                         p.hasPublisherKeyVerifier() ? Optional.of(p.getPublisherKeyVerifier()) : Optional.empty(),
                         p.getPullUrl().isEmpty() ? Optional.empty() : Optional.of(p.getPullUrl()),
                         Duration.ofMillis(500), p.getOnDemand(),
-                        p.getMeshMaxPeers() == 0 ? null : new StreamSpec.Mesh(p.getMeshEnabled(), p.getMeshMaxPeers(), ice(p)));
+                        p.getMeshMaxPeers() == 0 ? null : new StreamSpec.Mesh(p.getMeshEnabled(), p.getMeshMaxPeers(), ice(p)),
+                        // A key out of bounds fails the whole stream here (not carried, logged): never an open stream instead.
+                        p.getPlaybackSigningKey().isEmpty() ? null : new StreamSpec.PlaybackSigning(p.getPlaybackSigningKey()));
             } catch (IllegalArgumentException e) {
                 LOG.warnf("controller sent unusable parameters for stream %s: %s", p.getName(), e.getMessage());
                 continue;

@@ -9,6 +9,7 @@ import io.stripecast.protocol.Names;
 import io.stripecast.relay.stream.StreamRegistry;
 import io.stripecast.relay.stream.StreamRuntime;
 import io.stripecast.relay.stream.StreamSpec;
+import io.stripecast.relay.trust.PlaybackGate;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
@@ -40,6 +41,8 @@ public class MeshRoutes {
     StreamRegistry streams;
     @Inject
     RelayMetrics metrics;
+    @Inject
+    PlaybackGate gate;
 
     private Tracker tracker;
     private TrackerAdmission admission;
@@ -64,6 +67,11 @@ public class MeshRoutes {
         Optional<StreamRuntime> runtime = streams.find(name).filter(r -> meshEnabled(name));
         if (runtime.isEmpty()) {
             Problems.send(ctx, 404, "Not found", "no mesh for stream " + name + " on this relay");
+            return runtime;
+        }
+        // A signed stream's tracker and beacon take the viewer's token as its playlist does (403 otherwise).
+        if (gate.admit(ctx, runtime.get().spec()) == null) {
+            return Optional.empty();
         }
         return runtime;
     }
@@ -99,7 +107,10 @@ public class MeshRoutes {
     private void upgrade(RoutingContext ctx) {
         Optional<StreamRuntime> runtime = meshStream(ctx);
         if (runtime.isEmpty()) {
-            metrics.trackerRejected("unknown_swarm");
+            // Counted once: a refused token is stripecast_relay_playback_refused_total's.
+            if (ctx.response().getStatusCode() != 403) {
+                metrics.trackerRejected("unknown_swarm");
+            }
             return;
         }
         String stream = runtime.get().spec().name();

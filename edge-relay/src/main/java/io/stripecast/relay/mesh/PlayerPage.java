@@ -11,6 +11,7 @@ import io.stripecast.relay.stream.StreamSpec;
 import io.stripecast.protocol.trust.SegmentSignatures;
 import io.stripecast.protocol.v1.SegmentMeta;
 import io.stripecast.relay.trust.AcceptedKeys;
+import io.stripecast.relay.trust.PlaybackGate;
 import io.stripecast.relay.window.WindowEntry;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
@@ -42,6 +43,8 @@ public class PlayerPage {
     StreamRegistry streams;
     @Inject
     MeshRoutes mesh;
+    @Inject
+    PlaybackGate gate;
 
     private final String template = load();
 
@@ -51,13 +54,15 @@ public class PlayerPage {
         router.route(HttpMethod.GET, "/live/:stream/hashes.json").order(-1).handler(this::hashes);
     }
 
+    /** The stream, empty after answering 404, or 403 for a signed stream without a valid token. */
     private Optional<StreamRuntime> stream(RoutingContext ctx) {
         String name = ctx.pathParam("stream");
         Optional<StreamRuntime> runtime = Names.isStreamName(name) ? streams.find(name) : Optional.empty();
         if (runtime.isEmpty()) {
             Problems.send(ctx, 404, "Not found", "no stream " + (Names.isStreamName(name) ? name : "") + " on this relay");
+            return runtime;
         }
-        return runtime;
+        return gate.admit(ctx, runtime.get().spec()) == null ? Optional.empty() : runtime;
     }
 
     private void page(RoutingContext ctx) {
@@ -79,7 +84,8 @@ public class PlayerPage {
         // "<" escaped so that no configured value (a TURN credential, say) can close the script element.
         String html = template.replace("__STREAM_TITLE__", name).replace("__CONFIG__", config.encode().replace("<", "\\u003c"));
         // Derived TURN credentials are this page's own: no shared cache keeps them.
-        boolean ownCredentials = ice != null && ice.turnSecret().isPresent();
+        // A signed stream's page is its viewer's too: it answers only with a token, so no shared cache may hand it out.
+        boolean ownCredentials = ice != null && ice.turnSecret().isPresent() || gate.signed(runtime.get().spec());
         ctx.response().putHeader("Content-Type", "text/html; charset=utf-8")
                 .putHeader("Cache-Control", ownCredentials ? "private, max-age=60" : "public, max-age=60").end(html);
     }
@@ -117,7 +123,8 @@ public class PlayerPage {
         JsonObject out = new JsonObject().put("stream", runtime.get().spec().name()).put("keys", new JsonArray(keys(runtime.get())))
                 .put("segments", segments);
         Cors.apply(ctx.response());
-        ctx.response().putHeader("Content-Type", "application/json").putHeader("Cache-Control", "public, max-age=1").end(out.encode());
+        ctx.response().putHeader("Content-Type", "application/json")
+                .putHeader("Cache-Control", gate.signed(runtime.get().spec()) ? "private, max-age=1" : "public, max-age=1").end(out.encode());
     }
 
     /** What verifies the stream's segments: the keys the controller handed out, or (no source of keys) the ingest's own. */

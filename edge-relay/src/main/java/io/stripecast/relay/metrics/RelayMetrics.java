@@ -78,6 +78,15 @@ public class RelayMetrics {
     }
 
     /** Client addresses the ingest remembers wrong publisher keys of (bounded by key-failure-addresses). */
+    /**
+     * {@code stripecast_relay_certificate_expiry_seconds}: seconds until this relay's certificate expires (renewal
+     * keeps it above a third of the lifetime; falling towards 0 means renewals fail).
+     */
+    public void watchCertificateExpiry(java.util.function.DoubleSupplier seconds) {
+        Gauge.builder("stripecast.relay.certificate.expiry.seconds", seconds::getAsDouble)
+                .description("Seconds until this relay's TLS certificate expires").register(registry);
+    }
+
     public void watchKeyFailures(java.util.function.IntSupplier tracked) {
         Gauge.builder("stripecast.relay.ingest.key.failure.addresses", tracked::getAsInt).register(registry);
     }
@@ -183,6 +192,14 @@ public class RelayMetrics {
 
     public void playbackRequest(String kind, int status) {
         registry.counter("stripecast.relay.playback.requests", "kind", kind, "status", Integer.toString(status)).increment();
+    }
+
+    /**
+     * {@code stripecast_relay_playback_refused_total{reason}}: a request for a signed stream without a valid token (403):
+     * {@code missing}, {@code malformed}, {@code expired}, {@code too_far}, {@code bad_signature}.
+     */
+    public void playbackRefused(String reason) {
+        registry.counter("stripecast.relay.playback.refused", "reason", reason).increment();
     }
 
     public void playbackBytes(String stream, long bytes) {

@@ -10,6 +10,7 @@ import io.stripecast.relay.playback.PlaylistRenderer.Rendered;
 import io.stripecast.protocol.Names;
 import io.stripecast.relay.stream.StreamRegistry;
 import io.stripecast.relay.stream.StreamRuntime;
+import io.stripecast.relay.trust.PlaybackGate;
 import io.stripecast.relay.window.SegmentWindow;
 import io.stripecast.relay.window.WindowEntry;
 import io.vertx.core.Context;
@@ -50,6 +51,8 @@ public class PlaybackRoutes {
     RelaySettings settings;
     @Inject
     MeshRoutes mesh;
+    @Inject
+    PlaybackGate gate;
 
     void register(@Observes Router router) {
         router.route(HttpMethod.OPTIONS, "/live/*").handler(ctx -> Cors.preflight(ctx.response()));
@@ -67,6 +70,10 @@ public class PlaybackRoutes {
             return;
         }
         Optional<StreamRuntime> runtime = streams.find(name);
+        String token = runtime.isPresent() ? admit(ctx, runtime.get(), "playlist") : "";
+        if (token == null) {
+            return;
+        }
         // p2p-media-loader files a playlist's segments under the playlist's URL: the _HLS_msn query of a blocking
         // reload hides them from the swarm (no byte went over P2P in BrowserMeshIT), so mesh streams do not offer it.
         boolean offerBlockingReload = !mesh.meshEnabled(name);
@@ -75,14 +82,14 @@ public class PlaybackRoutes {
             onDemand.viewed(name);
             // An ended playlist lists nothing more: whatever a blocking reload asks for, the answer is the last playlist.
             if (wanted == null || wanted <= now.lastMediaSequence() || now.ended()) {
-                sendPlaylist(ctx, name, now.text());
+                sendPlaylist(ctx, name, now.text(), token);
             } else if (wanted > now.lastMediaSequence() + 2) {
                 // RFC 8216bis 6.2.5.2: more than two segments ahead is a client error, not something to wait for.
                 metrics.playbackRequest("playlist", 400);
                 Problems.send(ctx, 400, "Bad delivery directive", "_HLS_msn " + wanted + " is more than two segments past the newest listed, "
                         + now.lastMediaSequence());
             } else {
-                holdUntilListed(ctx, name, runtime.get().playlist(), wanted, offerBlockingReload, now.targetDurationSeconds());
+                holdUntilListed(ctx, name, runtime.get().playlist(), wanted, offerBlockingReload, now.targetDurationSeconds(), token);
             }
             return;
         }
@@ -95,7 +102,8 @@ public class PlaybackRoutes {
             busy(ctx, "too many viewers waiting for streams to arrive");
             return;
         }
-        // A viewer's first request for an on-demand stream: join its forest and answer once it is here.
+        // A viewer's first request for an on-demand stream: join its forest and answer once it is here. Whether the stream
+        // is signed is known only then (its parameters come with it): the token is checked before anything is sent.
         onDemand.ask(name);
         long deadline = System.currentTimeMillis() + onDemand.waitMillis();
         ctx.vertx().setPeriodic(100, timer -> {
@@ -110,8 +118,12 @@ public class PlaybackRoutes {
             if (gone) {
                 return;
             }
-            if (ready != null) {
-                sendPlaylist(ctx, name, ready.text());
+            Optional<StreamRuntime> arrived = streams.find(name);
+            if (ready != null && arrived.isPresent()) {
+                String arrivedToken = admit(ctx, arrived.get(), "playlist");
+                if (arrivedToken != null) {
+                    sendPlaylist(ctx, name, ready.text(), arrivedToken);
+                }
             } else {
                 notFound(ctx, "playlist", "stream " + name + " did not arrive within " + onDemand.waitMillis() + " ms");
             }
@@ -142,7 +154,7 @@ public class PlaybackRoutes {
      * 6.2.5.2), whichever comes first; a viewer that leaves frees its place at once.
      */
     private void holdUntilListed(RoutingContext ctx, String name, LivePlaylist playlist, long wanted, boolean offerBlockingReload,
-                                 long targetDurationSeconds) {
+                                 long targetDurationSeconds, String token) {
         if (!metrics.playlistHeld(settings.limits().maxHeldPlaylists())) {
             busy(ctx, "too many playlist requests held for segments not listed yet");
             return;
@@ -155,7 +167,7 @@ public class PlaybackRoutes {
             ctx.vertx().cancelTimer(timer[0]);
             metrics.playlistReleased();
             if (!ctx.response().closed()) {
-                sendPlaylist(ctx, name, listed.text());
+                sendPlaylist(ctx, name, listed.text(), token);
             }
         }));
         timer[0] = ctx.vertx().setTimer(holdMillis, id -> {
@@ -182,14 +194,25 @@ public class PlaybackRoutes {
         Problems.send(ctx, 503, "Busy", detail);
     }
 
-    private void sendPlaylist(RoutingContext ctx, String stream, String text) {
+    /** {@code token}: the viewer's checked token, carried on in every URI the playlist lists ("" for an open stream). */
+    private void sendPlaylist(RoutingContext ctx, String stream, String text, String token) {
         metrics.playbackRequest("playlist", 200);
-        send(ctx, "application/vnd.apple.mpegurl", "public, max-age=1", text.getBytes(StandardCharsets.UTF_8), stream);
+        String body = token.isEmpty() ? text : PlaylistRenderer.withQuery(text, token);
+        send(ctx, "application/vnd.apple.mpegurl", "public, max-age=1", body.getBytes(StandardCharsets.UTF_8), stream);
+    }
+
+    /** The token query for a signed stream ("" when open), or null after a 403 (counted as a request too). */
+    private String admit(RoutingContext ctx, StreamRuntime runtime, String kind) {
+        String token = gate.admit(ctx, runtime.spec());
+        if (token == null) {
+            metrics.playbackRequest(kind, 403);
+        }
+        return token;
     }
 
     private void segment(RoutingContext ctx) {
         Optional<StreamRuntime> runtime = stream(ctx, "segment");
-        if (runtime.isEmpty()) {
+        if (runtime.isEmpty() || admit(ctx, runtime.get(), "segment") == null) {
             return;
         }
         String file = ctx.pathParam("file");

@@ -130,6 +130,50 @@ public final class PlaylistRenderer {
         return new Rendered(out.toString(), run.get(run.size() - 1).meta().getMediaSequence(), targetDuration, ended);
     }
 
+    /**
+     * The playlist with {@code query} appended to every URI it lists: segment lines, and the {@code URI="..."} attribute
+     * of any tag ({@code EXT-X-MAP}, and parts, preload hints or variant playlists should they be listed). A player
+     * resolves a relative URI against the playlist's URL without its query, so a signed viewer's token would otherwise
+     * stop at the playlist. {@code query} is a checked token ({@code exp=..&sig=..}): nothing in it needs quoting.
+     */
+    public static String withQuery(String text, String query) {
+        StringBuilder out = new StringBuilder(text.length() + 64 * 16);
+        int start = 0;
+        while (start < text.length()) {
+            int end = text.indexOf('\n', start);
+            if (end < 0) {
+                end = text.length();
+            }
+            String line = text.substring(start, end);
+            if (line.isEmpty()) {
+                out.append(line);
+            } else if (line.charAt(0) != '#') {
+                out.append(line).append(line.indexOf('?') < 0 ? '?' : '&').append(query);
+            } else {
+                out.append(withQueryInUriAttribute(line, query));
+            }
+            if (end < text.length()) {
+                out.append('\n');
+            }
+            start = end + 1;
+        }
+        return out.toString();
+    }
+
+    private static String withQueryInUriAttribute(String tag, String query) {
+        int at = tag.indexOf("URI=\"");
+        if (at < 0) {
+            return tag;
+        }
+        int open = at + 5;
+        int close = tag.indexOf('"', open);
+        if (close < 0) {
+            return tag;
+        }
+        String uri = tag.substring(open, close);
+        return tag.substring(0, close) + (uri.indexOf('?') < 0 ? '?' : '&') + query + tag.substring(close);
+    }
+
     /** Seconds with six decimals, exactly as {@code %.6f} prints them, without a formatter per line (durations are positive). */
     private static void appendSeconds(StringBuilder out, long micros) {
         String fraction = Long.toString(micros % 1_000_000);

@@ -2,14 +2,15 @@ package io.stripecast.relay.push;
 
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
-import io.stripecast.protocol.trust.Credentials;
-import io.stripecast.protocol.trust.GrpcTls;
-import io.stripecast.protocol.trust.PeerIdentity;
-import io.stripecast.protocol.trust.PeerIdentityInterceptor;
-import io.stripecast.protocol.trust.TransportSecurity;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.stripecast.protocol.trust.GrpcTls;
+import io.stripecast.protocol.trust.LiveCredentials;
+import io.stripecast.protocol.trust.PeerIdentity;
+import io.stripecast.protocol.trust.PeerIdentityInterceptor;
+import io.stripecast.protocol.trust.TransportSecurity;
+import io.stripecast.protocol.trust.TrustBundle;
 import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.control.ControllerClient;
 import io.stripecast.relay.ingest.IngestService;
@@ -19,6 +20,7 @@ import io.stripecast.relay.stream.StreamRuntime;
 import io.stripecast.relay.topology.AssignmentSource;
 import io.stripecast.relay.topology.StandaloneTopology;
 import io.stripecast.relay.topology.StaticTopology;
+import io.stripecast.relay.trust.ControllerIssuedCertificate;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -29,6 +31,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -56,7 +59,8 @@ public class DataPlane {
     int httpPort;
 
     private ShardPushService service;
-    private Optional<Credentials> tls = Optional.empty();
+    private Optional<LiveCredentials> tls = Optional.empty();
+    private ControllerIssuedCertificate issued;
 
     /** A relay configured as one id but holding another's certificate would be refused by every peer: say so at once. */
     private void checkOwnIdentity(PeerIdentity own) {
@@ -70,17 +74,18 @@ public class DataPlane {
 
     void onStart(@Observes StartupEvent event) {
         service = new ShardPushService(streams, metrics, () -> source, settings.relay().childQueueShards());
-        RelaySettings.Tls t = settings.tls();
-        tls = TransportSecurity.load(t.plaintext(), t.cert(), t.key(), t.ca());
+        tls = loadTls(settings.tls());
         if (tls.isPresent()) {
-            checkOwnIdentity(tls.get().identity());
+            checkOwnIdentity(tls.get().get().identity());
+            LiveCredentials live = tls.get();
+            metrics.watchCertificateExpiry(() -> (live.get().certificate().getNotAfter().getTime() - System.currentTimeMillis()) / 1000.0);
         } else {
             LOG.warn(TransportSecurity.plaintextWarning("this relay's data plane and control session"));
         }
         try {
             NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(settings.relay().grpcHost(), settings.relay().grpcPort()));
             if (tls.isPresent()) {
-                builder.sslContext(GrpcTls.server(tls.get()));
+                builder.sslContext(GrpcTls.server(tls.get(), false));
             }
             server = builder
                     .addService(ServerInterceptors.intercept(service,
@@ -105,7 +110,38 @@ public class DataPlane {
                 tls.isPresent() ? "mutual TLS" : "PLAINTEXT", streams.all().size());
     }
 
+    /** Files, or a certificate the controller signs for this pod (stripecast.tls.issuer=controller); empty in plaintext mode. */
+    private Optional<LiveCredentials> loadTls(RelaySettings.Tls t) {
+        if (t.plaintext() || !"controller".equals(t.issuer())) {
+            if (!t.plaintext() && !"files".equals(t.issuer())) {
+                throw new IllegalStateException("stripecast.tls.issuer is files or controller, not " + t.issuer());
+            }
+            // The CA file may hold a bundle and change in place (a CA roll): trust follows it.
+            return TransportSecurity.load(t.plaintext(), t.cert(), t.key(), t.ca()).map(c -> new LiveCredentials(c, bundle(t.ca().get())));
+        }
+        if (t.ca().isEmpty() || settings.relay().controller().isEmpty() || settings.relay().pool().isEmpty()) {
+            throw new IllegalStateException("stripecast.tls.issuer=controller needs stripecast.tls.ca (the cluster CA), "
+                    + "stripecast.relay.controller and stripecast.relay.pool");
+        }
+        issued = new ControllerIssuedCertificate(settings.relay().controller().get(), bundle(t.ca().get()), settings.relay().pool().get(),
+                settings.relay().id());
+        // Inside the pod's startup probe (30 x 2 s): a relay that cannot get a certificate exits and is restarted.
+        return Optional.of(issued.start(Duration.ofSeconds(45)));
+    }
+
+    /** The mounted CA file: one certificate, or old and new during a CA roll; re-read when the kubelet updates it. */
+    private static TrustBundle bundle(String file) {
+        try {
+            return TrustBundle.watching(Path.of(file), TrustBundle.CHECK_EVERY);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the CA certificate " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     void onStop(@Observes ShutdownEvent event) {
+        if (issued != null) {
+            issued.close();
+        }
         if (controller != null) {
             // SIGTERM (how Kubernetes stops a relay pod; there is no preStop hook): children move first, then this relay goes.
             drain();

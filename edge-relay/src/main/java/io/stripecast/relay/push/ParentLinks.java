@@ -3,7 +3,7 @@ package io.stripecast.relay.push;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.stripecast.protocol.codec.StripeCodec;
-import io.stripecast.protocol.trust.Credentials;
+import io.stripecast.protocol.trust.LiveCredentials;
 import io.stripecast.protocol.trust.GrpcTls;
 import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.metrics.RelayMetrics;
@@ -36,9 +36,9 @@ public final class ParentLinks {
     private final Map<String, ParentLink> links = new HashMap<>();
     /** One channel per (parent address, parent id): the channel's TLS accepts that parent's certificate only. */
     private final Map<String, ManagedChannel> channels = new HashMap<>();
-    private final Optional<Credentials> tls;
+    private final Optional<LiveCredentials> tls;
 
-    public ParentLinks(StreamRegistry streams, RelaySettings settings, RelayMetrics metrics, Optional<Credentials> tls) {
+    public ParentLinks(StreamRegistry streams, RelaySettings settings, RelayMetrics metrics, Optional<LiveCredentials> tls) {
         this.streams = streams;
         this.settings = settings;
         this.metrics = metrics;

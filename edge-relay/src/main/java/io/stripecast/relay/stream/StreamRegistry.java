@@ -61,8 +61,9 @@ public class StreamRegistry {
             RelaySettings.StreamSettings s = e.getValue();
             // A configured key too short stops the relay here (PublisherKeys.problem); only its verifier is kept.
             byte[] salt = PublisherKeys.saltFor(keySalt, e.getKey());
+            // A configured playback signing key out of bounds stops the relay too (PlaybackSigning checks it).
             ensure(new StreamSpec(e.getKey(), s.k(), s.m(), s.window(), s.key().map(k -> PublisherKeys.verifier(k, salt)),
-                    s.pullUrl(), s.pullInterval()));
+                    s.pullUrl(), s.pullInterval(), false, null, s.playbackSigningKey().map(StreamSpec.PlaybackSigning::new).orElse(null)));
         }
     }
 

@@ -2,6 +2,7 @@ package io.stripecast.relay.stream;
 
 import io.stripecast.protocol.Names;
 import io.stripecast.protocol.codec.StripeCodec;
+import io.stripecast.protocol.trust.PlaybackTokens;
 import io.stripecast.protocol.v1.PublisherKeyVerifier;
 
 import java.time.Duration;
@@ -11,9 +12,32 @@ import java.util.Optional;
  * A stream's parameters as this relay knows them. {@code mesh} is set when the controller decides the leaf mesh
  * (from the LiveStream); null means the relay's own {@code stripecast.streams.<name>.mesh} settings apply. {@code key}
  * checks the publisher's key (see {@link io.stripecast.protocol.trust.PublisherKeys}); the key itself is not kept.
+ * {@code playbackSigning} is set when viewers need a signed URL (see {@link PlaybackTokens}); null leaves it to this
+ * relay's own {@code stripecast.streams.<name>.playback-signing-key}, and without that playback is open.
  */
 public record StreamSpec(String name, int k, int m, Duration window, Optional<PublisherKeyVerifier> key, Optional<String> pullUrl,
-                         Duration pullInterval, boolean onDemand, Mesh mesh) {
+                         Duration pullInterval, boolean onDemand, Mesh mesh, PlaybackSigning playbackSigning) {
+
+    /** The HMAC key viewers' tokens are checked with: an edge has to hold it to check them (a symmetric key). */
+    public record PlaybackSigning(String key) {
+        public PlaybackSigning {
+            String problem = PlaybackTokens.problem(key);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
+            }
+        }
+
+        /** Keeps the key out of logs. */
+        @Override
+        public String toString() {
+            return "PlaybackSigning[***]";
+        }
+    }
+
+    public StreamSpec(String name, int k, int m, Duration window, Optional<PublisherKeyVerifier> key, Optional<String> pullUrl,
+                      Duration pullInterval, boolean onDemand, Mesh mesh) {
+        this(name, k, m, window, key, pullUrl, pullInterval, onDemand, mesh, null);
+    }
 
     /** The leaf mesh as the controller set it; {@code ice} null leaves STUN/TURN to this relay's own settings. */
     public record Mesh(boolean enabled, int maxPeers, Ice ice) {

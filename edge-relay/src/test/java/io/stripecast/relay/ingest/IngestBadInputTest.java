@@ -34,7 +34,7 @@ class IngestBadInputTest {
 
     @Test
     void drainRouteIsClosedWithoutAControllerAndToken() throws Exception {
-        // The preStop drain exists only for a relay a controller manages and that was given a token.
+        // The drain route exists only for a relay a controller manages and that was given a token.
         var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(base.toURI().resolve("admin/drain"))
                 .header("X-Stripecast-Drain-Token", "anything").build(), java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(404);

@@ -5,21 +5,16 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.stripecast.protocol.trust.PublisherKeys;
+import io.stripecast.relay.RawHttp;
 import io.stripecast.relay.RelayClient;
 import io.stripecast.relay.stream.StreamRegistry;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -52,24 +47,9 @@ class PublisherKeyAttackTest {
 
     private Answer putFrom(String localAddress, String file, String key) throws IOException {
         URI uri = URI.create(base.toString());
-        try (Socket s = new Socket()) {
-            s.bind(new InetSocketAddress(InetAddress.getByName(localAddress), 0));
-            s.connect(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), uri.getPort()), 5000);
-            s.setSoTimeout(10_000);
-            OutputStream out = s.getOutputStream();
-            out.write(("PUT /ingest/live/" + file + " HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer " + key
-                    + "\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody").getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            InputStream in = s.getInputStream();
-            ByteArrayOutputStream head = new ByteArrayOutputStream();
-            int b;
-            while ((b = in.read()) >= 0) {
-                head.write(b);
-                if (head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
-                    break;
-                }
-            }
-            String[] lines = head.toString(StandardCharsets.US_ASCII).split("\r\n");
+        try (Socket s = RawHttp.connectFrom(localAddress, uri.getPort())) {
+            String[] lines = RawHttp.exchangeHead(s, "PUT /ingest/live/" + file + " HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer " + key
+                    + "\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody").split("\r\n");
             int status = Integer.parseInt(lines[0].split(" ")[1]);
             String retryAfter = null;
             for (String line : lines) {

@@ -6,17 +6,13 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.stripecast.relay.FakeParentResource;
+import io.stripecast.relay.RawHttp;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,26 +43,9 @@ class TrackerAttackTest {
     }
 
     private Handshake handshake(String from, String host, String origin) throws IOException {
-        Socket s = new Socket();
-        s.bind(new InetSocketAddress(InetAddress.getByName(from), 0));
-        s.connect(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), base.getPort()), 5000);
-        s.setSoTimeout(10_000);
-        String request = "GET /tracker/other HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-                + (origin == null ? "" : "Origin: " + origin + "\r\n") + "\r\n";
-        s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
-        s.getOutputStream().flush();
-        InputStream in = s.getInputStream();
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        int b;
-        while ((b = in.read()) >= 0) {
-            head.write(b);
-            if (head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
-                break;
-            }
-        }
-        String text = head.toString(StandardCharsets.US_ASCII);
-        int status = Integer.parseInt(text.split(" ")[1]);
+        Socket s = RawHttp.connectFrom(from, base.getPort());
+        String text = RawHttp.exchangeHead(s, RawHttp.upgradeRequest("/tracker/other", host, origin));
+        int status = RawHttp.status(text);
         if (status != 101) {
             s.close();
         }

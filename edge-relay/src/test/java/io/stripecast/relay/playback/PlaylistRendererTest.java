@@ -154,4 +154,44 @@ class PlaylistRendererTest {
         p = renderer.render(window.snapshot(), window.evictedDiscontinuities(), 95_500, true).text();
         assertThat(p).contains("#EXT-X-MEDIA-SEQUENCE:102\n#EXT-X-DISCONTINUITY-SEQUENCE:2\n").doesNotContain("#EXT-X-DISCONTINUITY\n");
     }
+    @Test
+    void aViewersTokenGoesOnEveryUriAndNowhereElse() {
+        String token = "exp=1800000000&sig=" + "a".repeat(43);
+        String playlist = """
+                #EXTM3U
+                #EXT-X-VERSION:7
+                #EXT-X-TARGETDURATION:1
+                #EXT-X-MEDIA-SEQUENCE:7
+                #EXT-X-INDEPENDENT-SEGMENTS
+                #EXT-X-MAP:URI="init-20.mp4"
+                #EXTINF:1.000000,
+                7.m4s
+                #EXT-X-PRELOAD-HINT:TYPE=PART,URI="8.m4s?_HLS_part=0"
+                #EXTINF:1.000000,
+                8.m4s
+                #EXT-X-ENDLIST
+                """;
+        assertThat(PlaylistRenderer.withQuery(playlist, token)).isEqualTo("""
+                #EXTM3U
+                #EXT-X-VERSION:7
+                #EXT-X-TARGETDURATION:1
+                #EXT-X-MEDIA-SEQUENCE:7
+                #EXT-X-INDEPENDENT-SEGMENTS
+                #EXT-X-MAP:URI="init-20.mp4?%1$s"
+                #EXTINF:1.000000,
+                7.m4s?%1$s
+                #EXT-X-PRELOAD-HINT:TYPE=PART,URI="8.m4s?_HLS_part=0&%1$s"
+                #EXTINF:1.000000,
+                8.m4s?%1$s
+                #EXT-X-ENDLIST
+                """.formatted(token));
+        // What the renderer makes, signed: every URI line carries the token once.
+        complete(20, 0, SegmentKind.SEGMENT_KIND_FMP4_INIT, 0, false, 1000);
+        complete(21, 7, SegmentKind.SEGMENT_KIND_FMP4_MEDIA, 20, false, 1000);
+        String rendered = renderer.render(window.snapshot(), 0, 5000, false).text();
+        String signed = PlaylistRenderer.withQuery(rendered, token);
+        assertThat(signed.lines().filter(l -> !l.startsWith("#")).toList()).containsExactly("7.m4s?" + token);
+        assertThat(signed).contains("#EXT-X-MAP:URI=\"init-20.mp4?" + token + "\"\n");
+        assertThat(signed.replace("?" + token, "")).isEqualTo(rendered);
+    }
 }

@@ -3,6 +3,8 @@ package io.stripecast.lab.cluster;
 import io.stripecast.protocol.trust.PeerIdentity;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -155,9 +157,19 @@ public final class JavaService implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new IllegalStateException(id + " exited: " + Files.readString(log));
             }
-            return status("/q/health/ready") == 200;
+            // The management interface answers before Quarkus binds the public listener: ready means both.
+            return status("/q/health/ready") == 200 && accepts(httpPort);
         });
         return this;
+    }
+
+    private boolean accepts(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(host, port), 1000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     public String base() {

@@ -111,6 +111,32 @@ class BrowserMeshIT {
                 .containsPattern("user <\\d{10}:mesh>[^\\n]*ALLOCATE processed, success");
     }
 
+    /**
+     * Issue 16, signed playback URLs: every page opens the player page with a token of its own (another expiry, so
+     * another signature), the edge carries each page's token on in its playlist, and the pages still share one swarm
+     * (p2p-media-loader's swarmId and segment sequence numbers, not URLs, name what peers exchange): each gets bytes
+     * from peers, plays without a stall, and nothing is refused.
+     */
+    @Test
+    void pagesWithDifferentSignedUrlsStillShareOneSwarm() throws Exception {
+        Path out = run("browser-mesh-signed", 0, true, Map.of("MESH_SIGNING_KEY", "browser-mesh-signing-key-0123456789abcdef"));
+        JsonNode result = new ObjectMapper().readTree(out.resolve("pages.json").toFile());
+        for (JsonNode page : result.get("pages")) {
+            assertPlayedWithoutStall(page);
+        }
+        for (JsonNode page : all(result)) {
+            assertThat(page.get("p2p").asLong()).as("page %d: bytes from peers with signed URLs", page.get("index").asInt()).isPositive();
+        }
+        PromText metrics = new PromText(Files.readString(out.resolve("metrics.txt")));
+        assertThat(Files.readAllLines(out.resolve("page-urls.txt"))).as("a token of its own per page").hasSize(PAGES)
+                .doesNotHaveDuplicates().allMatch(u -> u.matches("http://127\\.0\\.0\\.1:18480/live/mesh/\\?exp=\\d+&sig=[A-Za-z0-9_-]{43}"));
+        // Signing was on: the run's one unsigned probe was refused, and nothing the pages asked for.
+        assertThat(Files.readString(out.resolve("unsigned-status.txt")).strip()).as("an unsigned playlist request").isEqualTo("403");
+        assertThat(metrics.sum("stripecast_relay_playback_refused_total")).as("requests refused for their token").isEqualTo(1);
+        assertThat(metrics.sum("stripecast_relay_playback_refused_total", "reason=\"missing\"")).isEqualTo(1);
+        assertThat(metrics.sum("stripecast_relay_playback_requests_total", "kind=\"segment\"", "status=\"200\"")).isPositive();
+    }
+
     /** The pages still open at the end and the one that left mid-stream. */
     private static java.util.List<JsonNode> all(JsonNode result) {
         java.util.List<JsonNode> pages = new java.util.ArrayList<>();

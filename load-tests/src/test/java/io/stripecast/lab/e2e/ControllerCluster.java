@@ -18,7 +18,7 @@ import java.util.TreeMap;
 /** A controller and relays r0..r(n-1) as processes on loopback; r0 ingests every stream. */
 final class ControllerCluster implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
-    /** The relays' preStop drain token (GET /admin/drain). */
+    /** The relays' drain token (GET /admin/drain on the management port). */
     static final String DRAIN_TOKEN = "e2e-drain-token";
 
     final Path dir;

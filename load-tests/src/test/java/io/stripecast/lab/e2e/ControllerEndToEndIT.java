@@ -105,14 +105,15 @@ class ControllerEndToEndIT {
         awaitIngested(8);
         var drained = cluster.anInteriorRelay("live");
         JavaService relay = cluster.relay(drained.getKey());
-        // As Kubernetes' preStop hook does: drain first (the relay still serves), then SIGTERM.
+        // A drain by hand (an operator's GET /admin/drain with the pool's token): drain first (the relay still serves),
+        // then SIGTERM. In Kubernetes there is no preStop hook: the relay drains itself on SIGTERM.
         var wrongToken = JavaService.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(relay.url("/admin/drain")))
                 .header("X-Stripecast-Drain-Token", "guess").build(), java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(wrongToken.statusCode()).as("a wrong token drains nothing").isEqualTo(403);
-        var preStop = JavaService.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(relay.url("/admin/drain")))
+        var drain = JavaService.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(relay.url("/admin/drain")))
                 .header("X-Stripecast-Drain-Token", ControllerCluster.DRAIN_TOKEN).timeout(Duration.ofSeconds(40)).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
-        assertThat(preStop.statusCode()).as("preStop drain answered once the children moved").isEqualTo(200);
+        assertThat(drain.statusCode()).as("drain answered once the children moved").isEqualTo(200);
         assertThat(Files.readString(relay.log)).contains("drained: the controller moved");
         await("the drained relay has no children left").atMost(Duration.ofSeconds(10)).until(() -> {
             for (var stripe : cluster.forest("live").get("stripes")) {

@@ -1,62 +1,42 @@
 package io.stripecast.protocol.trust;
 
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
-import javax.net.ssl.X509TrustManager;
 import java.net.Socket;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.function.Predicate;
 
 /**
- * Trusts certificates our CA issued (PKIX: signature, validity, key usage) and, of those, only the identities
+ * Trusts certificates our CA (or, during a CA roll, either CA of the bundle) issued (PKIX: signature, validity, key usage) and, of those, only the identities
  * {@code accepts} allows. Host names play no part: peers are dialled by IP address from assignments, and what a
  * peer must prove is its stripecast identity (the SAN URI), as SPIFFE does; the JDK's public roots are never used.
  */
 final class CaTrustManager extends X509ExtendedTrustManager {
-    private final X509TrustManager pkix;
-    private final X509Certificate ca;
+    private final TrustBundle bundle;
     private final Predicate<PeerIdentity> accepts;
     private final String expected;
 
     CaTrustManager(X509Certificate ca, Predicate<PeerIdentity> accepts, String expected) {
-        this.ca = ca;
+        this(TrustBundle.of(ca), accepts, expected);
+    }
+
+    /** Trusts a leaf any CA of {@code bundle} issued, as the bundle stands at each handshake (a CA roll). */
+    CaTrustManager(TrustBundle bundle, Predicate<PeerIdentity> accepts, String expected) {
+        this.bundle = bundle;
         this.accepts = accepts;
         this.expected = expected;
-        try {
-            KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-            store.load(null, null);
-            store.setCertificateEntry("stripecast-ca", ca);
-            TrustManagerFactory f = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            f.init(store);
-            X509TrustManager found = null;
-            for (TrustManager tm : f.getTrustManagers()) {
-                if (tm instanceof X509TrustManager x) {
-                    found = x;
-                }
-            }
-            if (found == null) {
-                throw new IllegalStateException("the JDK offers no X509 trust manager");
-            }
-            this.pkix = found;
-        } catch (GeneralSecurityException | java.io.IOException e) {
-            throw new IllegalStateException("cannot build a trust store from the CA: " + e.getMessage(), e);
-        }
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        pkix.checkClientTrusted(chain, authType);
+        bundle.pkix().checkClientTrusted(chain, authType);
         checkIdentity(chain);
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        pkix.checkServerTrusted(chain, authType);
+        bundle.pkix().checkServerTrusted(chain, authType);
         checkIdentity(chain);
     }
 
@@ -83,7 +63,7 @@ final class CaTrustManager extends X509ExtendedTrustManager {
 
     @Override
     public X509Certificate[] getAcceptedIssuers() {
-        return new X509Certificate[]{ca};
+        return bundle.cas().toArray(X509Certificate[]::new);
     }
 
     private void checkIdentity(X509Certificate[] chain) throws CertificateException {

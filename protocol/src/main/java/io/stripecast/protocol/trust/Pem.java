@@ -11,6 +11,7 @@ import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.io.StringReader;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,6 +20,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
 
 /** PEM files in and out: certificates, and private keys as PKCS#8 (what Netty, OpenSSL and Kubernetes Secrets use). */
 public final class Pem {
@@ -40,8 +43,40 @@ public final class Pem {
         }
     }
 
+    /** Every certificate of a PEM bundle (one or more, concatenated), in order. */
+    public static List<X509Certificate> parseCertificates(byte[] pem, String what) throws IOException {
+        if (pem.length > MAX_BYTES) {
+            throw new IOException(what + " is larger than " + MAX_BYTES + " bytes: not a PEM certificate bundle");
+        }
+        List<X509Certificate> out = new ArrayList<>();
+        try (PEMParser p = new PEMParser(new StringReader(new String(pem, StandardCharsets.US_ASCII)))) {
+            for (Object o = p.readObject(); o != null; o = p.readObject()) {
+                if (!(o instanceof X509CertificateHolder holder)) {
+                    throw new IOException(what + " holds something other than certificates");
+                }
+                out.add(new JcaX509CertificateConverter().getCertificate(holder));
+            }
+        } catch (CertificateException e) {
+            throw new IOException(what + ": " + e.getMessage(), e);
+        }
+        if (out.isEmpty()) {
+            throw new IOException(what + " holds no PEM certificate");
+        }
+        return out;
+    }
+
+    /** A private key from PEM text (PKCS#8 or a key pair). */
+    public static PrivateKey parseKey(String pem) throws IOException {
+        try (PEMParser p = new PEMParser(new StringReader(pem))) {
+            return key(p.readObject(), "the PEM text");
+        }
+    }
+
     public static PrivateKey readKey(Path file) throws IOException {
-        Object o = parse(file);
+        return key(parse(file), file.toString());
+    }
+
+    private static PrivateKey key(Object o, String file) throws IOException {
         JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
         if (o instanceof PrivateKeyInfo info) {
             return converter.getPrivateKey(info);
