@@ -46,8 +46,9 @@ import static io.stripecast.controller.forest.WorkingForest.ZONE_UNKNOWN;
  *   <li>a drained X hands its own slot to its children and hangs below (X itself moves; still OK);</li>
  *   <li>an orphan that forwards in another tree hands its children there to another parent and takes
  *       over ({@link Plan.Status#RESHAPED}: a few more relays move, named in the notes);</li>
- *   <li>the tree is rebuilt (also when the bound shrank below the tree's depth because |R| fell or X was
- *       its weakest designated relay) ({@link Plan.Status#RESHAPED});</li>
+ *   <li>the tree is rebuilt ({@link Plan.Status#RESHAPED}); also when the bound shrank below the tree's depth
+ *       because |R| fell or X was its weakest designated relay, unless a childless capable relay designated
+ *       there puts the bound back at the tree's depth (a role change, no edge moves; still OK);</li>
  *   <li>relays that still fit nowhere within the bounds are placed by relaxing them, never left out
  *       (DESIGN.md, "Never go dark"; {@link RelaxedPlacement}): as leaves, deeper than the depth bound, then
  *       into their parents' fanout headroom, then under a relay interior in another tree
@@ -670,7 +671,7 @@ public final class ForestPlanner {
             }
             Set<Integer> rebuild = new LinkedHashSet<>();
             for (int s = 0; s < wf.stripes; s++) {
-                if (wf.bound(s) < boundsBefore[s] && wf.maxDepth(s) > wf.bound(s)) {
+                if (wf.bound(s) < boundsBefore[s] && wf.maxDepth(s) > wf.bound(s) && !keepBound(s)) {
                     notes.add(why + ": stripe " + s + "'s depth bound fell to " + wf.bound(s)
                             + " below its depth " + wf.maxDepth(s));
                     rebuild.add(s);
@@ -710,6 +711,33 @@ public final class ForestPlanner {
                 notes.add("stripe " + s + " rebuilt");
                 drop(rebuildTree(s), "no room in stripe " + s + " after " + why);
             }
+        }
+
+        /**
+         * Tree {@code s}'s depth bound fell below its depth (its weakest designated relay left, or |R| fell past a
+         * power of f): designates a childless capable relay whose fanout puts the bound back at the tree's depth,
+         * so that the tree stays as it is (a role change, no edge moves) instead of being rebuilt. Of those that
+         * do, the strongest (the bound loosens least), then the lowest slot. False when none qualifies.
+         */
+        private boolean keepBound(int s) {
+            int depth = wf.maxDepth(s);
+            int f = wf.treeFanout(s);
+            int best = NONE;
+            for (int q = 0; q < wf.slots(); q++) {
+                if (!wf.member[q] || (best != NONE && wf.fanout[q] <= wf.fanout[best]) || !promotable(q, s)) {
+                    continue;
+                }
+                int fq = Math.max(2, wf.fanout[q]);
+                if (Fanout.depthBound(wf.memberCount, f == NONE ? fq : Math.min(f, fq)) >= depth) {
+                    best = q;
+                }
+            }
+            if (best == NONE) {
+                return false;
+            }
+            wf.setRole(best, s);
+            notes.add(wf.ids[best] + " designated in stripe " + s + " to keep its depth bound at " + wf.bound(s));
+            return true;
         }
 
         private int[] bounds() {
