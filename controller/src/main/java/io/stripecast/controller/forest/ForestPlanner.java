@@ -550,13 +550,12 @@ public final class ForestPlanner {
 
         private int chooseLeafToDisplace(int t, int d, int z) {
             WorkingForest.IntBag bag = wf.leavesAt(t, d);
-            int first = bag.get(0);
+            int first = bag.first();
             if (z == ZONE_UNKNOWN) {
                 return first;
             }
-            int scan = Math.min(bag.size, 64);
-            for (int i = 0; i < scan; i++) {
-                int l = bag.get(i);
+            int l = first;
+            for (int i = 0; i < 64 && l != NONE; i++, l = bag.after(l)) {
                 if (wf.zone[wf.parent[t][l]] == z) {
                     return l;
                 }
@@ -615,8 +614,7 @@ public final class ForestPlanner {
             for (int d = 1; d <= deepest; d++) {
                 WorkingForest.IntBag bag = wf.leavesAt(t, d);
                 int chosen = NONE;
-                for (int i = 0; i < bag.size; i++) {
-                    int q = bag.get(i);
+                for (int q = bag.first(); q != NONE; q = bag.after(q)) {
                     if (q == c || !promotable(q, t) || d + 1 + h > wf.boundWith(t, q)) {
                         continue;
                     }

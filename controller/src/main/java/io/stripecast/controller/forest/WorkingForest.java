@@ -83,7 +83,6 @@ final class WorkingForest {
     private final int[][] depth;
     private final IntList[] hist;
     private final SpareIndex[] spare;
-    private final int[] sparePos;
     private final int[] spareTree;
     private final int[] spareDepth;
     private final int[] spareFree;
@@ -154,7 +153,6 @@ final class WorkingForest {
         depth = new int[stripes][];
         hist = new IntList[stripes];
         spare = new SpareIndex[stripes];
-        sparePos = new int[cap];
         spareTree = new int[cap];
         spareDepth = new int[cap];
         Arrays.fill(spareDepth, NONE);
@@ -660,9 +658,9 @@ final class WorkingForest {
     }
 
     private void bagRemove(IntBag b, int v) {
-        int i = b.remove(v);
+        b.remove(v);
         if (trail != null) {
-            trail.push(Trail.BAG_REMOVE, b, null, v, i, 0);
+            trail.push(Trail.BAG_REMOVE, b, null, v, 0, 0);
         }
     }
 
@@ -708,7 +706,7 @@ final class WorkingForest {
                 case Trail.LIST_SET -> ((IntList) r).set(a, b);
                 case Trail.LIST_REMOVE -> ((IntList) r).insert(a, b);
                 case Trail.BAG_ADD -> ((IntBag) r).remove(a);
-                case Trail.BAG_REMOVE -> ((IntBag) r).unremove(a, b);
+                case Trail.BAG_REMOVE -> ((IntBag) r).add(a);
                 case Trail.MAP -> {
                     Integer old = (Integer) tr.old[e];
                     if (old == null) {
@@ -907,7 +905,7 @@ final class WorkingForest {
         depth[t] = new int[cap];
         Arrays.fill(depth[t], NONE);
         hist[t] = new IntList();
-        spare[t] = new SpareIndex(this, sparePos);
+        spare[t] = new SpareIndex(this);
         if (root == NONE) {
             return;
         }
@@ -1712,75 +1710,94 @@ final class WorkingForest {
     }
 
     /**
-     * An int set kept in ascending order (binary search, shifting inserts and removals), so that what a query
-     * sees first depends on the set's contents only, never on the order of the writes that made it: a fresh
-     * load, a store continued through many plans and one brought back by undo then answer alike.
+     * A set of slots read in ascending order, so that what a query sees first depends on the set's contents only,
+     * never on the order of the writes that made it: a fresh load, a store continued through many plans and one
+     * brought back by undo then answer alike. A bitmap over slots with a summary bitmap of its non-empty words:
+     * add, remove and contains are O(1), {@link #first}/{@link #after} skip 4,096 slots per summary bit. (A sorted
+     * array shifted on every write cost O(size): at 100,000 relays a depth's leaf set holds ~80,000 slots, and a
+     * repair's relinking made ~10x as slow.)
      */
     static final class IntBag {
-        private int[] items = new int[4];
+        private static final long[] NO_WORDS = new long[0];
+        private long[] words = NO_WORDS;
+        private long[] summary = NO_WORDS;
         int size;
 
-        IntBag(int[] pos) {
-            // Positions are no longer kept per item: the order is the items' own.
-        }
-
-        private int find(int v) {
-            return Arrays.binarySearch(items, 0, size, v);
-        }
-
         void add(int v) {
-            int i = find(v);
-            if (i >= 0) {
+            int w = v >>> 6;
+            if (w >= words.length) {
+                // Growth changes nothing a query sees.
+                words = Arrays.copyOf(words, Math.max(w + 1, words.length * 2));
+                summary = Arrays.copyOf(summary, (words.length + 63) >>> 6);
+            }
+            long bit = 1L << v;
+            if ((words[w] & bit) != 0) {
                 throw new IllegalStateException("value " + v + " already in bag");
             }
-            insertAt(-i - 1, v);
-        }
-
-        private void insertAt(int i, int v) {
-            if (size == items.length) {
-                items = Arrays.copyOf(items, size * 2);
-            }
-            System.arraycopy(items, i, items, i + 1, size - i);
-            items[i] = v;
+            words[w] |= bit;
+            summary[w >>> 6] |= 1L << w;
             size++;
         }
 
-        /** Removes {@code v}; returns where it was. */
-        int remove(int v) {
-            int i = find(v);
-            if (i < 0) {
+        void remove(int v) {
+            if (!contains(v)) {
                 throw new IllegalStateException("value " + v + " not in bag");
             }
-            System.arraycopy(items, i + 1, items, i, size - i - 1);
+            int w = v >>> 6;
+            words[w] &= ~(1L << v);
+            if (words[w] == 0) {
+                summary[w >>> 6] &= ~(1L << w);
+            }
             size--;
-            return i;
-        }
-
-        /** Undoes {@link #remove} of {@code v} from {@code i}. */
-        void unremove(int v, int i) {
-            insertAt(i, v);
         }
 
         boolean contains(int v) {
-            return find(v) >= 0;
+            int w = v >>> 6;
+            return v >= 0 && w < words.length && (words[w] & (1L << v)) != 0;
         }
 
-        int get(int i) {
-            return items[i];
+        /** The smallest item, or -1 when empty. */
+        int first() {
+            return after(-1);
+        }
+
+        /** The smallest item above {@code v}, or -1. */
+        int after(int v) {
+            int from = Math.max(0, v + 1);
+            int w = from >>> 6;
+            if (w >= words.length) {
+                return NONE;
+            }
+            long m = words[w] & (-1L << from);
+            if (m != 0) {
+                return (w << 6) + Long.numberOfTrailingZeros(m);
+            }
+            int nw = w + 1;
+            int s = nw >>> 6;
+            if (s >= summary.length) {
+                return NONE;
+            }
+            long sm = summary[s] & (-1L << nw);
+            while (sm == 0) {
+                if (++s == summary.length) {
+                    return NONE;
+                }
+                sm = summary[s];
+            }
+            int found = (s << 6) + Long.numberOfTrailingZeros(sm);
+            return (found << 6) + Long.numberOfTrailingZeros(words[found]);
         }
     }
 
     /** Non-root parents with room in one tree, by depth and zone, with the free slots per depth. */
     static final class SpareIndex {
         private final WorkingForest owner;
-        private final int[] pos;
         private final List<List<IntBag>> byDepth = new ArrayList<>();
         private final IntList count = new IntList();
         private final IntList free = new IntList();
 
-        SpareIndex(WorkingForest owner, int[] pos) {
+        SpareIndex(WorkingForest owner) {
             this.owner = owner;
-            this.pos = pos;
         }
 
         private IntBag bag(int d, int z) {
@@ -1792,7 +1809,7 @@ final class WorkingForest {
             }
             List<IntBag> zones = byDepth.get(d);
             while (zones.size() <= z) {
-                zones.add(new IntBag(pos));
+                zones.add(new IntBag());
             }
             return zones.get(z);
         }
@@ -1861,7 +1878,7 @@ final class WorkingForest {
             List<IntBag> zones = byDepth.get(d);
             if (z != ZONE_UNKNOWN && z < zones.size() && zones.get(z).size > 0) {
                 IntBag b = zones.get(z);
-                return preferredHere && b.contains(preferred) ? preferred : b.get(0);
+                return preferredHere && b.contains(preferred) ? preferred : b.first();
             }
             if (preferredHere) {
                 return preferred;
@@ -1869,8 +1886,9 @@ final class WorkingForest {
             // The lowest slot of any zone: zone numbers follow the store's history, slots the forest's order.
             int best = NONE;
             for (IntBag b : zones) {
-                if (b.size > 0 && (best == NONE || b.get(0) < best)) {
-                    best = b.get(0);
+                int f = b.first();
+                if (f != NONE && (best == NONE || f < best)) {
+                    best = f;
                 }
             }
             if (best != NONE) {
@@ -1883,20 +1901,18 @@ final class WorkingForest {
     /** Members that are leaves of one tree (not designated there), by depth. */
     static final class LeafIndex {
         private final WorkingForest owner;
-        private final int[] pos;
         private final int[] at;
         private final List<IntBag> byDepth = new ArrayList<>();
 
         LeafIndex(WorkingForest owner, int cap) {
             this.owner = owner;
-            pos = new int[cap];
             at = new int[cap];
             Arrays.fill(at, NONE);
         }
 
         IntBag at(int d) {
             while (byDepth.size() <= d) {
-                byDepth.add(new IntBag(pos));
+                byDepth.add(new IntBag());
             }
             return byDepth.get(d);
         }
