@@ -31,6 +31,15 @@ public final class Forest {
     /** Members placed by relaxing a bound (leaves everywhere); see {@link #relaxed()}. */
     private final Set<String> relaxed;
     private volatile Derived derived;
+    /**
+     * Set for a forest the planner made: a version of its working store ({@link WorkingForest}), answered from
+     * there point by point; the arrays above are then null until something asks for the whole forest
+     * ({@link #arrays()}, O(members x stripes) once).
+     */
+    private final WorkingForest.Version version;
+    private final int versionSize;
+    private final String versionRoot;
+    private volatile Forest arrays;
 
     /** Trusts and keeps its arrays: callers hand over fresh ones. */
     Forest(int stripes, String[] ids, int root, int[][] parent, int[] interior) {
@@ -38,6 +47,9 @@ public final class Forest {
     }
 
     Forest(int stripes, String[] ids, int root, int[][] parent, int[] interior, Set<String> relaxed) {
+        this.version = null;
+        this.versionSize = 0;
+        this.versionRoot = null;
         this.stripes = stripes;
         this.relaxed = Set.copyOf(relaxed);
         this.ids = ids;
@@ -48,6 +60,64 @@ public final class Forest {
         for (int i = 0; i < ids.length; i++) {
             index.put(ids[i], i);
         }
+    }
+
+    private Forest(WorkingForest.Version version, int stripes, String root) {
+        this.version = version;
+        this.versionSize = version.members;
+        this.versionRoot = root;
+        this.stripes = stripes;
+        this.relaxed = Set.of();
+        this.ids = null;
+        this.index = null;
+        this.root = NONE;
+        this.parent = null;
+        this.interior = null;
+    }
+
+    /** The forest at {@code version} of its store (non-empty, nothing relaxed). */
+    static Forest versioned(WorkingForest.Version version, int stripes, String root) {
+        return new Forest(version, stripes, root);
+    }
+
+    /** The store version behind this forest, or null for a forest held as arrays. */
+    WorkingForest.Version version() {
+        return version;
+    }
+
+    /** This forest as arrays: itself, or (for a store version) a copy made once. */
+    private Forest arrays() {
+        if (version == null) {
+            return this;
+        }
+        Forest a = arrays;
+        if (a == null) {
+            synchronized (version.store) {
+                a = arrays;
+                if (a == null) {
+                    version.store.reroot(version);
+                    a = version.store.materialize();
+                    arrays = a;
+                }
+            }
+        }
+        return a;
+    }
+
+    /**
+     * The store positioned at this version for a point query, or null when the arrays answer it (already made,
+     * or the way to the version is longer than making them). Call and use under the store's lock.
+     */
+    private WorkingForest at() {
+        if (arrays != null) {
+            return null;
+        }
+        WorkingForest s = version.store;
+        if (!s.isCurrent(version) && !s.cheapTo(version)) {
+            return null;
+        }
+        s.reroot(version);
+        return s;
     }
 
     public static Forest empty(int stripes) {
@@ -123,25 +193,40 @@ public final class Forest {
     }
 
     public boolean isEmpty() {
-        return ids.length == 0;
+        return version == null && ids.length == 0;
     }
 
     /** Members, root included. */
     public int size() {
-        return ids.length;
+        return version != null ? versionSize : ids.length;
     }
 
     /** The root (ingest) of every tree, {@code null} when empty. */
     public String root() {
+        if (version != null) {
+            return versionRoot;
+        }
         return root == NONE ? null : ids[root];
     }
 
     /** All members, root first when built by the planner. */
     public List<String> members() {
+        if (version != null) {
+            return arrays().members();
+        }
         return Collections.unmodifiableList(Arrays.asList(ids));
     }
 
     public boolean contains(String relay) {
+        if (version != null) {
+            synchronized (version.store) {
+                WorkingForest s = at();
+                if (s != null) {
+                    return s.containsId(relay);
+                }
+            }
+            return arrays().contains(relay);
+        }
         return index.containsKey(relay);
     }
 
@@ -162,6 +247,9 @@ public final class Forest {
     Forest withoutLeaves(Set<String> leaves) {
         if (isEmpty() || leaves.isEmpty()) {
             return this;
+        }
+        if (version != null) {
+            return arrays().withoutLeaves(leaves);
         }
         int n = ids.length;
         int[] remap = new int[n];
@@ -196,6 +284,16 @@ public final class Forest {
 
     /** The parent of {@code relay} in {@code stripe}; {@code null} for the root, non-members or a missing edge. */
     public String parent(int stripe, String relay) {
+        if (version != null) {
+            checkStripe(stripe);
+            synchronized (version.store) {
+                WorkingForest s = at();
+                if (s != null) {
+                    return s.parentId(stripe, relay);
+                }
+            }
+            return arrays().parent(stripe, relay);
+        }
         Integer i = index.get(relay);
         if (i == null) {
             return null;
@@ -206,6 +304,16 @@ public final class Forest {
 
     /** The children of {@code relay} in {@code stripe} (empty for non-members and leaves). */
     public List<String> children(int stripe, String relay) {
+        if (version != null) {
+            checkStripe(stripe);
+            synchronized (version.store) {
+                WorkingForest s = at();
+                if (s != null) {
+                    return s.childIds(stripe, relay);
+                }
+            }
+            return arrays().children(stripe, relay);
+        }
         Integer i = index.get(relay);
         if (i == null) {
             return List.of();
@@ -223,23 +331,61 @@ public final class Forest {
 
     /** Hops from the root in {@code stripe} (root 0); -1 when not a member or not reachable from the root. */
     public int depth(int stripe, String relay) {
+        if (version != null) {
+            checkStripe(stripe);
+            synchronized (version.store) {
+                WorkingForest s = at();
+                if (s != null) {
+                    return s.depthOf(stripe, relay);
+                }
+            }
+            return arrays().depth(stripe, relay);
+        }
         Integer i = index.get(relay);
         return i == null ? -1 : derived().depth[checkStripe(stripe)][i];
     }
 
     /** The deepest reachable member's depth in {@code stripe}; 0 for a lone root or an empty forest. */
     public int treeDepth(int stripe) {
+        if (version != null) {
+            checkStripe(stripe);
+            synchronized (version.store) {
+                WorkingForest s = at();
+                if (s != null) {
+                    return s.maxDepth(stripe);
+                }
+            }
+            return arrays().treeDepth(stripe);
+        }
         return derived().treeDepth[checkStripe(stripe)];
     }
 
     /** The one stripe where {@code relay} may have children, or -1 (leaf everywhere, the root, non-members). */
     public int interiorStripe(String relay) {
+        if (version != null) {
+            synchronized (version.store) {
+                WorkingForest s = at();
+                if (s != null) {
+                    return s.interiorOf(relay);
+                }
+            }
+            return arrays().interiorStripe(relay);
+        }
         Integer i = index.get(relay);
         return i == null ? NONE : interior[i];
     }
 
     /** The children of {@code relay} summed over all stripes. */
     public int childCount(String relay) {
+        if (version != null) {
+            synchronized (version.store) {
+                WorkingForest s = at();
+                if (s != null) {
+                    return s.childCountOf(relay);
+                }
+            }
+            return arrays().childCount(relay);
+        }
         Integer i = index.get(relay);
         if (i == null) {
             return 0;
@@ -254,6 +400,9 @@ public final class Forest {
 
     /** Child id to parent id in {@code stripe}, in member order; the root and parentless members are absent. */
     public Map<String, String> parents(int stripe) {
+        if (version != null) {
+            return arrays().parents(stripe);
+        }
         int t = checkStripe(stripe);
         Map<String, String> out = new LinkedHashMap<>();
         for (int i = 0; i < ids.length; i++) {
@@ -266,6 +415,9 @@ public final class Forest {
 
     /** Every parent change from this forest to {@code next}, by stripe then child id (as a plan lists them). */
     public List<Move> movesTo(Forest next, String stream) {
+        if (version != null || next.version != null) {
+            return arrays().movesTo(next.arrays(), stream);
+        }
         if (next.stripes != stripes) {
             throw new IllegalArgumentException("forests differ in stripes: " + stripes + " vs " + next.stripes);
         }
@@ -302,35 +454,59 @@ public final class Forest {
     // ---- package-private access for the planner and the checker ----
 
     int rootIndex() {
+        if (version != null) {
+            return arrays().rootIndex();
+        }
         return root;
     }
 
     String id(int i) {
+        if (version != null) {
+            return arrays().id(i);
+        }
         return ids[i];
     }
 
     int indexOf(String relay) {
+        if (version != null) {
+            return arrays().indexOf(relay);
+        }
         Integer i = index.get(relay);
         return i == null ? NONE : i;
     }
 
     int parentIndex(int stripe, int i) {
+        if (version != null) {
+            return arrays().parentIndex(stripe, i);
+        }
         return parent[stripe][i];
     }
 
     int interiorIndex(int i) {
+        if (version != null) {
+            return arrays().interiorIndex(i);
+        }
         return interior[i];
     }
 
     int[] parentArray(int stripe) {
+        if (version != null) {
+            return arrays().parentArray(stripe);
+        }
         return parent[stripe];
     }
 
     int[] depthArray(int stripe) {
+        if (version != null) {
+            return arrays().depthArray(stripe);
+        }
         return derived().depth[stripe];
     }
 
     int childCount(int stripe, int i) {
+        if (version != null) {
+            return arrays().childCount(stripe, i);
+        }
         Derived d = derived();
         return d.childStart[stripe][i + 1] - d.childStart[stripe][i];
     }

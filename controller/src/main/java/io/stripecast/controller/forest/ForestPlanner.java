@@ -46,8 +46,9 @@ import static io.stripecast.controller.forest.WorkingForest.ZONE_UNKNOWN;
  *   <li>a drained X hands its own slot to its children and hangs below (X itself moves; still OK);</li>
  *   <li>an orphan that forwards in another tree hands its children there to another parent and takes
  *       over ({@link Plan.Status#RESHAPED}: a few more relays move, named in the notes);</li>
- *   <li>the tree is rebuilt (also when the bound shrank below the tree's depth because |R| fell or X was
- *       its weakest designated relay) ({@link Plan.Status#RESHAPED});</li>
+ *   <li>the tree is rebuilt ({@link Plan.Status#RESHAPED}); also when the bound shrank below the tree's depth
+ *       because |R| fell or X was its weakest designated relay, unless a childless capable relay designated
+ *       there puts the bound back at the tree's depth (a role change, no edge moves; still OK);</li>
  *   <li>relays that still fit nowhere within the bounds are placed by relaxing them, never left out
  *       (DESIGN.md, "Never go dark"; {@link RelaxedPlacement}): as leaves, deeper than the depth bound, then
  *       into their parents' fanout headroom, then under a relay interior in another tree
@@ -83,8 +84,8 @@ public final class ForestPlanner {
         }
         if (current.isEmpty()) {
             if (event instanceof ForestEvent.StreamStarted) {
-                Plan built = new Run(new WorkingForest(current, relays, stream, config), relays).build();
-                return RelaxedPlacement.complete(built, current, current, relays, stream, config);
+                Plan built = new Run(WorkingForest.fresh(current, relays, stream, config), relays, null).build();
+                return RelaxedPlacement.complete(built, current, current, relays, stream, config, false);
             }
             return new Plan(current, List.of(), Plan.Status.OK, List.of(),
                     List.of("stream " + stream.name() + " is not running: nothing to plan"));
@@ -96,14 +97,41 @@ public final class ForestPlanner {
         // Relaxed relays are leaves on top of a strict forest: plan strictly without them, then place them again
         // (strictly if there is room now: that is how the forest tightens when capacity returns).
         Forest strict = current.withoutLeaves(current.relaxed());
-        Plan incremental = incremental(strict, relays, stream, event);
-        Plan completed = RelaxedPlacement.complete(incremental, strict, current, relays, stream, config);
+        // The strict forest's own working store when it has one (a plan costs what it changes), else a fresh load.
+        WorkingForest wf = WorkingForest.open(strict, snapshot.relays(), relays, stream, config, hints(event));
+        Plan incremental;
+        boolean everyRelayMember;
+        synchronized (wf) {
+            Run run = new Run(wf, relays, event instanceof ForestEvent.RelayJoined j ? j.relay() : null);
+            try {
+                incremental = incremental(run, event);
+            } catch (RuntimeException e) {
+                wf.abort();
+                throw e;
+            }
+            everyRelayMember = run.everyRelayMember;
+        }
+        Plan completed = RelaxedPlacement.complete(incremental, strict, current, relays, stream, config,
+                everyRelayMember);
         return completed.forest().relaxed().isEmpty() && completed.unplaced().isEmpty() ? completed
                 : reformed(current, incremental, relays, stream, completed);
     }
 
-    private Plan incremental(Forest current, Map<String, RelayInfo> relays, StreamParams stream, ForestEvent event) {
-        Run run = new Run(new WorkingForest(current, relays, stream, config), relays);
+    /** Relays whose description an event may change: the only ones a store re-reads for that event. */
+    private static List<String> hints(ForestEvent event) {
+        if (event instanceof ForestEvent.RelayJoined j) {
+            return List.of(j.relay().id());
+        } else if (event instanceof ForestEvent.RelayDied d) {
+            return List.of(d.relayId());
+        } else if (event instanceof ForestEvent.RelayLeft l) {
+            return List.of(l.relayId());
+        } else if (event instanceof ForestEvent.RelayDraining d) {
+            return List.of(d.relayId());
+        }
+        return List.of();
+    }
+
+    private Plan incremental(Run run, ForestEvent event) {
         if (event instanceof ForestEvent.StreamStarted || event instanceof ForestEvent.Rebalance
                 || run.wf.brokenEdges > 0) {
             run.heal();
@@ -144,13 +172,15 @@ public final class ForestPlanner {
             return incremental;
         }
         List<Plan> candidates = new ArrayList<>();
-        candidates.add(new Run(new WorkingForest(strictIncremental.forest(), relays, stream, config), relays).reform());
+        candidates.add(new Run(WorkingForest.fresh(strictIncremental.forest(), relays, stream, config), relays, null)
+                .reform());
         if (relays.values().stream().noneMatch(RelayInfo::draining)) {
-            candidates.add(new Run(new WorkingForest(Forest.empty(stream.stripes()), relays, stream, config), relays).build());
+            candidates.add(new Run(WorkingForest.fresh(Forest.empty(stream.stripes()), relays, stream, config), relays,
+                    null).build());
         }
         Plan best = null;
         for (Plan strictCandidate : candidates) {
-            Plan c = RelaxedPlacement.complete(strictCandidate, null, current, relays, stream, config);
+            Plan c = RelaxedPlacement.complete(strictCandidate, null, current, relays, stream, config, false);
             if (best == null || better(c, best)) {
                 best = c;
             }
@@ -204,15 +234,20 @@ public final class ForestPlanner {
     private final class Run {
         private final WorkingForest wf;
         private final Map<String, RelayInfo> relays;
+        /** The joining relay of a RelayJoined event (lets a join find who waits without a scan), or null. */
+        private final RelayInfo joiner;
+        /** Set by {@link #finish}: every relay of the map is a member of the new forest. */
+        boolean everyRelayMember;
         private final List<String> notes = new ArrayList<>();
         private boolean reshaped;
         private boolean degraded;
         /** Relays being freed for another tree: promotions must not take them back. */
         private final Set<Integer> reserved = new java.util.HashSet<>();
 
-        Run(WorkingForest wf, Map<String, RelayInfo> relays) {
+        Run(WorkingForest wf, Map<String, RelayInfo> relays, RelayInfo joiner) {
             this.wf = wf;
             this.relays = relays;
+            this.joiner = joiner;
         }
 
         // ---------------------------------------------------------------- events
@@ -261,11 +296,18 @@ public final class ForestPlanner {
             for (int t = 0; t < wf.stripes; t++) {
                 clearTree(t);
             }
+            // By id, as build() does: the relay map's own order (Map.copyOf) changes from one JVM to the next, and
+            // slots (the forest's member order, the order picks prefer) must not.
+            List<RelayInfo> joining = new ArrayList<>();
             for (RelayInfo info : relays.values()) {
                 int u = wf.slotOf(info.id());
                 if (!info.draining() && (u == NONE || !wf.member[u])) {
-                    wf.addMember(info);
+                    joining.add(info);
                 }
+            }
+            joining.sort(Comparator.comparing(RelayInfo::id));
+            for (RelayInfo info : joining) {
+                wf.addMember(info);
             }
             List<Integer> others = new ArrayList<>();
             for (int u = 0; u < wf.slots(); u++) {
@@ -432,13 +474,7 @@ public final class ForestPlanner {
         // ---------------------------------------------------------------- joins
 
         private void placeWaiting() {
-            List<RelayInfo> waiting = new ArrayList<>();
-            for (RelayInfo info : relays.values()) {
-                int u = wf.slotOf(info.id());
-                if (!info.draining() && (u == NONE || !wf.member[u])) {
-                    waiting.add(info);
-                }
-            }
+            List<RelayInfo> waiting = new ArrayList<>(wf.waiting(relays, joiner));
             waiting.sort(Comparator.comparing(RelayInfo::id));
             int failuresInARow = 0;
             for (RelayInfo info : waiting) {
@@ -514,13 +550,12 @@ public final class ForestPlanner {
 
         private int chooseLeafToDisplace(int t, int d, int z) {
             WorkingForest.IntBag bag = wf.leavesAt(t, d);
-            int first = bag.get(0);
+            int first = bag.first();
             if (z == ZONE_UNKNOWN) {
                 return first;
             }
-            int scan = Math.min(bag.size, 64);
-            for (int i = 0; i < scan; i++) {
-                int l = bag.get(i);
+            int l = first;
+            for (int i = 0; i < 64 && l != NONE; i++, l = bag.after(l)) {
                 if (wf.zone[wf.parent[t][l]] == z) {
                     return l;
                 }
@@ -579,8 +614,7 @@ public final class ForestPlanner {
             for (int d = 1; d <= deepest; d++) {
                 WorkingForest.IntBag bag = wf.leavesAt(t, d);
                 int chosen = NONE;
-                for (int i = 0; i < bag.size; i++) {
-                    int q = bag.get(i);
+                for (int q = bag.first(); q != NONE; q = bag.after(q)) {
                     if (q == c || !promotable(q, t) || d + 1 + h > wf.boundWith(t, q)) {
                         continue;
                     }
@@ -635,7 +669,7 @@ public final class ForestPlanner {
             }
             Set<Integer> rebuild = new LinkedHashSet<>();
             for (int s = 0; s < wf.stripes; s++) {
-                if (wf.bound(s) < boundsBefore[s] && wf.maxDepth(s) > wf.bound(s)) {
+                if (wf.bound(s) < boundsBefore[s] && wf.maxDepth(s) > wf.bound(s) && !keepBound(s)) {
                     notes.add(why + ": stripe " + s + "'s depth bound fell to " + wf.bound(s)
                             + " below its depth " + wf.maxDepth(s));
                     rebuild.add(s);
@@ -675,6 +709,33 @@ public final class ForestPlanner {
                 notes.add("stripe " + s + " rebuilt");
                 drop(rebuildTree(s), "no room in stripe " + s + " after " + why);
             }
+        }
+
+        /**
+         * Tree {@code s}'s depth bound fell below its depth (its weakest designated relay left, or |R| fell past a
+         * power of f): designates a childless capable relay whose fanout puts the bound back at the tree's depth,
+         * so that the tree stays as it is (a role change, no edge moves) instead of being rebuilt. Of those that
+         * do, the strongest (the bound loosens least), then the lowest slot. False when none qualifies.
+         */
+        private boolean keepBound(int s) {
+            int depth = wf.maxDepth(s);
+            int f = wf.treeFanout(s);
+            int best = NONE;
+            for (int q = 0; q < wf.slots(); q++) {
+                if (!wf.member[q] || (best != NONE && wf.fanout[q] <= wf.fanout[best]) || !promotable(q, s)) {
+                    continue;
+                }
+                int fq = Math.max(2, wf.fanout[q]);
+                if (Fanout.depthBound(wf.memberCount, f == NONE ? fq : Math.min(f, fq)) >= depth) {
+                    best = q;
+                }
+            }
+            if (best == NONE) {
+                return false;
+            }
+            wf.setRole(best, s);
+            notes.add(wf.ids[best] + " designated in stripe " + s + " to keep its depth bound at " + wf.bound(s));
+            return true;
         }
 
         private int[] bounds() {
@@ -772,12 +833,12 @@ public final class ForestPlanner {
         private List<Integer> tryPlaceOrphans(int t, int[] orphans) {
             wf.ensureReady(t);
             Integer[] order = new Integer[orphans.length];
-            int[] height = new int[wf.slots()];
+            Map<Integer, Integer> height = new java.util.HashMap<>();
             int top = NONE;
             for (int i = 0; i < orphans.length; i++) {
                 int o = orphans[i];
                 order[i] = o;
-                height[o] = wf.height(t, o);
+                height.put(o, wf.height(t, o));
                 if (wf.role[o] == t && (top == NONE || freeRoom(o) > freeRoom(top)
                         || (freeRoom(o) == freeRoom(top) && wf.ids[o].compareTo(wf.ids[top]) < 0))) {
                     top = o;
@@ -785,14 +846,14 @@ public final class ForestPlanner {
             }
             int first = top;
             Arrays.sort(order, Comparator.<Integer>comparingInt(o -> o == first ? 0 : wf.role[o] == t ? 1 : 2)
-                    .thenComparingInt(o -> -height[o]).thenComparingInt(o -> -freeRoom(o))
+                    .thenComparingInt(o -> -height.get(o)).thenComparingInt(o -> -freeRoom(o))
                     .thenComparing(o -> wf.ids[o]));
             List<Integer> failed = new ArrayList<>();
             for (int o : order) {
-                int limit = wf.bound(t) - 1 - height[o];
+                int limit = wf.bound(t) - 1 - height.get(o);
                 int slot = wf.role[o] == t ? backboneSlot(t, o, limit, NONE) : leafSlot(t, o, limit, NONE);
                 if (slot == NONE) {
-                    slot = promote(t, o, height[o]);
+                    slot = promote(t, o, height.get(o));
                 }
                 if (slot == NONE) {
                     failed.add(o);
@@ -1056,17 +1117,22 @@ public final class ForestPlanner {
 
         Plan finish() {
             fixZones(true);
-            Forest forest = wf.toForest();
+            boolean rooted = wf.root != NONE && wf.member[wf.root];
+            everyRelayMember = rooted && wf.everyRelayMember(relays);
             List<String> unplaced = new ArrayList<>();
-            for (RelayInfo info : relays.values()) {
-                if (!info.draining() && !forest.contains(info.id())) {
-                    unplaced.add(info.id());
+            if (!everyRelayMember) {
+                for (RelayInfo info : relays.values()) {
+                    if (!info.draining() && !(rooted && wf.containsId(info.id()))) {
+                        unplaced.add(info.id());
+                    }
                 }
             }
             unplaced.sort(null);
+            List<Move> moves = wf.moves();
+            Forest forest = wf.toForest();
             Plan.Status status = degraded ? Plan.Status.DEGRADED
                     : reshaped ? Plan.Status.RESHAPED : Plan.Status.OK;
-            return new Plan(forest, wf.moves(), status, unplaced, notes);
+            return new Plan(forest, moves, status, unplaced, notes);
         }
     }
 }

@@ -46,13 +46,14 @@ final class RelaxedPlacement {
     /**
      * The strict {@code plan} (whose moves start from {@code base}: {@code previous} without its relaxed relays,
      * or another forest) completed: every relay of {@code relays} that is not draining, and every draining one
-     * that was a member, placed; moves counted against {@code previous} itself.
+     * that was a member, placed; moves counted against {@code previous} itself. {@code everyRelayMember} says
+     * the strict forest holds every relay of {@code relays} (nobody waits: no need to look).
      */
     static Plan complete(Plan plan, Forest base, Forest previous, Map<String, RelayInfo> relays, StreamParams stream,
-                         PlannerConfig config) {
+                         PlannerConfig config, boolean everyRelayMember) {
         Forest strict = plan.forest();
         List<RelayInfo> waiting = new ArrayList<>();
-        if (!strict.isEmpty()) {
+        if (!strict.isEmpty() && !everyRelayMember) {
             for (RelayInfo info : relays.values()) {
                 if (!strict.contains(info.id()) && (!info.draining() || previous.contains(info.id()))) {
                     waiting.add(info);

@@ -145,6 +145,45 @@ class ForestPlannerExamplesTest {
     }
 
     @Test
+    void aDeathThatTightensAnotherTreesDepthBoundDesignatesAStandbyThereInsteadOfRebuildingIt() {
+        // Ten relays: stripe 1 is a chain of fanout-3 relays 4 deep, which ceil(log_3 10) + 1 = 4 allows. When x (interior
+        // in stripe 0) dies, |R| = 9 makes stripe 1's bound ceil(log_3 9) + 1 = 3, below its depth. The standby s
+        // (fanout 2, childless) designated in stripe 1 puts the bound back at ceil(log_2 9) + 1 = 5: no edge of
+        // stripe 1 moves. Before, stripe 1 was rebuilt (RESHAPED) over relays none of which had lost a parent.
+        StreamParams stream = new StreamParams("chain", 2, 0, 1.0, "in");
+        Map<String, RelayInfo> rs = relays(relay("in", "", 2), relay("x", "", 8), relay("p", "", 3),
+                relay("q", "", 3), relay("r", "", 3), relay("s", "", 2), relay("a", "", 8), relay("b", "", 8),
+                relay("c", "", 8), relay("e", "", 8));
+        Map<String, String> stripe0 = new HashMap<>();
+        stripe0.put("x", "in");
+        for (String id : List.of("p", "q", "r", "s", "a", "b", "c", "e")) {
+            stripe0.put(id, "x");
+        }
+        Map<String, String> stripe1 = new HashMap<>(Map.of("p", "in", "q", "p", "a", "p", "b", "p", "r", "q",
+                "c", "q", "x", "q", "s", "r", "e", "r"));
+        Forest forest = Forest.of("in", List.of(stripe0, stripe1), Map.of("x", 0, "p", 1, "q", 1, "r", 1));
+        Snapshot s = new Snapshot(rs, stream, forest);
+        assertSound(s);
+        assertThat(forest.treeDepth(1)).isEqualTo(4);
+
+        ForestEvent event = new ForestEvent.RelayDied("x");
+        Plan plan = planner.plan(s, event);
+        Snapshot after = s.next(event, plan);
+
+        assertThat(plan.status()).as("%s", plan.notes()).isEqualTo(Plan.Status.OK);
+        assertSound(after);
+        assertThat(plan.moves()).as("only x's children in stripe 0 and x itself move")
+                .allMatch(m -> m.child().equals("x") || (m.stripe() == 0 && "x".equals(m.oldParent())));
+        for (String id : stripe1.keySet()) {
+            if (!id.equals("x")) {
+                assertThat(plan.forest().parent(1, id)).as("%s's parent in stripe 1", id).isEqualTo(stripe1.get(id));
+            }
+        }
+        assertThat(plan.forest().interiorStripe("s")).isEqualTo(1);
+        assertThat(plan.notes()).anyMatch(n -> n.contains("s designated in stripe 1"));
+    }
+
+    @Test
     void drainMovesTheChildrenAwayAndKeepsTheRelayAsALeaf() {
         Snapshot s = eightRelays();
         String drained = s.current().children(1, "ingest").get(0);

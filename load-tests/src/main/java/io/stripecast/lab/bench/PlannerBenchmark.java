@@ -46,6 +46,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       forest each time (the snapshot is immutable, so nothing drifts); each invocation takes the next
  *       relay of a shuffled list of all interior relays. It includes what the planner does per event on
  *       the whole relay set: copying the relay map without the dead relay and loading the forest.</li>
+ *   <li>{@link #drainInterior}: {@code RelayDraining} of a relay that has children (its children move, it stays
+ *       a leaf), same forest, same shuffled relays in reverse order.</li>
+ *   <li>{@link #joinRelay}: {@code RelayJoined} of a relay new to the pool, same forest.</li>
  * </ul>
  *
  * <p>Setup checks the plans (status OK, nobody unplaced, {@link InvariantChecker} clean; for a sample of
@@ -66,6 +69,10 @@ public class PlannerBenchmark {
     static final long SEED = 20261125L;
     /** Repairs checked in setup (moves and the resulting forest), of the shuffled interior relays. */
     static final int CHECKED_REPAIRS = 100;
+    /** Drains and joins checked in setup. */
+    static final int CHECKED_OTHERS = 20;
+    /** Distinct new relays the join benchmark cycles through (each joins the same planned forest). */
+    static final int JOINERS = 1000;
 
     static final StreamParams STREAM = new StreamParams("bench", K, M, BITRATE_MBPS / K, INGEST);
     static final PlannerConfig CONFIG = PlannerConfig.defaults();
@@ -107,7 +114,11 @@ public class PlannerBenchmark {
         ForestPlanner planner;
         Snapshot base;
         ForestEvent.RelayDied[] deaths;
+        ForestEvent.RelayDraining[] drains;
+        ForestEvent.RelayJoined[] joins;
         int next;
+        int nextDrain;
+        int nextJoin;
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -134,6 +145,17 @@ public class PlannerBenchmark {
                 deaths[i] = new ForestEvent.RelayDied(interior.get(i));
             }
             next = 0;
+            drains = new ForestEvent.RelayDraining[interior.size()];
+            for (int i = 0; i < drains.length; i++) {
+                drains[i] = new ForestEvent.RelayDraining(interior.get(drains.length - 1 - i));
+            }
+            Random rnd = new Random(SEED + 2);
+            joins = new ForestEvent.RelayJoined[JOINERS];
+            for (int i = 0; i < JOINERS; i++) {
+                String id = String.format("joiner-%05d", i);
+                joins[i] = new ForestEvent.RelayJoined(new RelayInfo(id, ZONES[rnd.nextInt(ZONES.length)],
+                        20 + rnd.nextDouble() * 980));
+            }
 
             // Check a sample of repairs and summarise what they do.
             InvariantChecker checker = new InvariantChecker(CONFIG);
@@ -159,12 +181,33 @@ public class PlannerBenchmark {
                 moves += repair.moves().size();
                 maxMoves = Math.max(maxMoves, repair.moves().size());
             }
+            checkOthers(this, checker, drains, "drain");
+            checkOthers(this, checker, joins, "join");
             System.out.println();
             System.out.println("# " + forest + ": " + deaths.length + " interior relays; " + checked
                     + " repairs checked: " + statuses + ", moves per repair mean "
                     + String.format("%.1f", (double) moves / checked) + " max " + maxMoves
                     + "; first repair in this JVM (after one full plan) " + millis(firstRepairNanos) + " ms");
         }
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public Plan drainInterior(Planned s) {
+        ForestEvent.RelayDraining drain = s.drains[s.nextDrain];
+        s.nextDrain = s.nextDrain + 1 == s.drains.length ? 0 : s.nextDrain + 1;
+        return s.planner.plan(s.base, drain);
+    }
+
+    /** {@code RelayJoined} of a relay new to the pool (20..1000 Mbit/s, zones a-d), on the same planned forest. */
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public Plan joinRelay(Planned s) {
+        ForestEvent.RelayJoined join = s.joins[s.nextJoin];
+        s.nextJoin = s.nextJoin + 1 == s.joins.length ? 0 : s.nextJoin + 1;
+        return s.planner.plan(s.base, join);
     }
 
     @Benchmark
@@ -192,6 +235,24 @@ public class PlannerBenchmark {
     }
 
     // ---------------------------------------------------------------- setup helpers
+
+    /** Plans the first {@link #CHECKED_OTHERS} events on {@code s.base} and fails unless each is OK and sound. */
+    static void checkOthers(Planned s, InvariantChecker checker, ForestEvent[] events, String what) {
+        long moves = 0;
+        Map<Plan.Status, Integer> statuses = new EnumMap<>(Plan.Status.class);
+        for (int i = 0; i < Math.min(CHECKED_OTHERS, events.length); i++) {
+            Plan plan = s.planner.plan(s.base, events[i]);
+            CheckResult result = checker.check(s.base.next(events[i], plan), plan.moves());
+            if (!result.ok() || !plan.unplaced().isEmpty() || plan.status() == Plan.Status.DEGRADED) {
+                throw new IllegalStateException(what + " " + events[i] + " is not sound: status " + plan.status()
+                        + ", unplaced " + plan.unplaced() + ", violations " + result.violations() + ", notes " + plan.notes());
+            }
+            moves += plan.moves().size();
+            statuses.merge(plan.status(), 1, Integer::sum);
+        }
+        System.out.println("# " + Math.min(CHECKED_OTHERS, events.length) + " " + what + "s checked: " + statuses
+                + ", " + moves + " moves in all");
+    }
 
     /** The ingest plus {@code relays - 1} relays, 20..1000 Mbit/s, zones a-d, all from {@link #SEED}. */
     static Map<String, RelayInfo> relaySet(int relays) {

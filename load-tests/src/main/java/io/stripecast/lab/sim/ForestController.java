@@ -11,8 +11,10 @@ import io.stripecast.controller.forest.RelayInfo;
 import io.stripecast.controller.forest.Snapshot;
 import io.stripecast.controller.forest.StreamParams;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -97,7 +99,7 @@ final class ForestController {
         }
         this.registry = new HashMap<>(initial.relays());
         this.frozen = initial.relays();
-        this.forest = initial.plan().forest();
+        this.forest = ownCopy(initial.plan().forest());
         SimConfig.Control c = config.control();
         this.tickMs = Math.max(100, c.heartbeatMs() / 2);
         this.segmentMs = config.stream().segmentMs();
@@ -107,6 +109,29 @@ final class ForestController {
         for (Move mv : initial.plan().moves()) {
             apply(mv, Integer.MIN_VALUE / 4, -1);
         }
+    }
+
+    /**
+     * The initial forest is shared by the runs of every churn rate, which may run in parallel. The planner keeps its
+     * working state in the forests it returns and continues on it with the next event; two runs planning alternately
+     * from one forest would each pull that state back to their own branch. A copy per run (one O(n) load) keeps them
+     * apart.
+     */
+    private static Forest ownCopy(Forest f) {
+        if (f.isEmpty() || !f.relaxed().isEmpty()) {
+            return f;
+        }
+        List<Map<String, String>> parents = new ArrayList<>();
+        for (int t = 0; t < f.stripes(); t++) {
+            parents.add(f.parents(t));
+        }
+        Map<String, Integer> interior = new HashMap<>();
+        for (String id : f.members()) {
+            if (f.interiorStripe(id) >= 0) {
+                interior.put(id, f.interiorStripe(id));
+            }
+        }
+        return Forest.of(f.root(), parents, interior);
     }
 
     /** When the sweep finds each death: the last report it got, plus deadAfter, rounded up to a sweep. */

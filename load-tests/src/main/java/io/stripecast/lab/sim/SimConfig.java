@@ -148,12 +148,20 @@ public record SimConfig(int nodes, int durationS, int warmupS, double churnPerMi
      * The controller. Detection as the real Coordinator does it: relays report every {@code heartbeatMs};
      * a sweep every {@code heartbeatMs / 2} declares dead a relay silent for more than {@code deadAfterMs}.
      * The planner's own wall time is measured, but simulated time charges a deterministic model of it
-     * ({@code plannerBaseMs + plannerUsPerRelay * |R| / 1000}) so that a seed replays exactly.
+     * ({@code plannerBaseMs + plannerUsPerRelay * |R| / 1000}) so that a seed replays exactly. Since the planner
+     * continues on its working store instead of copying the forest per event (issue 17 point 4) an event costs what it
+     * changes, ~0.005-0.6 ms at 100,000 relays in PlannerBenchmark (join, drain, repair): the default charges
+     * 0.5 ms + 0.005 us per relay (1.0 ms at 100,000), an upper bound of those means; the model of the old planner,
+     * which copied everything per event, was 0.5 ms + 0.35 us per relay ({@code --planner-us-per-relay 0.35}).
      */
     public record Control(int heartbeatMs, int deadAfterMs, double plannerBaseMs, double plannerUsPerRelay,
                           double targetUtilisation, int maxFanout) {
+        public Control withPlannerModel(double baseMs, double usPerRelay) {
+            return new Control(heartbeatMs, deadAfterMs, baseMs, usPerRelay, targetUtilisation, maxFanout);
+        }
+
         public static Control defaults() {
-            return new Control(1000, 3000, 0.5, 0.35, 0.8, 16);
+            return new Control(1000, 3000, 0.5, 0.005, 0.8, 16);
         }
     }
 

@@ -73,6 +73,14 @@ public final class Simulate implements Callable<Integer> {
     @Option(names = "--threads", description = "runs in parallel (default: ${DEFAULT-VALUE})", defaultValue = "2")
     int threads;
 
+    @Option(names = "--planner-base-ms", description = "simulated planner time per call, fixed part (default: ${DEFAULT-VALUE})",
+            defaultValue = "0.5")
+    double plannerBaseMs;
+
+    @Option(names = "--planner-us-per-relay", description = "simulated planner time per call and relay, us; 0.35 models the "
+            + "planner that copied the forest per event (default: ${DEFAULT-VALUE})", defaultValue = "0.005")
+    double plannerUsPerRelay;
+
     @Option(names = "--check-invariants", description = "run InvariantChecker after every controller sweep (slow at 100k)")
     boolean checkInvariants;
 
@@ -88,7 +96,8 @@ public final class Simulate implements Callable<Integer> {
         SimConfig.Hybrid h = base.hybrid();
         h = new SimConfig.Hybrid(coreRelays, h.relayUplinkMbps(), h.httpSeedProbability(), h.fallbackLeadMs());
         SimConfig config = new SimConfig(nodes.get(0), durationS, warmupS, 0, seed, st,
-                base.network().withUplink(uplinkMedian, uplinkSigma), base.control(), mc, h, checkInvariants);
+                base.network().withUplink(uplinkMedian, uplinkSigma),
+                base.control().withPlannerModel(plannerBaseMs, plannerUsPerRelay), mc, h, checkInvariants);
         List<Overlay> which = overlays.stream().map(Overlay::parse).toList();
         long t0 = System.nanoTime();
         List<OverlayResult> results = new Simulation(config, threads, System.out).run(nodes, churn, which, playoutDelayMs);
