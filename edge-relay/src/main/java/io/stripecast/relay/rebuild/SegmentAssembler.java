@@ -1,7 +1,6 @@
 package io.stripecast.relay.rebuild;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import io.stripecast.protocol.codec.StripeCodec;
 import io.stripecast.protocol.shard.EndOfStream;
 import io.stripecast.protocol.shard.Shards;
@@ -91,10 +90,10 @@ public final class SegmentAssembler {
         if (entry == null || !entry.isComplete() || window.shard(seq, shard.getStripe()) != null) {
             return shard;
         }
-        byte[] truth = codec.shard(entry.segment(), shard.getStripe());
-        if (shard.getData().equals(UnsafeByteOperations.unsafeWrap(truth))) {
+        if (ShardTruth.matches(codec, entry.segment(), shard)) {
             return shard;
         }
+        byte[] truth = codec.shard(entry.segment(), shard.getStripe());
         metrics.checksumFailure(stream, "shard_content");
         LOG.warnf("stream %s: segment %d stripe %d carried wrong bytes under a valid CRC; replaced", stream, seq, shard.getStripe());
         return Shards.owning(entry.meta(), shard.getStripe(), truth);
@@ -188,9 +187,8 @@ public final class SegmentAssembler {
             if (now[i] == null || now[i] == used[i]) {
                 continue;
             }
-            byte[] truth = codec.shard(segment, i);
-            if (!now[i].getData().equals(UnsafeByteOperations.unsafeWrap(truth))) {
-                window.replaceShard(seq, Shards.owning(now[i].getSegment(), i, truth));
+            if (!ShardTruth.matches(codec, segment, now[i])) {
+                window.replaceShard(seq, Shards.owning(now[i].getSegment(), i, codec.shard(segment, i)));
                 metrics.checksumFailure(stream, "shard_content");
                 LOG.warnf("stream %s: segment %d stripe %d carried wrong bytes under a valid CRC; replaced", stream, seq, i);
             }

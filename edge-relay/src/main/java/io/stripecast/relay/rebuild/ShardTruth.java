@@ -1,0 +1,42 @@
+package io.stripecast.relay.rebuild;
+
+import io.stripecast.protocol.codec.StripeCodec;
+import io.stripecast.protocol.v1.Shard;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Whether a shard holds the bytes the true segment gives its stripe. Every shard that arrives after its segment was
+ * rebuilt is checked so (one in three for k+m = 2+1), so it must cost little: a data shard is compared with its slice
+ * of the segment in place (no copy), a parity shard with the row the codec computes; both comparisons are
+ * {@link ByteBuffer#equals}, which the JDK vectorises, not {@code ByteString.equals}' byte-at-a-time loop.
+ */
+final class ShardTruth {
+    private ShardTruth() {
+    }
+
+    static boolean matches(StripeCodec codec, byte[] segment, Shard shard) {
+        int stripe = shard.getStripe();
+        ByteBuffer got = shard.getData().asReadOnlyByteBuffer();
+        int shardLength = StripeCodec.shardLength(segment.length, codec.k());
+        if (got.remaining() != shardLength) {
+            return false;
+        }
+        if (stripe >= codec.k()) {
+            return got.equals(ByteBuffer.wrap(codec.shard(segment, stripe)));
+        }
+        int from = stripe * shardLength;
+        int inSegment = Math.max(0, Math.min(shardLength, segment.length - from));
+        ByteBuffer head = got.duplicate().limit(got.position() + inSegment);
+        if (!head.equals(ByteBuffer.wrap(segment, Math.min(from, segment.length), inSegment))) {
+            return false;
+        }
+        // The last data shard is zero-padded past the segment's end.
+        for (int i = got.position() + inSegment; i < got.limit(); i++) {
+            if (got.get(i) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
