@@ -2,6 +2,7 @@ package io.stripecast.relay.push;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
@@ -44,7 +45,9 @@ public final class ShardPushWire {
         public ShardPushMessage parse(InputStream stream) {
             try {
                 byte[] message = readWhole(stream);
-                CodedInputStream in = CodedInputStream.newInstance(message);
+                // A decoder over an array it may treat as immutable: only then does aliasing make bytes fields views
+                // (CodedInputStream.newInstance(byte[]) copies them whatever enableAliasing says).
+                CodedInputStream in = UnsafeByteOperations.unsafeWrap(message).newCodedInput();
                 in.enableAliasing(true);
                 ShardPushMessage parsed = ShardPushMessage.parseFrom(in);
                 in.checkLastTagWas(0);

@@ -64,6 +64,24 @@ class ShardPushWireTest {
     }
 
     @Test
+    void theShardsBytesAreCopiedOnceNotTwice() {
+        ShardPushMessage sent = shardMessage();
+        byte[] wire = sent.toByteArray();
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long id = Thread.currentThread().getId();
+        for (int warm = 0; warm < 20; warm++) {
+            parser.parse(known(wire));
+        }
+        long before = threads.getThreadAllocatedBytes(id);
+        ShardPushMessage parsed = parser.parse(known(wire));
+        long allocated = threads.getThreadAllocatedBytes(id) - before;
+        assertThat(parsed).isEqualTo(sent);
+        // One buffer for the message, the shard's bytes a view of it; a second copy would double this.
+        assertThat(allocated).as("bytes allocated to parse a %d-byte message", wire.length)
+                .isGreaterThanOrEqualTo(wire.length).isLessThan(wire.length + wire.length / 4);
+    }
+
+    @Test
     void parsesFromAStreamOfUnknownLengthToo() {
         ShardPushMessage accepted = ShardPushMessage.newBuilder().setAccepted(SubscribeAccepted.newBuilder().setK(2).setM(1)
                 .setWindowStart(3).setWindowEnd(9).setFirstSequence(4)).build();
