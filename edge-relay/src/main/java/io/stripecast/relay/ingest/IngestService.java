@@ -20,8 +20,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /** Ingest for every stream this relay is the root of: the committer behind PUTs, and pull ingest where configured. */
 @ApplicationScoped
@@ -40,7 +38,8 @@ public class IngestService {
     /** Keyed by runtime, not name: a stream re-created with new parameters gets a new committer. */
     private final Map<StreamRuntime, IngestCommitter> committers = new ConcurrentHashMap<>();
     private final Map<String, PullIngest> pulls = new ConcurrentHashMap<>();
-    private ScheduledFuture<?> expiry;
+    /** Stops this service's once-a-second expiry. */
+    private Runnable expiry;
     private HttpClient upstreamHttp;
     private List<AddressRange> allowedNetworks;
 
@@ -50,7 +49,7 @@ public class IngestService {
         allowedNetworks = settings.pull().allowedNetworks().orElse(List.of()).stream().map(AddressRange::parse).toList();
         upstreamHttp = vertx.createHttpClient(new HttpClientOptions().setMaxPoolSize(4).setKeepAlive(true)
                 .setTrustAll(false).setVerifyHost(true));
-        expiry = streams.timer().scheduleWithFixedDelay(this::expireAll, 1, 1, TimeUnit.SECONDS);
+        expiry = streams.everySecond(this::expireAll);
     }
 
     /** Starts pull ingest where this relay became the root of a pulled stream, stops it where it no longer is. */
@@ -90,7 +89,7 @@ public class IngestService {
     void onStop(@Observes ShutdownEvent event) {
         pulls.values().forEach(PullIngest::stop);
         if (expiry != null) {
-            expiry.cancel(false);
+            expiry.run();
         }
     }
 

@@ -14,7 +14,6 @@ import org.jboss.logging.Logger;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -53,7 +52,7 @@ public class OnDemand {
     void init() {
         bucket = new Bucket(settings.relay().demandRate(), settings.relay().demandBurst());
         metrics.watchOnDemand(() -> lastViewed.size() + outstanding.size());
-        streams.timer().scheduleWithFixedDelay(this::leaveIdle, 1, 1, TimeUnit.SECONDS);
+        streams.everySecond(this::leaveIdle);
     }
 
     /**

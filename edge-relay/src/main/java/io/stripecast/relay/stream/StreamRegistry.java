@@ -17,7 +17,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The streams this relay carries: from configuration at start (static topology mode), and as the
@@ -29,6 +28,8 @@ public class StreamRegistry {
 
     private final Map<String, StreamRuntime> streams = new ConcurrentSkipListMap<>();
     private final ScheduledExecutorService timer;
+    private final SecondTick everySecond;
+    private final Runnable stopMemoryExpiry;
     private final RelaySettings settings;
     private final RelayMetrics metrics;
     /** One budget for every stream's window (see {@link WindowMemory}), one regeneration worker for every stream. */
@@ -49,14 +50,15 @@ public class StreamRegistry {
         long maxHeap = Runtime.getRuntime().maxMemory();
         this.memory = new WindowMemory(WindowMemory.parseBudget(settings.limits().windowMemory(), maxHeap),
                 settings.limits().incompleteSegmentTimeout().toMillis(), metrics.windowMemoryEvents());
-        memory.start(timer);
+        this.everySecond = new SecondTick(timer);
+        stopMemoryExpiry = everySecond.add(() -> memory.expireIncomplete(System.currentTimeMillis()));
         metrics.watchWindowMemory(memory);
         this.regenerator = new Regenerator(metrics);
         metrics.watchRegenerator(regenerator);
         LOG.infof("window memory: %d MB for all streams (%s of a %d MB heap); incomplete segments expire after %s",
                 memory.budget() >> 20, settings.limits().windowMemory(), maxHeap >> 20, settings.limits().incompleteSegmentTimeout());
         // An ended stream's window is kept for viewers one window long, then released (SegmentWindow.expireEnded).
-        timer.scheduleWithFixedDelay(this::expireEnded, 1, 1, TimeUnit.SECONDS);
+        everySecond.add(this::expireEnded);
         for (var e : settings.streams().entrySet()) {
             RelaySettings.StreamSettings s = e.getValue();
             // A configured key too short stops the relay here (PublisherKeys.problem); only its verifier is kept.
@@ -116,6 +118,11 @@ public class StreamRegistry {
         }
     }
 
+    /** Runs {@code task} once a second with the relay's other housekeeping (one wake-up for all); returns its stop. */
+    public Runnable everySecond(Runnable task) {
+        return everySecond.add(task);
+    }
+
     /** Shared timer for short deferred work (regeneration grace, reconnect backoff, ingest timeouts). */
     public ScheduledExecutorService timer() {
         return timer;
@@ -128,7 +135,7 @@ public class StreamRegistry {
 
     @PreDestroy
     void stop() {
-        memory.stop();
+        stopMemoryExpiry.run();
         regenerator.close();
         timer.shutdownNow();
     }
