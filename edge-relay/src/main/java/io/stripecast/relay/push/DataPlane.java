@@ -92,9 +92,6 @@ public class DataPlane {
                             new PeerIdentityInterceptor(tls.isPresent(), metrics::subscribeRejected)))
                     // Requests are tiny; a child never needs to send more.
                     .maxInboundMessageSize(64 * 1024)
-                    // Handlers only check a request against memory and queue shards (ChildStream); nothing blocks, so
-                    // they run on the transport's thread instead of hopping to an executor for every callback.
-                    .directExecutor()
                     .permitKeepAliveTime(5, TimeUnit.SECONDS)
                     .permitKeepAliveWithoutCalls(true)
                     .build()
