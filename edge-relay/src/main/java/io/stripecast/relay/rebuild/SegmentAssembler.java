@@ -209,7 +209,12 @@ public final class SegmentAssembler {
             data.copyTo(segment, 0, at, count);
             at += count;
         }
-        return MessageDigest.isEqual(Shards.sha256(segment), meta.getSha256().toByteArray()) ? segment : null;
+        return isTheSegment(segment, meta) ? segment : null;
+    }
+
+    /** Whether rebuilt bytes are the segment the ingest signed: its SHA-256. */
+    private static boolean isTheSegment(byte[] segment, SegmentMeta meta) {
+        return MessageDigest.isEqual(Shards.sha256(segment), meta.getSha256().toByteArray());
     }
 
     /** The held shards as arrays, for a decode from parity (or the search for a liar): a copy each, off the common path. */
@@ -226,7 +231,7 @@ public final class SegmentAssembler {
     private byte[] decodeChecked(byte[][] parts, SegmentMeta meta) {
         try {
             byte[] segment = codec.decode(parts, meta.getLength());
-            return MessageDigest.isEqual(Shards.sha256(segment), meta.getSha256().toByteArray()) ? segment : null;
+            return isTheSegment(segment, meta) ? segment : null;
         } catch (IllegalArgumentException e) {
             return null;
         }

@@ -1,6 +1,7 @@
 package io.stripecast.relay.window;
 
 import com.google.protobuf.UnsafeByteOperations;
+import io.stripecast.protocol.codec.StripeCodec;
 import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
 import io.stripecast.protocol.v1.Shard;
@@ -113,7 +114,7 @@ public final class WindowEntry {
      */
     void shareDataShards(Shard[] used) {
         int k = meta.getK();
-        int shardLength = (int) (((long) meta.getLength() + k - 1) / k);
+        int shardLength = StripeCodec.shardLength(meta.getLength(), k);
         for (int i = 0; i < k && i < shards.length; i++) {
             Shard held = shards[i];
             if (held == null || held != used[i] || (long) (i + 1) * shardLength > segment.length || viewOfSegment[i]) {

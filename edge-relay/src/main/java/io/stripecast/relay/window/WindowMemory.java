@@ -5,9 +5,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -64,7 +61,6 @@ public final class WindowMemory {
     private final Events events;
     private final AtomicLong held = new AtomicLong();
     private final Set<SegmentWindow> windows = ConcurrentHashMap.newKeySet();
-    private volatile ScheduledFuture<?> expiry;
 
     public WindowMemory(long budget, long incompleteTimeoutMillis, Events events) {
         if (budget < 1) {
@@ -121,18 +117,6 @@ public final class WindowMemory {
 
     public long incompleteTimeoutMillis() {
         return incompleteTimeoutMillis;
-    }
-
-    /** Expires incomplete segments every second on {@code timer}, until {@link #stop}. */
-    public void start(ScheduledExecutorService timer) {
-        expiry = timer.scheduleWithFixedDelay(() -> expireIncomplete(System.currentTimeMillis()), 1, 1, TimeUnit.SECONDS);
-    }
-
-    public void stop() {
-        ScheduledFuture<?> f = expiry;
-        if (f != null) {
-            f.cancel(false);
-        }
     }
 
     void register(SegmentWindow w) {
