@@ -35,8 +35,50 @@ final class SegmentPublisher {
 
     /** Publishes an init segment; returns its transport sequence. */
     synchronized long publishInit(byte[] bytes, long nowMillis) {
-        SegmentMeta meta = signed(base(SegmentKind.SEGMENT_KIND_FMP4_INIT, bytes, nowMillis));
+        return publishInit(0, bytes, nowMillis);
+    }
+
+    /** Publishes the init segment of one rendition; returns its transport sequence. */
+    synchronized long publishInit(int rendition, byte[] bytes, long nowMillis) {
+        SegmentMeta meta = signed(base(SegmentKind.SEGMENT_KIND_FMP4_INIT, bytes, nowMillis).setRendition(rendition));
         publish(meta, bytes);
+        return meta.getSequence();
+    }
+
+    /**
+     * The first media sequence this publisher hands out (clock-based, like transport sequences). A low-latency ingest
+     * numbers each rendition's segments as this plus the encoder's own segment number, so that the renditions of one
+     * moment share a media sequence and a player can switch between them on it.
+     */
+    synchronized long mediaSequenceBase() {
+        return nextMediaSequence;
+    }
+
+    /**
+     * Publishes one part of a CMAF segment (issue 18): coded and pushed at once, before the rest of its segment
+     * exists. Returns its transport sequence.
+     */
+    synchronized long publishPart(int rendition, long mediaSequence, int partIndex, boolean last, boolean independent,
+                                  long durationMicros, boolean discontinuity, long initSequence, long upstreamSequence,
+                                  byte[] bytes, long nowMillis) {
+        SegmentMeta meta = signed(base(SegmentKind.SEGMENT_KIND_FMP4_PART, bytes, nowMillis)
+                .setRendition(rendition)
+                .setMediaSequence(mediaSequence)
+                .setPartIndex(partIndex)
+                .setLastPart(last)
+                .setIndependent(independent)
+                .setDurationMicros(durationMicros)
+                .setDiscontinuity(discontinuity)
+                .setInitSequence(initSequence)
+                .setUpstreamSequence(upstreamSequence));
+        publish(meta, bytes);
+        return meta.getSequence();
+    }
+
+    /** Publishes the stream's rendition ladder: the text of its master playlist. Returns its transport sequence. */
+    synchronized long publishRenditions(byte[] masterPlaylist, long nowMillis) {
+        SegmentMeta meta = signed(base(SegmentKind.SEGMENT_KIND_RENDITIONS, masterPlaylist, nowMillis));
+        publish(meta, masterPlaylist);
         return meta.getSequence();
     }
 

@@ -21,6 +21,12 @@ public final class ShardValidator {
      * its newest ingest time, so one segment dated far ahead would push every honest segment out.
      */
     static final long MAX_FUTURE_MILLIS = 30_000;
+    /** Renditions of one stream's ladder (issue 18): a rendition flood is bounded per stream. */
+    public static final int MAX_RENDITIONS = 8;
+    /** Parts of one segment: 64 parts of 200 ms is a 12.8 s segment, longer than any low-latency target. */
+    public static final int MAX_PARTS_PER_SEGMENT = 64;
+    /** A rendition ladder is a master playlist of at most {@value #MAX_RENDITIONS} variants: small. */
+    public static final int MAX_RENDITIONS_BYTES = 16 * 1024;
 
     private final StreamSpec spec;
     private final int maxSegmentBytes;
@@ -67,6 +73,12 @@ public final class ShardValidator {
             return "bad_sha256";
         }
         SegmentKind kind = meta.getKind();
+        if (meta.getRendition() >= MAX_RENDITIONS) {
+            return "bad_rendition";
+        }
+        if (kind != SegmentKind.SEGMENT_KIND_FMP4_PART && (meta.getPartIndex() != 0 || meta.getLastPart() || meta.getIndependent())) {
+            return "bad_part";
+        }
         if (meta.getIngestTimeMillis() > nowMillis + MAX_FUTURE_MILLIS
                 || kind != SegmentKind.SEGMENT_KIND_FMP4_INIT && meta.getIngestTimeMillis() < oldestIngestMillis(nowMillis)) {
             return "bad_ingest_time";
@@ -81,6 +93,21 @@ public final class ShardValidator {
             }
             if (meta.getInitSequence() >= meta.getSequence()) {
                 return "bad_init_ref";
+            }
+        } else if (kind == SegmentKind.SEGMENT_KIND_FMP4_PART) {
+            if (meta.getPartIndex() >= MAX_PARTS_PER_SEGMENT) {
+                return "bad_part";
+            }
+            if (meta.getDurationMicros() <= 0 || meta.getDurationMicros() > MAX_DURATION_MICROS) {
+                return "bad_duration";
+            }
+            if (meta.getInitSequence() >= meta.getSequence()) {
+                return "bad_init_ref";
+            }
+        } else if (kind == SegmentKind.SEGMENT_KIND_RENDITIONS) {
+            if (meta.getLength() > MAX_RENDITIONS_BYTES || meta.getDurationMicros() != 0 || meta.getInitSequence() != 0
+                    || meta.getRendition() != 0) {
+                return "bad_renditions";
             }
         } else if (kind == SegmentKind.SEGMENT_KIND_END_OF_STREAM) {
             // Its body is fixed: anything else claiming to be an end is a lie or a newer protocol.

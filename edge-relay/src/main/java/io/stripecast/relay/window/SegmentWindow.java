@@ -359,7 +359,7 @@ public final class SegmentWindow {
             if (e.sequence() >= protectFrom) {
                 return 0;
             }
-            if (e.sequence() == newestComplete || !e.isMedia() && isReferenced(e.sequence())) {
+            if (e.sequence() == newestComplete || !e.carriesMedia() && isReferenced(e.sequence())) {
                 continue;
             }
             long bytes = e.bytes();
@@ -432,7 +432,7 @@ public final class SegmentWindow {
     private long liveEdgeStart() {
         long target = 0;
         for (WindowEntry e : entries.values()) {
-            if (e.isMedia()) {
+            if (e.carriesMedia()) {
                 target = Math.max(target, e.meta().getDurationMicros());
             }
         }
@@ -441,7 +441,7 @@ public final class SegmentWindow {
         long start = entries.lastKey();
         for (WindowEntry e : entries.descendingMap().values()) {
             start = e.sequence();
-            if (e.isMedia()) {
+            if (e.carriesMedia()) {
                 covered += e.meta().getDurationMicros();
                 if (covered >= needed) {
                     break;
@@ -453,7 +453,7 @@ public final class SegmentWindow {
 
     private long newestCompleteMedia() {
         for (WindowEntry e : entries.descendingMap().values()) {
-            if (e.isMedia() && e.isComplete()) {
+            if (e.carriesMedia() && e.isComplete()) {
                 return e.sequence();
             }
         }
@@ -475,7 +475,7 @@ public final class SegmentWindow {
             if (!tooOld && !tooBig) {
                 break;
             }
-            if (!oldest.isMedia() && isReferenced(oldest.sequence())) {
+            if (!oldest.carriesMedia() && isReferenced(oldest.sequence())) {
                 neededInit = oldest.sequence();
                 break;
             }
@@ -486,7 +486,7 @@ public final class SegmentWindow {
             List<Long> drop = new ArrayList<>();
             for (WindowEntry e : entries.tailMap(neededInit, false).values()) {
                 boolean tooOld = e.meta().getIngestTimeMillis() < horizon;
-                if (!tooOld || !e.isMedia()) {
+                if (!tooOld || !e.carriesMedia()) {
                     break;
                 }
                 drop.add(e.sequence());
@@ -540,6 +540,7 @@ public final class SegmentWindow {
 
     private static boolean sameSegment(SegmentMeta a, SegmentMeta b) {
         return a.getLength() == b.getLength() && a.getSha256().equals(b.getSha256()) && a.getKind() == b.getKind()
-                && a.getMediaSequence() == b.getMediaSequence() && a.getK() == b.getK() && a.getM() == b.getM();
+                && a.getMediaSequence() == b.getMediaSequence() && a.getK() == b.getK() && a.getM() == b.getM()
+                && a.getRendition() == b.getRendition() && a.getPartIndex() == b.getPartIndex() && a.getLastPart() == b.getLastPart();
     }
 }

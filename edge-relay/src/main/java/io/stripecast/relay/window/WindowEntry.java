@@ -52,6 +52,25 @@ public final class WindowEntry {
         return meta.getKind() == SegmentKind.SEGMENT_KIND_MPEG_TS || meta.getKind() == SegmentKind.SEGMENT_KIND_FMP4_MEDIA;
     }
 
+    /** A part of a CMAF segment (LL-HLS): windowed by time like media, listed as a part, joined into its segment. */
+    public boolean isPart() {
+        return meta.getKind() == SegmentKind.SEGMENT_KIND_FMP4_PART;
+    }
+
+    /** Media bytes of either unit (a whole segment or a part): what the window's horizon and live edge count. */
+    public boolean carriesMedia() {
+        return isMedia() || isPart();
+    }
+
+    /** The stream's rendition ladder (its master playlist as the ingest learned it). */
+    public boolean isRenditions() {
+        return meta.getKind() == SegmentKind.SEGMENT_KIND_RENDITIONS;
+    }
+
+    public int rendition() {
+        return meta.getRendition();
+    }
+
     /** The publisher's end of the stream: the media before it form an ended run. */
     public boolean isEnd() {
         return meta.getKind() == SegmentKind.SEGMENT_KIND_END_OF_STREAM;

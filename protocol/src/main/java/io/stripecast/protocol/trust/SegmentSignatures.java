@@ -1,6 +1,7 @@
 package io.stripecast.protocol.trust;
 
 import com.google.protobuf.ByteString;
+import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
 
 import java.io.ByteArrayOutputStream;
@@ -34,14 +35,22 @@ import java.util.Collection;
  * u64 sequence, u32 kind, u64 media_sequence, u64 duration_micros, u8 discontinuity, u64 init_sequence,
  * u32 length, i64 ingest_time_millis, u8 len, sha256, u32 k, u32 m, u8 has_upstream, i64 upstream_sequence (0 if absent)
  * </pre>
- * A field added to {@code SegmentMeta} later (a rendition, a run) is signed only once this layout names it, under a
- * new tag ({@code -v2}); until then a relay cannot be fooled by it only if nothing reads it, so add it here first.
+ * Metadata that uses a field of issue 18 (a rendition other than 0, a part) is signed under the tag
+ * {@code "stripecast-segment-v2" 0x00} with the same layout followed by
+ * <pre>
+ * u32 rendition, u32 part_index, u8 last_part, u8 independent
+ * </pre>
+ * Which layout applies follows from the fields themselves, and the tag is signed: setting a v2 field on v1-signed
+ * metadata changes the tag and the signature fails. Single-rendition streams without parts keep the v1 bytes, which
+ * the browser's player rebuilds. A field added later is signed only once a layout names it, under a new tag; until
+ * then a relay cannot be fooled by it only if nothing reads it, so add it here first.
  */
 public final class SegmentSignatures {
     public static final String ALGORITHM = "Ed25519";
     public static final int PUBLIC_KEY_BYTES = 32;
     public static final int SIGNATURE_BYTES = 64;
     private static final byte[] TAG = "stripecast-segment-v1\0".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] TAG_V2 = "stripecast-segment-v2\0".getBytes(StandardCharsets.US_ASCII);
     /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): the raw key follows. */
     private static final byte[] X509_PREFIX = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
 
@@ -65,7 +74,8 @@ public final class SegmentSignatures {
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(160);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.write(TAG);
+            boolean v2 = usesV2(meta);
+            out.write(v2 ? TAG_V2 : TAG);
             out.writeByte(name.length);
             out.write(name);
             out.writeLong(meta.getSequence());
@@ -83,10 +93,22 @@ public final class SegmentSignatures {
             out.writeInt(meta.getM());
             out.writeByte(meta.hasUpstreamSequence() ? 1 : 0);
             out.writeLong(meta.hasUpstreamSequence() ? meta.getUpstreamSequence() : 0);
+            if (v2) {
+                out.writeInt(meta.getRendition());
+                out.writeInt(meta.getPartIndex());
+                out.writeByte(meta.getLastPart() ? 1 : 0);
+                out.writeByte(meta.getIndependent() ? 1 : 0);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return bytes.toByteArray();
+    }
+
+    /** Whether the metadata needs the v2 layout: it names a rendition or is (or claims to be) part of a segment. */
+    static boolean usesV2(SegmentMeta meta) {
+        return meta.getRendition() != 0 || meta.getPartIndex() != 0 || meta.getLastPart() || meta.getIndependent()
+                || meta.getKind() == SegmentKind.SEGMENT_KIND_FMP4_PART || meta.getKind() == SegmentKind.SEGMENT_KIND_RENDITIONS;
     }
 
     /** The metadata with its signature set. */

@@ -55,11 +55,42 @@ class SegmentSignaturesTest {
                 b -> b.setK(3),
                 b -> b.setM(0),
                 b -> b.setUpstreamSequence(6),
-                SegmentMeta.Builder::clearUpstreamSequence);
+                SegmentMeta.Builder::clearUpstreamSequence,
+                b -> b.setRendition(1),
+                b -> b.setPartIndex(2),
+                b -> b.setLastPart(true),
+                b -> b.setIndependent(true));
         for (int i = 0; i < tampers.size(); i++) {
             SegmentMeta forged = tampers.get(i).apply(signed.toBuilder()).build();
             assertThat(SegmentSignatures.verify("live", forged, keys(INGEST))).as("tamper #%d", i).isFalse();
         }
+    }
+
+    @Test
+    void everyFieldOfAPartIsCovered() {
+        SegmentMeta part = meta().toBuilder().setKind(SegmentKind.SEGMENT_KIND_FMP4_PART).setRendition(1).setPartIndex(3)
+                .setLastPart(true).setIndependent(false).build();
+        SegmentMeta signed = SegmentSignatures.sign(INGEST.getPrivate(), "live", part);
+        assertThat(SegmentSignatures.verify("live", signed, keys(INGEST))).isTrue();
+        List<UnaryOperator<SegmentMeta.Builder>> tampers = List.of(
+                b -> b.setRendition(0),
+                b -> b.setRendition(2),
+                b -> b.setPartIndex(0),
+                b -> b.setPartIndex(4),
+                b -> b.setLastPart(false),
+                b -> b.setIndependent(true),
+                b -> b.setKind(SegmentKind.SEGMENT_KIND_FMP4_MEDIA),
+                b -> b.setMediaSequence(43));
+        for (int i = 0; i < tampers.size(); i++) {
+            SegmentMeta forged = tampers.get(i).apply(signed.toBuilder()).build();
+            assertThat(SegmentSignatures.verify("live", forged, keys(INGEST))).as("tamper #%d", i).isFalse();
+        }
+        // A whole v1 segment of rendition 0 keeps the bytes the browser rebuilds; naming another rendition changes the tag.
+        assertThat(new String(SegmentSignatures.canonical("live", meta()), 0, 21, java.nio.charset.StandardCharsets.US_ASCII))
+                .isEqualTo("stripecast-segment-v1");
+        assertThat(new String(SegmentSignatures.canonical("live", part), 0, 21, java.nio.charset.StandardCharsets.US_ASCII))
+                .isEqualTo("stripecast-segment-v2");
+        assertThat(SegmentSignatures.canonical("live", part)).hasSize(126 + 10);
     }
 
     @Test
