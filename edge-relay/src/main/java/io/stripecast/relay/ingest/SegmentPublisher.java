@@ -3,6 +3,7 @@ package io.stripecast.relay.ingest;
 import com.google.protobuf.ByteString;
 import io.stripecast.protocol.codec.StripeCodec;
 import io.stripecast.protocol.shard.EndOfStream;
+import io.stripecast.protocol.shard.PartsEnd;
 import io.stripecast.protocol.shard.Shards;
 import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
@@ -58,20 +59,37 @@ final class SegmentPublisher {
      * Publishes one part of a CMAF segment (issue 18): coded and pushed at once, before the rest of its segment
      * exists. Returns its transport sequence.
      */
-    synchronized long publishPart(int rendition, long mediaSequence, int partIndex, boolean last, boolean independent,
+    synchronized long publishPart(int rendition, long mediaSequence, int partIndex, boolean independent,
                                   long durationMicros, boolean discontinuity, long initSequence, long upstreamSequence,
                                   byte[] bytes, long nowMillis) {
         SegmentMeta meta = signed(base(SegmentKind.SEGMENT_KIND_FMP4_PART, bytes, nowMillis)
                 .setRendition(rendition)
                 .setMediaSequence(mediaSequence)
                 .setPartIndex(partIndex)
-                .setLastPart(last)
                 .setIndependent(independent)
                 .setDurationMicros(durationMicros)
                 .setDiscontinuity(discontinuity)
                 .setInitSequence(initSequence)
                 .setUpstreamSequence(upstreamSequence));
         publish(meta, bytes);
+        return meta.getSequence();
+    }
+
+    /**
+     * Publishes the end of a segment sent as parts ({@code parts} of them, {@code durationMicros} in all), once its
+     * upload has ended. Returns its transport sequence.
+     */
+    synchronized long publishPartsEnd(int rendition, long mediaSequence, int parts, long durationMicros, long initSequence,
+                                      long nowMillis) {
+        byte[] body = PartsEnd.body();
+        SegmentMeta meta = signed(base(SegmentKind.SEGMENT_KIND_PARTS_END, body, nowMillis)
+                .setRendition(rendition)
+                .setMediaSequence(mediaSequence)
+                .setPartIndex(parts)
+                .setDurationMicros(durationMicros)
+                .setInitSequence(initSequence));
+        Shard[] shards = Shards.encode(codec, meta, body);
+        runtime.window().putComplete(shards, body);
         return meta.getSequence();
     }
 

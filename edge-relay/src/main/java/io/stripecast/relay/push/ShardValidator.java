@@ -1,6 +1,7 @@
 package io.stripecast.relay.push;
 
 import io.stripecast.protocol.shard.EndOfStream;
+import io.stripecast.protocol.shard.PartsEnd;
 import io.stripecast.protocol.shard.Shards;
 import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
@@ -76,7 +77,8 @@ public final class ShardValidator {
         if (meta.getRendition() >= MAX_RENDITIONS) {
             return "bad_rendition";
         }
-        if (kind != SegmentKind.SEGMENT_KIND_FMP4_PART && (meta.getPartIndex() != 0 || meta.getLastPart() || meta.getIndependent())) {
+        if (kind != SegmentKind.SEGMENT_KIND_FMP4_PART && meta.getIndependent()
+                || kind != SegmentKind.SEGMENT_KIND_FMP4_PART && kind != SegmentKind.SEGMENT_KIND_PARTS_END && meta.getPartIndex() != 0) {
             return "bad_part";
         }
         if (meta.getIngestTimeMillis() > nowMillis + MAX_FUTURE_MILLIS
@@ -103,6 +105,12 @@ public final class ShardValidator {
             }
             if (meta.getInitSequence() >= meta.getSequence()) {
                 return "bad_init_ref";
+            }
+        } else if (kind == SegmentKind.SEGMENT_KIND_PARTS_END) {
+            if (meta.getLength() != PartsEnd.length() || meta.getPartIndex() < 1 || meta.getPartIndex() > MAX_PARTS_PER_SEGMENT
+                    || meta.getDurationMicros() <= 0 || meta.getDurationMicros() > MAX_DURATION_MICROS
+                    || meta.getInitSequence() >= meta.getSequence()) {
+                return "bad_parts_end";
             }
         } else if (kind == SegmentKind.SEGMENT_KIND_RENDITIONS) {
             if (meta.getLength() > MAX_RENDITIONS_BYTES || meta.getDurationMicros() != 0 || meta.getInitSequence() != 0

@@ -541,6 +541,6 @@ public final class SegmentWindow {
     private static boolean sameSegment(SegmentMeta a, SegmentMeta b) {
         return a.getLength() == b.getLength() && a.getSha256().equals(b.getSha256()) && a.getKind() == b.getKind()
                 && a.getMediaSequence() == b.getMediaSequence() && a.getK() == b.getK() && a.getM() == b.getM()
-                && a.getRendition() == b.getRendition() && a.getPartIndex() == b.getPartIndex() && a.getLastPart() == b.getLastPart();
+                && a.getRendition() == b.getRendition() && a.getPartIndex() == b.getPartIndex();
     }
 }

@@ -62,6 +62,11 @@ public final class WindowEntry {
         return isMedia() || isPart();
     }
 
+    /** The end of a segment sent as parts: says how many parts it has. */
+    public boolean isPartsEnd() {
+        return meta.getKind() == SegmentKind.SEGMENT_KIND_PARTS_END;
+    }
+
     /** The stream's rendition ladder (its master playlist as the ingest learned it). */
     public boolean isRenditions() {
         return meta.getKind() == SegmentKind.SEGMENT_KIND_RENDITIONS;

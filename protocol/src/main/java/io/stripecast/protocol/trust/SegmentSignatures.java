@@ -38,7 +38,7 @@ import java.util.Collection;
  * Metadata that uses a field of issue 18 (a rendition other than 0, a part) is signed under the tag
  * {@code "stripecast-segment-v2" 0x00} with the same layout followed by
  * <pre>
- * u32 rendition, u32 part_index, u8 last_part, u8 independent
+ * u32 rendition, u32 part_index, u8 independent
  * </pre>
  * Which layout applies follows from the fields themselves, and the tag is signed: setting a v2 field on v1-signed
  * metadata changes the tag and the signature fails. Single-rendition streams without parts keep the v1 bytes, which
@@ -96,7 +96,6 @@ public final class SegmentSignatures {
             if (v2) {
                 out.writeInt(meta.getRendition());
                 out.writeInt(meta.getPartIndex());
-                out.writeByte(meta.getLastPart() ? 1 : 0);
                 out.writeByte(meta.getIndependent() ? 1 : 0);
             }
         } catch (IOException e) {
@@ -107,8 +106,9 @@ public final class SegmentSignatures {
 
     /** Whether the metadata needs the v2 layout: it names a rendition or is (or claims to be) part of a segment. */
     static boolean usesV2(SegmentMeta meta) {
-        return meta.getRendition() != 0 || meta.getPartIndex() != 0 || meta.getLastPart() || meta.getIndependent()
-                || meta.getKind() == SegmentKind.SEGMENT_KIND_FMP4_PART || meta.getKind() == SegmentKind.SEGMENT_KIND_RENDITIONS;
+        return meta.getRendition() != 0 || meta.getPartIndex() != 0 || meta.getIndependent()
+                || meta.getKind() == SegmentKind.SEGMENT_KIND_FMP4_PART || meta.getKind() == SegmentKind.SEGMENT_KIND_RENDITIONS
+                || meta.getKind() == SegmentKind.SEGMENT_KIND_PARTS_END;
     }
 
     /** The metadata with its signature set. */

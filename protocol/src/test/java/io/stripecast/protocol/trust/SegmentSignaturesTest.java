@@ -58,7 +58,6 @@ class SegmentSignaturesTest {
                 SegmentMeta.Builder::clearUpstreamSequence,
                 b -> b.setRendition(1),
                 b -> b.setPartIndex(2),
-                b -> b.setLastPart(true),
                 b -> b.setIndependent(true));
         for (int i = 0; i < tampers.size(); i++) {
             SegmentMeta forged = tampers.get(i).apply(signed.toBuilder()).build();
@@ -69,7 +68,7 @@ class SegmentSignaturesTest {
     @Test
     void everyFieldOfAPartIsCovered() {
         SegmentMeta part = meta().toBuilder().setKind(SegmentKind.SEGMENT_KIND_FMP4_PART).setRendition(1).setPartIndex(3)
-                .setLastPart(true).setIndependent(false).build();
+                .setIndependent(false).build();
         SegmentMeta signed = SegmentSignatures.sign(INGEST.getPrivate(), "live", part);
         assertThat(SegmentSignatures.verify("live", signed, keys(INGEST))).isTrue();
         List<UnaryOperator<SegmentMeta.Builder>> tampers = List.of(
@@ -77,7 +76,7 @@ class SegmentSignaturesTest {
                 b -> b.setRendition(2),
                 b -> b.setPartIndex(0),
                 b -> b.setPartIndex(4),
-                b -> b.setLastPart(false),
+                b -> b.setKind(SegmentKind.SEGMENT_KIND_PARTS_END),
                 b -> b.setIndependent(true),
                 b -> b.setKind(SegmentKind.SEGMENT_KIND_FMP4_MEDIA),
                 b -> b.setMediaSequence(43));
@@ -90,7 +89,7 @@ class SegmentSignaturesTest {
                 .isEqualTo("stripecast-segment-v1");
         assertThat(new String(SegmentSignatures.canonical("live", part), 0, 21, java.nio.charset.StandardCharsets.US_ASCII))
                 .isEqualTo("stripecast-segment-v2");
-        assertThat(SegmentSignatures.canonical("live", part)).hasSize(126 + 10);
+        assertThat(SegmentSignatures.canonical("live", part)).hasSize(126 + 9);
     }
 
     @Test
