@@ -31,6 +31,57 @@ public final class Ffmpeg {
                 "-x264-params", "nal-hrd=cbr"), 300);
     }
 
+    /**
+     * A two-rendition ladder for low-latency runs (issue 18): the pattern at 640x360 (~800 kbit/s) and 320x180
+     * (~300 kbit/s), video only, one key frame a second (a 2 s DASH segment then has two independent parts, and the
+     * nginx baseline can cut the same file into 1 s HLS segments), encoded once each so that
+     * a push copies them ({@code -c copy}) instead of encoding two renditions live on a loaded machine.
+     */
+    public static synchronized List<Path> ladder(Path dir) throws IOException, InterruptedException {
+        return List.of(encodeRendition(dir, "ladder-360p", "640x360", "800k"), encodeRendition(dir, "ladder-180p", "320x180", "300k"));
+    }
+
+    private static Path encodeRendition(Path dir, String name, String size, String rate) throws IOException, InterruptedException {
+        Path src = dir.resolve(name + ".mp4");
+        if (Files.exists(src)) {
+            return src;
+        }
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve(name + ".tmp.mp4");
+        run(List.of("ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=" + size + ":rate=25",
+                "-t", "40", "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0",
+                "-pix_fmt", "yuv420p", "-b:v", rate, "-maxrate", rate, "-bufsize", rate, tmp.toString()), dir.resolve("encode-" + name + ".log"), 600);
+        Files.move(tmp, src);
+        return src;
+    }
+
+    /**
+     * Pushes a ladder ({@link #ladder}) for {@code seconds} in real time the low-latency way (STACK.md): ffmpeg's DASH
+     * muxer with {@code -streaming 1 -ldash 1}, 2 s segments of 0.2 s fragments, each segment one chunked PUT that grows
+     * as it is written, to {@code <base>/ingest/<stream>/manifest.mpd}. Through the tee muxer a second DASH muxer fed
+     * the same packets writes the same files to {@code localDir} (byte-identical to the uploads once producer reference
+     * times, which carry the wall clock of each write, are off), so a test knows every byte ffmpeg uploaded.
+     */
+    public static Process pushLowLatency(List<Path> ladder, int seconds, String manifestUrl, String key, Path localDir, Path log)
+            throws IOException {
+        Files.createDirectories(localDir);
+        String dash = "f=dash:streaming=1:ldash=1:lhls=1:hls_playlist=1:seg_duration=2:frag_duration=0.2:frag_type=duration"
+                + ":use_template=1:use_timeline=0:write_prft=0";
+        String push = dash + ":method=PUT" + (key == null ? "" : ":headers=" + teeEscape("Authorization: Bearer " + key + "\r\n"));
+        List<String> cmd = new ArrayList<>(List.of("ffmpeg", "-hide_banner", "-loglevel", "warning", "-y"));
+        for (Path rendition : ladder) {
+            // Looped: a run may be longer than the 40 s encoded.
+            cmd.addAll(List.of("-re", "-stream_loop", "-1", "-i", rendition.toString()));
+        }
+        cmd.addAll(List.of("-t", Integer.toString(seconds)));
+        for (int i = 0; i < ladder.size(); i++) {
+            cmd.addAll(List.of("-map", i + ":v"));
+        }
+        cmd.addAll(List.of("-c", "copy", "-strict", "experimental", "-f", "tee",
+                "[" + push + "]" + manifestUrl + "|[" + dash + "]" + localDir.resolve("manifest.mpd")));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
     /** 40 s of the pattern with a tone as {@code <name>.ts}, encoded the first time only; a torn encode never counts. */
     private static Path encodeOnce(Path dir, String name, List<String> videoRate, int timeoutSeconds)
             throws IOException, InterruptedException {

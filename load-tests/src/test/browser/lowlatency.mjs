@@ -1,0 +1,64 @@
+// Opens headless Chromium on edge player pages (hls.js in low-latency mode for a stream with parts), lets them play,
+// and prints what each page saw as JSON: stalls, errors, renditions played and how far behind live it played
+// (program date time of the playhead against the wall clock, sampled every 250 ms after the first 5 s of playing).
+// Usage: node lowlatency.mjs SECONDS URL [URL...]
+// No WebRTC here (the mesh is off for streams with parts), so it needs no network namespace.
+import { chromium } from "playwright-core";
+
+const [secondsArg, ...urls] = process.argv.slice(2);
+const seconds = Number(secondsArg || 30);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"],
+});
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+const pages = [];
+for (const [index, url] of urls.entries()) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const consoleErrors = [];
+  page.on("pageerror", e => consoleErrors.push(String(e)));
+  await page.goto(url);
+  await page.evaluate(() => {
+    const v = document.getElementById("video");
+    window.__waiting = 0;
+    window.__videoErrors = 0;
+    window.__stalledMs = 0;
+    window.__behindLive = [];
+    window.__playingSince = null;
+    let since = null;
+    // A stall counts once playback has begun (the start-up buffering is not a stall).
+    v.addEventListener("waiting", () => { if (v.currentTime > 1) { window.__waiting++; since ??= performance.now(); } });
+    v.addEventListener("playing", () => {
+      window.__playingSince ??= performance.now();
+      if (since !== null) { window.__stalledMs += performance.now() - since; since = null; }
+    });
+    v.addEventListener("error", () => window.__videoErrors++);
+    setInterval(() => {
+      const s = window.stripecast;
+      const playingFor = window.__playingSince === null ? 0 : performance.now() - window.__playingSince;
+      if (s && typeof s.playingDateMs === "function" && playingFor > 5000 && !v.paused) {
+        const pdt = s.playingDateMs();
+        if (pdt) window.__behindLive.push(Date.now() - pdt);
+      }
+    }, 250);
+  });
+  pages.push({ index, url, page, context, consoleErrors });
+}
+await sleep(seconds * 1000);
+const result = { pages: [] };
+for (const o of pages) {
+  const s = await o.page.evaluate(() => ({
+    currentTime: document.getElementById("video").currentTime,
+    waiting: window.__waiting, stalledMs: Math.round(window.__stalledMs), videoErrors: window.__videoErrors,
+    errors: window.stripecast?.errors ?? [], lowLatency: window.stripecast?.lowLatency ?? null,
+    levels: window.stripecast?.levels ?? [], levelSwitches: window.stripecast?.levelSwitches ?? [],
+    partsLoaded: window.stripecast?.partsLoaded ?? 0, startupMs: window.stripecast?.startupMs ?? null,
+    behindLive: window.__behindLive,
+  }));
+  result.pages.push({ index: o.index, url: o.url, ...s, consoleErrors: o.consoleErrors });
+}
+console.log(JSON.stringify(result));
+await browser.close();
