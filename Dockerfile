@@ -42,7 +42,7 @@ COPY --from=build /src/controller/target/quarkus-app/ /opt/stripecast/controller
 # $0 is the name "stripecast"; the container's arguments follow as $1, $2, ...
 ENTRYPOINT ["/bin/sh", "-c", "app=\"$1\"; case \"$app\" in relay|controller) shift; exec java $JAVA_OPTS -jar \"${STRIPECAST_HOME:-/opt/stripecast}/$app/quarkus-run.jar\" \"$@\" ;; *) echo \"usage: stripecast relay|controller [app arguments]\" >&2; exit 64 ;; esac", "stripecast"]
 CMD ["relay"]
-ENV JAVA_OPTS="-XX:MaxRAMPercentage=75.0 -XX:-UsePerfData" \
+ENV JAVA_OPTS="-XX:MaxRAMPercentage=75.0 -XX:-UsePerfData -XX:+UnlockDiagnosticVMOptions -XX:AsyncDeflationInterval=5000" \
     STRIPECAST_HOME=/opt/stripecast
 WORKDIR /tmp
 # relay: HTTP, gRPC data plane; controller: HTTP, gRPC control plane.

@@ -108,7 +108,7 @@ class ImageTarballIT {
         assertThat(labels).containsEntry("org.opencontainers.image.version", dockerfile.argDefaults().get("VERSION"));
         Map<String, String> env = env();
         assertThat(env).containsAllEntriesOf(dockerfile.pairs("ENV"));
-        assertThat(env).containsEntry("JAVA_OPTS", "-XX:MaxRAMPercentage=75.0 -XX:-UsePerfData").containsEntry("STRIPECAST_HOME", "/opt/stripecast");
+        assertThat(env).containsEntry("JAVA_OPTS", "-XX:MaxRAMPercentage=75.0 -XX:-UsePerfData -XX:+UnlockDiagnosticVMOptions -XX:AsyncDeflationInterval=5000").containsEntry("STRIPECAST_HOME", "/opt/stripecast");
         assertThat(env.get("PATH")).startsWith(env.get("JAVA_HOME") + "/bin:");
     }
 

@@ -184,7 +184,8 @@ public final class HopBench {
         Files.writeString(topology, topologyJson(ports, k + m, missing));
         Map<String, JavaService> relays = new LinkedHashMap<>();
         // -XX:-UsePerfData as relay pods run (RelayJvmOptions): the JVM's 50 ms perf-data sampling was a third of idle CPU.
-        List<String> jvm = List.of("-Xms" + o.relayHeap, "-Xmx" + o.relayHeap, "-XX:+UseSerialGC", "-XX:-UsePerfData");
+        List<String> jvm = List.of("-Xms" + o.relayHeap, "-Xmx" + o.relayHeap, "-XX:+UseSerialGC", "-XX:-UsePerfData",
+                "-XX:+UnlockDiagnosticVMOptions", "-XX:AsyncDeflationInterval=5000");
         System.out.printf(Locale.ROOT, "%s: starting 4 relays%n", tag);
         try {
             for (String id : ids) {
