@@ -93,6 +93,16 @@ public final class LowLatencyLab {
             processes.add(nginxSource(ladder.get(0), seconds + 20, nginx.originRoot(), out.resolve("ffmpeg-nginx.log")));
             // Both players start once their stream has a few segments listed.
             Thread.sleep(12_000);
+            // One part-learning probe per depth (the ingest is depth 0), on rendition 0's playlist.
+            Map<Integer, PartProbe> probes = new TreeMap<>();
+            probes.put(0, new PartProbe(relays.get("r0").base() + "/live/" + STREAM + "/index.m3u8", JavaService.newHttpClient()));
+            depths.forEach((relay, d) -> probes.computeIfAbsent(d, x -> new PartProbe(relays.get(relay).base() + "/live/" + STREAM
+                    + "/index.m3u8", JavaService.newHttpClient())));
+            probes.values().forEach(probe -> {
+                Thread t = new Thread(probe, "part-probe");
+                t.setDaemon(true);
+                t.start();
+            });
             Process browser = new ProcessBuilder("node", Path.of("load-tests", "src", "test", "browser", "lowlatency.mjs").toAbsolutePath().toString(),
                     Integer.toString(seconds), edge.base() + "/live/" + STREAM + "/",
                     "http://127.0.0.1:" + nginx.edgePort + "/player.html")
@@ -101,7 +111,18 @@ public final class LowLatencyLab {
             if (!browser.waitFor(seconds + 120, TimeUnit.SECONDS) || browser.exitValue() != 0) {
                 throw new IllegalStateException("browser run failed: see " + out.resolve("browser.log"));
             }
+            probes.values().forEach(PartProbe::stop);
             ObjectNode result = new ObjectMapper().createObjectNode();
+            ObjectNode perDepth = result.putObject("parts_behind_live_ms_by_depth");
+            probes.forEach((d, probe) -> {
+                List<Long> behind = new ArrayList<>(probe.listed().stream().map(PartProbe.Listed::behindLiveMillis).toList());
+                behind.sort(Long::compare);
+                ObjectNode at = perDepth.putObject(Integer.toString(d));
+                at.put("parts", behind.size());
+                at.put("p50", behind.isEmpty() ? -1 : behind.get(behind.size() / 2));
+                at.put("p99", behind.isEmpty() ? -1 : behind.get(Math.min(behind.size() - 1, (int) (behind.size() * 0.99))));
+                at.put("failures", probe.failures());
+            });
             result.put("seconds", seconds);
             result.put("edge", edgeId);
             result.put("edge_depth_felt", depths.get(edgeId));
