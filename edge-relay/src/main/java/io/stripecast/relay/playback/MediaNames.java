@@ -32,8 +32,11 @@ public final class MediaNames {
         }
     }
 
-    /** What a file name asks for: a media name, or a reason it can never exist. */
-    public record Parsed(Media media, String outOfBounds) {
+    /**
+     * What a file name asks for: a media name, or why it can never exist ({@code reason}, a metric label:
+     * {@code bad_rendition} or {@code bad_part}, and {@code detail} for the viewer).
+     */
+    public record Parsed(Media media, String reason, String detail) {
     }
 
     public static String playlist(int rendition) {
@@ -82,7 +85,7 @@ public final class MediaNames {
     }
 
     /**
-     * A media segment or part name taken apart, null when the file is not one; {@link Parsed#outOfBounds} is set (and
+     * A media segment or part name taken apart, null when the file is not one; {@link Parsed#reason} is set (and
      * the media null) for a rendition or part index no stream can have. Only canonical names parse: {@code r0-5.m4s},
      * {@code 05.m4s} or a part {@code .ts} name is not one, as no playlist lists them.
      */
@@ -94,11 +97,11 @@ public final class MediaNames {
         int rendition = m.group(1) == null ? 0 : Integer.parseInt(m.group(1));
         int part = m.group(3) == null ? -1 : Integer.parseInt(m.group(3));
         if (rendition >= ShardValidator.MAX_RENDITIONS) {
-            return new Parsed(null, "rendition " + rendition + " is out of range: a stream has renditions 0.."
+            return new Parsed(null, "bad_rendition", "rendition " + rendition + " is out of range: a stream has renditions 0.."
                     + (ShardValidator.MAX_RENDITIONS - 1));
         }
         if (part >= ShardValidator.MAX_PARTS_PER_SEGMENT) {
-            return new Parsed(null, "part " + part + " is out of range: a segment has at most "
+            return new Parsed(null, "bad_part", "part " + part + " is out of range: a segment has at most "
                     + ShardValidator.MAX_PARTS_PER_SEGMENT + " parts");
         }
         long mediaSequence = Long.parseLong(m.group(2));
@@ -107,6 +110,6 @@ public final class MediaNames {
         if (!canonical.equals(file)) {
             return null;
         }
-        return new Parsed(new Media(rendition, mediaSequence, part, fmp4), null);
+        return new Parsed(new Media(rendition, mediaSequence, part, fmp4), null, null);
     }
 }
