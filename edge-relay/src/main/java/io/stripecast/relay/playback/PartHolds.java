@@ -13,8 +13,8 @@ import java.util.function.Consumer;
  * Requests for parts not here yet, held until they complete here (RFC 8216bis 6.2.6: a player fetches the part an
  * EXT-X-PRELOAD-HINT names before it exists, and the server answers once it can send the whole part). Parts are pushed
  * to this relay, so the answer leaves the moment the part is rebuilt here. A held part that will never exist (its
- * segment ended with fewer parts) is answered at once as gone. Which requests may be held, and for how long, is the
- * caller's to bound.
+ * segment ended with fewer parts, or the publisher ended the stream) is answered at once as gone. Which requests may
+ * be held, and for how long, is the caller's to bound.
  */
 public final class PartHolds {
     /** A request for one part; exactly one of its arrival, its refusal and the caller's timeout answers it. */
@@ -51,14 +51,17 @@ public final class PartHolds {
     /**
      * Calls {@code onArrived} with the part's entry (on the thread that completed it) once part {@code part} of segment
      * {@code mediaSequence} of {@code rendition} is complete here, or {@code onGone} with the segment's part count once
-     * its end says there is no such part, unless the returned hold is claimed first. Looks once more after queueing, so
+     * its end says there is no such part (-1 once the stream ended), unless the returned hold is claimed first. Looks once more after queueing, so
      * a part completing meanwhile is not missed.
      */
     public Hold hold(int rendition, long mediaSequence, int part, Consumer<WindowEntry> onArrived, Consumer<Integer> onGone) {
         Hold hold = new Hold(rendition, mediaSequence, part, onArrived, onGone);
         holds.add(hold);
         for (WindowEntry e : window.snapshot()) {
-            answer(hold, e);
+            // An end already held is an earlier run's (the caller holds only while the playlist hints a part, so not ended).
+            if (!e.isEnd()) {
+                answer(hold, e);
+            }
         }
         return hold;
     }
@@ -78,7 +81,7 @@ public final class PartHolds {
             return;
         }
         WindowEntry e = window.entry(sequence);
-        if (e == null || !e.isPart() && !e.isPartsEnd()) {
+        if (e == null || !e.isPart() && !e.isPartsEnd() && !e.isEnd()) {
             return;
         }
         for (Hold hold : holds) {
@@ -87,6 +90,13 @@ public final class PartHolds {
     }
 
     private void answer(Hold hold, WindowEntry e) {
+        if (e.isEnd() && e.isComplete()) {
+            // Held parts come after everything the publisher sent: once its end is here, none of them will.
+            if (holds.remove(hold) && hold.claim()) {
+                hold.onGone.accept(-1);
+            }
+            return;
+        }
         if (!e.isComplete() || e.rendition() != hold.rendition || e.meta().getMediaSequence() != hold.mediaSequence) {
             return;
         }

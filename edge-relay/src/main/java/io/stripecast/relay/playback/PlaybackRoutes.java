@@ -438,8 +438,8 @@ public class PlaybackRoutes {
             ctx.vertx().cancelTimer(timer[0]);
             metrics.partReleased();
             metrics.partHold("gone");
-            notFound(ctx, "part", "segment " + media.mediaSequence() + " of stream " + name + " ended with " + count + " parts: there is no "
-                    + file);
+            notFound(ctx, "part", count < 0 ? "stream " + name + " ended: there will be no " + file
+                    : "segment " + media.mediaSequence() + " of stream " + name + " ended with " + count + " parts: there is no " + file);
         }));
         timer[0] = ctx.vertx().setTimer(holdMillis, id -> {
             if (hold.claim()) {

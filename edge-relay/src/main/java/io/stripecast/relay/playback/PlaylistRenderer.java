@@ -163,10 +163,12 @@ public final class PlaylistRenderer {
     }
 
     /**
-     * The playlist with {@code query} appended to every URI it lists: segment lines, and the {@code URI="..."} attribute
-     * of any tag ({@code EXT-X-MAP}, and parts, preload hints or variant playlists should they be listed). A player
-     * resolves a relative URI against the playlist's URL without its query, so a signed viewer's token would otherwise
-     * stop at the playlist. {@code query} is a checked token ({@code exp=..&sig=..}): nothing in it needs quoting.
+     * The playlist with {@code query} appended to every URI it lists: URI lines (segments, variant playlists), and the
+     * {@code URI="..."} attribute of any tag ({@code EXT-X-MAP}, {@code EXT-X-PART}, {@code EXT-X-PRELOAD-HINT},
+     * {@code EXT-X-RENDITION-REPORT}, a master's {@code EXT-X-MEDIA}). A player resolves a relative URI against the
+     * playlist's URL without its query, so a signed viewer's token would otherwise stop at the playlist. {@code query} is
+     * a checked token ({@code exp=..&sig=..}): nothing in it needs quoting. Lines may end in CRLF (a master playlist is
+     * served as the ingest published it).
      */
     public static String withQuery(String text, String query) {
         StringBuilder out = new StringBuilder(text.length() + 64 * 16);
@@ -176,7 +178,8 @@ public final class PlaylistRenderer {
             if (end < 0) {
                 end = text.length();
             }
-            String line = text.substring(start, end);
+            int lineEnd = end > start && text.charAt(end - 1) == '\r' ? end - 1 : end;
+            String line = text.substring(start, lineEnd);
             if (line.isEmpty()) {
                 out.append(line);
             } else if (line.charAt(0) != '#') {
@@ -184,16 +187,18 @@ public final class PlaylistRenderer {
             } else {
                 out.append(withQueryInUriAttribute(line, query));
             }
-            if (end < text.length()) {
-                out.append('\n');
-            }
+            out.append(text, lineEnd, Math.min(end + 1, text.length()));
             start = end + 1;
         }
         return out.toString();
     }
 
+    /** The tag with the query added to its URI attribute: the attribute named exactly URI, not one ending in it (X-ASSET-URI). */
     private static String withQueryInUriAttribute(String tag, String query) {
         int at = tag.indexOf("URI=\"");
+        while (at > 0 && tag.charAt(at - 1) != ':' && tag.charAt(at - 1) != ',') {
+            at = tag.indexOf("URI=\"", at + 1);
+        }
         if (at < 0) {
             return tag;
         }

@@ -185,4 +185,25 @@ class PartPlaylistRendererTest {
         String p = render(2, T0 + 1100).text();
         assertThat(p).doesNotContain("PART", "PROGRAM-DATE-TIME").contains("#EXT-X-TARGETDURATION:1\n", "#EXTINF:0.900000,\nr2-100.m4s\n");
     }
+
+    @Test
+    void aSignedViewersQueryReachesPartsHintsReportsAndEveryUriOfAMaster() {
+        String q = "exp=1&sig=s";
+        assertThat(PlaylistRenderer.withQuery("""
+                #EXT-X-PART:DURATION=0.200000,URI="r1-5.0.m4s",INDEPENDENT=YES
+                #EXT-X-PRELOAD-HINT:TYPE=PART,URI="r1-5.1.m4s"
+                #EXT-X-RENDITION-REPORT:URI="index.m3u8",LAST-MSN=5,LAST-PART=0
+                #EXT-X-DATERANGE:ID="ad",X-ASSET-URI="https://ads.example.net/ad.m3u8"
+                """, q)).isEqualTo("""
+                #EXT-X-PART:DURATION=0.200000,URI="r1-5.0.m4s?exp=1&sig=s",INDEPENDENT=YES
+                #EXT-X-PRELOAD-HINT:TYPE=PART,URI="r1-5.1.m4s?exp=1&sig=s"
+                #EXT-X-RENDITION-REPORT:URI="index.m3u8?exp=1&sig=s",LAST-MSN=5,LAST-PART=0
+                #EXT-X-DATERANGE:ID="ad",X-ASSET-URI="https://ads.example.net/ad.m3u8"
+                """);
+        // A master as an ingest may publish it, CRLF and all.
+        assertThat(PlaylistRenderer.withQuery("#EXTM3U\r\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a\",NAME=\"en\",URI=\"index-2.m3u8\"\r\n"
+                + "#EXT-X-STREAM-INF:BANDWIDTH=1,AUDIO=\"a\"\r\nindex.m3u8\r\n", q))
+                .isEqualTo("#EXTM3U\r\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a\",NAME=\"en\",URI=\"index-2.m3u8?exp=1&sig=s\"\r\n"
+                        + "#EXT-X-STREAM-INF:BANDWIDTH=1,AUDIO=\"a\"\r\nindex.m3u8?exp=1&sig=s\r\n");
+    }
 }
