@@ -19,7 +19,7 @@ import java.util.function.Consumer;
  */
 public final class LivePlaylist {
     /** How long an incomplete segment (or part) may hold the playlist back before it is skipped. */
-    static final long STALE_MILLIS = 6_000;
+    private static final long STALE_MILLIS = 6_000;
 
     /** A request waiting for a media sequence (or a part of it); exactly one of its release and its timeout answers it. */
     public static final class Hold {

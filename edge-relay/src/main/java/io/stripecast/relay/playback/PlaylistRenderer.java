@@ -10,9 +10,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds a live HLS media playlist from the segment metadata in a window (playlists are never
+ * Builds a live HLS media playlist of one rendition from the segment metadata in a window (playlists are never
  * forwarded as files). Lists complete media segments in media-sequence order; an incomplete one
- * still in flight ends the list for now, one given up on (stale) starts a new run after a gap.
+ * still in flight ends the list for now, one given up on (stale) starts a new run after a gap
+ * ({@link RenditionListing}). A rendition sent as parts gets a low-latency playlist ({@link PartPlaylistFormat}).
  *
  * <p>The publisher's end (an end-of-stream marker after the last segment) ends the playlist with
  * {@code #EXT-X-ENDLIST}: players stop reloading, and the window is served as it is until it expires. When
