@@ -308,6 +308,14 @@ public interface RelaySettings {
         @WithDefault("4096")
         int maxHeldPlaylists();
 
+        /**
+         * Part requests held at once for a part not here yet (an LL-HLS preload hint fetched before the part exists);
+         * more are answered 503 at once. Apart from {@link #maxHeldPlaylists()}: a flood of hints cannot take the places
+         * of blocking playlist reloads.
+         */
+        @WithDefault("4096")
+        int maxHeldParts();
+
         /** Wrong publisher keys one client address may send before it has to wait (issue 16: backoff after failed keys). */
         @WithDefault("5")
         int keyFailuresBeforeBackoff();

@@ -290,16 +290,23 @@ public final class ControllerClient implements AssignmentSource {
                 .build();
     }
 
-    private static double bitrate(List<WindowEntry> entries) {
+    /**
+     * The stream's bit rate over its window: every rendition's media bytes (whole segments and parts; a part's duration
+     * is its own, so a segment sent as parts counts once) over the time they cover, the longest any one rendition's
+     * media cover. The renditions of a ladder play side by side, so their bytes add up and their durations do not; a
+     * stream without renditions gives the same figure as before.
+     */
+    static double bitrate(List<WindowEntry> entries) {
         long bytes = 0;
-        long micros = 0;
+        long[] micros = new long[8];
         for (WindowEntry e : entries) {
-            if (e.isMedia()) {
+            if (e.carriesMedia() && e.rendition() < micros.length) {
                 bytes += e.meta().getLength();
-                micros += e.meta().getDurationMicros();
+                micros[e.rendition()] += e.meta().getDurationMicros();
             }
         }
-        return micros == 0 ? 0 : bytes * 8.0 * 1_000_000 / micros;
+        long covered = java.util.Arrays.stream(micros).max().orElse(0);
+        return covered == 0 ? 0 : bytes * 8.0 * 1_000_000 / covered;
     }
 
     /** The stream's STUN/TURN servers as the LiveStream set them, or null for this relay's own settings. */

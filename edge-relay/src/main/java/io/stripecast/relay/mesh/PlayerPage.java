@@ -74,7 +74,12 @@ public class PlayerPage {
         StreamSpec.Ice ice = ice(runtime.get().spec());
         JsonArray iceServers = ice == null ? new JsonArray() : IceServers.forPage(ice, name, System.currentTimeMillis());
         String policy = ice != null && ice.relayOnly() ? "relay" : "all";
+        // A ladder: the page plays master.m3u8 and the player picks the rendition. Parts: hls.js in low-latency mode, and
+        // no mesh (page.html says why).
+        boolean ladder = runtime.get().playlists().ladder().text() != null;
+        boolean lowLatency = runtime.get().playlists().carriesParts();
         JsonObject config = new JsonObject().put("stream", name).put("mesh", mesh.meshEnabled(name)).put("iceServers", iceServers)
+                .put("master", ladder).put("lowLatency", lowLatency)
                 .put("iceTransportPolicy", policy)
                 // How many viewers this edge's tracker has for the stream as the page is served: a page joining a swarm
                 // asks its peers for its first segments before the edge. A cached page with a stale count only waits
@@ -100,7 +105,8 @@ public class PlayerPage {
     }
 
     /**
-     * The window's media segments with what the page needs to check a peer's copy: each segment's signed metadata (the
+     * The window's whole media segments (every rendition's, by the names playlists list them under; parts are not shared
+     * over the mesh) with what the page needs to check a peer's copy: each segment's signed metadata (the
      * fields {@link SegmentSignatures#canonical} signs, 64-bit numbers as decimal strings so JavaScript keeps them
      * exact), the ingest's signature, and the SHA-256; and the stream's ingest public keys. The page verifies the
      * signature with WebCrypto Ed25519, then the SHA-256 of the peer's bytes against the signed one.
@@ -149,7 +155,11 @@ public class PlayerPage {
                 .put("ingestTimeMillis", Long.toString(m.getIngestTimeMillis()))
                 .put("k", m.getK())
                 .put("m", m.getM())
-                .put("upstreamSequence", m.hasUpstreamSequence() ? Long.toString(m.getUpstreamSequence()) : null);
+                .put("upstreamSequence", m.hasUpstreamSequence() ? Long.toString(m.getUpstreamSequence()) : null)
+                // Signed under the v2 layout when set (a rendition other than 0): the page rebuilds whichever applies.
+                .put("rendition", m.getRendition())
+                .put("partIndex", m.getPartIndex())
+                .put("independent", m.getIndependent());
     }
 
     private static String load() {

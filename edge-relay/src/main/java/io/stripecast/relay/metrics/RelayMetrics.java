@@ -26,6 +26,7 @@ public class RelayMetrics {
     private final MeterRegistry registry;
     private final AtomicInteger activeSubscriptions = new AtomicInteger();
     private final AtomicInteger heldPlaylists = new AtomicInteger();
+    private final AtomicInteger heldParts = new AtomicInteger();
     /** stream/stripe -> that stripe's hot-path meters. */
     private final Map<String, StripeMeters> stripeMeters = new ConcurrentHashMap<>();
     private final EgressRate egress = new EgressRate();
@@ -38,6 +39,8 @@ public class RelayMetrics {
         registry.gauge("stripecast.relay.subscriptions.active", activeSubscriptions);
         Gauge.builder("stripecast.relay.playback.held.requests", heldPlaylists, AtomicInteger::get)
                 .description("Playlist requests held for a segment not listed yet (_HLS_msn)").register(registry);
+        Gauge.builder("stripecast.relay.playback.held.parts", heldParts, AtomicInteger::get)
+                .description("Part requests held for a part not here yet (LL-HLS preload hints)").register(registry);
         // The autoscaler's egress metric (RelayPool autoscaling.targetEgressMbps reads it through an adapter).
         Gauge.builder("stripecast.relay.egress.mbps", egress, e -> e.mbps(System.currentTimeMillis()))
                 .description("Shard push plus playback egress over the last ~10 s, Mbit/s").register(registry);
@@ -145,6 +148,19 @@ public class RelayMetrics {
         registry.counter("stripecast.relay.checksum.failures", "stream", stream, "kind", kind).increment();
     }
 
+    /**
+     * A part of a low-latency segment complete here (issue 18): counted apart from segments, and its availability
+     * (ingest to here) in a histogram of its own, so that ten parts a segment do not swamp the segment figures.
+     */
+    public void partCompleted(String stream, boolean usedParity, long ingestTimeMillis) {
+        registry.counter("stripecast.relay.parts.completed", "stream", stream).increment();
+        if (usedParity) {
+            registry.counter("stripecast.relay.reconstructions", "stream", stream).increment();
+        }
+        sinceIngest(Timer.builder("stripecast.relay.part.availability")
+                .description("Ingest wall-clock time to part complete at this relay"), stream, ingestTimeMillis);
+    }
+
     public void segmentCompleted(String stream, boolean usedParity, long ingestTimeMillis) {
         registry.counter("stripecast.relay.segments.completed", "stream", stream).increment();
         if (usedParity) {
@@ -196,6 +212,37 @@ public class RelayMetrics {
 
     public void playlistReleased() {
         heldPlaylists.decrementAndGet();
+    }
+
+    /** Counts one more held part request; false (and not counted) when {@code max} are held already. */
+    public boolean partHeld(int max) {
+        if (heldParts.incrementAndGet() > max) {
+            heldParts.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    public void partReleased() {
+        heldParts.decrementAndGet();
+    }
+
+    /**
+     * {@code stripecast_relay_playback_part_holds_total{outcome}}: what became of a request for a part not here yet:
+     * {@code arrived} (answered when it completed here), {@code gone} (its segment ended without it: 404),
+     * {@code timeout} (503), {@code busy} (too many held: 503), {@code left} (the viewer went first).
+     */
+    public void partHold(String outcome) {
+        registry.counter("stripecast.relay.playback.part.holds", "outcome", outcome).increment();
+    }
+
+    /**
+     * {@code stripecast_relay_playback_rejected_total{reason}}: a playback request that can never be answered, refused at
+     * once: {@code bad_rendition} (8 or more), {@code bad_part} (64 or more), {@code part_too_far} (an {@code _HLS_part}
+     * past the Advance Part Limit, or a part request far past the preload hint).
+     */
+    public void playbackRejected(String reason) {
+        registry.counter("stripecast.relay.playback.rejected", "reason", reason).increment();
     }
 
     public void subscriptionOpened() {

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.stripecast.protocol.codec.StripeCodec;
 import io.stripecast.protocol.shard.EndOfStream;
 import io.stripecast.protocol.shard.Shards;
+import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
 import io.stripecast.protocol.v1.Shard;
 import io.stripecast.relay.metrics.RelayMetrics;
@@ -166,7 +167,11 @@ public final class SegmentAssembler {
             // Not a segment for the availability figures: the stream's end, now in this relay's playlist.
             metrics.streamEndReached(stream, meta.getIngestTimeMillis());
             LOG.infof("stream %s: ended by its publisher (marker %d); the playlist ends with ENDLIST", stream, seq);
-        } else {
+        } else if (meta.getKind() == SegmentKind.SEGMENT_KIND_FMP4_PART) {
+            // Ten parts a segment would swamp the segment figures: parts have their own (issue 18).
+            metrics.partCompleted(stream, !allData, meta.getIngestTimeMillis());
+        } else if (meta.getKind() != SegmentKind.SEGMENT_KIND_PARTS_END && meta.getKind() != SegmentKind.SEGMENT_KIND_RENDITIONS) {
+            // A parts end or a ladder is a few bytes of bookkeeping, not a segment a viewer waits for.
             metrics.segmentCompleted(stream, !allData, meta.getIngestTimeMillis());
         }
         // Regenerated like media: an orphan's subtree must learn the end too.

@@ -2,6 +2,7 @@ package io.stripecast.relay.stream;
 
 import io.stripecast.relay.metrics.RelayMetrics;
 import io.stripecast.relay.playback.LivePlaylist;
+import io.stripecast.relay.playback.StreamPlaylists;
 import io.stripecast.relay.push.ShardValidator;
 import io.stripecast.relay.rebuild.Regenerator;
 import io.stripecast.relay.rebuild.SegmentAssembler;
@@ -23,7 +24,7 @@ public final class StreamRuntime {
     private final AtomicReferenceArray<Boolean> receiving;
     private final AtomicBoolean root = new AtomicBoolean();
     private final AtomicBoolean standbyIngest = new AtomicBoolean();
-    private final LivePlaylist playlist;
+    private final StreamPlaylists playlists;
     private final SegmentTrust trust;
     /** Made the first time this relay signs for the stream (as its ingest or standby), never before. */
     private SegmentSigner signer;
@@ -36,7 +37,7 @@ public final class StreamRuntime {
         this.assembler = assembler;
         this.validator = validator;
         this.receiving = receiving;
-        this.playlist = new LivePlaylist(window);
+        this.playlists = new StreamPlaylists(window);
     }
 
     /**
@@ -80,9 +81,14 @@ public final class StreamRuntime {
         return window;
     }
 
-    /** The playlist viewers of this stream get from this relay. */
+    /** Rendition 0's playlist: the one viewers of a stream without renditions get from this relay. */
     public LivePlaylist playlist() {
-        return playlist;
+        return playlists.rendition(0);
+    }
+
+    /** Every rendition's playlist, the ladder, and the requests held for parts. */
+    public StreamPlaylists playlists() {
+        return playlists;
     }
 
     public SegmentAssembler assembler() {

@@ -34,7 +34,11 @@ public final class SegmentWindow {
     private long totalBytes;
     /** Sequences below this were evicted; shards for them are refused, never re-added. */
     private long evictedBelow;
-    private long evictedDiscontinuities;
+    /**
+     * Per rendition (a stream has at most 8, ShardValidator.MAX_RENDITIONS): the discontinuities of its segments that
+     * left the window, each rendition's EXT-X-DISCONTINUITY-SEQUENCE. A segment sent as parts counts once, by part 0.
+     */
+    private final long[] evictedDiscontinuities = new long[8];
     /**
      * Sequences below this had an entry that was removed (evicted, expired): a shard for one that is not held is
      * refused, so an expired incomplete segment is not re-created by a parent replaying its window.
@@ -318,8 +322,14 @@ public final class SegmentWindow {
         return version;
     }
 
+    /** Rendition 0's (a stream without renditions has only that one); see {@link #evictedDiscontinuities(int)}. */
     public synchronized long evictedDiscontinuities() {
-        return evictedDiscontinuities;
+        return evictedDiscontinuities[0];
+    }
+
+    /** Discontinuities of one rendition's segments that left the window (0 for a rendition out of range). */
+    public synchronized long evictedDiscontinuities(int rendition) {
+        return rendition >= 0 && rendition < evictedDiscontinuities.length ? evictedDiscontinuities[rendition] : 0;
     }
 
     public synchronized int size() {
@@ -518,8 +528,9 @@ public final class SegmentWindow {
         account(-e.bytes());
         droppedBelow = Math.max(droppedBelow, seq + 1);
         version++;
-        if (e.isMedia() && e.meta().getDiscontinuity()) {
-            evictedDiscontinuities++;
+        boolean startsSegment = e.isMedia() || e.isPart() && e.meta().getPartIndex() == 0;
+        if (startsSegment && e.meta().getDiscontinuity() && e.rendition() < evictedDiscontinuities.length) {
+            evictedDiscontinuities[e.rendition()]++;
         }
         if (entries.isEmpty() || seq < entries.firstKey()) {
             evictedBelow = Math.max(evictedBelow, entries.isEmpty() ? seq + 1 : Math.min(seq + 1, entries.firstKey()));

@@ -1,0 +1,72 @@
+package io.stripecast.relay.playback;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.stripecast.protocol.v1.SegmentKind;
+import io.stripecast.relay.playback.MediaNames.Media;
+import io.stripecast.relay.window.SegmentWindow;
+import io.stripecast.relay.window.WindowEntry;
+
+import java.util.List;
+
+/**
+ * The bytes a served name stands for in a window, wrapped and never copied (a complete entry's array never changes
+ * once in the window, and copying megabytes per request is what the data path avoids): a whole segment; a segment sent
+ * as parts, as its parts' arrays in order behind one composite buffer; a part; an init segment.
+ */
+final class MediaFiles {
+    private MediaFiles() {
+    }
+
+    /** A complete media segment of the name's rendition, whole or joined from its parts; null when not here (yet). */
+    static ByteBuf segment(List<WindowEntry> entries, Media media) {
+        HeldSegment s = RenditionEntries.of(entries).rendition(media.rendition()).segment(media.mediaSequence());
+        if (s == null || !s.isComplete() || s.fmp4() != media.fmp4()) {
+            return null;
+        }
+        if (!s.parted()) {
+            return Unpooled.wrappedBuffer(s.whole().segment());
+        }
+        return Unpooled.wrappedBuffer(s.partBytes(s.partCount()));
+    }
+
+    /** A complete part, or null. */
+    static WindowEntry part(List<WindowEntry> entries, Media media) {
+        for (WindowEntry e : entries) {
+            if (e.isPart() && e.isComplete() && e.rendition() == media.rendition() && e.meta().getMediaSequence() == media.mediaSequence()
+                    && e.meta().getPartIndex() == media.part()) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** A complete init segment by transport sequence (unique in the stream, whatever its rendition), or null. */
+    static WindowEntry init(SegmentWindow window, long sequence) {
+        WindowEntry e = window.entry(sequence);
+        return e != null && e.meta().getKind() == SegmentKind.SEGMENT_KIND_FMP4_INIT && e.isComplete() ? e : null;
+    }
+
+    /**
+     * The highest bit rate of rendition 0's complete segments, bits per second, rounded up (a one-variant master's
+     * BANDWIDTH, RFC 8216bis 4.4.6.2: the peak segment bit rate); 0 when none is held.
+     */
+    static long peakBitRate(List<WindowEntry> entries) {
+        long peak = 0;
+        for (HeldSegment s : RenditionEntries.of(entries).rendition(0).segments()) {
+            if (!s.isComplete() || s.durationMicros() <= 0) {
+                continue;
+            }
+            long bytes = 0;
+            if (s.parted()) {
+                for (int i = 0; i < s.partCount(); i++) {
+                    bytes += s.part(i).meta().getLength();
+                }
+            } else {
+                bytes = s.whole().meta().getLength();
+            }
+            peak = Math.max(peak, (bytes * 8 * 1_000_000 + s.durationMicros() - 1) / s.durationMicros());
+        }
+        return peak;
+    }
+}
