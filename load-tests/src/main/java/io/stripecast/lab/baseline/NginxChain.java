@@ -30,7 +30,7 @@ public final class NginxChain implements AutoCloseable {
               fastcgi_temp_path %1$s/tmp/fastcgi;
               uwsgi_temp_path %1$s/tmp/uwsgi;
               scgi_temp_path %1$s/tmp/scgi;
-              types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
+              types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; video/mp4 m4s mp4; text/html html; text/javascript mjs; }
             """;
 
     public final int originPort;

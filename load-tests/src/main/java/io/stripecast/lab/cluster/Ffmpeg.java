@@ -67,7 +67,9 @@ public final class Ffmpeg {
         Files.createDirectories(localDir);
         String dash = "f=dash:streaming=1:ldash=1:lhls=1:hls_playlist=1:seg_duration=2:frag_duration=0.2:frag_type=duration"
                 + ":use_template=1:use_timeline=0:write_prft=0";
-        String push = dash + ":method=PUT" + (key == null ? "" : ":headers=" + teeEscape("Authorization: Bearer " + key + "\r\n"));
+        String push = dash + ":method=PUT";
+        // The DASH muxer has no -headers: the key goes as the password in the URL (HTTP Basic, as the ingest takes it).
+        String url = key == null ? manifestUrl : manifestUrl.replaceFirst("^(https?://)", "$1publisher:" + key + "@");
         List<String> cmd = new ArrayList<>(List.of("ffmpeg", "-hide_banner", "-loglevel", "warning", "-y"));
         for (Path rendition : ladder) {
             // Looped: a run may be longer than the 40 s encoded.
@@ -78,7 +80,7 @@ public final class Ffmpeg {
             cmd.addAll(List.of("-map", i + ":v"));
         }
         cmd.addAll(List.of("-c", "copy", "-strict", "experimental", "-f", "tee",
-                "[" + push + "]" + manifestUrl + "|[" + dash + "]" + localDir.resolve("manifest.mpd")));
+                "[" + push + "]" + url + "|[" + dash + "]" + localDir.resolve("manifest.mpd")));
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 

@@ -132,7 +132,7 @@ public final class LowLatencyLab {
             result.set("stripecast", summary(pages.get(0)));
             result.set("nginx", summary(pages.get(1)));
             TreeMap<Double, Double> parts = new PromText(edge.getText("/q/metrics"))
-                    .buckets("stripecast_relay_segment_availability_seconds", "stream=\"" + STREAM + "\"");
+                    .buckets("stripecast_relay_part_availability_seconds", "stream=\"" + STREAM + "\"");
             result.put("part_available_at_edge_ms_p50", 1000 * PromText.quantile(parts, 0.5));
             result.put("part_available_at_edge_ms_p99", 1000 * PromText.quantile(parts, 0.99));
             String text = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(result);

@@ -60,6 +60,7 @@ public final class PartProbe implements Runnable {
     @Override
     public void run() {
         String query = "";
+        boolean first = true;
         while (!stop) {
             try {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(playlistUrl + query)).timeout(Duration.ofSeconds(10)).build(),
@@ -73,10 +74,12 @@ public final class PartProbe implements Runnable {
                 }
                 Parsed p = parse(r.body());
                 for (PartAt part : p.parts()) {
-                    if (seen.add(part.uri())) {
+                    // What the first playlist lists was there before this probe came: not "new" to it.
+                    if (seen.add(part.uri()) && !first) {
                         listed.add(new Listed(part.uri(), now, now - part.endMillis()));
                     }
                 }
+                first = false;
                 if (p.ended()) {
                     return;
                 }
