@@ -5,6 +5,12 @@ import io.stripecast.protocol.v1.PublisherKeyVerifier;
 import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.http.BoundedBody;
 import io.stripecast.relay.http.Problems;
+import io.stripecast.relay.ingest.cmaf.BoxCutter;
+import io.stripecast.relay.ingest.cmaf.CmafException;
+import io.stripecast.relay.ingest.cmaf.DashManifest;
+import io.stripecast.relay.ingest.cmaf.DashNames;
+import io.stripecast.relay.ingest.cmaf.TrackInit;
+import io.stripecast.relay.push.ShardValidator;
 import io.vertx.core.buffer.Buffer;
 import io.stripecast.relay.metrics.RelayMetrics;
 import io.stripecast.protocol.Names;
@@ -25,9 +31,11 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code PUT /ingest/{stream}/{file}} and {@code DELETE} exactly as ffmpeg's HLS muxer sends them.
+ * {@code PUT /ingest/{stream}/{file}} and {@code DELETE} exactly as ffmpeg's HLS muxer sends them, and as its DASH
+ * muxer sends them (issue 18: {@code manifest.mpd}, {@code init-stream<N>.m4s}, {@code chunk-stream<N>-<n>.m4s}).
  * Everything is checked before a byte of the body is buffered (name, stream, key, role), and the
- * body itself is bounded: a segment by max-segment-bytes, a playlist by max-playlist-bytes.
+ * body itself is bounded: a segment by max-segment-bytes, a playlist or manifest by max-playlist-bytes. A DASH
+ * segment is read as it arrives and published part by part ({@link ChunkUploadReader}), never buffered whole.
  */
 @ApplicationScoped
 public class IngestRoutes {
@@ -56,6 +64,17 @@ public class IngestRoutes {
     void register(@Observes Router router) {
         int playlistLimit = settings.limits().maxPlaylistBytes();
         int segmentLimit = settings.limits().maxSegmentBytes();
+        router.routeWithRegex(HttpMethod.PUT, DashNames.CHUNK_ROUTE)
+                .handler(this::check)
+                .handler(this::putChunk);
+        router.routeWithRegex(HttpMethod.PUT, DashNames.INIT_ROUTE)
+                .handler(this::check)
+                .handler(this::touchDash)
+                .handler(ctx -> BoundedBody.read(ctx, segmentLimit, body -> putDashInit(ctx, body), () -> tooLarge(ctx)));
+        router.routeWithRegex(HttpMethod.PUT, DashNames.MANIFEST_ROUTE)
+                .handler(this::check)
+                .handler(this::touchDash)
+                .handler(ctx -> BoundedBody.read(ctx, playlistLimit, body -> putManifest(ctx, body), () -> tooLarge(ctx)));
         router.routeWithRegex(HttpMethod.PUT, "/ingest/[^/]+/[^/]+\\.m3u8")
                 .handler(this::check)
                 .handler(ctx -> BoundedBody.read(ctx, playlistLimit, body -> putPlaylist(ctx, body), () -> tooLarge(ctx)));
@@ -84,7 +103,7 @@ public class IngestRoutes {
         }
         if (!Names.isFileName(file) || kindOf(file) == null) {
             reject(ctx, 400, "bad_name", "Bad file name",
-                    "files are plain names ending in .m3u8, .ts, .m4s or .mp4, no path separators");
+                    "files are plain names ending in .m3u8, .mpd, .ts, .m4s or .mp4, no path separators");
             return;
         }
         Optional<StreamRuntime> runtime = streams.find(stream);
@@ -132,6 +151,9 @@ public class IngestRoutes {
      */
     private void putPlaylist(RoutingContext ctx, Buffer buffer) {
         StreamRuntime runtime = ctx.get(CHECKED);
+        if (ignoredBesideDash(ctx, runtime)) {
+            return;
+        }
         MediaPlaylist playlist;
         try {
             playlist = new PlaylistParser(settings.limits().maxPlaylistEntries(), true).parse(buffer.getBytes());
@@ -156,6 +178,19 @@ public class IngestRoutes {
     private void delete(RoutingContext ctx) {
         StreamRuntime runtime = ctx.get(CHECKED);
         String file = ctx.get(FILE);
+        if ("manifest".equals(kindOf(file))) {
+            ctx.response().setStatusCode(204).end();
+            DashIngest dash = ingest.dash(runtime);
+            long now = System.currentTimeMillis();
+            ctx.vertx().executeBlocking(() -> {
+                dash.onManifestDeleted(now);
+                return null;
+            }, false);
+            return;
+        }
+        if ("playlist".equals(kindOf(file)) && ignoredBesideDash(ctx, runtime)) {
+            return;
+        }
         ctx.response().setStatusCode(204).end();
         if (!"playlist".equals(kindOf(file))) {
             return;
@@ -185,6 +220,117 @@ public class IngestRoutes {
         }, false);
     }
 
+    /**
+     * The HLS playlists ffmpeg's DASH muxer uploads beside its manifest ({@code -hls_playlist 1}: master.m3u8,
+     * media_N.m3u8, even after its final manifest) describe what the DASH path already publishes: committing them on
+     * the HLS path would wait for segments that never come its way and end the stream a second time. Answered 204,
+     * counted, not used.
+     */
+    private boolean ignoredBesideDash(RoutingContext ctx, StreamRuntime runtime) {
+        if (!ingest.dash(runtime).feeding(System.currentTimeMillis())) {
+            return false;
+        }
+        metrics.ingestIgnored(runtime.spec().name(), "hls_beside_dash");
+        ctx.response().setStatusCode(204).end();
+        return true;
+    }
+
+    /** A DASH request began: from now on the stream's HLS playlists are the DASH muxer's and are ignored. */
+    private void touchDash(RoutingContext ctx) {
+        StreamRuntime runtime = ctx.get(CHECKED);
+        ingest.dash(runtime).touched(System.currentTimeMillis());
+        ctx.next();
+    }
+
+    /**
+     * A DASH media segment's upload: a chunked PUT that stays open as long as its segment lasts. Opened here (its media
+     * sequence fixed, the stream's bound on open uploads applied), then read and published part by part.
+     */
+    private void putChunk(RoutingContext ctx) {
+        StreamRuntime runtime = ctx.get(CHECKED);
+        DashNames.Chunk chunk = DashNames.chunk(ctx.get(FILE));
+        if (chunk == null) {
+            rejectAndClose(ctx, 400, "bad_name", "Bad file name", "expected chunk-stream<index>-<number>.m4s");
+            return;
+        }
+        if (chunk.stream() >= ShardValidator.MAX_RENDITIONS) {
+            rejectAndClose(ctx, 400, "too_many_renditions", "Too many renditions",
+                    "a stream carries at most " + ShardValidator.MAX_RENDITIONS + " renditions (DASH stream index 0-"
+                            + (ShardValidator.MAX_RENDITIONS - 1) + ")");
+            return;
+        }
+        DashIngest dash = ingest.dash(runtime);
+        ChunkUpload upload = dash.open(chunk.stream(), chunk.number(), System.currentTimeMillis());
+        if (upload == null) {
+            rejectAndClose(ctx, 429, "too_many_uploads", "Too many uploads",
+                    "stream " + runtime.spec().name() + " has " + settings.limits().maxOpenUploads() + " segment uploads open already");
+            return;
+        }
+        RelaySettings.Limits limits = settings.limits();
+        BoxCutter cutter = new BoxCutter(Math.min(limits.maxPartBytes(), limits.maxSegmentBytes()), limits.maxSegmentBytes(),
+                ShardValidator.MAX_PARTS_PER_SEGMENT);
+        new ChunkUploadReader(ctx, upload, cutter, metrics, u -> ctx.vertx().executeBlocking(() -> {
+            dash.drain(u, System.currentTimeMillis());
+            return null;
+        }, false)).start(limits.uploadDeadline().toMillis());
+    }
+
+    /** A DASH init segment (whole, bounded): checked here, published when its content is new for its rendition. */
+    private void putDashInit(RoutingContext ctx, Buffer buffer) {
+        StreamRuntime runtime = ctx.get(CHECKED);
+        int index = DashNames.initStream(ctx.get(FILE));
+        if (index < 0) {
+            reject(ctx, 400, "bad_name", "Bad file name", "expected init-stream<index>.m4s");
+            return;
+        }
+        if (index >= ShardValidator.MAX_RENDITIONS) {
+            reject(ctx, 400, "too_many_renditions", "Too many renditions",
+                    "a stream carries at most " + ShardValidator.MAX_RENDITIONS + " renditions");
+            return;
+        }
+        byte[] bytes = buffer.getBytes();
+        TrackInit track;
+        try {
+            track = TrackInit.parse(bytes);
+        } catch (CmafException e) {
+            reject(ctx, 400, e.reason(), "Bad init segment", e.getMessage());
+            return;
+        }
+        ctx.response().setStatusCode(201).end();
+        DashIngest dash = ingest.dash(runtime);
+        long now = System.currentTimeMillis();
+        ctx.vertx().executeBlocking(() -> {
+            dash.onInit(index, track, bytes, now);
+            return null;
+        }, false);
+    }
+
+    /** A DASH manifest: the ladder, and the stream's end when it is the final one ({@code type="static"}). */
+    private void putManifest(RoutingContext ctx, Buffer buffer) {
+        StreamRuntime runtime = ctx.get(CHECKED);
+        DashManifest manifest;
+        try {
+            manifest = DashManifest.parse(buffer.getBytes());
+        } catch (CmafException e) {
+            reject(ctx, 400, e.reason(), "Bad manifest", e.getMessage());
+            return;
+        }
+        ctx.response().setStatusCode(204).end();
+        DashIngest dash = ingest.dash(runtime);
+        long now = System.currentTimeMillis();
+        ctx.vertx().executeBlocking(() -> {
+            dash.onManifest(manifest, now);
+            return null;
+        }, false);
+    }
+
+    /** Refuses a request whose body has not been read: the connection goes with the answer, unread bytes and all. */
+    private void rejectAndClose(RoutingContext ctx, int status, String reason, String title, String detail) {
+        ctx.response().putHeader("Connection", "close");
+        ctx.response().endHandler(v -> ctx.request().connection().close());
+        reject(ctx, status, reason, title, detail);
+    }
+
     private void tooLarge(RoutingContext ctx) {
         reject(ctx, 413, "too_large", "Payload too large", "the body is larger than this relay accepts for that file");
     }
@@ -212,6 +358,9 @@ public class IngestRoutes {
         String lower = file.toLowerCase(Locale.ROOT);
         if (lower.endsWith(".m3u8")) {
             return "playlist";
+        }
+        if (lower.endsWith(".mpd")) {
+            return "manifest";
         }
         if (lower.endsWith(".ts") || lower.endsWith(".m4s") || lower.endsWith(".mp4")) {
             return "segment";
