@@ -56,6 +56,8 @@ public class FakeParentResource implements QuarkusTestResourceLifecycleManager {
                        "other": {"root": "test-relay", "stripes": [{}, {}, {}, {}]},
                        "ending": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "private": {"root": "test-relay", "stripes": [{}, {}, {}]},
+                       "cmaf": {"root": "test-relay", "stripes": [{}, {}, {}]},
+                       "cmafbad": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "fed":   {"root": "fake-parent", "stripes": [
                                    {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}]},
                        "signed": {"root": "fake-parent", "ingestKeys": ["%s"], "stripes": [

@@ -1,7 +1,6 @@
 package io.stripecast.relay.ingest;
 
 import io.stripecast.protocol.trust.PublisherKeys;
-import io.stripecast.protocol.v1.PublisherKeyVerifier;
 import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.http.BoundedBody;
 import io.stripecast.relay.http.Problems;
@@ -122,10 +121,18 @@ public class IngestRoutes {
                         "too many wrong stream keys from this address; retry after the time Retry-After says");
                 return;
             }
-            if (!keyMatches(runtime.get(), ctx)) {
+            String presented = presentedKey(ctx);
+            if (presented == null) {
+                // Nothing was guessed, so nothing counts against the address: ffmpeg's first request with user:key@
+                // in its URL (the DASH muxer has no -headers) carries no credentials and waits for this challenge.
+                challenge(ctx);
+                reject(ctx, 401, "no_key", "Unauthorized", "missing stream key");
+                return;
+            }
+            if (!PublisherKeys.matches(runtime.get().spec().key().get(), presented)) {
                 keyFailures.failed(client, now);
-                ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"stripecast-ingest\"");
-                reject(ctx, 401, "bad_key", "Unauthorized", "missing or wrong stream key");
+                challenge(ctx);
+                reject(ctx, 401, "bad_key", "Unauthorized", "wrong stream key");
                 return;
             }
             keyFailures.succeeded(client);
@@ -140,6 +147,10 @@ public class IngestRoutes {
         }
         ctx.put(CHECKED, runtime.get());
         ctx.put(FILE, file);
+        if ("100-continue".equalsIgnoreCase(ctx.request().getHeader("Expect"))) {
+            // Checked: the client may send the body now (Vert.x leaves 100 Continue to the application).
+            ctx.response().writeContinue();
+        }
         ctx.next();
     }
 
@@ -340,18 +351,42 @@ public class IngestRoutes {
         Problems.send(ctx, status, title, detail);
     }
 
-    /** Checks the presented key against the verifier (the relay never holds the key itself); a short key fails unchecked. */
-    private static boolean keyMatches(StreamRuntime runtime, RoutingContext ctx) {
-        Optional<PublisherKeyVerifier> expected = runtime.spec().key();
-        if (expected.isEmpty()) {
-            return true;
-        }
+    /**
+     * The 401's challenges: Bearer for clients that send {@code Authorization: Bearer} or {@code X-Stream-Key}, Basic for
+     * ffmpeg's muxers given {@code http://<any user>:<key>@host/...}, which answer it with the key as the password.
+     */
+    private static void challenge(RoutingContext ctx) {
+        ctx.response().headers().add("WWW-Authenticate", "Bearer realm=\"stripecast-ingest\"");
+        ctx.response().headers().add("WWW-Authenticate", "Basic realm=\"stripecast-ingest\", charset=\"UTF-8\"");
+    }
+
+    /**
+     * The key a request presents: {@code X-Stream-Key}, {@code Authorization: Bearer <key>}, or {@code Authorization: Basic}
+     * with the key as the password (the user name is not used); null when it presents none. The relay never holds the
+     * key itself: it is checked against the verifier.
+     */
+    static String presentedKey(RoutingContext ctx) {
         String given = ctx.request().getHeader("X-Stream-Key");
-        String auth = ctx.request().getHeader("Authorization");
-        if (given == null && auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            given = auth.substring(7).strip();
+        if (given != null) {
+            return given;
         }
-        return PublisherKeys.matches(expected.get(), given);
+        String auth = ctx.request().getHeader("Authorization");
+        if (auth == null) {
+            return null;
+        }
+        if (auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return auth.substring(7).strip();
+        }
+        if (auth.regionMatches(true, 0, "Basic ", 0, 6)) {
+            try {
+                String pair = new String(java.util.Base64.getDecoder().decode(auth.substring(6).strip()), StandardCharsets.UTF_8);
+                int colon = pair.indexOf(':');
+                return colon < 0 ? "" : pair.substring(colon + 1);
+            } catch (IllegalArgumentException notBase64) {
+                return "";
+            }
+        }
+        return "";
     }
 
     static String kindOf(String file) {
