@@ -100,6 +100,11 @@ final class DashIngest {
         return open > 0 || nowMillis - lastRequestMillis < FEEDING_MILLIS;
     }
 
+    /** Segment uploads open now. */
+    synchronized int openUploads() {
+        return open;
+    }
+
     /**
      * A segment's upload opens; null when the stream has {@code maxOpenUploads} open already (the caller answers 429).
      * {@code rendition} is below {@link ShardValidator#MAX_RENDITIONS} (the caller refused others).

@@ -60,7 +60,7 @@ class BoxCutterTest {
                 cuts.add(joined.size());
             }
             assertThat(joined.toByteArray()).as(what + ": the parts concatenated").isEqualTo(file);
-            assertThat(cuts).as(what + ": cut points").isEqualTo(fragmentEnds(file));
+            assertThat(cuts).as(what + ": cut points").isEqualTo(FfmpegDash.fragmentEnds(file));
             for (int i = 0; i < parts.size(); i++) {
                 List<Box> boxes = Box.children(parts.get(i), 0, parts.get(i).length);
                 assertThat(boxes.get(0).type()).as(what + ": part " + i + " starts with").isEqualTo(i == 0 ? "styp" : "moof");
@@ -175,7 +175,7 @@ class BoxCutterTest {
     @Test
     void anUploadEndingInsideABoxOrAfterAMoofIsTruncated() throws Exception {
         byte[] file = Files.readAllBytes(segments.get(0));
-        for (int end : new int[]{3, 30, fragmentEnds(file).get(0) + 10, file.length - 1}) {
+        for (int end : new int[]{3, 30, FfmpegDash.fragmentEnds(file).get(0) + 10, file.length - 1}) {
             BoxCutter cutter = new BoxCutter(MAX_PART, MAX_SEGMENT, 64);
             cutter.feed(file, 0, end);
             assertThatThrownBy(cutter::finish).as("ended after %d bytes", end).isInstanceOf(CmafException.class)
@@ -203,22 +203,6 @@ class BoxCutterTest {
         }
         cutter.finish();
         return parts;
-    }
-
-    /** Where each top-level mdat ends, read by a walk of its own. */
-    static List<Integer> fragmentEnds(byte[] file) {
-        List<Integer> ends = new ArrayList<>();
-        ByteBuffer b = ByteBuffer.wrap(file);
-        int at = 0;
-        while (at < file.length) {
-            int size = b.getInt(at);
-            String type = new String(file, at + 4, 4);
-            at += size;
-            if (type.equals("mdat")) {
-                ends.add(at);
-            }
-        }
-        return ends;
     }
 
     /** The base media decode time of a part's first fragment (moof/traf/tfdt). */
