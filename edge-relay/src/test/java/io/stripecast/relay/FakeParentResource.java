@@ -57,6 +57,7 @@ public class FakeParentResource implements QuarkusTestResourceLifecycleManager {
                        "ending": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "private": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "cmaf": {"root": "test-relay", "stripes": [{}, {}, {}]},
+                       "cmafkeep": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "cmafbad": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "fed":   {"root": "fake-parent", "stripes": [
                                    {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}]},

@@ -10,7 +10,8 @@ import io.stripecast.relay.ingest.cmaf.Box;
 import io.stripecast.relay.stream.StreamRegistry;
 import io.stripecast.relay.window.WindowEntry;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.ByteArrayOutputStream;
 import java.net.URL;
@@ -30,7 +31,7 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Real ffmpeg's DASH muxer, two renditions with the README's low-latency flags, PUT through a recording proxy into this
- * in-JVM ingest relay (stream "cmaf"): every completed segment reaches the window as parts that concatenate to exactly
+ * in-JVM ingest relay (streams "cmaf" and, kept-alive, "cmafkeep"): every completed segment reaches the window as parts that concatenate to exactly
  * what ffmpeg uploaded, then its PARTS_END; both renditions share media sequences; the ladder lists both; parts go out
  * while their segment's upload is still open; ffmpeg's final manifest ends the stream after the last PARTS_END.
  */
@@ -43,9 +44,16 @@ class DashIngestTest {
     StreamRegistry streams;
     @Inject
     MeterRegistry registry;
+    private String stream;
 
-    @Test
-    void ffmpegsDashMuxerIsPublishedPartByPart() throws Exception {
+    /**
+     * @param stream {@code cmaf}: a new connection per file (ffmpeg's default); {@code cmafkeep}: kept-alive connections
+     *               ({@code -http_persistent 1}), on which ffmpeg sends its next upload right behind the last
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"cmaf", "cmafkeep"})
+    void ffmpegsDashMuxerIsPublishedPartByPart(String stream) throws Exception {
+        this.stream = stream;
         try (RecordingProxy proxy = new RecordingProxy(base.getPort())) {
             Path log = Files.createTempFile("ffmpeg-dash", ".log");
             Process ffmpeg = new ProcessBuilder("ffmpeg", "-hide_banner", "-loglevel", "warning", "-nostdin", "-re",
@@ -55,7 +63,8 @@ class DashIngestTest {
                     "-f", "dash", "-strict", "experimental", "-streaming", "1", "-ldash", "1", "-lhls", "1", "-hls_playlist", "1",
                     "-seg_duration", "2", "-frag_duration", "0.2", "-frag_type", "duration", "-use_template", "1", "-use_timeline", "0",
                     // The DASH muxer has no -headers: the key goes as the password of the URL (HTTP Basic, after a challenge).
-                    "-method", "PUT", "http://stripecast:cmaf-key-0123456789@127.0.0.1:" + proxy.port() + "/ingest/cmaf/manifest.mpd")
+                    "-http_persistent", stream.equals("cmafkeep") ? "1" : "0",
+                    "-method", "PUT", "http://stripecast:" + stream + "-key-0123456789@127.0.0.1:" + proxy.port() + "/ingest/" + stream + "/manifest.mpd")
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             assertThat(ffmpeg.waitFor(60, TimeUnit.SECONDS)).as("ffmpeg streams 7 s within 60 s").isTrue();
             assertThat(ffmpeg.exitValue()).as("ffmpeg's exit code; its log: %s", Files.readString(log)).isZero();
@@ -139,8 +148,8 @@ class DashIngestTest {
 
             // The HLS playlists ffmpeg uploaded beside the manifest were taken and left alone, and nothing was dropped.
             assertThat(proxy.uploads.stream().filter(u -> u.file().endsWith(".m3u8")).count()).isPositive();
-            assertThat(registry.find("stripecast.relay.ingest.files.ignored").tag("stream", "cmaf").counter().count()).isPositive();
-            assertThat(registry.find("stripecast.relay.ingest.segments.dropped").tag("stream", "cmaf").counters()).isEmpty();
+            assertThat(registry.find("stripecast.relay.ingest.files.ignored").tag("stream", stream).counter().count()).isPositive();
+            assertThat(registry.find("stripecast.relay.ingest.segments.dropped").tag("stream", stream).counters()).isEmpty();
             assertThat(window.stream().filter(e -> e.isEnd()).count()).as("one end, not a second from the HLS playlists").isEqualTo(1);
         }
     }
@@ -152,6 +161,6 @@ class DashIngestTest {
     }
 
     private List<WindowEntry> window() {
-        return new ArrayList<>(streams.find("cmaf").orElseThrow().window().snapshot());
+        return new ArrayList<>(streams.find(stream).orElseThrow().window().snapshot());
     }
 }
