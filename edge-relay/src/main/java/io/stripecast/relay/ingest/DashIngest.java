@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Low-latency ingest of one stream from ffmpeg's DASH muxer (issue 18): publishes each part of a segment the moment its
@@ -72,8 +73,9 @@ final class DashIngest {
     private boolean hadRun;
     /** A part was published in this run: an end then has something to end. */
     private boolean live;
-    private int open;
-    private long lastRequestMillis = Long.MIN_VALUE / 2;
+    /** Written under the lock; read without it by {@link #feeding}, on the event loop. */
+    private volatile int open;
+    private final AtomicLong lastRequestMillis = new AtomicLong(Long.MIN_VALUE / 2);
     private IngestCommitter.EndCause endRequested;
     private DashManifest manifest;
     private String publishedLadder;
@@ -90,18 +92,21 @@ final class DashIngest {
         }
     }
 
-    /** A DASH request for this stream began (before its body): its HLS playlists are ignored from now on. */
-    synchronized void touched(long nowMillis) {
-        lastRequestMillis = Math.max(lastRequestMillis, nowMillis);
+    /**
+     * A DASH request for this stream began (before its body): its HLS playlists are ignored from now on. Without the
+     * lock: the event loop must not wait for a worker publishing a part.
+     */
+    void touched(long nowMillis) {
+        lastRequestMillis.accumulateAndGet(nowMillis, Math::max);
     }
 
     /** Whether this stream is fed by DASH now (an upload open, or a DASH request lately). */
-    synchronized boolean feeding(long nowMillis) {
-        return open > 0 || nowMillis - lastRequestMillis < FEEDING_MILLIS;
+    boolean feeding(long nowMillis) {
+        return open > 0 || nowMillis - lastRequestMillis.get() < FEEDING_MILLIS;
     }
 
     /** Segment uploads open now. */
-    synchronized int openUploads() {
+    int openUploads() {
         return open;
     }
 
@@ -291,14 +296,19 @@ final class DashIngest {
      * afresh (an ended stream's window is released, and the next session's init must not be borrowed from it).
      */
     private void newRun(boolean forgetInits) {
+        // Only a run that published something is one to be discontinuous with.
+        hadRun |= live;
         base = -1;
         live = false;
-        hadRun = true;
         for (Rendition r : renditions) {
             r.highestNumber = -1;
             if (forgetInits) {
                 r.initSha = null;
             }
+        }
+        if (forgetInits) {
+            // The ended run's window is released: the next run's ladder is published even if it reads the same.
+            publishedLadder = null;
         }
     }
 

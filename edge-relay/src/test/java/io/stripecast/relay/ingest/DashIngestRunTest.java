@@ -112,6 +112,10 @@ class DashIngestRunTest {
                 .filter(e -> e.sequence() > last.sequence()).findFirst().orElseThrow();
         assertThat(firstOfRun.meta().getDiscontinuity()).isTrue();
         assertThat(firstOfRun.meta().getMediaSequence()).isGreaterThanOrEqualTo(last.meta().getMediaSequence());
+        int ladders = entries(SegmentKind.SEGMENT_KIND_RENDITIONS).size();
+        dash.onManifest(DashManifest.parse(TWO_VIDEOS_AND_AUDIO.formatted("dynamic").getBytes(StandardCharsets.UTF_8)), NOW + 6000);
+        assertThat(entries(SegmentKind.SEGMENT_KIND_RENDITIONS)).as("the new run's ladder, though it reads the same")
+                .hasSize(ladders + 1);
     }
 
     @Test
