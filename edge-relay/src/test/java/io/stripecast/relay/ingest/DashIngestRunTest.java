@@ -119,6 +119,19 @@ class DashIngestRunTest {
     }
 
     @Test
+    void aDeleteOfTheManifestEndsTheStreamAfterWhatWasSent() throws Exception {
+        dash.onInit(0, TrackInit.parse(init), init, NOW);
+        segment(1);
+        dash.onManifestDeleted(NOW + 100);
+        List<WindowEntry> window = runtime.window().snapshot();
+        assertThat(window.get(window.size() - 1).isEnd()).isTrue();
+        assertThat(window.get(window.size() - 2).isPartsEnd()).isTrue();
+        assertThat(streams.count("stripecast.relay.stream.ends", "cause", "delete")).isEqualTo(1);
+        dash.onManifestDeleted(NOW + 200);
+        assertThat(runtime.window().snapshot().stream().filter(WindowEntry::isEnd)).as("nothing more to end").hasSize(1);
+    }
+
+    @Test
     void theLadderIsPublishedWhenItChangesAndAgainEveryHalfWindow() throws Exception {
         dash.onInit(0, TrackInit.parse(init), init, NOW);
         DashManifest live = DashManifest.parse(TWO_VIDEOS_AND_AUDIO.formatted("dynamic").getBytes(StandardCharsets.UTF_8));
