@@ -58,6 +58,9 @@ public class FakeParentResource implements QuarkusTestResourceLifecycleManager {
                        "private": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "lowlat": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "lowsig": {"root": "test-relay", "stripes": [{}, {}, {}]},
+                       "cmaf": {"root": "test-relay", "stripes": [{}, {}, {}]},
+                       "cmafkeep": {"root": "test-relay", "stripes": [{}, {}, {}]},
+                       "cmafbad": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "fed":   {"root": "fake-parent", "stripes": [
                                    {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}]},
                        "signed": {"root": "fake-parent", "ingestKeys": ["%s"], "stripes": [

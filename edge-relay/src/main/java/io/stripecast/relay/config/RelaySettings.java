@@ -328,6 +328,25 @@ public interface RelaySettings {
         @WithDefault("10000")
         int keyFailureAddresses();
 
+        /**
+         * Largest part of a CMAF segment uploaded by ffmpeg's DASH muxer (one or more whole fragments): the ingest holds at
+         * most one part per upload in memory while it arrives.
+         */
+        @WithDefault("8388608")
+        int maxPartBytes();
+
+        /**
+         * A DASH segment upload (a chunked PUT that lasts as long as its segment) still open this long after it started is
+         * cut off (408) and counted; its parts already sent stay, the segment never gets its end (edges treat it as
+         * incomplete). About 3x the longest segment: a stalled or endless upload must not hold a slot forever.
+         */
+        @WithDefault("30s")
+        Duration uploadDeadline();
+
+        /** DASH segment uploads one stream may have open at once (ffmpeg keeps one per rendition); more get 429. */
+        @WithDefault("16")
+        int maxOpenUploads();
+
         @WithName("max-unlisted-files")
         @WithDefault("16")
         int maxUnlistedFiles();

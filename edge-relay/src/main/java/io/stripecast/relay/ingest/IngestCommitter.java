@@ -36,7 +36,7 @@ final class IngestCommitter {
 
     /** Why a stream ended, as the ingest saw it (a metric label). */
     enum EndCause {
-        ENDLIST("endlist"), DELETE("delete");
+        ENDLIST("endlist"), DELETE("delete"), MPD_STATIC("mpd_static");
 
         final String label;
 

@@ -1,10 +1,15 @@
 package io.stripecast.relay.ingest;
 
 import io.stripecast.protocol.trust.PublisherKeys;
-import io.stripecast.protocol.v1.PublisherKeyVerifier;
 import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.http.BoundedBody;
 import io.stripecast.relay.http.Problems;
+import io.stripecast.relay.ingest.cmaf.BoxCutter;
+import io.stripecast.relay.ingest.cmaf.CmafException;
+import io.stripecast.relay.ingest.cmaf.DashManifest;
+import io.stripecast.relay.ingest.cmaf.DashNames;
+import io.stripecast.relay.ingest.cmaf.TrackInit;
+import io.stripecast.relay.push.ShardValidator;
 import io.vertx.core.buffer.Buffer;
 import io.stripecast.relay.metrics.RelayMetrics;
 import io.stripecast.protocol.Names;
@@ -25,9 +30,11 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code PUT /ingest/{stream}/{file}} and {@code DELETE} exactly as ffmpeg's HLS muxer sends them.
+ * {@code PUT /ingest/{stream}/{file}} and {@code DELETE} exactly as ffmpeg's HLS muxer sends them, and as its DASH
+ * muxer sends them (issue 18: {@code manifest.mpd}, {@code init-stream<N>.m4s}, {@code chunk-stream<N>-<n>.m4s}).
  * Everything is checked before a byte of the body is buffered (name, stream, key, role), and the
- * body itself is bounded: a segment by max-segment-bytes, a playlist by max-playlist-bytes.
+ * body itself is bounded: a segment by max-segment-bytes, a playlist or manifest by max-playlist-bytes. A DASH
+ * segment is read as it arrives and published part by part ({@link ChunkUploadReader}), never buffered whole.
  */
 @ApplicationScoped
 public class IngestRoutes {
@@ -56,6 +63,17 @@ public class IngestRoutes {
     void register(@Observes Router router) {
         int playlistLimit = settings.limits().maxPlaylistBytes();
         int segmentLimit = settings.limits().maxSegmentBytes();
+        router.routeWithRegex(HttpMethod.PUT, DashNames.CHUNK_ROUTE)
+                .handler(this::check)
+                .handler(this::putChunk);
+        router.routeWithRegex(HttpMethod.PUT, DashNames.INIT_ROUTE)
+                .handler(this::check)
+                .handler(this::touchDash)
+                .handler(ctx -> BoundedBody.read(ctx, segmentLimit, body -> putDashInit(ctx, body), () -> tooLarge(ctx)));
+        router.routeWithRegex(HttpMethod.PUT, DashNames.MANIFEST_ROUTE)
+                .handler(this::check)
+                .handler(this::touchDash)
+                .handler(ctx -> BoundedBody.read(ctx, playlistLimit, body -> putManifest(ctx, body), () -> tooLarge(ctx)));
         router.routeWithRegex(HttpMethod.PUT, "/ingest/[^/]+/[^/]+\\.m3u8")
                 .handler(this::check)
                 .handler(ctx -> BoundedBody.read(ctx, playlistLimit, body -> putPlaylist(ctx, body), () -> tooLarge(ctx)));
@@ -84,7 +102,7 @@ public class IngestRoutes {
         }
         if (!Names.isFileName(file) || kindOf(file) == null) {
             reject(ctx, 400, "bad_name", "Bad file name",
-                    "files are plain names ending in .m3u8, .ts, .m4s or .mp4, no path separators");
+                    "files are plain names ending in .m3u8, .mpd, .ts, .m4s or .mp4, no path separators");
             return;
         }
         Optional<StreamRuntime> runtime = streams.find(stream);
@@ -103,10 +121,18 @@ public class IngestRoutes {
                         "too many wrong stream keys from this address; retry after the time Retry-After says");
                 return;
             }
-            if (!keyMatches(runtime.get(), ctx)) {
+            String presented = presentedKey(ctx);
+            if (presented == null) {
+                // Nothing was guessed, so nothing counts against the address: ffmpeg's first request with user:key@
+                // in its URL (the DASH muxer has no -headers) carries no credentials and waits for this challenge.
+                challenge(ctx);
+                reject(ctx, 401, "no_key", "Unauthorized", "missing stream key");
+                return;
+            }
+            if (!PublisherKeys.matches(runtime.get().spec().key().get(), presented)) {
                 keyFailures.failed(client, now);
-                ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"stripecast-ingest\"");
-                reject(ctx, 401, "bad_key", "Unauthorized", "missing or wrong stream key");
+                challenge(ctx);
+                reject(ctx, 401, "bad_key", "Unauthorized", "wrong stream key");
                 return;
             }
             keyFailures.succeeded(client);
@@ -121,6 +147,10 @@ public class IngestRoutes {
         }
         ctx.put(CHECKED, runtime.get());
         ctx.put(FILE, file);
+        if ("100-continue".equalsIgnoreCase(ctx.request().getHeader("Expect"))) {
+            // Checked: the client may send the body now (Vert.x leaves 100 Continue to the application).
+            ctx.response().writeContinue();
+        }
         ctx.next();
     }
 
@@ -132,6 +162,9 @@ public class IngestRoutes {
      */
     private void putPlaylist(RoutingContext ctx, Buffer buffer) {
         StreamRuntime runtime = ctx.get(CHECKED);
+        if (ignoredBesideDash(ctx, runtime)) {
+            return;
+        }
         MediaPlaylist playlist;
         try {
             playlist = new PlaylistParser(settings.limits().maxPlaylistEntries(), true).parse(buffer.getBytes());
@@ -156,6 +189,19 @@ public class IngestRoutes {
     private void delete(RoutingContext ctx) {
         StreamRuntime runtime = ctx.get(CHECKED);
         String file = ctx.get(FILE);
+        if ("manifest".equals(kindOf(file))) {
+            ctx.response().setStatusCode(204).end();
+            DashIngest dash = ingest.dash(runtime);
+            long now = System.currentTimeMillis();
+            ctx.vertx().executeBlocking(() -> {
+                dash.onManifestDeleted(now);
+                return null;
+            }, false);
+            return;
+        }
+        if ("playlist".equals(kindOf(file)) && ignoredBesideDash(ctx, runtime)) {
+            return;
+        }
         ctx.response().setStatusCode(204).end();
         if (!"playlist".equals(kindOf(file))) {
             return;
@@ -185,6 +231,117 @@ public class IngestRoutes {
         }, false);
     }
 
+    /**
+     * The HLS playlists ffmpeg's DASH muxer uploads beside its manifest ({@code -hls_playlist 1}: master.m3u8,
+     * media_N.m3u8, even after its final manifest) describe what the DASH path already publishes: committing them on
+     * the HLS path would wait for segments that never come its way and end the stream a second time. Answered 204,
+     * counted, not used.
+     */
+    private boolean ignoredBesideDash(RoutingContext ctx, StreamRuntime runtime) {
+        if (!ingest.dash(runtime).feeding(System.currentTimeMillis())) {
+            return false;
+        }
+        metrics.ingestIgnored(runtime.spec().name(), "hls_beside_dash");
+        ctx.response().setStatusCode(204).end();
+        return true;
+    }
+
+    /** A DASH request began: from now on the stream's HLS playlists are the DASH muxer's and are ignored. */
+    private void touchDash(RoutingContext ctx) {
+        StreamRuntime runtime = ctx.get(CHECKED);
+        ingest.dash(runtime).touched(System.currentTimeMillis());
+        ctx.next();
+    }
+
+    /**
+     * A DASH media segment's upload: a chunked PUT that stays open as long as its segment lasts. Opened here (its media
+     * sequence fixed, the stream's bound on open uploads applied), then read and published part by part.
+     */
+    private void putChunk(RoutingContext ctx) {
+        StreamRuntime runtime = ctx.get(CHECKED);
+        DashNames.Chunk chunk = DashNames.chunk(ctx.get(FILE));
+        if (chunk == null) {
+            rejectAndClose(ctx, 400, "bad_name", "Bad file name", "expected chunk-stream<index>-<number>.m4s");
+            return;
+        }
+        if (chunk.stream() >= ShardValidator.MAX_RENDITIONS) {
+            rejectAndClose(ctx, 400, "too_many_renditions", "Too many renditions",
+                    "a stream carries at most " + ShardValidator.MAX_RENDITIONS + " renditions (DASH stream index 0-"
+                            + (ShardValidator.MAX_RENDITIONS - 1) + ")");
+            return;
+        }
+        DashIngest dash = ingest.dash(runtime);
+        ChunkUpload upload = dash.open(chunk.stream(), chunk.number(), System.currentTimeMillis());
+        if (upload == null) {
+            rejectAndClose(ctx, 429, "too_many_uploads", "Too many uploads",
+                    "stream " + runtime.spec().name() + " has " + settings.limits().maxOpenUploads() + " segment uploads open already");
+            return;
+        }
+        RelaySettings.Limits limits = settings.limits();
+        BoxCutter cutter = new BoxCutter(Math.min(limits.maxPartBytes(), limits.maxSegmentBytes()), limits.maxSegmentBytes(),
+                ShardValidator.MAX_PARTS_PER_SEGMENT);
+        new ChunkUploadReader(ctx, upload, cutter, metrics, u -> ctx.vertx().executeBlocking(() -> {
+            dash.drain(u, System.currentTimeMillis());
+            return null;
+        }, false)).start(limits.uploadDeadline().toMillis());
+    }
+
+    /** A DASH init segment (whole, bounded): checked here, published when its content is new for its rendition. */
+    private void putDashInit(RoutingContext ctx, Buffer buffer) {
+        StreamRuntime runtime = ctx.get(CHECKED);
+        int index = DashNames.initStream(ctx.get(FILE));
+        if (index < 0) {
+            reject(ctx, 400, "bad_name", "Bad file name", "expected init-stream<index>.m4s");
+            return;
+        }
+        if (index >= ShardValidator.MAX_RENDITIONS) {
+            reject(ctx, 400, "too_many_renditions", "Too many renditions",
+                    "a stream carries at most " + ShardValidator.MAX_RENDITIONS + " renditions");
+            return;
+        }
+        byte[] bytes = buffer.getBytes();
+        TrackInit track;
+        try {
+            track = TrackInit.parse(bytes);
+        } catch (CmafException e) {
+            reject(ctx, 400, e.reason(), "Bad init segment", e.getMessage());
+            return;
+        }
+        ctx.response().setStatusCode(201).end();
+        DashIngest dash = ingest.dash(runtime);
+        long now = System.currentTimeMillis();
+        ctx.vertx().executeBlocking(() -> {
+            dash.onInit(index, track, bytes, now);
+            return null;
+        }, false);
+    }
+
+    /** A DASH manifest: the ladder, and the stream's end when it is the final one ({@code type="static"}). */
+    private void putManifest(RoutingContext ctx, Buffer buffer) {
+        StreamRuntime runtime = ctx.get(CHECKED);
+        DashManifest manifest;
+        try {
+            manifest = DashManifest.parse(buffer.getBytes());
+        } catch (CmafException e) {
+            reject(ctx, 400, e.reason(), "Bad manifest", e.getMessage());
+            return;
+        }
+        ctx.response().setStatusCode(204).end();
+        DashIngest dash = ingest.dash(runtime);
+        long now = System.currentTimeMillis();
+        ctx.vertx().executeBlocking(() -> {
+            dash.onManifest(manifest, now);
+            return null;
+        }, false);
+    }
+
+    /** Refuses a request whose body has not been read: the connection goes with the answer, unread bytes and all. */
+    private void rejectAndClose(RoutingContext ctx, int status, String reason, String title, String detail) {
+        ctx.response().putHeader("Connection", "close");
+        ctx.response().endHandler(v -> ctx.request().connection().close());
+        reject(ctx, status, reason, title, detail);
+    }
+
     private void tooLarge(RoutingContext ctx) {
         reject(ctx, 413, "too_large", "Payload too large", "the body is larger than this relay accepts for that file");
     }
@@ -194,24 +351,51 @@ public class IngestRoutes {
         Problems.send(ctx, status, title, detail);
     }
 
-    /** Checks the presented key against the verifier (the relay never holds the key itself); a short key fails unchecked. */
-    private static boolean keyMatches(StreamRuntime runtime, RoutingContext ctx) {
-        Optional<PublisherKeyVerifier> expected = runtime.spec().key();
-        if (expected.isEmpty()) {
-            return true;
-        }
+    /**
+     * The 401's challenges: Bearer for clients that send {@code Authorization: Bearer} or {@code X-Stream-Key}, Basic for
+     * ffmpeg's muxers given {@code http://<any user>:<key>@host/...}, which answer it with the key as the password.
+     */
+    private static void challenge(RoutingContext ctx) {
+        ctx.response().headers().add("WWW-Authenticate", "Bearer realm=\"stripecast-ingest\"");
+        ctx.response().headers().add("WWW-Authenticate", "Basic realm=\"stripecast-ingest\", charset=\"UTF-8\"");
+    }
+
+    /**
+     * The key a request presents: {@code X-Stream-Key}, {@code Authorization: Bearer <key>}, or {@code Authorization: Basic}
+     * with the key as the password (the user name is not used); null when it presents none. The relay never holds the
+     * key itself: it is checked against the verifier.
+     */
+    static String presentedKey(RoutingContext ctx) {
         String given = ctx.request().getHeader("X-Stream-Key");
-        String auth = ctx.request().getHeader("Authorization");
-        if (given == null && auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            given = auth.substring(7).strip();
+        if (given != null) {
+            return given;
         }
-        return PublisherKeys.matches(expected.get(), given);
+        String auth = ctx.request().getHeader("Authorization");
+        if (auth == null) {
+            return null;
+        }
+        if (auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return auth.substring(7).strip();
+        }
+        if (auth.regionMatches(true, 0, "Basic ", 0, 6)) {
+            try {
+                String pair = new String(java.util.Base64.getDecoder().decode(auth.substring(6).strip()), StandardCharsets.UTF_8);
+                int colon = pair.indexOf(':');
+                return colon < 0 ? "" : pair.substring(colon + 1);
+            } catch (IllegalArgumentException notBase64) {
+                return "";
+            }
+        }
+        return "";
     }
 
     static String kindOf(String file) {
         String lower = file.toLowerCase(Locale.ROOT);
         if (lower.endsWith(".m3u8")) {
             return "playlist";
+        }
+        if (lower.endsWith(".mpd")) {
+            return "manifest";
         }
         if (lower.endsWith(".ts") || lower.endsWith(".m4s") || lower.endsWith(".mp4")) {
             return "segment";

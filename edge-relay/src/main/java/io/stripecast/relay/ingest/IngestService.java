@@ -35,8 +35,14 @@ public class IngestService {
     @Inject
     Vertx vertx;
 
-    /** Keyed by runtime, not name: a stream re-created with new parameters gets a new committer. */
+    /**
+     * Keyed by runtime, not name: a stream re-created with new parameters gets a new publisher, committer and DASH
+     * ingest. One publisher per runtime, shared by the HLS path (committer, pull) and the DASH path: transport
+     * sequences are per stream and strictly increasing whatever feeds it.
+     */
+    private final Map<StreamRuntime, SegmentPublisher> publishers = new ConcurrentHashMap<>();
     private final Map<StreamRuntime, IngestCommitter> committers = new ConcurrentHashMap<>();
+    private final Map<StreamRuntime, DashIngest> dashes = new ConcurrentHashMap<>();
     private final Map<String, PullIngest> pulls = new ConcurrentHashMap<>();
     /** Stops this service's once-a-second expiry. */
     private Runnable expiry;
@@ -98,15 +104,30 @@ public class IngestService {
     }
 
     private IngestCommitter committer(StreamRuntime runtime) {
-        return committers.computeIfAbsent(runtime, r -> new IngestCommitter(r,
-                new SegmentPublisher(r, metrics, System.currentTimeMillis()), metrics,
+        return committers.computeIfAbsent(runtime, r -> new IngestCommitter(r, publisher(r), metrics,
                 settings.limits().pendingSegmentTimeout().toMillis(), settings.limits().maxUnlistedFiles(),
                 settings.limits().maxPlaylistEntries()));
     }
 
+    /** The DASH (CMAF parts) ingest of a stream this relay takes uploads for. */
+    DashIngest dash(StreamRuntime runtime) {
+        return dashes.computeIfAbsent(runtime, r -> new DashIngest(r, publisher(r), metrics, settings.limits().maxOpenUploads()));
+    }
+
+    private SegmentPublisher publisher(StreamRuntime runtime) {
+        return publishers.computeIfAbsent(runtime, r -> new SegmentPublisher(r, metrics, System.currentTimeMillis()));
+    }
+
     private void expireAll() {
         long now = System.currentTimeMillis();
-        committers.keySet().removeIf(r -> streams.find(r.spec().name()).orElse(null) != r);
+        committers.keySet().removeIf(this::gone);
+        dashes.keySet().removeIf(this::gone);
+        publishers.keySet().removeIf(this::gone);
         committers.values().forEach(c -> c.expire(now));
+        dashes.values().forEach(d -> d.tick(now));
+    }
+
+    private boolean gone(StreamRuntime r) {
+        return streams.find(r.spec().name()).orElse(null) != r;
     }
 }

@@ -72,6 +72,9 @@ final class SegmentPublisher {
                 .setInitSequence(initSequence)
                 .setUpstreamSequence(upstreamSequence));
         publish(meta, bytes);
+        // Media sequences a run of parts used are spent: an end marker names the one after them, and a later run
+        // (HLS or DASH) numbers above them, so no media sequence is ever given to two segments.
+        nextMediaSequence = Math.max(nextMediaSequence, mediaSequence + 1);
         return meta.getSequence();
     }
 

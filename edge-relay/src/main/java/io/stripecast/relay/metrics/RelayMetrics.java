@@ -70,6 +70,14 @@ public class RelayMetrics {
         registry.counter("stripecast.relay.ingest.segments.dropped", "stream", stream, "reason", reason).increment();
     }
 
+    /**
+     * An upload accepted and deliberately not used, {@code stripecast_relay_ingest_files_ignored_total{stream,reason}}:
+     * {@code hls_beside_dash} (the HLS playlists ffmpeg's DASH muxer uploads beside its manifest with -hls_playlist).
+     */
+    public void ingestIgnored(String stream, String reason) {
+        registry.counter("stripecast.relay.ingest.files.ignored", "stream", stream, "reason", reason).increment();
+    }
+
     /** A rejected HTTP request; reason is one of a fixed set of words. */
     public void ingestRejected(String reason) {
         registry.counter("stripecast.relay.ingest.rejected", "reason", reason).increment();
