@@ -95,9 +95,12 @@ public final class LowLatencyLab {
             Thread.sleep(12_000);
             // One part-learning probe per depth (the ingest is depth 0), on rendition 0's playlist.
             Map<Integer, PartProbe> probes = new TreeMap<>();
-            probes.put(0, new PartProbe(relays.get("r0").base() + "/live/" + STREAM + "/index.m3u8", JavaService.newHttpClient()));
-            depths.forEach((relay, d) -> probes.computeIfAbsent(d, x -> new PartProbe(relays.get(relay).base() + "/live/" + STREAM
-                    + "/index.m3u8", JavaService.newHttpClient())));
+            Map<Integer, String> probedRelay = new TreeMap<>();
+            probedRelay.put(0, "r0");
+            depths.forEach((relay, d) -> probedRelay.putIfAbsent(d, relay));
+            probedRelay.put(depths.get(edgeId), edgeId);
+            probedRelay.forEach((d, relay) -> probes.put(d, new PartProbe(relays.get(relay).base() + "/live/" + STREAM + "/index.m3u8",
+                    JavaService.newHttpClient())));
             probes.values().forEach(probe -> {
                 Thread t = new Thread(probe, "part-probe");
                 t.setDaemon(true);
@@ -122,7 +125,20 @@ public final class LowLatencyLab {
                 at.put("p50", behind.isEmpty() ? -1 : behind.get(behind.size() / 2));
                 at.put("p99", behind.isEmpty() ? -1 : behind.get(Math.min(behind.size() - 1, (int) (behind.size() * 0.99))));
                 at.put("failures", probe.failures());
+                at.put("relay", probedRelay.get(d));
+                // When parts were complete at that relay after the ingest had them (its own histogram).
+                try {
+                    TreeMap<Double, Double> available = new PromText(relays.get(probedRelay.get(d)).getText("/q/metrics"))
+                            .buckets("stripecast_relay_part_availability_seconds", "stream=\"" + STREAM + "\"");
+                    at.put("part_available_ms_p50", 1000 * PromText.quantile(available, 0.5));
+                    at.put("part_available_ms_p99", 1000 * PromText.quantile(available, 0.99));
+                } catch (Exception e) {
+                    at.put("part_available_ms_p50", -1);
+                }
             });
+            for (var e : relays.entrySet()) {
+                Files.writeString(out.resolve("metrics-" + e.getKey() + ".txt"), e.getValue().getText("/q/metrics"));
+            }
             result.put("seconds", seconds);
             result.put("edge", edgeId);
             result.put("edge_depth_felt", depths.get(edgeId));
