@@ -61,6 +61,8 @@ public class FakeParentResource implements QuarkusTestResourceLifecycleManager {
                        "cmaf": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "cmafkeep": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "cmafbad": {"root": "test-relay", "stripes": [{}, {}, {}]},
+                       "ladder": {"root": "test-relay", "stripes": [{}, {}, {}]},
+                       "ladderfmp4": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "fed":   {"root": "fake-parent", "stripes": [
                                    {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}, {"test-relay": "fake-parent"}]},
                        "signed": {"root": "fake-parent", "ingestKeys": ["%s"], "stripes": [

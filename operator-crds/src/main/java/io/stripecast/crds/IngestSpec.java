@@ -8,9 +8,9 @@ import io.fabric8.generator.annotation.ValidationRule;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "has(self.push) != has(self.pull)", message = "set exactly one of ingest.push and ingest.pull")
 public class IngestSpec {
-    @JsonPropertyDescription("Publishers PUT segments and playlists to the pool's ingest Service with this key.")
+    @JsonPropertyDescription("Publishers PUT to the pool's ingest Service with this key: one HLS media playlist and its segments, a master playlist with one media playlist per variant (ffmpeg -var_stream_map, at most 8 renditions), or DASH/CMAF low-latency (ffmpeg's DASH muxer).")
     public PushIngest push;
 
-    @JsonPropertyDescription("The ingest relay polls an upstream HLS media playlist.")
+    @JsonPropertyDescription("The ingest relay polls an upstream HLS media playlist, or a master playlist and each of its variants (one rendition each).")
     public PullIngest pull;
 }

@@ -12,6 +12,6 @@ public class PullIngest {
     // whole CRD invalid): the length bound is maxLength instead.
     @Pattern("^https?://[^\\s]+$")
     @Size(min = 1, max = 2048)
-    @JsonPropertyDescription("http(s) URL of an HLS media playlist.")
+    @JsonPropertyDescription("http(s) URL of an HLS media playlist, or of a master (multivariant) playlist: each variant (at most 8, URIs may be relative to the master, every one checked like the pull URL) becomes a rendition.")
     public String url;
 }

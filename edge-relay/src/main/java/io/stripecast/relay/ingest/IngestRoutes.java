@@ -165,6 +165,11 @@ public class IngestRoutes {
         if (ignoredBesideDash(ctx, runtime)) {
             return;
         }
+        String name = ctx.get(FILE);
+        if (HlsMasterParser.isMaster(buffer.getBytes())) {
+            putMaster(ctx, runtime, buffer);
+            return;
+        }
         MediaPlaylist playlist;
         try {
             playlist = new PlaylistParser(settings.limits().maxPlaylistEntries(), true).parse(buffer.getBytes());
@@ -176,7 +181,31 @@ public class IngestRoutes {
         IngestCommitter committer = ingest.committer(runtime.spec().name()).orElseThrow();
         long now = System.currentTimeMillis();
         ctx.vertx().executeBlocking(() -> {
-            committer.onPlaylist(playlist, now);
+            committer.onPlaylist(name, playlist, now);
+            return null;
+        }, false);
+    }
+
+    /**
+     * A master playlist (ffmpeg's {@code -master_pl_name} with {@code -var_stream_map}): the ladder, and which media
+     * playlist feeds which rendition. More variants than a stream carries renditions is refused, not cut short: a
+     * ladder missing its top variants would look fine and serve less than the publisher sent.
+     */
+    private void putMaster(RoutingContext ctx, StreamRuntime runtime, Buffer buffer) {
+        HlsMaster master;
+        try {
+            master = new HlsMasterParser(true).parse(buffer.getBytes());
+        } catch (PlaylistException e) {
+            boolean tooMany = e.getMessage().startsWith("more than");
+            reject(ctx, 400, tooMany ? "too_many_renditions" : "bad_master", tooMany ? "Too many renditions" : "Bad master playlist",
+                    e.getMessage());
+            return;
+        }
+        ctx.response().setStatusCode(204).end();
+        IngestCommitter committer = ingest.committer(runtime.spec().name()).orElseThrow();
+        long now = System.currentTimeMillis();
+        ctx.vertx().executeBlocking(() -> {
+            committer.onMaster(master, now);
             return null;
         }, false);
     }
@@ -209,7 +238,7 @@ public class IngestRoutes {
         IngestCommitter committer = ingest.committer(runtime.spec().name()).orElseThrow();
         long now = System.currentTimeMillis();
         ctx.vertx().executeBlocking(() -> {
-            committer.onPlaylistDeleted(now);
+            committer.onPlaylistDeleted(file, now);
             return null;
         }, false);
     }

@@ -42,6 +42,8 @@ final class PullIngest {
     private ScheduledFuture<?> task;
     private boolean failing;
     private long lastNewest = -1;
+    /** The ladder last handed to the committer (pull of a master): handed again only when it changes. */
+    private HlsMaster lastLadder;
 
     PullIngest(StreamRuntime runtime, IngestCommitter committer, RelayMetrics metrics, RelaySettings.Limits limits,
                UpstreamFetcher.Factory fetchers) {
@@ -84,6 +86,10 @@ final class PullIngest {
         try {
             UpstreamFetcher.Round round = fetcher.round();
             byte[] body = round.get(playlistUri, limits.maxPlaylistBytes());
+            if (HlsMasterParser.isMaster(body)) {
+                pollMaster(round, body);
+                return;
+            }
             MediaPlaylist playlist = parser.parse(body);
             long now = System.currentTimeMillis();
             if (!playlist.entries().isEmpty()) {
@@ -106,10 +112,7 @@ final class PullIngest {
                 }
                 fetchOnce(round, e.uri());
             }
-            if (failing) {
-                LOG.infof("stream %s: upstream %s reachable again", runtime.spec().name(), playlistUri);
-                failing = false;
-            }
+            reachable();
         } catch (UpstreamRefused e) {
             // The pull URL itself (or its redirect) is not allowed: nothing is fetched, ever, until it changes.
             metrics.pullRefused(runtime.spec().name(), e.reason);
@@ -129,6 +132,89 @@ final class PullIngest {
             // Never let one bad poll end the schedule: a scheduled task that throws is never run again.
             metrics.ingestRejected("pull_failed");
             LOG.warnf(e, "stream %s: pulling %s failed", runtime.spec().name(), playlistUri);
+        }
+    }
+
+    private void reachable() {
+        if (failing) {
+            LOG.infof("stream %s: upstream %s reachable again", runtime.spec().name(), playlistUri);
+            failing = false;
+        }
+    }
+
+    /**
+     * The pull URL names a master playlist: each variant (at most {@link io.stripecast.relay.push.ShardValidator#MAX_RENDITIONS},
+     * URIs resolved against the master's URL) is checked by the same guard as every other fetch; a refused variant is
+     * counted and left out of the ladder (the renditions are the allowed variants, in master order). Each variant's
+     * media playlist is then polled and committed into its rendition; its entries are keyed by their resolved URLs, as
+     * variants in different folders commonly name their segments alike.
+     */
+    private void pollMaster(UpstreamFetcher.Round round, byte[] body) throws IOException, InterruptedException, PlaylistException {
+        HlsMaster master = new HlsMasterParser(false).parse(body);
+        java.util.List<HlsMaster.Variant> allowed = new java.util.ArrayList<>();
+        for (HlsMaster.Variant v : master.variants()) {
+            URI resolved;
+            try {
+                resolved = playlistUri.resolve(v.uri());
+                round.check(resolved);
+            } catch (UpstreamRefused e) {
+                metrics.pullRefused(runtime.spec().name(), e.reason);
+                continue;
+            } catch (IllegalArgumentException e) {
+                metrics.pullRefused(runtime.spec().name(), UpstreamGuard.SCHEME);
+                continue;
+            }
+            allowed.add(v.withUri(resolved.toString()));
+        }
+        if (allowed.isEmpty()) {
+            throw new UpstreamRefused(UpstreamGuard.SCHEME, "no variant of " + playlistUri + " may be fetched");
+        }
+        HlsMaster ladder = new HlsMaster(allowed);
+        long now = System.currentTimeMillis();
+        if (!ladder.equals(lastLadder)) {
+            committer.onMaster(ladder, now);
+            lastLadder = ladder;
+        }
+        for (HlsMaster.Variant v : ladder.variants()) {
+            URI variantUri = URI.create(v.uri());
+            MediaPlaylist playlist;
+            try {
+                playlist = absolute(variantUri, parser.parse(round.get(variantUri, limits.maxPlaylistBytes())));
+            } catch (UpstreamRefused e) {
+                // A redirect elsewhere: this variant gets nothing this poll, the others go on.
+                metrics.pullRefused(runtime.spec().name(), e.reason);
+                continue;
+            } catch (IOException | PlaylistException e) {
+                metrics.ingestRejected("pull_failed");
+                LOG.debugf("stream %s: variant %s: %s", runtime.spec().name(), variantUri, e.getMessage());
+                continue;
+            }
+            committer.onPlaylist(v.uri(), playlist, System.currentTimeMillis());
+            for (PlaylistEntry e : playlist.entries()) {
+                if (e.mapUri() != null && !fetchOnce(round, e.mapUri())) {
+                    continue;
+                }
+                fetchOnce(round, e.uri());
+            }
+        }
+        reachable();
+    }
+
+    /** The playlist with every URI resolved against its own URL (unresolvable ones kept, and refused on fetch). */
+    private static MediaPlaylist absolute(URI base, MediaPlaylist playlist) {
+        java.util.List<PlaylistEntry> entries = new java.util.ArrayList<>(playlist.entries().size());
+        for (PlaylistEntry e : playlist.entries()) {
+            entries.add(new PlaylistEntry(e.upstreamSequence(), resolve(base, e.uri()), e.durationMicros(), e.discontinuity(),
+                    e.mapUri() == null ? null : resolve(base, e.mapUri())));
+        }
+        return new MediaPlaylist(playlist.mediaSequence(), entries, playlist.endList());
+    }
+
+    private static String resolve(URI base, String uri) {
+        try {
+            return base.resolve(uri).toString();
+        } catch (IllegalArgumentException e) {
+            return uri;
         }
     }
 

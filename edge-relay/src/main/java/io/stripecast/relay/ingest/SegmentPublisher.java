@@ -114,14 +114,27 @@ final class SegmentPublisher {
 
     synchronized long publishMedia(SegmentKind kind, byte[] bytes, long durationMicros, boolean discontinuity,
                                    long initSequence, long upstreamSequence, long nowMillis) {
+        return publishMedia(0, -1, kind, bytes, durationMicros, discontinuity, initSequence, upstreamSequence, nowMillis);
+    }
+
+    /**
+     * Publishes one whole media segment of a rendition. {@code mediaSequence} < 0 takes the next one of the stream's
+     * counter (a single-playlist stream); an explicit one (a rendition of a ladder, numbered so that the renditions
+     * of one moment share it) spends every number up to it, as parts do. Returns the media sequence it got.
+     */
+    synchronized long publishMedia(int rendition, long mediaSequence, SegmentKind kind, byte[] bytes, long durationMicros,
+                                   boolean discontinuity, long initSequence, long upstreamSequence, long nowMillis) {
+        long ms = mediaSequence < 0 ? nextMediaSequence++ : mediaSequence;
+        nextMediaSequence = Math.max(nextMediaSequence, ms + 1);
         SegmentMeta meta = signed(base(kind, bytes, nowMillis)
-                .setMediaSequence(nextMediaSequence++)
+                .setRendition(rendition)
+                .setMediaSequence(ms)
                 .setDurationMicros(durationMicros)
                 .setDiscontinuity(discontinuity)
                 .setInitSequence(initSequence)
                 .setUpstreamSequence(upstreamSequence));
         publish(meta, bytes);
-        return meta.getSequence();
+        return ms;
     }
 
     /**

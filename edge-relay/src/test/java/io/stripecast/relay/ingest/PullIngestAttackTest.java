@@ -127,4 +127,53 @@ class PullIngestAttackTest {
         assertThat((long) FakeDns.LOOKUPS.get("flip.test").get()).as("lookups: one per poll, not one per fetch")
                 .isLessThanOrEqualTo(2 * playlistFetches + 2);
     }
+
+    /**
+     * A pull URL naming a master: each allowed variant becomes a rendition (the one at the metadata service is refused,
+     * counted, left out of the ladder and never reached), each rendition serves its own folder's segments although
+     * both folders name them alike, both renditions are numbered alike, and one end follows both ENDLISTs.
+     */
+    @Test
+    void aPulledMasterIsALadderOfItsAllowedVariants() throws Exception {
+        RelayClient relay = new RelayClient(base.toString());
+        int first = PullOriginResource.LADDER_FIRST;
+        List<byte[]> hi = new ArrayList<>();
+        List<byte[]> lo = new ArrayList<>();
+        for (int n = 0; n < PullOriginResource.LADDER_SEGMENTS; n++) {
+            hi.add(PullOriginResource.segment("/hi/seg" + (first + n) + ".ts"));
+            lo.add(PullOriginResource.segment("/lo/seg" + (first + n) + ".ts"));
+        }
+        await("both renditions served, ended").atMost(Duration.ofSeconds(30)).until(() -> {
+            HttpResponse<String> p1 = relay.get("/live/ladderpull/index-1.m3u8");
+            return p1.statusCode() == 200 && p1.body().contains("#EXT-X-ENDLIST")
+                    && sameSegments(servedAt("ladderpull", "index.m3u8"), hi) && sameSegments(servedAt("ladderpull", "index-1.m3u8"), lo);
+        });
+        String master = relay.get("/live/ladderpull/master.m3u8").body();
+        assertThat(master).contains("BANDWIDTH=800000,RESOLUTION=640x360,CODECS=\"avc1.64001e\"\nindex.m3u8")
+                .contains("BANDWIDTH=300000,RESOLUTION=320x180,CODECS=\"avc1.64000c\"\nindex-1.m3u8")
+                .doesNotContain("64x36").doesNotContain("index-2");
+        assertThat(mediaSequence(relay.get("/live/ladderpull/index.m3u8").body()))
+                .isEqualTo(mediaSequence(relay.get("/live/ladderpull/index-1.m3u8").body()));
+        assertThat(refused("ladderpull", UpstreamGuard.OTHER_ORIGIN)).as("the variant at the metadata service").isGreaterThanOrEqualTo(1);
+        assertThat(PullOriginResource.ORIGIN_SEEN).noneMatch(r -> r.contains("/latest/v.m3u8"));
+    }
+
+    private static String mediaSequence(String playlist) {
+        return playlist.lines().filter(l -> l.startsWith("#EXT-X-MEDIA-SEQUENCE:")).findFirst().orElse("none");
+    }
+
+    private List<byte[]> servedAt(String stream, String playlistName) throws Exception {
+        RelayClient relay = new RelayClient(base.toString());
+        HttpResponse<String> playlist = relay.get("/live/" + stream + "/" + playlistName);
+        List<byte[]> out = new ArrayList<>();
+        if (playlist.statusCode() != 200) {
+            return out;
+        }
+        for (String line : playlist.body().lines().filter(l -> !l.isBlank() && !l.startsWith("#")).toList()) {
+            HttpResponse<byte[]> seg = relay.getBytes("/live/" + stream + "/" + line);
+            assertThat(seg.statusCode()).as("segment %s listed by the relay", line).isEqualTo(200);
+            out.add(seg.body());
+        }
+        return out;
+    }
 }

@@ -23,6 +23,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public class PullOriginResource implements QuarkusTestResourceLifecycleManager {
     static final int SEGMENTS = 6;
+    /** The ladder stream's variants each list seg7.ts .. seg9.ts (an encoder's media sequence 7), then end. */
+    static final int LADDER_FIRST = 7;
+    static final int LADDER_SEGMENTS = 3;
     /** Every request path each server saw. */
     static final Queue<String> ORIGIN_SEEN = new ConcurrentLinkedQueue<>();
     static final Queue<String> CDN_SEEN = new ConcurrentLinkedQueue<>();
@@ -78,7 +81,8 @@ public class PullOriginResource implements QuarkusTestResourceLifecycleManager {
                        "metadata": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "literal":  {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "flip":     {"root": "test-relay", "stripes": [{}, {}, {}]},
-                       "named":    {"root": "test-relay", "stripes": [{}, {}, {}]}
+                       "named":    {"root": "test-relay", "stripes": [{}, {}, {}]},
+                       "ladderpull": {"root": "test-relay", "stripes": [{}, {}, {}]}
                      }}
                     """);
         } catch (IOException e) {
@@ -99,6 +103,10 @@ public class PullOriginResource implements QuarkusTestResourceLifecycleManager {
                 Map.entry("stripecast.streams.flip.k", "2"),
                 Map.entry("stripecast.streams.flip.pull-url", "http://flip.test:" + o + "/index.m3u8"),
                 Map.entry("stripecast.streams.flip.pull-interval", "200ms"),
+                Map.entry("stripecast.streams.ladderpull.k", "2"),
+                Map.entry("stripecast.streams.ladderpull.m", "1"),
+                Map.entry("stripecast.streams.ladderpull.pull-url", "http://origin.test:" + o + "/master.m3u8"),
+                Map.entry("stripecast.streams.ladderpull.pull-interval", "200ms"),
                 Map.entry("stripecast.pull.allowed-hosts", "cdn.test,mixed.test,metadata.test"),
                 Map.entry("stripecast.pull.allowed-networks", "127.0.0.1/32"),
                 Map.entry("stripecast.pull.timeout", "3s"),
@@ -137,12 +145,25 @@ public class PullOriginResource implements QuarkusTestResourceLifecycleManager {
                 }
                 reply(ex, 200, p.toString().getBytes(StandardCharsets.UTF_8));
             }
+            // A master: two variants in their own folders (segments named alike), one at the metadata service.
+            case "/master.m3u8" -> reply(ex, 200, ("#EXTM3U\n"
+                    + "#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360,CODECS=\"avc1.64001e\"\nhi/index.m3u8\n"
+                    + "#EXT-X-STREAM-INF:BANDWIDTH=100,RESOLUTION=64x36\nhttp://169.254.169.254/latest/v.m3u8\n"
+                    + "#EXT-X-STREAM-INF:BANDWIDTH=300000,RESOLUTION=320x180,CODECS=\"avc1.64000c\"\nhi/../lo/index.m3u8\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            case "/hi/index.m3u8", "/lo/index.m3u8" -> {
+                StringBuilder p = new StringBuilder("#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:" + LADDER_FIRST + "\n");
+                for (int n = 0; n < LADDER_SEGMENTS; n++) {
+                    p.append("#EXTINF:1.0,\nseg").append(LADDER_FIRST + n).append(".ts\n");
+                }
+                reply(ex, 200, p.append("#EXT-X-ENDLIST\n").toString().getBytes(StandardCharsets.UTF_8));
+            }
             case "/redirect-away.ts" -> redirect(ex, "http://127.0.0.2:" + i + "/internal.ts");
             case "/redirect-home.ts" -> redirect(ex, "/seg-home.ts");
             case "/loop.ts" -> redirect(ex, "/loop.ts");
             case "/huge.ts" -> reply(ex, 200, new byte[2 * 1024 * 1024]);
             default -> {
-                if (path.matches("/seg(\\d+|-home)\\.ts")) {
+                if (path.matches("(/hi|/lo)?/seg(\\d+|-home)\\.ts")) {
                     reply(ex, 200, segment(path));
                 } else {
                     reply(ex, 404, new byte[0]);
