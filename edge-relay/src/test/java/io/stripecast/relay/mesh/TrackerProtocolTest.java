@@ -156,7 +156,12 @@ class TrackerProtocolTest {
     void offerFloodClosesWith1008() throws Exception {
         Peer p = new Peer("other");
         for (int i = 0; i < 40 && !p.closedWith.isDone(); i++) {
-            p.send(announce("peer-flood-1", "swarm-f", 1));
+            try {
+                p.send(announce("peer-flood-1", "swarm-f", 1));
+            } catch (java.util.concurrent.CompletionException closedMeanwhile) {
+                // The relay closed the socket between this send and the client seeing the close: the flood was stopped.
+                break;
+            }
         }
         assertThat(p.awaitClose()).isEqualTo(1008);
     }
@@ -180,8 +185,13 @@ class TrackerProtocolTest {
         for (int i = 0; i < 4; i++) {
             peers[i] = new Peer("other");
             peers[i].send(announce("peer-full-" + i, "swarm-full", 0));
+            // One at a time: sent together, which of them arrives fourth (and finds the swarm full) is up to the network.
+            Peer joined = peers[i];
+            await().atMost(Duration.ofSeconds(5)).until(() -> joined.got.size() >= 1);
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> peers[3].got.size() >= 1);
+        for (int i = 0; i < 3; i++) {
+            assertThat(peers[i].got.get(0).getString("failure reason")).as("peer %d joined", i).isNull();
+        }
         assertThat(peers[3].got.get(0).getString("failure reason")).contains("full");
         for (Peer p : peers) {
             p.ws.abort();
