@@ -8,7 +8,7 @@ import java.util.function.Consumer;
 
 /**
  * Reads a request body up to a bound, after the request has been checked (Vert.x's BodyHandler
- * would have to run before our checks). Past the bound it answers 413, closes the connection and
+ * would have to run before our checks). Past the bound it answers 413, closes the connection (see {@link ClosingAnswer}) and
  * buffers nothing more; a declared Content-Length over the bound is refused before reading.
  */
 public final class BoundedBody {
@@ -54,8 +54,7 @@ public final class BoundedBody {
     }
 
     private static void tooLarge(RoutingContext ctx, Runnable onTooLarge) {
-        ctx.response().putHeader("Connection", "close");
-        ctx.response().endHandler(v -> ctx.request().connection().close());
+        ClosingAnswer.closeAfter(ctx);
         onTooLarge.run();
     }
 }

@@ -1,5 +1,6 @@
 package io.stripecast.relay.ingest;
 
+import io.stripecast.relay.http.ClosingAnswer;
 import io.stripecast.relay.http.Problems;
 import io.stripecast.relay.ingest.cmaf.BoxCutter;
 import io.stripecast.relay.ingest.cmaf.CmafException;
@@ -112,8 +113,7 @@ final class ChunkUploadReader implements ChunkUpload.Listener {
         }
         finish(new ChunkUpload.Cut(reason));
         metrics.ingestRejected(reason);
-        ctx.response().putHeader("Connection", "close");
-        ctx.response().endHandler(v -> ctx.request().connection().close());
+        ClosingAnswer.closeAfter(ctx);
         Problems.send(ctx, status, title, detail);
     }
 

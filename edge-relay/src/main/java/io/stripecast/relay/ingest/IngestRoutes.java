@@ -3,6 +3,7 @@ package io.stripecast.relay.ingest;
 import io.stripecast.protocol.trust.PublisherKeys;
 import io.stripecast.relay.config.RelaySettings;
 import io.stripecast.relay.http.BoundedBody;
+import io.stripecast.relay.http.ClosingAnswer;
 import io.stripecast.relay.http.Problems;
 import io.stripecast.relay.ingest.cmaf.BoxCutter;
 import io.stripecast.relay.ingest.cmaf.CmafException;
@@ -366,8 +367,7 @@ public class IngestRoutes {
 
     /** Refuses a request whose body has not been read: the connection goes with the answer, unread bytes and all. */
     private void rejectAndClose(RoutingContext ctx, int status, String reason, String title, String detail) {
-        ctx.response().putHeader("Connection", "close");
-        ctx.response().endHandler(v -> ctx.request().connection().close());
+        ClosingAnswer.closeAfter(ctx);
         reject(ctx, status, reason, title, detail);
     }
 
