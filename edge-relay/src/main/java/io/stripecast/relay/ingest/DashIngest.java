@@ -11,7 +11,6 @@ import io.stripecast.relay.push.ShardValidator;
 import io.stripecast.relay.stream.StreamRuntime;
 import org.jboss.logging.Logger;
 
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -78,8 +77,7 @@ final class DashIngest {
     private final AtomicLong lastRequestMillis = new AtomicLong(Long.MIN_VALUE / 2);
     private IngestCommitter.EndCause endRequested;
     private DashManifest manifest;
-    private String publishedLadder;
-    private long ladderPublishedMillis;
+    private final LadderPublication ladder;
     private String refusedReps = "";
 
     DashIngest(StreamRuntime runtime, SegmentPublisher publisher, RelayMetrics metrics, int maxOpenUploads) {
@@ -87,6 +85,7 @@ final class DashIngest {
         this.publisher = publisher;
         this.metrics = metrics;
         this.maxOpenUploads = maxOpenUploads;
+        this.ladder = new LadderPublication(runtime.spec().name(), publisher, metrics);
         for (int i = 0; i < renditions.length; i++) {
             renditions[i] = new Rendition();
         }
@@ -204,7 +203,7 @@ final class DashIngest {
     /** Once a second: the ladder again before the window forgets it. */
     synchronized void tick(long nowMillis) {
         long halfWindow = runtime.spec().window().toMillis() / 2;
-        if (base >= 0 && publishedLadder != null && nowMillis - ladderPublishedMillis >= halfWindow) {
+        if (base >= 0 && ladder.dueAgain(nowMillis, halfWindow)) {
             publishLadder(nowMillis, true);
         }
     }
@@ -308,7 +307,7 @@ final class DashIngest {
         }
         if (forgetInits) {
             // The ended run's window is released: the next run's ladder is published even if it reads the same.
-            publishedLadder = null;
+            ladder.forget();
         }
     }
 
@@ -327,7 +326,7 @@ final class DashIngest {
         if (manifest == null || !runtime.isRoot()) {
             return;
         }
-        List<MasterPlaylist.Rendition> ladder = new ArrayList<>();
+        List<MasterPlaylist.Rendition> rungs = new ArrayList<>();
         StringBuilder refused = new StringBuilder();
         for (DashManifest.Representation rep : manifest.representations()) {
             if (!rep.kind().equals("video")) {
@@ -335,7 +334,7 @@ final class DashIngest {
             } else if (rep.id() >= ShardValidator.MAX_RENDITIONS) {
                 refused.append(' ').append(rep.id()).append(":past_bound");
             } else {
-                ladder.add(new MasterPlaylist.Rendition(rep.id(), rep));
+                rungs.add(new MasterPlaylist.Rendition(rep.id(), rep));
             }
         }
         if (!refused.toString().equals(refusedReps)) {
@@ -345,21 +344,10 @@ final class DashIngest {
                         runtime.spec().name(), ShardValidator.MAX_RENDITIONS, refusedReps);
             }
         }
-        if (ladder.isEmpty()) {
+        if (rungs.isEmpty()) {
             return;
         }
-        ladder.sort((a, b) -> Integer.compare(a.index(), b.index()));
-        String text = MasterPlaylist.render(ladder);
-        if (!again && text.equals(publishedLadder)) {
-            return;
-        }
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length > ShardValidator.MAX_RENDITIONS_BYTES) {
-            metrics.ingestDropped(runtime.spec().name(), "ladder_too_large");
-            return;
-        }
-        publisher.publishRenditions(bytes, nowMillis);
-        publishedLadder = text;
-        ladderPublishedMillis = nowMillis;
+        rungs.sort((a, b) -> Integer.compare(a.index(), b.index()));
+        ladder.publish(MasterPlaylist.render(rungs), nowMillis, again);
     }
 }

@@ -1,6 +1,6 @@
 package io.stripecast.relay.ingest;
 
-import io.stripecast.relay.ingest.cmaf.MasterPlaylist;
+import io.stripecast.relay.playback.MediaNames;
 
 import java.util.List;
 
@@ -60,7 +60,7 @@ public record HlsMaster(List<Variant> variants) {
             if (v.frameRate() != null) {
                 out.append(",FRAME-RATE=").append(v.frameRate());
             }
-            out.append('\n').append(MasterPlaylist.mediaPlaylist(r)).append('\n');
+            out.append('\n').append(MediaNames.playlist(r)).append('\n');
         }
         return out.toString();
     }

@@ -6,7 +6,6 @@ import io.stripecast.relay.stream.StreamRuntime;
 import io.stripecast.relay.window.WindowEntry;
 import org.jboss.logging.Logger;
 
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -76,8 +75,7 @@ final class IngestCommitter {
     private long runBase = -1;
     private final long[] lastMediaSequence = new long[ShardValidator.MAX_RENDITIONS];
     private final long[] lastUpstream = new long[ShardValidator.MAX_RENDITIONS];
-    private String publishedLadder;
-    private long ladderPublishedMillis;
+    private final LadderPublication ladder;
     /** When the first rendition's end was drained while others were still going; -1 when none. */
     private long firstEndMillis = -1;
     /** Whether the last commit ran as the root: the standby-to-root step happens once, on the change. */
@@ -90,6 +88,7 @@ final class IngestCommitter {
         this.metrics = metrics;
         this.timeoutMillis = timeoutMillis;
         this.uploads = new UploadStore(maxUnlisted);
+        this.ladder = new LadderPublication(runtime.spec().name(), publisher, metrics);
         RenditionCommitter.Numbering numbering = new RenditionCommitter.Numbering() {
             @Override
             public long mediaSequence(int rendition, PlaylistEntry entry, long nowMillis) {
@@ -234,8 +233,7 @@ final class IngestCommitter {
             }
             return old;
         });
-        if (publishedLadder != null && runtime.isRoot()
-                && nowMillis - ladderPublishedMillis >= runtime.spec().window().toMillis() / 2) {
+        if (runtime.isRoot() && ladder.dueAgain(nowMillis, runtime.spec().window().toMillis() / 2)) {
             publishLadder(nowMillis, true);
         }
     }
@@ -286,7 +284,7 @@ final class IngestCommitter {
         if (master == null) {
             return -1;
         }
-        if (publishedLadder == null) {
+        if (!ladder.isPublished()) {
             // The ladder goes out before the first segment of a run that has one.
             publishLadder(nowMillis, false);
         }
@@ -366,25 +364,14 @@ final class IngestCommitter {
         runBase = -1;
         java.util.Arrays.fill(lastMediaSequence, -1);
         // The ended run's window is released: the next run's ladder is published even if it reads the same.
-        publishedLadder = null;
+        ladder.forget();
     }
 
     private void publishLadder(long nowMillis, boolean again) {
         if (master == null) {
             return;
         }
-        String text = master.render();
-        if (!again && text.equals(publishedLadder)) {
-            return;
-        }
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length > ShardValidator.MAX_RENDITIONS_BYTES) {
-            metrics.ingestDropped(runtime.spec().name(), "ladder_too_large");
-            return;
-        }
-        publisher.publishRenditions(bytes, nowMillis);
-        publishedLadder = text;
-        ladderPublishedMillis = nowMillis;
+        ladder.publish(master.render(), nowMillis, again);
     }
 
     /**

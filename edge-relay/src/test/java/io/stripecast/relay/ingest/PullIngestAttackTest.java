@@ -40,18 +40,7 @@ class PullIngestAttackTest {
 
     /** The bytes of every segment the relay's playlist of the stream lists, in order. */
     private List<byte[]> served(String stream) throws Exception {
-        RelayClient relay = new RelayClient(base.toString());
-        HttpResponse<String> playlist = relay.get("/live/" + stream + "/index.m3u8");
-        List<byte[]> out = new ArrayList<>();
-        if (playlist.statusCode() != 200) {
-            return out;
-        }
-        for (String line : playlist.body().lines().filter(l -> !l.isBlank() && !l.startsWith("#")).toList()) {
-            HttpResponse<byte[]> seg = relay.getBytes("/live/" + stream + "/" + line);
-            assertThat(seg.statusCode()).as("segment %s listed by the relay", line).isEqualTo(200);
-            out.add(seg.body());
-        }
-        return out;
+        return servedAt(stream, "index.m3u8");
     }
 
     private static boolean sameSegments(List<byte[]> served, List<byte[]> expected) {
@@ -162,6 +151,7 @@ class PullIngestAttackTest {
         return playlist.lines().filter(l -> l.startsWith("#EXT-X-MEDIA-SEQUENCE:")).findFirst().orElse("none");
     }
 
+    /** The bytes of every segment one of the relay's media playlists of the stream lists, in order. */
     private List<byte[]> servedAt(String stream, String playlistName) throws Exception {
         RelayClient relay = new RelayClient(base.toString());
         HttpResponse<String> playlist = relay.get("/live/" + stream + "/" + playlistName);

@@ -1,5 +1,7 @@
 package io.stripecast.relay.ingest.cmaf;
 
+import io.stripecast.relay.playback.MediaNames;
+
 import java.util.List;
 
 /**
@@ -14,11 +16,6 @@ public final class MasterPlaylist {
 
     /** A rendition of the ladder: its index and the Representation that describes it. */
     public record Rendition(int index, DashManifest.Representation representation) {
-    }
-
-    /** The URI of rendition r's media playlist, relative to /live/{stream}/. */
-    public static String mediaPlaylist(int rendition) {
-        return rendition == 0 ? "index.m3u8" : "index-" + rendition + ".m3u8";
     }
 
     /** @param renditions in ascending order of index */
@@ -36,7 +33,8 @@ public final class MasterPlaylist {
             if (rep.frameRate() != null) {
                 out.append(",FRAME-RATE=").append(rep.frameRate());
             }
-            out.append('\n').append(mediaPlaylist(r.index())).append('\n');
+            // The edge's own name for the rendition's playlist: what the ingest publishes is what every edge serves.
+            out.append('\n').append(MediaNames.playlist(r.index())).append('\n');
         }
         return out.toString();
     }
