@@ -13,8 +13,8 @@ final class ChunkUpload {
     sealed interface Item permits Part, End, Cut {
     }
 
-    /** A part's bytes: one or more whole fragments. */
-    record Part(byte[] bytes) implements Item {
+    /** A part's bytes (one or more whole fragments) and when it was whole here: it may wait for its init to be published. */
+    record Part(byte[] bytes, long arrivalMillis) implements Item {
     }
 
     /** The upload ended after its last whole fragment. */
@@ -49,6 +49,8 @@ final class ChunkUpload {
     /** Why the rest of this segment is not published (a metric word), or null. */
     String dropped;
     long initSequence;
+    /** Its segment's date by the rendition's {@link MediaClock}, learned from part 0; 0 when the parts have no tfdt. */
+    long programDateTimeMillis;
 
     ChunkUpload(int rendition, long number, long mediaSequence, boolean discontinuity) {
         this.rendition = rendition;

@@ -73,7 +73,7 @@ final class ChunkUploadReader implements ChunkUpload.Listener {
         }
         if (!parts.isEmpty()) {
             for (byte[] p : parts) {
-                upload.add(new ChunkUpload.Part(p));
+                upload.add(new ChunkUpload.Part(p, System.currentTimeMillis()));
             }
             drain.accept(upload);
         }

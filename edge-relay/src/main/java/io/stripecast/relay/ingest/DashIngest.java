@@ -55,6 +55,7 @@ final class DashIngest {
         long initSequence;
         long highestNumber = -1;
         boolean discontinuity;
+        final MediaClock clock = new MediaClock();
         /** Uploads whose parts wait for this rendition's init. */
         final Set<ChunkUpload> waiting = new LinkedHashSet<>();
     }
@@ -241,8 +242,17 @@ final class DashIngest {
             return true;
         }
         u.initSequence = r.initSequence;
+        if (timing.hasStart()) {
+            if (u.discontinuity && u.partsPublished == 0) {
+                r.clock.reset();
+            }
+            long date = r.clock.learn(timing.startMicros(), timing.durationMicros(), part.arrivalMillis());
+            if (u.partsPublished == 0) {
+                u.programDateTimeMillis = date;
+            }
+        }
         publisher.publishPart(u.rendition, u.mediaSequence, u.partsPublished, timing.independent(), timing.durationMicros(),
-                u.discontinuity && u.partsPublished == 0, r.initSequence, u.number, part.bytes(), nowMillis);
+                u.discontinuity && u.partsPublished == 0, r.initSequence, u.number, u.programDateTimeMillis, part.bytes(), nowMillis);
         u.partsPublished++;
         u.durationMicros += timing.durationMicros();
         live = true;

@@ -61,7 +61,7 @@ final class SegmentPublisher {
      */
     synchronized long publishPart(int rendition, long mediaSequence, int partIndex, boolean independent,
                                   long durationMicros, boolean discontinuity, long initSequence, long upstreamSequence,
-                                  byte[] bytes, long nowMillis) {
+                                  long programDateTimeMillis, byte[] bytes, long nowMillis) {
         SegmentMeta meta = signed(base(SegmentKind.SEGMENT_KIND_FMP4_PART, bytes, nowMillis)
                 .setRendition(rendition)
                 .setMediaSequence(mediaSequence)
@@ -70,7 +70,8 @@ final class SegmentPublisher {
                 .setDurationMicros(durationMicros)
                 .setDiscontinuity(discontinuity)
                 .setInitSequence(initSequence)
-                .setUpstreamSequence(upstreamSequence));
+                .setUpstreamSequence(upstreamSequence)
+                .setProgramDateTimeMillis(programDateTimeMillis));
         publish(meta, bytes);
         // Media sequences a run of parts used are spent: an end marker names the one after them, and a later run
         // (HLS or DASH) numbers above them, so no media sequence is ever given to two segments.

@@ -159,7 +159,9 @@ public class PlayerPage {
                 // Signed under the v2 layout when set (a rendition other than 0): the page rebuilds whichever applies.
                 .put("rendition", m.getRendition())
                 .put("partIndex", m.getPartIndex())
-                .put("independent", m.getIndependent());
+                .put("independent", m.getIndependent())
+                // Signed under the v3 layout when set (a part dated by the ingest's media clock).
+                .put("programDateTimeMillis", Long.toString(m.getProgramDateTimeMillis()));
     }
 
     private static String load() {

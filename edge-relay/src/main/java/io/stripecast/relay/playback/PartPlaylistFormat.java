@@ -118,14 +118,17 @@ final class PartPlaylistFormat {
     /**
      * The tags that apply to a segment and so to its first part (4.4.4.9: they precede its first EXT-X-PART): a
      * discontinuity, its date, a new init.
+     *
+     * <p>Every segment carries its own date: the ingest dates each segment as it starts, and its dates need not add up
+     * exactly to the durations in between (the ingest's clock learns, an encoder's timeline drifts). With a date on the
+     * first segment only, a player dated the newest parts by the oldest segment's date plus the durations since, up to
+     * ~0.5 s off over a 60 s window in the lab, and "behind live" read that much better than it was.
      */
     private static void segmentTags(StringBuilder out, HeldSegment s, boolean first, long[] currentInit) {
         if (s.discontinuity() && !first) {
             out.append("#EXT-X-DISCONTINUITY\n");
         }
-        if (first || s.discontinuity()) {
-            out.append("#EXT-X-PROGRAM-DATE-TIME:").append(DATE_TIME.format(Instant.ofEpochMilli(startMillis(s)))).append('\n');
-        }
+        out.append("#EXT-X-PROGRAM-DATE-TIME:").append(DATE_TIME.format(Instant.ofEpochMilli(startMillis(s)))).append('\n');
         long init = s.initSequence();
         if (init != 0 && init != currentInit[0]) {
             out.append("#EXT-X-MAP:URI=\"").append(MediaNames.init(init)).append("\"\n");
@@ -134,12 +137,16 @@ final class PartPlaylistFormat {
     }
 
     /**
-     * When the segment's first sample was at the ingest: its first part was whole there at its ingest time, which is
-     * that part's duration after its first sample. Every rendition's part 0 of one moment gives the same time to within
-     * the ingest's jitter, so their dates agree (RFC 8216bis 6.2.4).
+     * When the segment's first sample was at the ingest: the date the ingest gave it by the encoder's media timeline
+     * (ingest/MediaClock), else, for parts without one, the time its first part was whole there less that part's
+     * duration. Every rendition's part 0 of one moment gives the same time to within the ingest's jitter, so their
+     * dates agree (RFC 8216bis 6.2.4).
      */
     private static long startMillis(HeldSegment s) {
         SegmentMeta head = s.head();
+        if (head.getProgramDateTimeMillis() > 0) {
+            return head.getProgramDateTimeMillis();
+        }
         return head.getIngestTimeMillis() - head.getDurationMicros() / 1000;
     }
 

@@ -5,6 +5,7 @@ import io.stripecast.relay.TestStreams;
 import io.stripecast.relay.ingest.cmaf.BoxCutter;
 import io.stripecast.relay.ingest.cmaf.DashManifest;
 import io.stripecast.relay.ingest.cmaf.FfmpegDash;
+import io.stripecast.relay.ingest.cmaf.Fragments;
 import io.stripecast.relay.ingest.cmaf.TrackInit;
 import io.stripecast.relay.stream.StreamRuntime;
 import io.stripecast.relay.window.WindowEntry;
@@ -38,6 +39,8 @@ class DashIngestRunTest {
     static Path dir;
     static byte[] init;
     static List<byte[]> parts;
+    /** The parts of the encoder's second segment (the 3 s encode's last second). */
+    static List<byte[]> secondParts;
 
     private final TestStreams streams = new TestStreams();
     private final StreamRuntime runtime = streams.stream("cmaf", 2, 1, Duration.ofSeconds(60));
@@ -55,12 +58,16 @@ class DashIngestRunTest {
         BoxCutter cutter = new BoxCutter(1 << 20, 8 << 20, 64);
         parts = new ArrayList<>(cutter.feed(segment, 0, segment.length));
         cutter.finish();
+        byte[] second = Files.readAllBytes(dir.resolve("chunk-stream0-00002.m4s"));
+        BoxCutter again = new BoxCutter(1 << 20, 8 << 20, 64);
+        secondParts = new ArrayList<>(again.feed(second, 0, second.length));
+        again.finish();
     }
 
     @Test
     void partsWaitForTheirInitThenFollowIt() throws Exception {
         ChunkUpload u = dash.open(0, 1, NOW);
-        u.add(new ChunkUpload.Part(parts.get(0)));
+        u.add(new ChunkUpload.Part(parts.get(0), NOW));
         dash.drain(u, NOW);
         assertThat(entries(SegmentKind.SEGMENT_KIND_FMP4_PART)).as("no init yet: the part waits").isEmpty();
         dash.onInit(0, TrackInit.parse(init), init, NOW);
@@ -88,12 +95,12 @@ class DashIngestRunTest {
     void theEndWaitsForTheOpenUploadAndTheNextUploadStartsARun() throws Exception {
         dash.onInit(0, TrackInit.parse(init), init, NOW);
         ChunkUpload open = dash.open(0, 1, NOW);
-        open.add(new ChunkUpload.Part(parts.get(0)));
+        open.add(new ChunkUpload.Part(parts.get(0), NOW));
         dash.drain(open, NOW);
         dash.onManifest(DashManifest.parse(TWO_VIDEOS_AND_AUDIO.formatted("static").getBytes(StandardCharsets.UTF_8)), NOW);
         assertThat(runtime.window().snapshot()).as("the upload is still open").noneMatch(WindowEntry::isEnd);
         for (byte[] p : parts.subList(1, parts.size())) {
-            open.add(new ChunkUpload.Part(p));
+            open.add(new ChunkUpload.Part(p, NOW));
         }
         open.add(new ChunkUpload.End());
         dash.drain(open, NOW + 2000);
@@ -152,6 +159,41 @@ class DashIngestRunTest {
     }
 
     @Test
+    void aSegmentIsDatedByItsMediaTimeNotByWhenItsFirstPartCame() throws Exception {
+        TrackInit track = TrackInit.parse(init);
+        dash.onInit(0, track, init, NOW);
+        // Segment 1's parts arrive as they end on the media timeline, 30 ms after the encoder cut them.
+        ChunkUpload first = dash.open(0, 1, NOW);
+        for (byte[] p : parts) {
+            Fragments.Timing t = Fragments.read(p, track);
+            first.add(new ChunkUpload.Part(p, NOW + 30 + (t.startMicros() + t.durationMicros()) / 1000));
+        }
+        first.add(new ChunkUpload.End());
+        dash.drain(first, NOW + 2100);
+        // Segment 2's first part comes 400 ms late (its upload opened late), the others on time.
+        ChunkUpload second = dash.open(0, 2, NOW);
+        for (int i = 0; i < secondParts.size(); i++) {
+            Fragments.Timing t = Fragments.read(secondParts.get(i), track);
+            second.add(new ChunkUpload.Part(secondParts.get(i), NOW + 30 + (t.startMicros() + t.durationMicros()) / 1000 + (i == 0 ? 400 : 0)));
+        }
+        second.add(new ChunkUpload.End());
+        dash.drain(second, NOW + 3500);
+
+        long start1 = Fragments.read(parts.get(0), track).startMicros();
+        long start2 = Fragments.read(secondParts.get(0), track).startMicros();
+        assertThat(start2 - start1).as("the encoder's second segment starts 2 s into its timeline").isEqualTo(2_000_000);
+        List<WindowEntry> published = entries(SegmentKind.SEGMENT_KIND_FMP4_PART);
+        List<Long> dates1 = published.stream().filter(e -> e.meta().getMediaSequence() == published.get(0).meta().getMediaSequence())
+                .map(e -> e.meta().getProgramDateTimeMillis()).distinct().toList();
+        assertThat(dates1).as("every part of a segment carries its segment's date: its first sample's time here")
+                .containsExactly(NOW + 30 + start1 / 1000);
+        List<Long> dates2 = published.stream().filter(e -> e.meta().getMediaSequence() != published.get(0).meta().getMediaSequence())
+                .map(e -> e.meta().getProgramDateTimeMillis()).distinct().toList();
+        assertThat(dates2).as("2 s later by the media timeline, not 400 ms later still for a late first part")
+                .containsExactly(NOW + 30 + start1 / 1000 + 2000);
+    }
+
+    @Test
     void moreOpenUploadsThanTheBoundAreRefused() {
         for (int i = 1; i <= 4; i++) {
             assertThat(dash.open(0, i, NOW)).isNotNull();
@@ -163,7 +205,7 @@ class DashIngestRunTest {
     private void segment(long number) {
         ChunkUpload u = dash.open(0, number, NOW);
         for (byte[] p : parts) {
-            u.add(new ChunkUpload.Part(p));
+            u.add(new ChunkUpload.Part(p, NOW));
         }
         u.add(new ChunkUpload.End());
         dash.drain(u, NOW);

@@ -75,6 +75,16 @@ public final class PartFeed {
         return shards[0].getSegment().getSequence();
     }
 
+    /** A complete part that carries the date the ingest gave its segment (its media clock's). */
+    public long datedPart(int rendition, long mediaSequence, int part, long durationMicros, long initSequence, long ingestMillis,
+                          long programDateTimeMillis) {
+        byte[] bytes = partBytes(rendition, mediaSequence, part);
+        SegmentMeta meta = base(SegmentKind.SEGMENT_KIND_FMP4_PART, bytes, ingestMillis).setRendition(rendition)
+                .setMediaSequence(mediaSequence).setPartIndex(part).setIndependent(part == 0).setDurationMicros(durationMicros)
+                .setInitSequence(initSequence).setProgramDateTimeMillis(programDateTimeMillis).build();
+        return put(meta, bytes);
+    }
+
     /** A part of which one shard arrived: held, incomplete. */
     public Shard[] incompletePart(int rendition, long mediaSequence, int part, long durationMicros, long initSequence, long ingestMillis) {
         Shard[] shards = partShards(rendition, mediaSequence, part, part == 0, durationMicros, initSequence, false, ingestMillis);

@@ -55,16 +55,20 @@ class PartPlaylistRendererTest {
                 #EXT-X-MAP:URI="init-2.mp4"
                 #EXTINF:1.000000,
                 r1-100.m4s
+                #EXT-X-PROGRAM-DATE-TIME:2026-12-07T06:00:01.000Z
                 #EXTINF:1.000000,
                 r1-101.m4s
+                #EXT-X-PROGRAM-DATE-TIME:2026-12-07T06:00:02.000Z
                 #EXT-X-PART:DURATION=0.500000,URI="r1-102.0.m4s",INDEPENDENT=YES
                 #EXT-X-PART:DURATION=0.500000,URI="r1-102.1.m4s"
                 #EXTINF:1.000000,
                 r1-102.m4s
+                #EXT-X-PROGRAM-DATE-TIME:2026-12-07T06:00:03.000Z
                 #EXT-X-PART:DURATION=0.500000,URI="r1-103.0.m4s",INDEPENDENT=YES
                 #EXT-X-PART:DURATION=0.500000,URI="r1-103.1.m4s"
                 #EXTINF:1.000000,
                 r1-103.m4s
+                #EXT-X-PROGRAM-DATE-TIME:2026-12-07T06:00:04.000Z
                 #EXT-X-PART:DURATION=0.500000,URI="r1-104.0.m4s",INDEPENDENT=YES
                 #EXT-X-PRELOAD-HINT:TYPE=PART,URI="r1-104.1.m4s"
                 #EXT-X-RENDITION-REPORT:URI="index.m3u8",LAST-MSN=104,LAST-PART=0
@@ -74,9 +78,22 @@ class PartPlaylistRendererTest {
         // Rendition 0 keeps the names of a stream without renditions, and reports rendition 1.
         assertThat(render(0, T0 + 4600).text())
                 .contains("#EXT-X-MAP:URI=\"init-1.mp4\"\n#EXTINF:1.000000,\n100.m4s\n")
-                .contains("#EXT-X-PART:DURATION=0.500000,URI=\"104.0.m4s\",INDEPENDENT=YES\n"
+                .contains("#EXT-X-PROGRAM-DATE-TIME:2026-12-07T06:00:04.000Z\n#EXT-X-PART:DURATION=0.500000,URI=\"104.0.m4s\",INDEPENDENT=YES\n"
                         + "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"104.1.m4s\"\n"
                         + "#EXT-X-RENDITION-REPORT:URI=\"index-1.m3u8\",LAST-MSN=104,LAST-PART=0\n");
+    }
+
+    @Test
+    void aSegmentCarriesTheDateTheIngestGaveItNotItsFirstPartsArrival() {
+        segments(1);
+        // Segment 101's first part came 400 ms late to the ingest; its media clock dated the segment at T0 + 1 s all the same.
+        feed.datedPart(1, 101, 0, PART, inits[1], T0 + 1900, T0 + 1000);
+        feed.datedPart(1, 101, 1, PART, inits[1], T0 + 2000, T0 + 1000);
+        assertThat(render(1, T0 + 2005).text()).contains("""
+                r1-100.m4s
+                #EXT-X-PROGRAM-DATE-TIME:2026-12-07T06:00:01.000Z
+                #EXT-X-PART:DURATION=0.500000,URI="r1-101.0.m4s",INDEPENDENT=YES
+                """);
     }
 
     @Test
@@ -90,6 +107,7 @@ class PartPlaylistRendererTest {
         assertThat(before.text()).doesNotContain("r1-101.m4s").endsWith("""
                 #EXTINF:1.000000,
                 r1-100.m4s
+                #EXT-X-PROGRAM-DATE-TIME:2026-12-07T06:00:01.000Z
                 #EXT-X-PART:DURATION=0.500000,URI="r1-101.0.m4s",INDEPENDENT=YES
                 #EXT-X-PART:DURATION=0.500000,URI="r1-101.1.m4s"
                 #EXT-X-PRELOAD-HINT:TYPE=PART,URI="r1-101.2.m4s"
@@ -133,7 +151,7 @@ class PartPlaylistRendererTest {
         assertThat(render(1, T0 + 4600).lastMediaSequence()).isEqualTo(101);
         Rendered r = render(1, T0 + 3000 + 6_000);
         assertThat(r.text()).contains("#EXT-X-MEDIA-SEQUENCE:103\n").doesNotContain("r1-100", "r1-101", "r1-102")
-                .contains("r1-103.m4s\n#EXT-X-PART:DURATION=0.500000,URI=\"r1-104.0.m4s\",INDEPENDENT=YES\n");
+                .contains("r1-103.m4s\n#EXT-X-PROGRAM-DATE-TIME:2026-12-07T06:00:04.000Z\n#EXT-X-PART:DURATION=0.500000,URI=\"r1-104.0.m4s\",INDEPENDENT=YES\n");
     }
 
     @Test

@@ -40,6 +40,10 @@ import java.util.Collection;
  * <pre>
  * u32 rendition, u32 part_index, u8 independent
  * </pre>
+ * A part that carries a program date time is signed under {@code "stripecast-segment-v3" 0x00}: the v2 layout followed by
+ * <pre>
+ * i64 program_date_time_millis
+ * </pre>
  * Which layout applies follows from the fields themselves, and the tag is signed: setting a v2 field on v1-signed
  * metadata changes the tag and the signature fails. Single-rendition streams without parts keep the v1 bytes, which
  * the browser's player rebuilds. A field added later is signed only once a layout names it, under a new tag; until
@@ -51,6 +55,7 @@ public final class SegmentSignatures {
     public static final int SIGNATURE_BYTES = 64;
     private static final byte[] TAG = "stripecast-segment-v1\0".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] TAG_V2 = "stripecast-segment-v2\0".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] TAG_V3 = "stripecast-segment-v3\0".getBytes(StandardCharsets.US_ASCII);
     /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): the raw key follows. */
     private static final byte[] X509_PREFIX = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
 
@@ -74,8 +79,9 @@ public final class SegmentSignatures {
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(160);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            boolean v2 = usesV2(meta);
-            out.write(v2 ? TAG_V2 : TAG);
+            boolean v3 = usesV3(meta);
+            boolean v2 = v3 || usesV2(meta);
+            out.write(v3 ? TAG_V3 : v2 ? TAG_V2 : TAG);
             out.writeByte(name.length);
             out.write(name);
             out.writeLong(meta.getSequence());
@@ -98,6 +104,9 @@ public final class SegmentSignatures {
                 out.writeInt(meta.getPartIndex());
                 out.writeByte(meta.getIndependent() ? 1 : 0);
             }
+            if (v3) {
+                out.writeLong(meta.getProgramDateTimeMillis());
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -109,6 +118,11 @@ public final class SegmentSignatures {
         return meta.getRendition() != 0 || meta.getPartIndex() != 0 || meta.getIndependent()
                 || meta.getKind() == SegmentKind.SEGMENT_KIND_FMP4_PART || meta.getKind() == SegmentKind.SEGMENT_KIND_RENDITIONS
                 || meta.getKind() == SegmentKind.SEGMENT_KIND_PARTS_END;
+    }
+
+    /** Whether the metadata needs the v3 layout: it carries a program date time. */
+    static boolean usesV3(SegmentMeta meta) {
+        return meta.getProgramDateTimeMillis() != 0;
     }
 
     /** The metadata with its signature set. */

@@ -93,6 +93,23 @@ class SegmentSignaturesTest {
     }
 
     @Test
+    void aPartsProgramDateTimeIsSignedUnderV3() {
+        SegmentMeta part = meta().toBuilder().setKind(SegmentKind.SEGMENT_KIND_FMP4_PART).setPartIndex(2)
+                .setProgramDateTimeMillis(1_796_000_000_123L).build();
+        SegmentMeta signed = SegmentSignatures.sign(INGEST.getPrivate(), "live", part);
+        assertThat(SegmentSignatures.verify("live", signed, keys(INGEST))).isTrue();
+        assertThat(new String(SegmentSignatures.canonical("live", part), 0, 21, java.nio.charset.StandardCharsets.US_ASCII))
+                .isEqualTo("stripecast-segment-v3");
+        assertThat(SegmentSignatures.canonical("live", part)).hasSize(126 + 9 + 8);
+        // Moved, dropped, or added to metadata signed without one: each fails.
+        assertThat(SegmentSignatures.verify("live", signed.toBuilder().setProgramDateTimeMillis(1_796_000_000_124L).build(), keys(INGEST)))
+                .isFalse();
+        assertThat(SegmentSignatures.verify("live", signed.toBuilder().setProgramDateTimeMillis(0).build(), keys(INGEST))).isFalse();
+        SegmentMeta v2 = SegmentSignatures.sign(INGEST.getPrivate(), "live", part.toBuilder().setProgramDateTimeMillis(0).build());
+        assertThat(SegmentSignatures.verify("live", v2.toBuilder().setProgramDateTimeMillis(1).build(), keys(INGEST))).isFalse();
+    }
+
+    @Test
     void aSignatureBindsTheStreamName() {
         SegmentMeta signed = SegmentSignatures.sign(INGEST.getPrivate(), "live", meta());
         assertThat(SegmentSignatures.verify("other", signed, keys(INGEST))).isFalse();

@@ -9,6 +9,8 @@ package io.stripecast.relay.ingest.cmaf;
  *   <li>The first sample's flags are the trun's first-sample-flags (0x04), else that sample's own flags (0x400), else
  *       the tfhd's default (0x20), else the trex's; it is a sync sample unless sample_is_non_sync_sample (0x10000) is
  *       set.</li>
+ *   <li>Where it starts on the media timeline is the first {@code traf}'s {@code tfdt} (baseMediaDecodeTime, 32 or 64
+ *       bits by its version), when it has one.</li>
  * </ul>
  */
 public final class Fragments {
@@ -16,9 +18,17 @@ public final class Fragments {
     /** Longer than any part or segment may last (the validator's bound for a segment is 600 s). */
     private static final long MAX_SECONDS = 600;
 
-    /** A part's duration in microseconds and whether it starts with a sync sample. */
-    public record Timing(long durationMicros, boolean independent) {
+    /**
+     * A part's duration in microseconds, whether it starts with a sync sample, and its start on the encoder's media
+     * timeline in microseconds ({@link #NO_START} without a {@code tfdt}).
+     */
+    public record Timing(long durationMicros, boolean independent, long startMicros) {
+        public boolean hasStart() {
+            return startMicros != NO_START;
+        }
     }
+
+    public static final long NO_START = -1;
 
     private Fragments() {
     }
@@ -26,12 +36,12 @@ public final class Fragments {
     public static Timing read(byte[] part, TrackInit track) throws CmafException {
         long ticks = 0;
         Long firstFlags = null;
+        long startMicros = NO_START;
         boolean sawMoof = false;
         for (Box top : Box.children(part, 0, part.length)) {
             if (!top.type().equals("moof")) {
                 continue;
             }
-            sawMoof = true;
             Box traf = null;
             for (Box c : Box.children(part, top.bodyStart(), top.end())) {
                 if (c.type().equals("traf")) {
@@ -47,6 +57,12 @@ public final class Fragments {
             Box tfhd = traf.child(part, "tfhd");
             if (tfhd == null) {
                 throw new CmafException("bad_fragment", "a traf without a tfhd");
+            }
+            boolean firstFragment = !sawMoof;
+            sawMoof = true;
+            Box tfdt = traf.child(part, "tfdt");
+            if (firstFragment && tfdt != null) {
+                startMicros = startMicros(part, tfdt, track);
             }
             long tfFlags = Box.u32(part, TrackInit.at(tfhd, 0, 4)) & 0xffffff;
             if (Box.u32(part, TrackInit.at(tfhd, 4, 4)) != track.trackId()) {
@@ -138,6 +154,16 @@ public final class Fragments {
         if (micros == 0) {
             throw new CmafException("bad_fragment", "a part shorter than a microsecond");
         }
-        return new Timing(micros, (firstFlags & NON_SYNC_SAMPLE) == 0);
+        return new Timing(micros, (firstFlags & NON_SYNC_SAMPLE) == 0, startMicros);
+    }
+
+    /** A tfdt's baseMediaDecodeTime in microseconds; a time too large for that (over ~292,000 years) is a lie. */
+    private static long startMicros(byte[] part, Box tfdt, TrackInit track) throws CmafException {
+        int version = part[TrackInit.at(tfdt, 0, 4)] & 0xff;
+        long ticks = version == 1 ? Box.u64(part, TrackInit.at(tfdt, 4, 8)) : Box.u32(part, TrackInit.at(tfdt, 4, 4));
+        if (ticks < 0 || ticks / track.timescale() > Long.MAX_VALUE / 1_000_000 - 1) {
+            throw new CmafException("bad_fragment", "a tfdt beyond any media timeline");
+        }
+        return ticks / track.timescale() * 1_000_000 + ticks % track.timescale() * 1_000_000 / track.timescale();
     }
 }

@@ -27,6 +27,23 @@ class FragmentsTest {
     }
 
     @Test
+    void aPartStartsWhereItsFirstTfdtSays() throws Exception {
+        byte[] v0 = concat(box("moof", concat(box("mfhd", new byte[8]), box("traf", concat(tfhd(1, 0), tfdt(0, 2_500), trun(0, 2, null, null))))),
+                box("mdat", new byte[16]));
+        assertThat(Fragments.read(v0, TRACK).startMicros()).as("version 0: 32 bits of ticks at 1000 a second").isEqualTo(2_500_000);
+        byte[] v1 = concat(box("moof", concat(box("mfhd", new byte[8]), box("traf", concat(tfhd(1, 0), tfdt(1, 5_000_000_001L), trun(0, 2, null, null))))),
+                box("mdat", new byte[16]));
+        assertThat(Fragments.read(v1, TRACK).startMicros()).as("version 1: 64 bits").isEqualTo(5_000_000_001_000L);
+        byte[] two = concat(v0, v1);
+        assertThat(Fragments.read(two, TRACK).startMicros()).as("a part of two fragments starts with the first").isEqualTo(2_500_000);
+        Fragments.Timing none = Fragments.read(fragment(tfhd(1, 0), trun(0, 2, null, null)), TRACK);
+        assertThat(none.hasStart()).as("no tfdt: no start").isFalse();
+        byte[] lie = concat(box("moof", concat(box("mfhd", new byte[8]), box("traf", concat(tfhd(1, 0), tfdt(1, -1L), trun(0, 2, null, null))))),
+                box("mdat", new byte[16]));
+        assertThatThrownBy(() -> Fragments.read(lie, TRACK)).isInstanceOf(CmafException.class).hasMessageContaining("tfdt");
+    }
+
+    @Test
     void durationsFromTheTfhdDefaultThenTheTrex() throws Exception {
         assertThat(Fragments.read(fragment(tfhd(1, 0x08, 25), trun(0, 4, null, null)), TRACK).durationMicros()).isEqualTo(100_000);
         assertThat(Fragments.read(fragment(tfhd(1, 0), trun(0, 4, null, null)), TRACK).durationMicros()).isEqualTo(160_000);
@@ -93,6 +110,18 @@ class FragmentsTest {
     /** moof(mfhd, traf(tfhd, trun)) + mdat. */
     static byte[] fragment(byte[] tfhd, byte[] trun) {
         return concat(box("moof", concat(box("mfhd", new byte[8]), box("traf", concat(tfhd, trun)))), box("mdat", new byte[16]));
+    }
+
+    /** tfdt of the given version (0: 32-bit, 1: 64-bit baseMediaDecodeTime). */
+    static byte[] tfdt(int version, long ticks) {
+        ByteBuffer b = ByteBuffer.allocate(version == 1 ? 12 : 8);
+        b.putInt(version << 24);
+        if (version == 1) {
+            b.putLong(ticks);
+        } else {
+            b.putInt((int) ticks);
+        }
+        return box("tfdt", b.array());
     }
 
     /** tfhd with the given flags; values in flag order (0x08 duration, 0x20 flags; 0x01/0x02/0x10 not used here). */
