@@ -2,6 +2,8 @@
 // and prints what each page saw as JSON: stalls, errors, renditions played and how far behind live it played
 // (program date time of the playhead against the wall clock, sampled every 250 ms after the first 5 s of playing).
 // Usage: node lowlatency.mjs SECONDS URL [URL...]
+// With SWITCH_AFTER_S=n in the environment, the first page's viewer picks another rendition from the page's menu after n
+// seconds (the lowest if hls.js plays another, else the highest); the result says which (switchedTo) and when.
 // No WebRTC here (the mesh is off for streams with parts), so it needs no network namespace.
 import { chromium } from "playwright-core";
 
@@ -30,12 +32,24 @@ for (const [index, url] of urls.entries()) {
     window.__playingSince = null;
     let since = null;
     // A stall counts once playback has begun (the start-up buffering is not a stall).
-    v.addEventListener("waiting", () => { if (v.currentTime > 1) { window.__waiting++; since ??= performance.now(); } });
+    window.__waitingAt = [];
+    v.addEventListener("waiting", () => {
+      if (v.currentTime > 1) {
+        window.__waiting++;
+        window.__waitingAt.push(Math.round(performance.now()));
+        // Waiting while the player seeks (hls.js jumping to its live target) is told apart, not left out.
+        window.__seekingAtWaiting.push(v.seeking);
+        since ??= performance.now();
+      }
+    });
     v.addEventListener("playing", () => {
       window.__playingSince ??= performance.now();
       if (since !== null) { window.__stalledMs += performance.now() - since; since = null; }
     });
     v.addEventListener("error", () => window.__videoErrors++);
+    // A page that plays at once (a short start-up) may have played before these listeners were added.
+    if (!v.paused && v.readyState >= 3) window.__playingSince = performance.now();
+    window.__seekingAtWaiting = [];
     setInterval(() => {
       const s = window.stripecast;
       const playingFor = window.__playingSince === null ? 0 : performance.now() - window.__playingSince;
@@ -47,7 +61,24 @@ for (const [index, url] of urls.entries()) {
   });
   pages.push({ index, url, page, context, consoleErrors });
 }
-await sleep(seconds * 1000);
+const switchAfter = Number(process.env.SWITCH_AFTER_S || 0);
+if (switchAfter > 0 && switchAfter < seconds && pages.length > 0) {
+  await sleep(switchAfter * 1000);
+  const first = pages[0];
+  first.switchedTo = await first.page.evaluate(() => {
+    const s = window.stripecast;
+    const count = s.levels.length;
+    if (count < 2) return null;
+    return s.level() === 0 ? count - 1 : 0;
+  });
+  if (first.switchedTo !== null) {
+    first.switchedAtMs = await first.page.evaluate(() => Math.round(performance.now()));
+    await first.page.selectOption("#rendition", String(first.switchedTo));
+  }
+  await sleep((seconds - switchAfter) * 1000);
+} else {
+  await sleep(seconds * 1000);
+}
 const result = { pages: [] };
 for (const o of pages) {
   const s = await o.page.evaluate(() => ({
@@ -56,9 +87,12 @@ for (const o of pages) {
     errors: window.stripecast?.errors ?? [], lowLatency: window.stripecast?.lowLatency ?? null,
     levels: window.stripecast?.levels ?? [], levelSwitches: window.stripecast?.levelSwitches ?? [],
     partsLoaded: window.stripecast?.partsLoaded ?? 0, startupMs: window.stripecast?.startupMs ?? null,
+    bufferStalls: window.stripecast?.bufferStalls ?? [], waitingAt: window.__waitingAt, seekingAtWaiting: window.__seekingAtWaiting,
+    targetLatency: typeof window.stripecast?.targetLatency === "function" ? window.stripecast.targetLatency() : null,
     behindLive: window.__behindLive,
   }));
-  result.pages.push({ index: o.index, url: o.url, ...s, consoleErrors: o.consoleErrors });
+  result.pages.push({ index: o.index, url: o.url, ...s, consoleErrors: o.consoleErrors,
+    switchedTo: o.switchedTo ?? null, switchedAtMs: o.switchedAtMs ?? null });
 }
 console.log(JSON.stringify(result));
 await browser.close();

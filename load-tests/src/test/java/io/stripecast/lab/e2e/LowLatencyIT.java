@@ -113,7 +113,14 @@ class LowLatencyIT {
         assertThat(page.get("lowLatency").asBoolean()).as("the page played in hls.js' low-latency mode").isTrue();
         assertThat(page.get("partsLoaded").asInt()).as("parts hls.js loaded").isPositive();
         assertThat(page.get("currentTime").asDouble()).as("played").isGreaterThan(12);
-        assertThat(page.get("waiting").asInt()).as("stalls on %s through the kill of %s", edge, victim.getKey()).isZero();
+        assertThat(page.get("waiting").asInt()).as("stalls on %s through the kill of %s and a switch of rendition", edge, victim.getKey()).isZero();
+        // The viewer picked the other rendition from the page's menu after 14 s: hls.js switched to it and played on.
+        assertThat(page.get("levels")).as("the ladder hls.js read from the master").hasSize(RENDITIONS);
+        assertThat(page.get("switchedTo").isNull()).as("a rendition was picked from the menu").isFalse();
+        JsonNode switches = page.get("levelSwitches");
+        assertThat(switches.size()).as("levels played: the first, then the one picked (%s)", switches).isGreaterThanOrEqualTo(2);
+        assertThat(switches.get(switches.size() - 1).get(1).asInt()).as("the level playing at the end (%s)", switches)
+                .isEqualTo(page.get("switchedTo").asInt());
     }
 
     /** The master lists both renditions with what was ingested; each media playlist is LL-HLS with parts. */
@@ -199,6 +206,7 @@ class LowLatencyIT {
         ProcessBuilder builder = new ProcessBuilder("bash", "-c", "node \"$0\" \"$1\" \"$2\" > \"$3\"", script.toString(),
                 Integer.toString(seconds), pageUrl, dir.resolve("browser.json").toAbsolutePath().toString())
                 .directory(script.getParent().toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("browser.log").toFile());
+        builder.environment().put("SWITCH_AFTER_S", Integer.toString(seconds - 10));
         return builder.start();
     }
 }
