@@ -22,6 +22,10 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 @Singleton
 public class RelayMetrics {
+    /** Round marks of a part's availability (issue 18 aims at 50 ms at depth 4). */
+    private static final Duration[] PART_AVAILABILITY_MARKS = {Duration.ofMillis(10), Duration.ofMillis(20),
+            Duration.ofMillis(30), Duration.ofMillis(40), Duration.ofMillis(50), Duration.ofMillis(75), Duration.ofMillis(100),
+            Duration.ofMillis(200), Duration.ofMillis(500), Duration.ofSeconds(1)};
 
     private final MeterRegistry registry;
     private final AtomicInteger activeSubscriptions = new AtomicInteger();
@@ -165,8 +169,11 @@ public class RelayMetrics {
         if (usedParity) {
             registry.counter("stripecast.relay.reconstructions", "stream", stream).increment();
         }
+        // Buckets at round figures besides the generated ones, so "complete within 50 ms" is read exactly, not from a
+        // bucket that straddles it.
         sinceIngest(Timer.builder("stripecast.relay.part.availability")
-                .description("Ingest wall-clock time to part complete at this relay"), stream, ingestTimeMillis);
+                .description("Ingest wall-clock time to part complete at this relay")
+                .serviceLevelObjectives(PART_AVAILABILITY_MARKS), stream, ingestTimeMillis);
     }
 
     public void segmentCompleted(String stream, boolean usedParity, long ingestTimeMillis) {
