@@ -4,6 +4,8 @@
 // Usage: node lowlatency.mjs SECONDS URL [URL...]
 // With SWITCH_AFTER_S=n in the environment, the first page's viewer picks another rendition from the page's menu after n
 // seconds (the lowest if hls.js plays another, else the highest); the result says which (switchedTo) and when.
+// With STAGGER_S=n, each page after the first opens n seconds after the one before, so that two viewers' start-ups do
+// not fall on the same moment of a shared host (each page is measured from its own start).
 // No WebRTC here (the mesh is off for streams with parts), so it needs no network namespace.
 import { chromium } from "playwright-core";
 
@@ -17,7 +19,9 @@ const browser = await chromium.launch({
 });
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 const pages = [];
+const stagger = Number(process.env.STAGGER_S || 0);
 for (const [index, url] of urls.entries()) {
+  if (index > 0 && stagger > 0) await sleep(stagger * 1000);
   const context = await browser.newContext();
   const page = await context.newPage();
   const consoleErrors = [];
