@@ -39,20 +39,11 @@ public final class HlsMasterParser {
     }
 
     public HlsMaster parse(byte[] body) throws PlaylistException {
-        String[] lines = new String(body, StandardCharsets.UTF_8).split("\r?\n", -1);
-        if (lines.length == 0 || !lines[0].strip().equals("#EXTM3U")) {
-            throw new PlaylistException("not an HLS playlist: first line must be #EXTM3U");
-        }
+        PlaylistLines lines = new PlaylistLines(body, MAX_LINE);
         List<HlsMaster.Variant> variants = new ArrayList<>();
         Map<String, String> pending = null;
-        for (int n = 1; n < lines.length; n++) {
-            String line = lines[n].strip();
-            if (line.length() > MAX_LINE) {
-                throw new PlaylistException("line " + (n + 1) + " is longer than " + MAX_LINE + " characters");
-            }
-            if (line.isEmpty()) {
-                continue;
-            }
+        for (String line = lines.next(); line != null; line = lines.next()) {
+            int n = lines.index();
             if (line.startsWith("#")) {
                 if (line.startsWith("#EXT-X-STREAM-INF:")) {
                     pending = attributes(line.substring(18), n);

@@ -2,7 +2,6 @@ package io.stripecast.relay.ingest;
 
 import io.stripecast.protocol.Names;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -29,11 +28,7 @@ public final class PlaylistParser {
     }
 
     public MediaPlaylist parse(byte[] body) throws PlaylistException {
-        String text = new String(body, StandardCharsets.UTF_8);
-        String[] lines = text.split("\r?\n", -1);
-        if (lines.length == 0 || !lines[0].strip().equals("#EXTM3U")) {
-            throw new PlaylistException("not an HLS playlist: first line must be #EXTM3U");
-        }
+        PlaylistLines lines = new PlaylistLines(body, MAX_LINE);
         long mediaSequence = 0;
         boolean sawEntry = false;
         long pendingDuration = -1;
@@ -41,14 +36,8 @@ public final class PlaylistParser {
         String mapUri = null;
         boolean endList = false;
         List<PlaylistEntry> entries = new ArrayList<>();
-        for (int n = 1; n < lines.length; n++) {
-            String line = lines[n].strip();
-            if (line.length() > MAX_LINE) {
-                throw new PlaylistException("line " + (n + 1) + " is longer than " + MAX_LINE + " characters");
-            }
-            if (line.isEmpty()) {
-                continue;
-            }
+        for (String line = lines.next(); line != null; line = lines.next()) {
+            int n = lines.index();
             if (line.startsWith("#")) {
                 if (line.startsWith("#EXTINF:")) {
                     pendingDuration = duration(line.substring(8), n);
