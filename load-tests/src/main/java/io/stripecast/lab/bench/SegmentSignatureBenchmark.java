@@ -5,8 +5,10 @@ import io.stripecast.protocol.shard.Shards;
 import io.stripecast.protocol.trust.SegmentSignatures;
 import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
+import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.PublicKey;
+import java.security.Signature;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What signed segments cost per segment (docs/signed-segments.md): the ingest signs each segment's metadata once; a
  * relay verifies it once per segment (SegmentTrust remembers a verified metadata for the other shards). For scale, the
- * SHA-256 every relay already computes over a rebuilt 1 MiB segment.
+ * SHA-256 every relay already computes over a rebuilt 1 MiB segment. {@code jdkSign}/{@code jdkVerify} are the same
+ * work through the JDK's own Ed25519 (what {@link SegmentSignatures} used before), as the baseline in the same run.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -59,6 +62,22 @@ public class SegmentSignatureBenchmark {
     @Benchmark
     public boolean verify() {
         return SegmentSignatures.verify("live", signed, keys);
+    }
+
+    @Benchmark
+    public byte[] jdkSign() throws GeneralSecurityException {
+        Signature s = Signature.getInstance("Ed25519");
+        s.initSign(pair.getPrivate());
+        s.update(SegmentSignatures.canonical("live", meta));
+        return s.sign();
+    }
+
+    @Benchmark
+    public boolean jdkVerify() throws GeneralSecurityException {
+        Signature s = Signature.getInstance("Ed25519");
+        s.initVerify(pair.getPublic());
+        s.update(SegmentSignatures.canonical("live", signed));
+        return s.verify(signed.getSignature().toByteArray());
     }
 
     @Benchmark

@@ -139,6 +139,32 @@ class SegmentSignaturesTest {
         assertThatThrownBy(() -> SegmentSignatures.publicKey(new byte[31])).isInstanceOf(IllegalArgumentException.class);
     }
 
+    /**
+     * Signing and checking are Bouncy Castle's; keys, other verifiers (the JDK's, the browser's WebCrypto) are not: the
+     * signature must be the RFC 8032 one, byte for byte, and either side must accept the other's.
+     */
+    @Test
+    void signaturesAreTheJdksEd25519ByteForByte() throws Exception {
+        SegmentMeta ours = SegmentSignatures.sign(INGEST.getPrivate(), "live", meta());
+        java.security.Signature jdk = java.security.Signature.getInstance("Ed25519");
+        jdk.initSign(INGEST.getPrivate());
+        jdk.update(SegmentSignatures.canonical("live", meta()));
+        byte[] theirs = jdk.sign();
+        assertThat(ours.getSignature().toByteArray()).isEqualTo(theirs);
+        jdk.initVerify(INGEST.getPublic());
+        jdk.update(SegmentSignatures.canonical("live", meta()));
+        assertThat(jdk.verify(ours.getSignature().toByteArray())).isTrue();
+    }
+
+    @Test
+    void keysOfAnotherCurveNeitherSignNorVerify() throws Exception {
+        KeyPair ed448 = java.security.KeyPairGenerator.getInstance("Ed448").generateKeyPair();
+        assertThatThrownBy(() -> SegmentSignatures.sign(ed448.getPrivate(), "live", meta())).isInstanceOf(IllegalArgumentException.class);
+        SegmentMeta signed = SegmentSignatures.sign(INGEST.getPrivate(), "live", meta());
+        assertThat(SegmentSignatures.verify("live", signed, List.of(ed448.getPublic()))).isFalse();
+        assertThat(SegmentSignatures.verify("live", signed, List.of(ed448.getPublic(), INGEST.getPublic()))).isTrue();
+    }
+
     @Test
     void canonicalLayoutIsFixed() {
         // The browser rebuilds these bytes (player/page.html, canonical()): 22 tag + 1 + 4 name + 8+4+8+8+1+8+4+8 + 1+32
