@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * apart, in {@code warmup}).
  *
  * <p>{@code java -cp load-tests/target/benchmarks.jar io.stripecast.lab.lowlatency.LowLatencyLab [seconds] [outDir]
- * [warmupSeconds]} from the repository root, after {@code ./mvnw -B package -DskipTests}. Writes {@code result.json}
+ * [warmupSeconds] [staggerSeconds]} from the repository root, after {@code ./mvnw -B package -DskipTests}. Writes {@code result.json}
  * and prints it.
  */
 public final class LowLatencyLab {
@@ -44,6 +44,7 @@ public final class LowLatencyLab {
     private static final int RELAYS = 16;
     private static final double UPLINK_MBPS = 2.4;
     private static final int NGINX_DEPTH = 4;
+    /** nginx's page first, the low-latency page this much later (a fourth argument sets it; 0 opens both at once). */
     private static final int STAGGER_SECONDS = 10;
     private static final String AVAILABILITY = "stripecast_relay_part_availability_seconds";
     /** A part complete within this at an edge meets issue 18's aim (a bucket of its own in the relay's histogram). */
@@ -55,6 +56,7 @@ public final class LowLatencyLab {
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 60;
+        int stagger = args.length > 3 ? Integer.parseInt(args[3]) : STAGGER_SECONDS;
         Path out = (args.length > 1 ? Path.of(args[1]) : Path.of("load-tests", "target", "lab", "low-latency")).toAbsolutePath();
         HlsCheck.deleteRecursively(out);
         Files.createDirectories(out);
@@ -128,7 +130,7 @@ public final class LowLatencyLab {
             // nginx's page first, stripecast's 10 s later: a page opening on this loaded host stalled the low-latency page
             // (0.6 s of buffer) beside it in 4 of 5 runs, at the moment the other page started (LAB.md). nginx's page, 3 s
             // behind, is not disturbed by the other's start. Each page is measured from its own start.
-            browserRun.environment().put("STAGGER_S", Integer.toString(STAGGER_SECONDS));
+            browserRun.environment().put("STAGGER_S", Integer.toString(stagger));
             Process browser = browserRun.start();
             processes.add(browser);
             if (!browser.waitFor(seconds + 120, TimeUnit.SECONDS) || browser.exitValue() != 0) {
@@ -159,6 +161,7 @@ public final class LowLatencyLab {
             }
             result.put("seconds", seconds);
             result.put("warmup_seconds", warmup);
+            result.put("low_latency_page_opened_after_s", stagger);
             result.put("edge", edgeId);
             result.put("edge_depth_felt", depths.get(edgeId));
             result.put("edge_depths_per_tree", treeDepths.get(edgeId).toString());
