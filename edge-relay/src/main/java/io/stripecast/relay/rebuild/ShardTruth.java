@@ -8,8 +8,9 @@ import java.nio.ByteBuffer;
 /**
  * Whether a shard holds the bytes the true segment gives its stripe. Every shard that arrives after its segment was
  * rebuilt is checked so (one in three for k+m = 2+1), so it must cost little: a data shard is compared with its slice
- * of the segment in place (no copy), a parity shard with the row the codec computes; both comparisons are
- * {@link ByteBuffer#equals}, which the JDK vectorises, not {@code ByteString.equals}' byte-at-a-time loop.
+ * of the segment in place (no copy) with {@link ByteBuffer#equals}, which the JDK vectorises (not {@code ByteString.equals}'
+ * byte-at-a-time loop); a parity shard with its row of the code, built block by block from the segment's slices and
+ * compared as it goes ({@link StripeCodec#parityMatches}): no copy of the data shards, no array for the row.
  */
 final class ShardTruth {
     private ShardTruth() {
@@ -23,7 +24,7 @@ final class ShardTruth {
             return false;
         }
         if (stripe >= codec.k()) {
-            return got.equals(ByteBuffer.wrap(codec.shard(segment, stripe)));
+            return codec.parityMatches(segment, stripe, got);
         }
         int from = stripe * shardLength;
         int inSegment = Math.max(0, Math.min(shardLength, segment.length - from));

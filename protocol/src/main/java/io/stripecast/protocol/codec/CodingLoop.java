@@ -93,6 +93,73 @@ final class CodingLoop {
         }
     }
 
+    /**
+     * Whether one row of the code over the k data shards of a whole segment equals {@code expected}, without writing the
+     * row anywhere: the data shards are read in place as the segment's slices (shard j at {@code j * shardLength}, zero
+     * past the segment's end, as the padded last shard), and each block of the row is compared as it is built. A relay
+     * checks every parity shard that arrives after its segment was rebuilt this way: building the row into arrays
+     * copied the data slices and allocated 1 + 1/k times the segment per check.
+     *
+     * @param row k coefficients, in [0, 256)
+     * @param expected {@code shardLength} bytes from its position (not moved)
+     */
+    static boolean rowMatches(int[] row, byte[] segment, int segmentLength, int shardLength, java.nio.ByteBuffer expected) {
+        int k = row.length;
+        java.nio.ByteBuffer want = expected.duplicate().order(ByteOrder.nativeOrder());
+        int base = want.position();
+        int longs = shardLength >>> 3;
+        Scratch scratch = SCRATCH.get();
+        long[][] powers = scratch.powers;
+        long[] acc = scratch.accumulators(1)[0];
+        int[] highestBit = highestBits(row, k, 1);
+        for (int block = 0; block < longs; block += BLOCK_LONGS) {
+            int n = Math.min(BLOCK_LONGS, longs - block);
+            int blockStart = block << 3;
+            Arrays.fill(acc, 0, n, 0L);
+            for (int j = 0; j < k; j++) {
+                if (highestBit[j] < 0) {
+                    continue;
+                }
+                loadPadded(segment, segmentLength, j * shardLength + blockStart, powers[0], n);
+                for (int b = 1; b <= highestBit[j]; b++) {
+                    times2(powers[b - 1], powers[b], n);
+                }
+                accumulate(acc, powers, row[j], n);
+            }
+            for (int i = 0, p = base + blockStart; i < n; i++, p += 8) {
+                if (acc[i] != want.getLong(p)) {
+                    return false;
+                }
+            }
+        }
+        for (int i = longs << 3; i < shardLength; i++) {
+            int v = 0;
+            for (int j = 0; j < k; j++) {
+                int at = j * shardLength + i;
+                v ^= Gf256.mul(row[j], at < segmentLength ? segment[at] : 0);
+            }
+            if ((byte) v != want.get(base + i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** As {@link #load}, reading zeros at and past {@code length} (the padding of a segment's last data shard). */
+    private static void loadPadded(byte[] in, int length, int byteStart, long[] x, int n) {
+        int whole = Math.max(0, Math.min(n, (length - byteStart) >> 3));
+        load(in, byteStart, x, whole);
+        for (int i = whole; i < n; i++) {
+            long v = 0;
+            int p = byteStart + (i << 3);
+            for (int b = 0; b < 8 && p + b < length; b++) {
+                // Native order, as LONGS reads: on little-endian byte b is bits 8b..8b+7.
+                v |= (in[p + b] & 0xffL) << (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? 8 * b : 8 * (7 - b));
+            }
+            x[i] = v;
+        }
+    }
+
     /** Per input j, the highest bit set in any of its coefficients (-1 if all are 0): powers above it are not needed. */
     private static int[] highestBits(int[] coefficients, int k, int rows) {
         int[] highest = new int[k];

@@ -137,6 +137,26 @@ public final class ReedSolomon {
     }
 
     /**
+     * Whether {@code expected} is parity shard {@code p} (in [0, m)) of the k data shards that are the slices of
+     * {@code segment[0, segmentLength)} of {@code shardLength} bytes each (the last zero-padded), computed and compared
+     * block by block: nothing is copied or allocated.
+     */
+    public boolean parityShardMatches(byte[] segment, int segmentLength, int shardLength, int p, java.nio.ByteBuffer expected) {
+        if (p < 0 || p >= m) {
+            throw new IllegalArgumentException("parity index must be in [0, " + m + "), was " + p);
+        }
+        if (segmentLength < 0 || segmentLength > segment.length || shardLength < 0 || (long) shardLength * k < segmentLength) {
+            throw new IllegalArgumentException("segment of " + segmentLength + " bytes (array " + segment.length
+                    + ") does not fit " + k + " shards of " + shardLength);
+        }
+        if (expected.remaining() != shardLength) {
+            return false;
+        }
+        int[] row = java.util.Arrays.copyOfRange(parityCoefficients, p * k, p * k + k);
+        return CodingLoop.rowMatches(row, segment, segmentLength, shardLength, expected);
+    }
+
+    /**
      * Rebuilds every missing shard in place.
      *
      * @param shards k + m slots, {@code null} where a shard is missing; at least k present, each

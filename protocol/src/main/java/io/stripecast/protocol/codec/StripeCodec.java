@@ -93,6 +93,21 @@ public final class StripeCodec {
     }
 
     /**
+     * Whether {@code got} holds exactly shard {@code stripe} (a parity stripe, in [k, k + m)) of a whole segment, as
+     * {@code ByteBuffer.wrap(shard(segment, stripe)).equals(got)} would say, computed in place with no allocation.
+     */
+    public boolean parityMatches(byte[] segment, int stripe, java.nio.ByteBuffer got) {
+        if (segment == null) {
+            throw new IllegalArgumentException("segment is null");
+        }
+        checkSegmentLength(segment.length);
+        if (stripe < k() || stripe >= k() + m()) {
+            throw new IllegalArgumentException("parity stripe must be in [" + k() + ", " + (k() + m()) + "), was " + stripe);
+        }
+        return rs.parityShardMatches(segment, segment.length, shardLength(segment.length, k()), stripe - k(), got);
+    }
+
+    /**
      * Returns a new array with the segment's bytes.
      *
      * @param shards k + m slots, null where missing, at least k present, each exactly

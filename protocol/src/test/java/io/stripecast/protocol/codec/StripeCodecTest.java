@@ -52,6 +52,48 @@ class StripeCodecTest {
         }
     }
 
+    /**
+     * The in-place parity check says yes to exactly the parity the encoder gives (at any position in a larger buffer,
+     * as a received shard sits in its message), and no to one changed byte anywhere, the padding's bytes and the tail
+     * past the last whole long included, and to a wrong length.
+     */
+    @ParameterizedTest(name = "k={0} m={1}")
+    @MethodSource("smallShapes")
+    void parityMatchesExactlyTheEncodersParity(int k, int m) {
+        if (m == 0) {
+            return;
+        }
+        long seed = 9_100L * k + m;
+        Random rnd = new Random(seed);
+        StripeCodec codec = new StripeCodec(k, m);
+        // Beside the short ones, lengths over several of the loop's 2 KiB blocks whose padding starts inside a block.
+        int[] lengths = java.util.stream.IntStream.concat(Arrays.stream(oddLengths(k, rnd)),
+                java.util.stream.IntStream.of(k * 2048 * 3 + 13, (1 << 20) + 3)).toArray();
+        for (int length : lengths) {
+            byte[] segment = Erasures.randomBytes(rnd, length);
+            byte[][] all = codec.encode(segment);
+            for (int stripe = k; stripe < k + m; stripe++) {
+                String as = String.format("k=%d m=%d seed=%d length=%d stripe=%d", k, m, seed, length, stripe);
+                int lead = rnd.nextInt(40);
+                byte[] message = new byte[lead + all[stripe].length + 7];
+                System.arraycopy(all[stripe], 0, message, lead, all[stripe].length);
+                java.nio.ByteBuffer got = java.nio.ByteBuffer.wrap(message, lead, all[stripe].length).slice();
+                assertThat(codec.parityMatches(segment, stripe, got)).as(as).isTrue();
+                assertThat(got.position()).as(as).isZero();
+                int flip = lead + rnd.nextInt(all[stripe].length);
+                message[flip] ^= (byte) (1 + rnd.nextInt(255));
+                assertThat(codec.parityMatches(segment, stripe, got)).as(as + " flipped at " + (flip - lead)).isFalse();
+                message[flip] = all[stripe][flip - lead];
+                int last = lead + all[stripe].length - 1;
+                message[last] ^= 1;
+                assertThat(codec.parityMatches(segment, stripe, got)).as(as + " last byte").isFalse();
+                message[last] ^= 1;
+                assertThat(codec.parityMatches(segment, stripe, java.nio.ByteBuffer.wrap(message, lead, all[stripe].length - 1).slice()))
+                        .as(as + " short").isFalse();
+            }
+        }
+    }
+
     @ParameterizedTest(name = "k={0} m={1}")
     @MethodSource("smallShapes")
     void everyErasurePatternUpToMDecodes(int k, int m) {
