@@ -180,12 +180,8 @@ final class HeldSegment {
         return since;
     }
 
-    /** The bytes of parts {@code 0..count-1}, in order (each complete: see {@link #leadingCompleteParts}). */
-    byte[][] partBytes(int count) {
-        byte[][] out = new byte[count][];
-        for (int i = 0; i < count; i++) {
-            out[i] = parts[i].segment();
-        }
-        return out;
+    /** Parts {@code 0..count-1}, in order (each complete: see {@link #leadingCompleteParts}). */
+    java.util.List<WindowEntry> parts(int count) {
+        return java.util.Arrays.asList(parts).subList(0, count);
     }
 }

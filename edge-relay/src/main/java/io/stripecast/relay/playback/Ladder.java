@@ -28,7 +28,8 @@ public final class Ladder {
         if (e == null || !e.isRenditions() || !e.isComplete()) {
             return;
         }
-        String text = new String(e.segment(), StandardCharsets.UTF_8);
+        // A ladder's bytes are an array of their own (only media is rebuilt into pooled arrays): read freely.
+        String text = new String(e.segment().array(), 0, e.segment().length(), StandardCharsets.UTF_8);
         synchronized (this) {
             // Entries may complete out of order (rebuilds): an older ladder never replaces a newer one.
             if (latest == null || sequence > latest.sequence()) {

@@ -1,7 +1,5 @@
 package io.stripecast.relay.playback;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.relay.playback.MediaNames.Media;
 import io.stripecast.relay.window.SegmentWindow;
@@ -10,24 +8,25 @@ import io.stripecast.relay.window.WindowEntry;
 import java.util.List;
 
 /**
- * The bytes a served name stands for in a window, wrapped and never copied (a complete entry's array never changes
- * once in the window, and copying megabytes per request is what the data path avoids): a whole segment; a segment sent
- * as parts, as its parts' arrays in order behind one composite buffer; a part; an init segment.
+ * The entries a served name stands for in a window, served wrapped and never copied ({@link EntryBody}: a complete
+ * entry's array never changes while it is held, and copying megabytes per request is what the data path avoids): a
+ * whole segment; a segment sent as parts, as its parts' arrays in order behind one composite buffer; a part; an init
+ * segment.
  */
 final class MediaFiles {
     private MediaFiles() {
     }
 
-    /** A complete media segment of the name's rendition, whole or joined from its parts; null when not here (yet). */
-    static ByteBuf segment(List<WindowEntry> entries, Media media) {
+    /**
+     * A complete media segment of the name's rendition, whole or joined from its parts, entered until written; null
+     * when not here (yet, or any more).
+     */
+    static EntryBody segment(List<WindowEntry> entries, Media media) {
         HeldSegment s = RenditionEntries.of(entries).rendition(media.rendition()).segment(media.mediaSequence());
         if (s == null || !s.isComplete() || s.fmp4() != media.fmp4()) {
             return null;
         }
-        if (!s.parted()) {
-            return Unpooled.wrappedBuffer(s.whole().segment());
-        }
-        return Unpooled.wrappedBuffer(s.partBytes(s.partCount()));
+        return EntryBody.of(s.parted() ? s.parts(s.partCount()) : List.of(s.whole()));
     }
 
     /** A complete part, or null. */

@@ -323,7 +323,7 @@ public class PlaybackRoutes {
     private void sendPlaylist(RoutingContext ctx, String kind, String stream, String text, String token) {
         metrics.playbackRequest(kind, 200);
         String body = token.isEmpty() ? text : PlaylistRenderer.withQuery(text, token);
-        send(ctx, PLAYLIST_TYPE, "public, max-age=1", Unpooled.wrappedBuffer(body.getBytes(StandardCharsets.UTF_8)), stream);
+        send(ctx, PLAYLIST_TYPE, "public, max-age=1", Unpooled.wrappedBuffer(body.getBytes(StandardCharsets.UTF_8)), stream, () -> { });
     }
 
     /** The token query for a signed stream ("" when open), or null after a 403 (counted as a request too). */
@@ -354,7 +354,7 @@ public class PlaybackRoutes {
             part(ctx, runtime.get(), parsed.media(), file);
             return;
         }
-        ByteBuf body = null;
+        EntryBody body = null;
         String type = null;
         if (parsed != null) {
             body = MediaFiles.segment(runtime.get().window().snapshot(), parsed.media());
@@ -363,7 +363,7 @@ public class PlaybackRoutes {
             Matcher init = INIT.matcher(file);
             WindowEntry e = init.matches() ? MediaFiles.init(runtime.get().window(), Long.parseLong(init.group(1))) : null;
             if (e != null) {
-                body = Unpooled.wrappedBuffer(e.segment());
+                body = EntryBody.of(e);
                 type = "video/mp4";
             }
         }
@@ -383,8 +383,9 @@ public class PlaybackRoutes {
         // Rendered before looking for the part: a part that completes in between is found, so one missing is at or after the hint.
         Rendered now = runtime.playlists().rendition(media.rendition()).render(offerBlockingReload(name));
         WindowEntry found = MediaFiles.part(runtime.window().snapshot(), media);
-        if (found != null) {
-            serve(ctx, "part", "video/iso.segment", Unpooled.wrappedBuffer(found.segment()), name);
+        EntryBody body = found == null ? null : EntryBody.of(found);
+        if (body != null) {
+            serve(ctx, "part", "video/iso.segment", body, name);
             return;
         }
         Parts parts = now == null ? null : now.parts();
@@ -431,8 +432,11 @@ public class PlaybackRoutes {
             ctx.vertx().cancelTimer(timer[0]);
             metrics.partReleased();
             metrics.partHold("arrived");
-            if (!ctx.response().closed()) {
-                serve(ctx, "part", "video/iso.segment", Unpooled.wrappedBuffer(entry.segment()), name);
+            EntryBody body = ctx.response().closed() ? null : EntryBody.of(entry);
+            if (body != null) {
+                serve(ctx, "part", "video/iso.segment", body, name);
+            } else if (!ctx.response().closed()) {
+                notFound(ctx, "part", "part " + file + " of stream " + name + " left the window before it could be sent");
             }
         }), count -> context.runOnContext(v -> {
             ctx.vertx().cancelTimer(timer[0]);
@@ -460,10 +464,10 @@ public class PlaybackRoutes {
         });
     }
 
-    private void serve(RoutingContext ctx, String kind, String type, ByteBuf body, String stream) {
+    private void serve(RoutingContext ctx, String kind, String type, EntryBody body, String stream) {
         onDemand.viewed(stream);
         metrics.playbackRequest(kind, 200);
-        send(ctx, type, IMMUTABLE, body, stream);
+        send(ctx, type, IMMUTABLE, body.body(), stream, body::written);
     }
 
     /** The request's stream name, or null after answering 400 for a malformed one. */
@@ -498,17 +502,26 @@ public class PlaybackRoutes {
      * {@code body} wraps the window's arrays (a segment sent as parts: its parts' arrays behind one composite buffer):
      * never copied per request, as Buffer.buffer(byte[]) would copy megabytes.
      */
-    private void send(RoutingContext ctx, String type, String cacheControl, ByteBuf body, String stream) {
-        var response = ctx.response()
-                .putHeader("Content-Type", type)
-                .putHeader("Cache-Control", cacheControl);
-        Cors.apply(response);
-        int length = body.readableBytes();
-        if (ctx.request().method() == HttpMethod.HEAD) {
-            response.putHeader("Content-Length", Integer.toString(length)).end();
-            return;
+    /** Answers with {@code body}; {@code written} runs once the answer is written out or has failed, never before. */
+    private void send(RoutingContext ctx, String type, String cacheControl, ByteBuf body, String stream, Runnable written) {
+        try {
+            var response = ctx.response()
+                    .putHeader("Content-Type", type)
+                    .putHeader("Cache-Control", cacheControl);
+            Cors.apply(response);
+            int length = body.readableBytes();
+            if (ctx.request().method() == HttpMethod.HEAD) {
+                response.putHeader("Content-Length", Integer.toString(length)).end();
+                written.run();
+                return;
+            }
+            metrics.playbackBytes(stream, length);
+            // Completes when the bytes are with the kernel (or the connection failed): a slow viewer holds its segment
+            // until then, never a byte less.
+            response.end(Buffer.buffer(body)).onComplete(done -> written.run());
+        } catch (RuntimeException e) {
+            written.run();
+            throw e;
         }
-        metrics.playbackBytes(stream, length);
-        response.end(Buffer.buffer(body));
     }
 }

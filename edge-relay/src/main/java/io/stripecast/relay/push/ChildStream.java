@@ -6,6 +6,7 @@ import io.stripecast.protocol.v1.Shard;
 import io.stripecast.protocol.v1.ShardPushMessage;
 import io.stripecast.relay.metrics.RelayMetrics;
 import io.stripecast.relay.window.SegmentWindow;
+import io.stripecast.relay.window.WindowEntry;
 import io.stripecast.relay.window.ShardListener;
 
 import java.util.TreeSet;
@@ -76,14 +77,24 @@ final class ChildStream implements ShardListener {
     synchronized void drain() {
         while (!closed && observer.isReady() && !pending.isEmpty()) {
             long seq = pending.pollFirst();
-            Shard shard = window.shard(seq, stripe);
+            // Inside the entry while gRPC copies the shard's bytes into its own buffers (onNext returns after that):
+            // the array they are a view of is not given back meanwhile.
+            WindowEntry entry = window.enter(seq);
+            Shard shard = entry == null ? null : window.shard(seq, stripe);
             if (shard == null) {
+                if (entry != null) {
+                    entry.exit();
+                }
                 if (seq < window.evictedBelow()) {
                     cutOff("child fell behind the window (sequence " + seq + " evicted)");
                 }
                 continue;
             }
-            observer.onNext(ShardPushMessage.newBuilder().setShard(shard).build());
+            try {
+                observer.onNext(ShardPushMessage.newBuilder().setShard(shard).build());
+            } finally {
+                entry.exit();
+            }
             sent.add(seq);
             meters.shardOut(shard.getData().size());
         }

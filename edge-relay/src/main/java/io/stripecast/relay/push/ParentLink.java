@@ -6,12 +6,14 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
+import io.stripecast.protocol.v1.Shard;
 import io.stripecast.protocol.v1.ShardPushMessage;
 import io.stripecast.protocol.v1.SubscribeRequest;
 import io.stripecast.relay.metrics.RelayMetrics;
 import io.stripecast.relay.net.Backoff;
 import io.stripecast.relay.stream.StreamRuntime;
 import io.stripecast.relay.topology.ParentRef;
+import io.stripecast.relay.window.HeldBytes;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -33,6 +35,8 @@ final class ParentLink {
     private final RelayMetrics metrics;
     private final ScheduledExecutorService timer;
     private final Backoff backoff;
+    /** Subscribe, parsing shards into the relay's pooled arrays. */
+    private final io.grpc.MethodDescriptor<SubscribeRequest, ShardPushWire.Received> subscribe;
     private ClientCallStreamObserver<SubscribeRequest> call;
     private boolean stopped;
     private boolean everConnected;
@@ -47,6 +51,7 @@ final class ParentLink {
         this.metrics = metrics;
         this.timer = timer;
         this.backoff = new Backoff(initialBackoff, maxBackoff);
+        this.subscribe = ShardPushWire.subscribe(runtime.window().buffers());
     }
 
     ParentRef parent() {
@@ -83,7 +88,7 @@ final class ParentLink {
         // As for the controller session: our backoff decides when to retry, not the channel's own (which
         // grows to minutes and would keep a healed parent unreachable).
         channel.resetConnectBackoff();
-        ClientCalls.asyncServerStreamingCall(channel.newCall(ShardPushWire.SUBSCRIBE, CallOptions.DEFAULT), request, new Receiver());
+        ClientCalls.asyncServerStreamingCall(channel.newCall(subscribe, CallOptions.DEFAULT), request, new Receiver());
     }
 
     private synchronized void scheduleReconnect(Status status) {
@@ -103,7 +108,7 @@ final class ParentLink {
         timer.schedule(this::subscribe, backoff.nextDelayMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private final class Receiver implements ClientResponseObserver<SubscribeRequest, ShardPushMessage> {
+    private final class Receiver implements ClientResponseObserver<SubscribeRequest, ShardPushWire.Received> {
         @Override
         public void beforeStart(ClientCallStreamObserver<SubscribeRequest> requestStream) {
             synchronized (ParentLink.this) {
@@ -112,7 +117,8 @@ final class ParentLink {
         }
 
         @Override
-        public void onNext(ShardPushMessage message) {
+        public void onNext(ShardPushWire.Received received) {
+            ShardPushMessage message = received.message();
             if (message.hasAccepted()) {
                 synchronized (ParentLink.this) {
                     backoff.reset();
@@ -126,19 +132,27 @@ final class ParentLink {
                 runtime.setReceiving(stripe, true);
                 return;
             }
-            if (!message.hasShard()) {
+            if (message.hasShard() && accept(message.getShard(), received.bytes())) {
                 return;
             }
-            String problem = runtime.validator().problem(message.getShard(), stripe, System.currentTimeMillis());
+            if (received.bytes() != null) {
+                received.bytes().release();
+            }
+        }
+
+        /** True when the assembler took the shard, and with it its bytes; false for a refused one (its bytes are ours). */
+        private boolean accept(Shard shard, HeldBytes bytes) {
+            String problem = runtime.validator().problem(shard, stripe, System.currentTimeMillis());
             if (problem != null) {
                 if (problem.equals("crc")) {
                     metrics.checksumFailure(runtime.spec().name(), "shard");
                 } else {
                     metrics.shardRejected(runtime.spec().name(), problem);
                 }
-                return;
+                return false;
             }
-            runtime.assembler().accept(message.getShard());
+            runtime.assembler().accept(shard, bytes);
+            return true;
         }
 
         @Override

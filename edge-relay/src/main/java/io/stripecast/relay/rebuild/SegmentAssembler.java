@@ -8,7 +8,9 @@ import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
 import io.stripecast.protocol.v1.Shard;
 import io.stripecast.relay.metrics.RelayMetrics;
+import io.stripecast.relay.window.HeldBytes;
 import io.stripecast.relay.window.SegmentWindow;
+import io.stripecast.relay.window.WindowEntry;
 import org.jboss.logging.Logger;
 
 import java.security.MessageDigest;
@@ -57,10 +59,23 @@ public final class SegmentAssembler {
         }
     }
 
-    /** A validated shard from a parent. */
+    /** A validated shard from a parent, whose bytes are its own. */
     public void accept(Shard shard) {
-        shard = checkedAgainstRebuilt(shard);
-        SegmentWindow.Offer offer = window.offer(shard);
+        accept(shard, null);
+    }
+
+    /**
+     * A validated shard from a parent whose bytes are a view of {@code bytes} (null: its own), which this takes: the
+     * window holds it with the shard, or it is given back.
+     */
+    public void accept(Shard received, HeldBytes bytes) {
+        Shard shard = checkedAgainstRebuilt(received);
+        if (shard != received && bytes != null) {
+            // The lie is dropped; the true shard the window gets is an array of its own.
+            bytes.release();
+            bytes = null;
+        }
+        SegmentWindow.Offer offer = window.offer(shard, bytes);
         switch (offer) {
             case ADDED -> {
                 stripeMeters[shard.getStripe()].shardIn(shard.getSegment().getIngestTimeMillis());
@@ -87,17 +102,24 @@ public final class SegmentAssembler {
      */
     private Shard checkedAgainstRebuilt(Shard shard) {
         long seq = shard.getSegment().getSequence();
-        var entry = window.entry(seq);
-        if (entry == null || !entry.isComplete() || window.shard(seq, shard.getStripe()) != null) {
+        WindowEntry entry = window.enter(seq);
+        if (entry == null) {
             return shard;
         }
-        if (ShardTruth.matches(codec, entry.segment(), shard)) {
-            return shard;
+        try {
+            if (!entry.isComplete() || window.shard(seq, shard.getStripe()) != null) {
+                return shard;
+            }
+            if (ShardTruth.matches(codec, entry.segment(), shard)) {
+                return shard;
+            }
+            byte[] truth = codec.shard(entry.segment().array(), entry.segment().length(), shard.getStripe());
+            metrics.checksumFailure(stream, "shard_content");
+            LOG.warnf("stream %s: segment %d stripe %d carried wrong bytes under a valid CRC; replaced", stream, seq, shard.getStripe());
+            return Shards.owning(entry.meta(), shard.getStripe(), truth);
+        } finally {
+            entry.exit();
         }
-        byte[] truth = codec.shard(entry.segment(), shard.getStripe());
-        metrics.checksumFailure(stream, "shard_content");
-        LOG.warnf("stream %s: segment %d stripe %d carried wrong bytes under a valid CRC; replaced", stream, seq, shard.getStripe());
-        return Shards.owning(entry.meta(), shard.getStripe(), truth);
     }
 
     /** A parent in this stripe went away: regenerate, off this (gRPC) thread, what the subtree below us lacks. */
@@ -130,6 +152,19 @@ public final class SegmentAssembler {
         if (!window.startAssembling(seq)) {
             return;
         }
+        // Inside the entry while its shards are read and its segment checked: their arrays are not given back meanwhile.
+        WindowEntry entry = window.enter(seq);
+        if (entry == null) {
+            return;
+        }
+        try {
+            assemble(seq);
+        } finally {
+            entry.exit();
+        }
+    }
+
+    private void assemble(long seq) {
         Shard[] held = window.shardsOf(seq);
         if (held == null) {
             return;
@@ -144,7 +179,7 @@ public final class SegmentAssembler {
                 allData = false;
             }
         }
-        byte[] segment = allData ? joinChecked(held, meta) : decodeChecked(arrays(held), meta);
+        HeldBytes segment = allData ? joinChecked(held, meta) : decodeChecked(arrays(held), meta);
         if (segment == null) {
             segment = decodeWithoutALiar(seq, arrays(held), meta);
         }
@@ -183,7 +218,7 @@ public final class SegmentAssembler {
      * was not complete yet): each is compared with the true segment's shard now, so a lie among them is never held or
      * forwarded. A shard arriving after {@link SegmentWindow#complete} is checked on arrival instead.
      */
-    private void checkArrivedDuringRebuild(long seq, Shard[] used, byte[] segment) {
+    private void checkArrivedDuringRebuild(long seq, Shard[] used, HeldBytes segment) {
         Shard[] now = window.shardsOf(seq);
         if (now == null) {
             return;
@@ -193,7 +228,7 @@ public final class SegmentAssembler {
                 continue;
             }
             if (!ShardTruth.matches(codec, segment, now[i])) {
-                window.replaceShard(seq, Shards.owning(now[i].getSegment(), i, codec.shard(segment, i)));
+                window.replaceShard(seq, Shards.owning(now[i].getSegment(), i, codec.shard(segment.array(), segment.length(), i)));
                 metrics.checksumFailure(stream, "shard_content");
                 LOG.warnf("stream %s: segment %d stripe %d carried wrong bytes under a valid CRC; replaced", stream, seq, i);
             }
@@ -202,24 +237,35 @@ public final class SegmentAssembler {
 
     /**
      * Every data shard is here: the segment is their bytes in order, copied once straight out of the received
-     * messages (no array per shard, no decode), then checked against its SHA-256.
+     * messages (no array per shard, no decode) into an array of the relay's pool when it is media (the bulk of the
+     * bytes, read only inside the entry; an init segment, a ladder or a marker is small and read freely, so it gets an
+     * array of its own), then checked against its SHA-256.
      */
-    private static byte[] joinChecked(Shard[] held, SegmentMeta meta) {
+    private HeldBytes joinChecked(Shard[] held, SegmentMeta meta) {
         int length = meta.getLength();
-        byte[] segment = new byte[length];
+        HeldBytes segment = isMedia(meta) ? window.buffers().take(length) : HeldBytes.of(new byte[length]);
         int at = 0;
         for (int i = 0; at < length; i++) {
             ByteString data = held[i].getData();
             int count = Math.min(data.size(), length - at);
-            data.copyTo(segment, 0, at, count);
+            data.copyTo(segment.array(), 0, at, count);
             at += count;
         }
-        return isTheSegment(segment, meta) ? segment : null;
+        if (isTheSegment(segment.array(), length, meta)) {
+            return segment;
+        }
+        segment.release();
+        return null;
+    }
+
+    private static boolean isMedia(SegmentMeta meta) {
+        return meta.getKind() == SegmentKind.SEGMENT_KIND_MPEG_TS || meta.getKind() == SegmentKind.SEGMENT_KIND_FMP4_MEDIA
+                || meta.getKind() == SegmentKind.SEGMENT_KIND_FMP4_PART;
     }
 
     /** Whether rebuilt bytes are the segment the ingest signed: its SHA-256. */
-    private static boolean isTheSegment(byte[] segment, SegmentMeta meta) {
-        return MessageDigest.isEqual(Shards.sha256(segment), meta.getSha256().toByteArray());
+    private static boolean isTheSegment(byte[] segment, int length, SegmentMeta meta) {
+        return MessageDigest.isEqual(Shards.sha256(segment, 0, length), meta.getSha256().toByteArray());
     }
 
     /** The held shards as arrays, for a decode from parity (or the search for a liar): a copy each, off the common path. */
@@ -233,10 +279,10 @@ public final class SegmentAssembler {
         return parts;
     }
 
-    private byte[] decodeChecked(byte[][] parts, SegmentMeta meta) {
+    private HeldBytes decodeChecked(byte[][] parts, SegmentMeta meta) {
         try {
             byte[] segment = codec.decode(parts, meta.getLength());
-            return isTheSegment(segment, meta) ? segment : null;
+            return isTheSegment(segment, segment.length, meta) ? HeldBytes.of(segment) : null;
         } catch (IllegalArgumentException e) {
             return null;
         }
@@ -246,7 +292,7 @@ public final class SegmentAssembler {
      * Leaves each held shard out in turn: if the rest rebuild the true segment, the one left out
      * was a lie; it is replaced by the true shard and counted. Needs k + 1 shards.
      */
-    private byte[] decodeWithoutALiar(long seq, byte[][] parts, SegmentMeta meta) {
+    private HeldBytes decodeWithoutALiar(long seq, byte[][] parts, SegmentMeta meta) {
         int present = 0;
         for (byte[] part : parts) {
             present += part == null ? 0 : 1;
@@ -260,9 +306,9 @@ public final class SegmentAssembler {
             }
             byte[][] without = parts.clone();
             without[suspect] = null;
-            byte[] segment = decodeChecked(without, meta);
+            HeldBytes segment = decodeChecked(without, meta);
             if (segment != null) {
-                window.replaceShard(seq, Shards.owning(meta, suspect, codec.shard(segment, suspect)));
+                window.replaceShard(seq, Shards.owning(meta, suspect, codec.shard(segment.array(), suspect)));
                 metrics.checksumFailure(stream, "shard_content");
                 LOG.warnf("stream %s: segment %d stripe %d carried wrong bytes under a valid CRC; replaced", stream, seq, suspect);
                 return segment;
@@ -308,13 +354,21 @@ public final class SegmentAssembler {
             if (seq < window.demandFrom(stripe)) {
                 continue; // the child that wanted it left meanwhile
             }
-            var entry = window.entry(seq);
-            if (entry == null || !entry.isComplete() || window.shard(seq, stripe) != null) {
+            WindowEntry entry = window.enter(seq);
+            if (entry == null) {
                 continue;
             }
-            Shard shard = Shards.owning(entry.meta(), stripe, codec.shard(entry.segment(), stripe));
-            if (window.offer(shard) == SegmentWindow.Offer.ADDED) {
-                metrics.regenerated(stream, stripe);
+            try {
+                if (!entry.isComplete() || window.shard(seq, stripe) != null) {
+                    continue;
+                }
+                HeldBytes segment = entry.segment();
+                Shard shard = Shards.owning(entry.meta(), stripe, codec.shard(segment.array(), segment.length(), stripe));
+                if (window.offer(shard) == SegmentWindow.Offer.ADDED) {
+                    metrics.regenerated(stream, stripe);
+                }
+            } finally {
+                entry.exit();
             }
         }
     }

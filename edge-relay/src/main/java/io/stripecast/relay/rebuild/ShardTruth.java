@@ -2,6 +2,7 @@ package io.stripecast.relay.rebuild;
 
 import io.stripecast.protocol.codec.StripeCodec;
 import io.stripecast.protocol.v1.Shard;
+import io.stripecast.relay.window.HeldBytes;
 
 import java.nio.ByteBuffer;
 
@@ -16,20 +17,22 @@ final class ShardTruth {
     private ShardTruth() {
     }
 
-    static boolean matches(StripeCodec codec, byte[] segment, Shard shard) {
+    /** {@code segment}: read inside its window entry ({@code WindowEntry.enter}). */
+    static boolean matches(StripeCodec codec, HeldBytes segment, Shard shard) {
         int stripe = shard.getStripe();
+        int length = segment.length();
         ByteBuffer got = shard.getData().asReadOnlyByteBuffer();
-        int shardLength = StripeCodec.shardLength(segment.length, codec.k());
+        int shardLength = StripeCodec.shardLength(length, codec.k());
         if (got.remaining() != shardLength) {
             return false;
         }
         if (stripe >= codec.k()) {
-            return codec.parityMatches(segment, stripe, got);
+            return codec.parityMatches(segment.array(), length, stripe, got);
         }
         int from = stripe * shardLength;
-        int inSegment = Math.max(0, Math.min(shardLength, segment.length - from));
+        int inSegment = Math.max(0, Math.min(shardLength, length - from));
         ByteBuffer head = got.duplicate().limit(got.position() + inSegment);
-        if (!head.equals(ByteBuffer.wrap(segment, Math.min(from, segment.length), inSegment))) {
+        if (!head.equals(ByteBuffer.wrap(segment.array(), Math.min(from, length), inSegment))) {
             return false;
         }
         // The last data shard is zero-padded past the segment's end.

@@ -82,8 +82,24 @@ public final class SegmentWindow {
         completionListeners.add(l);
     }
 
-    /** Offers one shard (already validated by the caller). Returns the entry when added. */
+    /** Offers one shard (already validated by the caller) whose bytes are its own (nothing to give back). */
     public Offer offer(Shard shard) {
+        return offer(shard, null);
+    }
+
+    /**
+     * Offers one shard (already validated by the caller) whose bytes are a view of {@code bytes} (null: nothing to give
+     * back). The window takes {@code bytes} whatever the answer: held with the shard when ADDED, else given back at once.
+     */
+    public Offer offer(Shard shard, HeldBytes bytes) {
+        Offer result = place(shard, bytes);
+        if (result != Offer.ADDED && bytes != null) {
+            bytes.release();
+        }
+        return result;
+    }
+
+    private Offer place(Shard shard, HeldBytes bytes) {
         long seq = shard.getSegment().getSequence();
         long size = shard.getData().size();
         if (!memory.fits(size)) {
@@ -113,7 +129,7 @@ public final class SegmentWindow {
                 // entry already held leaves every render as it was, so it does not invalidate the cached one.
                 version++;
             }
-            e.put(shard);
+            e.put(shard, bytes);
             account(size);
             result = Offer.ADDED;
             // Entries that never complete leave with the window's horizon too, not only complete ones.
@@ -132,9 +148,9 @@ public final class SegmentWindow {
         // Built before it is visible: its size is the segment and the shards that are not views of it.
         WindowEntry e = new WindowEntry(shards[0].getSegment(), spec.stripes(), System.currentTimeMillis());
         for (Shard s : shards) {
-            e.put(s);
+            e.put(s, null);
         }
-        e.complete(segment);
+        e.complete(HeldBytes.of(segment));
         e.shareDataShards(shards.clone());
         long size = e.bytes();
         if (!memory.fits(size) && !memory.makeRoom(this, size)) {
@@ -145,6 +161,7 @@ public final class SegmentWindow {
             WindowEntry replaced = entries.put(seq, e);
             if (replaced != null) {
                 account(-replaced.bytes());
+                replaced.leave();
             }
             account(size);
             version++;
@@ -162,29 +179,46 @@ public final class SegmentWindow {
         return e != null && e.startAssembling(spec.k());
     }
 
+    /**
+     * The entry, entered as a reader ({@link WindowEntry#enter()}): its shards' and segment's bytes stay valid until the
+     * caller's {@link WindowEntry#exit()}. Null when not held (then there is nothing to exit).
+     */
+    public synchronized WindowEntry enter(long seq) {
+        WindowEntry e = entries.get(seq);
+        return e != null && e.enter() ? e : null;
+    }
+
+    /** The relay's arrays for received shards and rebuilt segments. */
+    public BufferPool buffers() {
+        return memory.buffers();
+    }
+
     public synchronized Shard[] shardsOf(long seq) {
         WindowEntry e = entries.get(seq);
         return e == null ? null : e.shardsCopy();
     }
 
     /**
-     * Records a rebuilt segment; false when the entry has been evicted meanwhile (or no memory is left for it).
+     * Records a rebuilt segment, taking {@code segment} (given back at once when refused); false when the entry has been
+     * evicted meanwhile (or no memory is left for it).
      * Each data shard still held as it was in {@code used} (the shards the rebuild read) becomes a view of the
      * segment, so the entry holds the segment's bytes once and the parity beside them, not the segment and its data
      * shards both; {@code used} is updated to the shards now held, so what arrived during the rebuild can still be
      * told apart by identity.
      */
-    public boolean complete(long seq, byte[] segment, Shard[] used) {
-        if (!memory.fits(segment.length) && !memory.makeRoom(this, segment.length)) {
+    public boolean complete(long seq, HeldBytes segment, Shard[] used) {
+        if (!memory.fits(segment.length()) && !memory.makeRoom(this, segment.length())) {
             synchronized (this) {
                 // Its shards alone serve no viewer: release them too.
                 remove(seq);
             }
+            segment.release();
             return false;
         }
         synchronized (this) {
             WindowEntry e = entries.get(seq);
             if (e == null) {
+                segment.release();
                 return false;
             }
             long before = e.bytes();
@@ -198,9 +232,9 @@ public final class SegmentWindow {
         return true;
     }
 
-    /** As {@link #complete(long, byte[], Shard[])} with nothing to share (tests). */
+    /** As {@link #complete(long, HeldBytes, Shard[])} with a plain array and nothing to share (tests). */
     public boolean complete(long seq, byte[] segment) {
-        return complete(seq, segment, new Shard[spec.stripes()]);
+        return complete(seq, HeldBytes.of(segment), new Shard[spec.stripes()]);
     }
 
     /** Replaces a shard found to be a lie (it passed its CRC but broke the segment's SHA-256). */
@@ -526,6 +560,7 @@ public final class SegmentWindow {
             return;
         }
         account(-e.bytes());
+        e.leave();
         droppedBelow = Math.max(droppedBelow, seq + 1);
         version++;
         boolean startsSegment = e.isMedia() || e.isPart() && e.meta().getPartIndex() == 0;

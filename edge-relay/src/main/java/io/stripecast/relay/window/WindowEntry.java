@@ -6,17 +6,32 @@ import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
 import io.stripecast.protocol.v1.Shard;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * One segment in a relay's window: its metadata, the shards held so far, and the whole segment
  * once complete. Mutated only under its window's lock; {@link #segment()} never changes once set.
+ *
+ * <p>Its bytes may be arrays of the relay's {@link BufferPool}, which go back to the pool and are reused: whoever reads
+ * them (a shard's data, the segment) does so between {@link #enter()} and {@link #exit()}. The entry gives its arrays
+ * back only when it has left its window and no reader is inside; an array it stops holding while it stays (a data
+ * shard's message once the shard is a view of the segment) goes back once no reader is inside. Metadata never
+ * aliases a pooled array (the parser copies it), so it may be kept and read freely.
  */
 public final class WindowEntry {
     private final SegmentMeta meta;
     private final Shard[] shards;
+    /** Per stripe, the array the held shard's bytes are a view of when the entry must give it back (else null). */
+    private final HeldBytes[] shardBytes;
     /** Stripes whose shard is a view of {@link #segment} (its bytes are counted once, as the segment's). */
     private final boolean[] viewOfSegment;
     private int shardCount;
-    private volatile byte[] segment;
+    private volatile HeldBytes segment;
+    /** Readers inside (guarded by this entry's monitor, not the window's: a reader may leave from any thread). */
+    private int readers;
+    private boolean left;
+    private final List<HeldBytes> retired = new ArrayList<>(0);
     private boolean assembling;
     /** Shards held at the last failed rebuild: a retry needs more than that. */
     private int failedAt = -1;
@@ -27,6 +42,7 @@ public final class WindowEntry {
     WindowEntry(SegmentMeta meta, int stripes, long firstSeenMillis) {
         this.meta = meta;
         this.shards = new Shard[stripes];
+        this.shardBytes = new HeldBytes[stripes];
         this.viewOfSegment = new boolean[stripes];
         this.firstSeenMillis = firstSeenMillis;
     }
@@ -85,9 +101,82 @@ public final class WindowEntry {
         return segment != null;
     }
 
-    /** The whole segment, or null while incomplete. */
-    public byte[] segment() {
+    /** The whole segment, or null while incomplete; read it only between {@link #enter()} and {@link #exit()}. */
+    public HeldBytes segment() {
         return segment;
+    }
+
+    /**
+     * Enters as a reader: until {@link #exit()}, the arrays behind this entry's shards and segment are not given back.
+     * False (do not read, do not exit) when the entry has already left its window: a reader that found it in an older
+     * snapshot treats it as gone.
+     */
+    public synchronized boolean enter() {
+        if (left) {
+            return false;
+        }
+        readers++;
+        return true;
+    }
+
+    /** Leaves after {@link #enter()} returned true; the last reader out gives back what is no longer held. */
+    public void exit() {
+        List<HeldBytes> back;
+        synchronized (this) {
+            if (readers <= 0) {
+                throw new IllegalStateException("exit without enter on segment " + sequence());
+            }
+            if (--readers > 0) {
+                return;
+            }
+            back = givenBack();
+        }
+        back.forEach(HeldBytes::release);
+    }
+
+    /** The window removed it: its arrays go back now, or when the last reader inside leaves. */
+    void leave() {
+        List<HeldBytes> back;
+        synchronized (this) {
+            left = true;
+            if (readers > 0) {
+                return;
+            }
+            back = givenBack();
+        }
+        back.forEach(HeldBytes::release);
+    }
+
+    /** An array this entry stopped holding: back now, or when the readers inside have left. */
+    private void retire(HeldBytes bytes) {
+        if (bytes == null) {
+            return;
+        }
+        synchronized (this) {
+            if (readers > 0) {
+                retired.add(bytes);
+                return;
+            }
+        }
+        bytes.release();
+    }
+
+    /** Under the monitor, with no reader inside: what to give back (the retired, and everything once it left). */
+    private List<HeldBytes> givenBack() {
+        List<HeldBytes> back = new ArrayList<>(retired);
+        retired.clear();
+        if (left) {
+            for (int i = 0; i < shardBytes.length; i++) {
+                if (shardBytes[i] != null) {
+                    back.add(shardBytes[i]);
+                    shardBytes[i] = null;
+                }
+            }
+            if (segment != null) {
+                back.add(segment);
+            }
+        }
+        return back;
     }
 
     int shardCount() {
@@ -102,17 +191,19 @@ public final class WindowEntry {
         return shards.clone();
     }
 
-    boolean put(Shard shard) {
+    /** Holds a shard whose bytes are a view of {@code bytes} (given back with the entry; null: nothing to give back). */
+    boolean put(Shard shard, HeldBytes bytes) {
         int stripe = shard.getStripe();
         if (shards[stripe] != null) {
             return false;
         }
         shards[stripe] = shard;
+        shardBytes[stripe] = bytes;
         shardCount++;
         return true;
     }
 
-    void complete(byte[] bytes) {
+    void complete(HeldBytes bytes) {
         segment = bytes;
         assembling = false;
     }
@@ -141,13 +232,15 @@ public final class WindowEntry {
         int shardLength = StripeCodec.shardLength(meta.getLength(), k);
         for (int i = 0; i < k && i < shards.length; i++) {
             Shard held = shards[i];
-            if (held == null || held != used[i] || (long) (i + 1) * shardLength > segment.length || viewOfSegment[i]) {
+            if (held == null || held != used[i] || (long) (i + 1) * shardLength > segment.length() || viewOfSegment[i]) {
                 continue;
             }
-            Shard view = held.toBuilder().setData(UnsafeByteOperations.unsafeWrap(segment, i * shardLength, shardLength)).build();
+            Shard view = held.toBuilder().setData(UnsafeByteOperations.unsafeWrap(segment.array(), i * shardLength, shardLength)).build();
             shards[i] = view;
             viewOfSegment[i] = true;
             used[i] = view;
+            retire(shardBytes[i]);
+            shardBytes[i] = null;
         }
     }
 
@@ -158,6 +251,8 @@ public final class WindowEntry {
         long freed = old == null || viewOfSegment[stripe] ? 0 : old.getData().size();
         shards[stripe] = shard;
         viewOfSegment[stripe] = false;
+        retire(shardBytes[stripe]);
+        shardBytes[stripe] = null;
         if (old == null) {
             shardCount++;
         }
@@ -171,7 +266,7 @@ public final class WindowEntry {
                 total += shards[i].getData().size();
             }
         }
-        byte[] seg = segment;
-        return total + (seg == null ? 0 : seg.length);
+        HeldBytes seg = segment;
+        return total + (seg == null ? 0 : seg.length());
     }
 }

@@ -61,14 +61,32 @@ public final class WindowMemory {
     private final Events events;
     private final AtomicLong held = new AtomicLong();
     private final Set<SegmentWindow> windows = ConcurrentHashMap.newKeySet();
+    /**
+     * Arrays for what the windows receive and rebuild. Idle arrays are bounded apart from the budget: an eighth of it,
+     * at most 256 MiB (at a steady rate about one window's turnover, which is what the pool is for).
+     */
+    private final BufferPool buffers;
 
     public WindowMemory(long budget, long incompleteTimeoutMillis, Events events) {
+        this(budget, incompleteTimeoutMillis, events, BufferPool.withIdleBound(Math.min(budget / 8, MAX_IDLE_BUFFER_BYTES)));
+    }
+
+    /** With a pool of the caller's (tests: one they can watch). */
+    public WindowMemory(long budget, long incompleteTimeoutMillis, Events events, BufferPool buffers) {
         if (budget < 1) {
             throw new IllegalArgumentException("window memory budget must be positive, got " + budget);
         }
         this.budget = budget;
         this.incompleteTimeoutMillis = incompleteTimeoutMillis;
         this.events = events;
+        this.buffers = buffers;
+    }
+
+    private static final long MAX_IDLE_BUFFER_BYTES = 256L << 20;
+
+    /** The relay's pool of arrays for received shards and rebuilt segments. */
+    public BufferPool buffers() {
+        return buffers;
     }
 
     /** No shared bound (one window on its own, as unit tests build them); incomplete segments still expire. */

@@ -145,7 +145,7 @@ class DashIngestRunTest {
         dash.onManifest(live, NOW);
         dash.onManifest(live, NOW + 2000);
         assertThat(entries(SegmentKind.SEGMENT_KIND_RENDITIONS)).as("unchanged: published once").hasSize(1);
-        String master = new String(entries(SegmentKind.SEGMENT_KIND_RENDITIONS).get(0).segment(), StandardCharsets.UTF_8);
+        String master = new String(entries(SegmentKind.SEGMENT_KIND_RENDITIONS).get(0).segment().toByteArray(), StandardCharsets.UTF_8);
         assertThat(master).contains("index.m3u8").contains("index-1.m3u8").as("audio is left out").doesNotContain("index-2").doesNotContain("mp4a");
 
         dash.tick(NOW + 29_999);

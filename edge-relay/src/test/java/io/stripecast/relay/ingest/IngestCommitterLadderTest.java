@@ -66,7 +66,7 @@ class IngestCommitterLadderTest {
         committer.onMaster(master(), NOW);
         assertThat(media(1)).hasSize(1);
         assertThat(kind(SegmentKind.SEGMENT_KIND_RENDITIONS)).hasSize(1);
-        assertThat(new String(kind(SegmentKind.SEGMENT_KIND_RENDITIONS).get(0).segment(), StandardCharsets.UTF_8))
+        assertThat(new String(kind(SegmentKind.SEGMENT_KIND_RENDITIONS).get(0).segment().toByteArray(), StandardCharsets.UTF_8))
                 .contains("RESOLUTION=320x180").contains("index-1.m3u8");
 
         for (int n = 1; n <= 2; n++) {
@@ -81,7 +81,7 @@ class IngestCommitterLadderTest {
                 .containsExactlyElementsOf(media(1).stream().map(e -> e.meta().getMediaSequence()).toList());
         long first = media(0).get(0).meta().getMediaSequence();
         assertThat(media(0)).extracting(e -> e.meta().getMediaSequence()).containsExactly(first, first + 1, first + 2);
-        assertThat(media(1)).extracting(e -> new String(e.segment(), StandardCharsets.UTF_8)).containsExactly("v1s0", "v1s1", "v1s2");
+        assertThat(media(1)).extracting(e -> new String(e.segment().toByteArray(), StandardCharsets.UTF_8)).containsExactly("v1s0", "v1s1", "v1s2");
 
         List<WindowEntry> ends = kind(SegmentKind.SEGMENT_KIND_END_OF_STREAM);
         assertThat(ends).hasSize(1);
@@ -99,7 +99,7 @@ class IngestCommitterLadderTest {
         committer.onPlaylist("stream_1.m3u8", playlist(media(1, 0, 1, false)), NOW);
         segment(0, 1);
         committer.onPlaylist("stream_0.m3u8", playlist(media(0, 0, 1, false)), NOW);
-        assertThat(media(0)).extracting(e -> new String(e.segment(), StandardCharsets.UTF_8)).containsExactly("v0s0", "v0s1");
+        assertThat(media(0)).extracting(e -> new String(e.segment().toByteArray(), StandardCharsets.UTF_8)).containsExactly("v0s0", "v0s1");
         assertThat(media(1)).isEmpty();
         // Held past the bound with no master to map it: counted and let go.
         committer.expire(NOW + 10_000);
@@ -117,7 +117,7 @@ class IngestCommitterLadderTest {
         segment(0, 1);
         committer.onPlaylist("stream_0.m3u8", playlist(media(0, 0, 1, false)), NOW);
         // Rendition 0 goes on with the held variant 0 from its start, after a discontinuity, never reusing a number.
-        assertThat(media(0)).extracting(e -> new String(e.segment(), StandardCharsets.UTF_8)).containsExactly("v1s0", "v0s0", "v0s1");
+        assertThat(media(0)).extracting(e -> new String(e.segment().toByteArray(), StandardCharsets.UTF_8)).containsExactly("v1s0", "v0s0", "v0s1");
         assertThat(media(0).get(1).meta().getDiscontinuity()).isTrue();
         assertThat(media(0)).extracting(e -> e.meta().getMediaSequence()).isSorted().doesNotHaveDuplicates();
         // Variant 1's segment 0 was rendition 0's already: it is not published twice.

@@ -43,7 +43,7 @@ class IngestCommitterTest {
         committer.onFile("a.ts", bytes("AAAA"), NOW);
         assertThat(media()).hasSize(1);
         committer.onFile("b.ts", bytes("BBBBB"), NOW);
-        assertThat(media()).extracting(e -> new String(e.segment(), StandardCharsets.UTF_8)).containsExactly("AAAA", "BBBBB");
+        assertThat(media()).extracting(e -> new String(e.segment().toByteArray(), StandardCharsets.UTF_8)).containsExactly("AAAA", "BBBBB");
         assertThat(media()).extracting(e -> e.meta().getDurationMicros()).containsExactly(1_500_000L, 2_000_000L);
         assertThat(media().get(1).meta().getMediaSequence()).isEqualTo(media().get(0).meta().getMediaSequence() + 1);
     }
@@ -64,7 +64,7 @@ class IngestCommitterTest {
         assertThat(media()).isEmpty();
         committer.onFile("a.ts", bytes("A"), NOW);
         committer.onPlaylist(playlist("#EXTM3U\n#EXTINF:1,\na.ts\n#EXTINF:1,\nb.ts\n"), NOW);
-        assertThat(media()).extracting(e -> new String(e.segment(), StandardCharsets.UTF_8)).containsExactly("A", "B");
+        assertThat(media()).extracting(e -> new String(e.segment().toByteArray(), StandardCharsets.UTF_8)).containsExactly("A", "B");
     }
 
     @Test
@@ -97,7 +97,7 @@ class IngestCommitterTest {
         committer.onFile("next.ts", bytes("N"), NOW);
         assertThat(media()).isEmpty();
         committer.expire(NOW + 6_000);
-        assertThat(media()).extracting(e -> new String(e.segment(), StandardCharsets.UTF_8)).containsExactly("N");
+        assertThat(media()).extracting(e -> new String(e.segment().toByteArray(), StandardCharsets.UTF_8)).containsExactly("N");
         assertThat(media().get(0).meta().getDiscontinuity()).isTrue();
         assertThat(streams.count("stripecast.relay.ingest.segments.dropped", "reason", "bytes_never_arrived")).isEqualTo(1);
     }
@@ -125,7 +125,7 @@ class IngestCommitterTest {
         for (int stripe = 0; stripe < 3; stripe++) {
             standbyRuntime.window().offer(runtime.window().shard(e.sequence(), stripe));
         }
-        standbyRuntime.window().complete(e.sequence(), e.segment());
+        standbyRuntime.window().complete(e.sequence(), e.segment().toByteArray());
     }
 
     @Test
@@ -165,7 +165,7 @@ class IngestCommitterTest {
         standby.expire(NOW + 2);
 
         List<WindowEntry> after = standbyRuntime.window().snapshot().stream().filter(WindowEntry::isMedia).toList();
-        assertThat(after).extracting(e -> new String(e.segment(), StandardCharsets.UTF_8)).containsExactly("A", "B", "C");
+        assertThat(after).extracting(e -> new String(e.segment().toByteArray(), StandardCharsets.UTF_8)).containsExactly("A", "B", "C");
         assertThat(after).extracting(WindowEntry::sequence)
                 .containsExactly(primary.get(0).sequence(), primary.get(1).sequence(), primary.get(1).sequence() + 1);
         assertThat(after.get(1).meta().getMediaSequence()).isEqualTo(primary.get(1).meta().getMediaSequence());
@@ -200,7 +200,7 @@ class IngestCommitterTest {
         WindowEntry end = all.get(2);
         assertThat(end.sequence()).isEqualTo(all.get(1).sequence() + 1);
         assertThat(end.meta().getMediaSequence()).isEqualTo(all.get(1).meta().getMediaSequence() + 1);
-        assertThat(end.segment()).isEqualTo(io.stripecast.protocol.shard.EndOfStream.body());
+        assertThat(end.segment().toByteArray()).isEqualTo(io.stripecast.protocol.shard.EndOfStream.body());
         assertThat(streams.count("stripecast.relay.stream.ends", "cause", "endlist")).isEqualTo(1);
     }
 
@@ -252,7 +252,7 @@ class IngestCommitterTest {
         List<WindowEntry> all = runtime.window().snapshot();
         assertThat(all).extracting(WindowEntry::isEnd).containsExactly(false, false, true, false);
         WindowEntry again = all.get(3);
-        assertThat(new String(again.segment(), StandardCharsets.UTF_8)).isEqualTo("again");
+        assertThat(new String(again.segment().toByteArray(), StandardCharsets.UTF_8)).isEqualTo("again");
         assertThat(again.meta().getDiscontinuity()).isTrue();
         assertThat(again.sequence()).isGreaterThan(all.get(2).sequence());
         assertThat(again.meta().getMediaSequence()).isEqualTo(all.get(1).meta().getMediaSequence() + 1);
@@ -265,7 +265,7 @@ class IngestCommitterTest {
         committer.onPlaylist(playlist("#EXTM3U\n#EXTINF:1,\nindex0.ts\n#EXT-X-ENDLIST\n"), NOW);
         committer.onFile("index0.ts", bytes("again"), NOW + 5_000);
         committer.onPlaylist(playlist("#EXTM3U\n#EXTINF:1,\nindex0.ts\n"), NOW + 5_000);
-        assertThat(media()).extracting(e -> new String(e.segment(), StandardCharsets.UTF_8)).containsExactly("zero", "again");
+        assertThat(media()).extracting(e -> new String(e.segment().toByteArray(), StandardCharsets.UTF_8)).containsExactly("zero", "again");
     }
 
     @Test

@@ -10,6 +10,7 @@ import io.stripecast.protocol.v1.SegmentKind;
 import io.stripecast.protocol.v1.SegmentMeta;
 import io.stripecast.protocol.v1.ShardPushMessage;
 import io.stripecast.protocol.v1.SubscribeAccepted;
+import io.stripecast.relay.window.BufferPool;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
@@ -21,9 +22,14 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The child's one-copy parser gives the message gRPC's own marshaller gives, and refuses what that one refuses. */
+/**
+ * The child's one-copy parser gives the message gRPC's own marshaller gives, its shard's bytes a view of one pooled
+ * array, and refuses what that one refuses.
+ */
 class ShardPushWireTest {
-    private final ShardPushWire.OneCopyParser parser = new ShardPushWire.OneCopyParser();
+    /** Poisoned: an array given back is overwritten at once, so a view that outlived it would show. */
+    private final BufferPool pool = new BufferPool(64L << 20, true);
+    private final ShardPushWire.OneCopyParser parser = new ShardPushWire.OneCopyParser(pool);
 
     /** gRPC hands a marshaller a stream that knows its length (and reads in pieces, as a stream over frames does). */
     private static InputStream known(byte[] bytes) {
@@ -53,9 +59,11 @@ class ShardPushWireTest {
     void parsesAShardAsTheStandardMarshallerDoes() {
         ShardPushMessage sent = shardMessage();
         byte[] wire = sent.toByteArray();
-        ShardPushMessage parsed = parser.parse(known(wire));
+        ShardPushWire.Received received = parser.parse(known(wire));
+        ShardPushMessage parsed = received.message();
         assertThat(parsed).isEqualTo(sent);
         assertThat(Shards.crcMatches(parsed.getShard())).isTrue();
+        assertThat(received.bytes().pooled()).isTrue();
         // The bytes are a view of the message's buffer, not of the caller's array: changing that array later
         // (gRPC reuses nothing it handed over, but a stream over frames could) does not change the shard.
         byte[] data = parsed.getShard().getData().toByteArray();
@@ -64,28 +72,43 @@ class ShardPushWireTest {
     }
 
     @Test
-    void theShardsBytesAreCopiedOnceNotTwice() {
+    void theShardsBytesAreCopiedOnceIntoAPooledArrayAndNothingMessageSizedIsAllocated() {
         ShardPushMessage sent = shardMessage();
         byte[] wire = sent.toByteArray();
         var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long id = Thread.currentThread().getId();
         for (int warm = 0; warm < 20; warm++) {
-            parser.parse(known(wire));
+            parser.parse(known(wire)).bytes().release();
         }
         long before = threads.getThreadAllocatedBytes(id);
-        ShardPushMessage parsed = parser.parse(known(wire));
+        ShardPushWire.Received received = parser.parse(known(wire));
         long allocated = threads.getThreadAllocatedBytes(id) - before;
-        assertThat(parsed).isEqualTo(sent);
-        // One buffer for the message, the shard's bytes a view of it; a second copy would double this.
-        assertThat(allocated).as("bytes allocated to parse a %d-byte message", wire.length)
-                .isGreaterThanOrEqualTo(wire.length).isLessThan(wire.length + wire.length / 4);
+        assertThat(received.message()).isEqualTo(sent);
+        // The message went into an array the pool had (the one copy); a copy of the shard's bytes anywhere else would
+        // allocate at least the shard.
+        assertThat(allocated).as("bytes allocated to parse a %d-byte message", wire.length).isLessThan(wire.length / 10);
+        // The shard's bytes are a view of that array: given back (and poisoned), the view shows it.
+        byte[] data = received.message().getShard().getData().toByteArray();
+        received.bytes().release();
+        assertThat(received.message().getShard().getData().toByteArray()).isNotEqualTo(data);
+    }
+
+    @Test
+    void theMetadataIsTheShardsOwnAndOutlivesThePooledArray() {
+        ShardPushMessage sent = shardMessage();
+        ShardPushWire.Received received = parser.parse(known(sent.toByteArray()));
+        received.bytes().release();
+        // Kept by the trust cache and the playlists long after the entry gave its arrays back: never a view of one.
+        assertThat(received.message().getShard().getSegment()).isEqualTo(sent.getShard().getSegment());
+        assertThat(received.message().getShard().getSegment().getSha256().toByteArray())
+                .isEqualTo(sent.getShard().getSegment().getSha256().toByteArray());
     }
 
     @Test
     void parsesFromAStreamOfUnknownLengthToo() {
         ShardPushMessage accepted = ShardPushMessage.newBuilder().setAccepted(SubscribeAccepted.newBuilder().setK(2).setM(1)
                 .setWindowStart(3).setWindowEnd(9).setFirstSequence(4)).build();
-        assertThat(parser.parse(new ByteArrayInputStream(accepted.toByteArray()))).isEqualTo(accepted);
+        assertThat(parser.parse(new ByteArrayInputStream(accepted.toByteArray())).message()).isEqualTo(accepted);
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.stripecast.protocol.codec.StripeCodec;
 import io.stripecast.protocol.shard.Shards;
 import io.stripecast.protocol.v1.SegmentMeta;
 import io.stripecast.protocol.v1.Shard;
+import io.stripecast.relay.window.HeldBytes;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -25,17 +26,17 @@ class ShardTruthTest {
         SegmentMeta meta = SegmentMeta.newBuilder().setSequence(1).setLength(length).setK(k).setM(m).build();
         Shard[] shards = Shards.encode(codec, meta, segment);
         for (Shard s : shards) {
-            assertThat(ShardTruth.matches(codec, segment, s)).as("stripe %d", s.getStripe()).isTrue();
+            assertThat(ShardTruth.matches(codec, HeldBytes.of(segment), s)).as("stripe %d", s.getStripe()).isTrue();
             byte[] data = s.getData().toByteArray();
             // The first byte, the last (padding, in a padded last data shard) and one at random.
             for (int at : new int[]{0, data.length - 1, rnd.nextInt(data.length)}) {
                 byte[] lie = data.clone();
                 lie[at] ^= 0x40;
-                assertThat(ShardTruth.matches(codec, segment, Shards.of(meta, s.getStripe(), lie)))
+                assertThat(ShardTruth.matches(codec, HeldBytes.of(segment), Shards.of(meta, s.getStripe(), lie)))
                         .as("stripe %d, byte %d changed", s.getStripe(), at).isFalse();
             }
             Shard shorter = s.toBuilder().setData(ByteString.copyFrom(data, 0, data.length - 1)).build();
-            assertThat(ShardTruth.matches(codec, segment, shorter)).as("stripe %d one byte short", s.getStripe()).isFalse();
+            assertThat(ShardTruth.matches(codec, HeldBytes.of(segment), shorter)).as("stripe %d one byte short", s.getStripe()).isFalse();
         }
     }
 }

@@ -54,7 +54,7 @@ class SharedSegmentBytesTest {
 
         Shard[] used = w.shardsOf(7);
         Shard[] before = used.clone();
-        assertThat(w.complete(7, segment.clone(), used)).isTrue();
+        assertThat(w.complete(7, HeldBytes.of(segment.clone()), used)).isTrue();
 
         int shardLength = truth[0].getData().size();
         int views = 0;

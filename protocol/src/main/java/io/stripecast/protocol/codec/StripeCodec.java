@@ -70,22 +70,33 @@ public final class StripeCodec {
         if (segment == null) {
             throw new IllegalArgumentException("segment is null");
         }
-        checkSegmentLength(segment.length);
+        return shard(segment, segment.length, stripe);
+    }
+
+    /** As {@link #shard(byte[], int)} for a segment that is the first {@code length} bytes of {@code segment}. */
+    public byte[] shard(byte[] segment, int length, int stripe) {
+        if (segment == null) {
+            throw new IllegalArgumentException("segment is null");
+        }
+        checkSegmentLength(length);
+        if (length > segment.length) {
+            throw new IllegalArgumentException("segment of " + length + " bytes in an array of " + segment.length);
+        }
         int k = k();
         if (stripe < 0 || stripe >= k + m()) {
             throw new IllegalArgumentException("stripe must be in [0, " + (k + m()) + "), was " + stripe);
         }
-        int len = shardLength(segment.length, k);
+        int len = shardLength(length, k);
         if (stripe < k) {
             byte[] out = new byte[len];
             int from = stripe * len;
-            int count = Math.max(0, Math.min(len, segment.length - from));
-            System.arraycopy(segment, Math.min(from, segment.length), out, 0, count);
+            int count = Math.max(0, Math.min(len, length - from));
+            System.arraycopy(segment, Math.min(from, length), out, 0, count);
             return out;
         }
         byte[][] data = new byte[k][];
         for (int i = 0; i < k; i++) {
-            data[i] = shard(segment, i);
+            data[i] = shard(segment, length, i);
         }
         byte[] out = new byte[len];
         rs.encodeParityShard(data, stripe - k, out, 0, len);
@@ -100,11 +111,19 @@ public final class StripeCodec {
         if (segment == null) {
             throw new IllegalArgumentException("segment is null");
         }
-        checkSegmentLength(segment.length);
+        return parityMatches(segment, segment.length, stripe, got);
+    }
+
+    /** As {@link #parityMatches(byte[], int, java.nio.ByteBuffer)} for the first {@code length} bytes of {@code segment}. */
+    public boolean parityMatches(byte[] segment, int length, int stripe, java.nio.ByteBuffer got) {
+        if (segment == null) {
+            throw new IllegalArgumentException("segment is null");
+        }
+        checkSegmentLength(length);
         if (stripe < k() || stripe >= k() + m()) {
             throw new IllegalArgumentException("parity stripe must be in [" + k() + ", " + (k() + m()) + "), was " + stripe);
         }
-        return rs.parityShardMatches(segment, segment.length, shardLength(segment.length, k()), stripe - k(), got);
+        return rs.parityShardMatches(segment, length, shardLength(length, k()), stripe - k(), got);
     }
 
     /**

@@ -53,8 +53,15 @@ public final class Shards {
     }
 
     public static byte[] sha256(byte[] bytes) {
+        return sha256(bytes, 0, bytes.length);
+    }
+
+    /** Of {@code bytes[offset, offset + length)}: a segment in an array of the relay's pool is shorter than its array. */
+    public static byte[] sha256(byte[] bytes, int offset, int length) {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            digest.update(bytes, offset, length);
+            return digest.digest();
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JRE", e);
         }
