@@ -179,9 +179,17 @@ public final class SegmentAssembler {
                 allData = false;
             }
         }
-        HeldBytes segment = allData ? joinChecked(held, meta) : decodeChecked(arrays(held), meta);
+        HeldBytes segment = allData ? joinChecked(held, meta) : null;
         if (segment == null) {
-            segment = decodeWithoutALiar(seq, arrays(held), meta);
+            Copies copies = copies(held, meta);
+            try {
+                segment = allData ? null : decodeChecked(copies.arrays(), meta);
+                if (segment == null) {
+                    segment = decodeWithoutALiar(seq, copies.arrays(), meta);
+                }
+            } finally {
+                copies.release();
+            }
         }
         if (segment == null) {
             // Every shard passed its CRC, so some peer sent consistent lies. With one more shard we
@@ -268,24 +276,71 @@ public final class SegmentAssembler {
         return MessageDigest.isEqual(Shards.sha256(segment, 0, length), meta.getSha256().toByteArray());
     }
 
-    /** The held shards as arrays, for a decode from parity (or the search for a liar): a copy each, off the common path. */
-    private static byte[][] arrays(Shard[] held) {
-        byte[][] parts = new byte[held.length][];
-        for (int i = 0; i < held.length; i++) {
-            if (held[i] != null) {
-                parts[i] = held[i].getData().toByteArray();
+    /** The held shards copied into arrays of the pool (the codec reads arrays from offset 0), given back together. */
+    private record Copies(byte[][] arrays, HeldBytes[] held) {
+        void release() {
+            for (HeldBytes h : held) {
+                if (h != null) {
+                    h.release();
+                }
             }
         }
-        return parts;
     }
 
+    /**
+     * The held shards as arrays, for a decode from parity (or the search for a liar): a copy each into an array of the
+     * pool. A shard of another length than the segment's shards is left out (a decode without it may still succeed).
+     */
+    private Copies copies(Shard[] held, SegmentMeta meta) {
+        int shardLength = StripeCodec.shardLength(meta.getLength(), codec.k());
+        byte[][] arrays = new byte[held.length][];
+        HeldBytes[] leases = new HeldBytes[held.length];
+        for (int i = 0; i < held.length; i++) {
+            if (held[i] != null && held[i].getData().size() == shardLength) {
+                leases[i] = window.buffers().take(shardLength);
+                held[i].getData().copyTo(leases[i].array(), 0);
+                arrays[i] = leases[i].array();
+            }
+        }
+        return new Copies(arrays, leases);
+    }
+
+    /** Rebuilds the segment from {@code parts} (k or more, each a shard long at least) into an array of the pool, checked. */
     private HeldBytes decodeChecked(byte[][] parts, SegmentMeta meta) {
-        try {
-            byte[] segment = codec.decode(parts, meta.getLength());
-            return isTheSegment(segment, segment.length, meta) ? HeldBytes.of(segment) : null;
-        } catch (IllegalArgumentException e) {
+        int length = meta.getLength();
+        int shardLength = StripeCodec.shardLength(length, codec.k());
+        int present = 0;
+        for (byte[] p : parts) {
+            present += p == null ? 0 : 1;
+        }
+        if (present < codec.k()) {
             return null;
         }
+        HeldBytes segment = isMedia(meta) ? window.buffers().take(length) : HeldBytes.of(new byte[length]);
+        HeldBytes[] scratch = new HeldBytes[parts.length];
+        byte[][] into = new byte[parts.length][];
+        try {
+            for (int i = 0; i < codec.k(); i++) {
+                if (parts[i] == null) {
+                    scratch[i] = window.buffers().take(shardLength);
+                    into[i] = scratch[i].array();
+                }
+            }
+            codec.decodeInto(parts, length, into, segment.array());
+            if (isTheSegment(segment.array(), length, meta)) {
+                return segment;
+            }
+        } catch (IllegalArgumentException e) {
+            // Not decodable as given (the caller's search for a liar may still find a way).
+        } finally {
+            for (HeldBytes h : scratch) {
+                if (h != null) {
+                    h.release();
+                }
+            }
+        }
+        segment.release();
+        return null;
     }
 
     /**
@@ -308,7 +363,7 @@ public final class SegmentAssembler {
             without[suspect] = null;
             HeldBytes segment = decodeChecked(without, meta);
             if (segment != null) {
-                window.replaceShard(seq, Shards.owning(meta, suspect, codec.shard(segment.array(), suspect)));
+                window.replaceShard(seq, Shards.owning(meta, suspect, codec.shard(segment.array(), segment.length(), suspect)));
                 metrics.checksumFailure(stream, "shard_content");
                 LOG.warnf("stream %s: segment %d stripe %d carried wrong bytes under a valid CRC; replaced", stream, seq, suspect);
                 return segment;
@@ -362,9 +417,13 @@ public final class SegmentAssembler {
                 if (!entry.isComplete() || window.shard(seq, stripe) != null) {
                     continue;
                 }
+                // Into an array of the pool, held by the entry with the shard like a received one.
                 HeldBytes segment = entry.segment();
-                Shard shard = Shards.owning(entry.meta(), stripe, codec.shard(segment.array(), segment.length(), stripe));
-                if (window.offer(shard) == SegmentWindow.Offer.ADDED) {
+                int shardLength = StripeCodec.shardLength(segment.length(), codec.k());
+                HeldBytes bytes = window.buffers().take(shardLength);
+                codec.shardInto(segment.array(), segment.length(), stripe, bytes.array());
+                Shard shard = Shards.owning(entry.meta(), stripe, bytes.array(), shardLength);
+                if (window.offer(shard, bytes) == SegmentWindow.Offer.ADDED) {
                     metrics.regenerated(stream, stripe);
                 }
             } finally {

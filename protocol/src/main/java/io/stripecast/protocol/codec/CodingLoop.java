@@ -104,9 +104,18 @@ final class CodingLoop {
      * @param expected {@code shardLength} bytes from its position (not moved)
      */
     static boolean rowMatches(int[] row, byte[] segment, int segmentLength, int shardLength, java.nio.ByteBuffer expected) {
+        return row(row, segment, segmentLength, shardLength, expected.duplicate().order(ByteOrder.nativeOrder()), null);
+    }
+
+    /** As {@link #rowMatches}, writing the row into {@code out[0, shardLength)} instead (a regenerated parity shard). */
+    static void rowInto(int[] row, byte[] segment, int segmentLength, int shardLength, byte[] out) {
+        row(row, segment, segmentLength, shardLength, null, out);
+    }
+
+    /** The row built block by block from the segment's slices: compared with {@code want} (native order), or stored. */
+    private static boolean row(int[] row, byte[] segment, int segmentLength, int shardLength, java.nio.ByteBuffer want, byte[] out) {
         int k = row.length;
-        java.nio.ByteBuffer want = expected.duplicate().order(ByteOrder.nativeOrder());
-        int base = want.position();
+        int base = want == null ? 0 : want.position();
         int longs = shardLength >>> 3;
         Scratch scratch = SCRATCH.get();
         long[][] powers = scratch.powers;
@@ -126,6 +135,10 @@ final class CodingLoop {
                 }
                 accumulate(acc, powers, row[j], n);
             }
+            if (out != null) {
+                store(acc, out, blockStart, n);
+                continue;
+            }
             for (int i = 0, p = base + blockStart; i < n; i++, p += 8) {
                 if (acc[i] != want.getLong(p)) {
                     return false;
@@ -138,7 +151,9 @@ final class CodingLoop {
                 int at = j * shardLength + i;
                 v ^= Gf256.mul(row[j], at < segmentLength ? segment[at] : 0);
             }
-            if ((byte) v != want.get(base + i)) {
+            if (out != null) {
+                out[i] = (byte) v;
+            } else if ((byte) v != want.get(base + i)) {
                 return false;
             }
         }

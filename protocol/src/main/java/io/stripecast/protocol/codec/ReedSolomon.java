@@ -183,6 +183,37 @@ public final class ReedSolomon {
     }
 
     /**
+     * Writes parity shard {@code p} of the k data shards that are the slices of {@code segment[0, segmentLength)} into
+     * {@code out[0, shardLength)}, reading the slices in place (as {@link #parityShardMatches}): nothing is copied.
+     */
+    public void parityShardInto(byte[] segment, int segmentLength, int shardLength, int p, byte[] out) {
+        if (p < 0 || p >= m) {
+            throw new IllegalArgumentException("parity index must be in [0, " + m + "), was " + p);
+        }
+        if (segmentLength < 0 || segmentLength > segment.length || shardLength < 0 || (long) shardLength * k < segmentLength
+                || out.length < shardLength) {
+            throw new IllegalArgumentException("segment of " + segmentLength + " bytes (array " + segment.length
+                    + ") does not fit " + k + " shards of " + shardLength + " into " + out.length);
+        }
+        int[] row = java.util.Arrays.copyOfRange(parityCoefficients, p * k, p * k + k);
+        CodingLoop.rowInto(row, segment, segmentLength, shardLength, out);
+    }
+
+    /**
+     * As {@link #reconstructInto}, for the missing data shards only (missing parity stays null): a receiver that only
+     * wants the segment writes the lost data shards into arrays of its own (a pool's) and allocates nothing for bytes.
+     *
+     * @param into k + m slots; for every missing data shard, an array at least {@code shardLength} long that is not one
+     *     of the present shards
+     */
+    public void reconstructDataInto(byte[][] shards, int shardLength, byte[][] into) {
+        if (into == null || into.length != k + m) {
+            throw new IllegalArgumentException("need " + (k + m) + " output slots, got " + (into == null ? "null" : into.length));
+        }
+        reconstruct(shards, shardLength, true, into);
+    }
+
+    /**
      * As {@link #reconstruct(byte[][], int)}, but with {@code dataOnly} missing parity slots are
      * left null (a receiver that only wants the segment need not pay for them).
      */

@@ -104,6 +104,38 @@ public final class StripeCodec {
     }
 
     /**
+     * Writes shard {@code stripe} of the segment {@code segment[0, length)} into {@code out[0, shardLength(length, k))}
+     * (an array of the caller's, a pool's, which may be longer): a data shard is its slice (zero-padded), a parity shard
+     * its row of the code built from the slices in place. Equal to {@code shard(segment, length, stripe)}, with nothing
+     * allocated.
+     */
+    public void shardInto(byte[] segment, int length, int stripe, byte[] out) {
+        if (segment == null || out == null) {
+            throw new IllegalArgumentException("segment and out must not be null");
+        }
+        checkSegmentLength(length);
+        if (length > segment.length) {
+            throw new IllegalArgumentException("segment of " + length + " bytes in an array of " + segment.length);
+        }
+        int k = k();
+        if (stripe < 0 || stripe >= k + m()) {
+            throw new IllegalArgumentException("stripe must be in [0, " + (k + m()) + "), was " + stripe);
+        }
+        int len = shardLength(length, k);
+        if (out.length < len) {
+            throw new IllegalArgumentException("out of " + out.length + " bytes for a shard of " + len);
+        }
+        if (stripe >= k) {
+            rs.parityShardInto(segment, length, len, stripe - k, out);
+            return;
+        }
+        int from = stripe * len;
+        int count = Math.max(0, Math.min(len, length - from));
+        System.arraycopy(segment, Math.min(from, length), out, 0, count);
+        java.util.Arrays.fill(out, count, len, (byte) 0);
+    }
+
+    /**
      * Whether {@code got} holds exactly shard {@code stripe} (a parity stripe, in [k, k + m)) of a whole segment, as
      * {@code ByteBuffer.wrap(shard(segment, stripe)).equals(got)} would say, computed in place with no allocation.
      */
@@ -147,6 +179,36 @@ public final class StripeCodec {
             System.arraycopy(work[i], 0, segment, from, count);
         }
         return segment;
+    }
+
+    /**
+     * As {@link #decode}, writing the segment into {@code out} and each missing data shard into {@code into}: arrays of
+     * the caller's (a pool's, so they may be longer than asked: only the first {@code shardLength(segmentLength, k)}
+     * bytes of a shard and the first {@code segmentLength} of {@code out} are used). Nothing is allocated for bytes.
+     *
+     * @param shards k + m slots, null where missing, at least k present, each at least a shard long; not modified
+     * @param into k + m slots; for every missing data shard an array at least a shard long, not one of the present ones
+     */
+    public void decodeInto(byte[][] shards, int segmentLength, byte[][] into, byte[] out) {
+        checkSegmentLength(segmentLength);
+        int n = k() + m();
+        if (shards == null || shards.length != n || into == null || into.length != n) {
+            throw new IllegalArgumentException("need " + n + " shard and output slots");
+        }
+        if (out == null || out.length < segmentLength) {
+            throw new IllegalArgumentException("output of " + (out == null ? "null" : out.length) + " bytes for a segment of " + segmentLength);
+        }
+        int len = shardLength(segmentLength, k());
+        byte[][] work = shards.clone();
+        rs.reconstructDataInto(work, len, into);
+        for (int i = 0; i < k(); i++) {
+            int from = i * len;
+            int count = Math.min(len, segmentLength - from);
+            if (count <= 0) {
+                break;
+            }
+            System.arraycopy(work[i], 0, out, from, count);
+        }
     }
 
     /**

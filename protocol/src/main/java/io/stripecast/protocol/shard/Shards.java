@@ -29,11 +29,16 @@ public final class Shards {
      * {@code ByteString} must not change). For arrays the codec has just made, which nobody else holds.
      */
     public static Shard owning(SegmentMeta meta, int stripe, byte[] data) {
+        return owning(meta, stripe, data, data.length);
+    }
+
+    /** As {@link #owning(SegmentMeta, int, byte[])} over {@code data[0, length)} (an array of a pool, longer than that). */
+    public static Shard owning(SegmentMeta meta, int stripe, byte[] data, int length) {
         return Shard.newBuilder()
                 .setSegment(meta)
                 .setStripe(stripe)
-                .setData(UnsafeByteOperations.unsafeWrap(data))
-                .setCrc32C(Crc32c.of(data))
+                .setData(UnsafeByteOperations.unsafeWrap(data, 0, length))
+                .setCrc32C(Crc32c.of(data, 0, length))
                 .build();
     }
 

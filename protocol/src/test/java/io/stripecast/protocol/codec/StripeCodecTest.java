@@ -52,6 +52,59 @@ class StripeCodecTest {
         }
     }
 
+    /** A shard written into a caller's (longer, dirty) array is the encoder's shard, for every stripe. */
+    @ParameterizedTest(name = "k={0} m={1}")
+    @MethodSource("smallShapes")
+    void shardIntoALongerArrayEqualsTheEncodersShard(int k, int m) {
+        long seed = 9_500L * k + m;
+        Random rnd = new Random(seed);
+        StripeCodec codec = new StripeCodec(k, m);
+        int[] lengths = java.util.stream.IntStream.concat(Arrays.stream(oddLengths(k, rnd)), java.util.stream.IntStream.of(k * 2048 * 3 + 13)).toArray();
+        for (int length : lengths) {
+            byte[] segment = Erasures.randomBytes(rnd, length + rnd.nextInt(11));
+            byte[][] all = codec.encode(Arrays.copyOf(segment, length));
+            for (int stripe = 0; stripe < k + m; stripe++) {
+                byte[] out = Erasures.randomBytes(rnd, all[stripe].length + rnd.nextInt(9));
+                codec.shardInto(segment, length, stripe, out);
+                assertThat(Arrays.copyOf(out, all[stripe].length)).as("k=%d m=%d seed=%d length=%d stripe=%d", k, m, seed, length, stripe)
+                        .isEqualTo(all[stripe]);
+            }
+        }
+    }
+
+    /** Decoding into a caller's longer arrays gives exactly what decode gives, for every loss pattern up to m. */
+    @ParameterizedTest(name = "k={0} m={1}")
+    @MethodSource("smallShapes")
+    void decodeIntoLongerArraysEqualsDecode(int k, int m) {
+        long seed = 9_300L * k + m;
+        Random rnd = new Random(seed);
+        StripeCodec codec = new StripeCodec(k, m);
+        for (int length : oddLengths(k, rnd)) {
+            byte[] segment = Erasures.randomBytes(rnd, length);
+            byte[][] all = codec.encode(segment);
+            int len = all[0].length;
+            for (int lost = 0; lost <= m; lost++) {
+                byte[][] shards = new byte[k + m][];
+                byte[][] into = new byte[k + m][];
+                java.util.Set<Integer> gone = new java.util.HashSet<>();
+                while (gone.size() < lost) {
+                    gone.add(rnd.nextInt(k + m));
+                }
+                for (int i = 0; i < k + m; i++) {
+                    if (gone.contains(i)) {
+                        into[i] = Erasures.randomBytes(rnd, len + rnd.nextInt(9));
+                    } else {
+                        shards[i] = Arrays.copyOf(all[i], len + rnd.nextInt(9));
+                        System.arraycopy(Erasures.randomBytes(rnd, shards[i].length - len), 0, shards[i], len, shards[i].length - len);
+                    }
+                }
+                byte[] out = Erasures.randomBytes(rnd, length + rnd.nextInt(17));
+                codec.decodeInto(shards, length, into, out);
+                assertThat(Arrays.copyOf(out, length)).as("k=%d m=%d seed=%d length=%d lost=%s", k, m, seed, length, gone).isEqualTo(segment);
+            }
+        }
+    }
+
     /**
      * The in-place parity check says yes to exactly the parity the encoder gives (at any position in a larger buffer,
      * as a received shard sits in its message), and no to one changed byte anywhere, the padding's bytes and the tail
