@@ -79,27 +79,8 @@ public final class StripeCodec {
             throw new IllegalArgumentException("segment is null");
         }
         checkSegmentLength(length);
-        if (length > segment.length) {
-            throw new IllegalArgumentException("segment of " + length + " bytes in an array of " + segment.length);
-        }
-        int k = k();
-        if (stripe < 0 || stripe >= k + m()) {
-            throw new IllegalArgumentException("stripe must be in [0, " + (k + m()) + "), was " + stripe);
-        }
-        int len = shardLength(length, k);
-        if (stripe < k) {
-            byte[] out = new byte[len];
-            int from = stripe * len;
-            int count = Math.max(0, Math.min(len, length - from));
-            System.arraycopy(segment, Math.min(from, length), out, 0, count);
-            return out;
-        }
-        byte[][] data = new byte[k][];
-        for (int i = 0; i < k; i++) {
-            data[i] = shard(segment, length, i);
-        }
-        byte[] out = new byte[len];
-        rs.encodeParityShard(data, stripe - k, out, 0, len);
+        byte[] out = new byte[shardLength(length, k())];
+        shardInto(segment, length, stripe, out);
         return out;
     }
 
