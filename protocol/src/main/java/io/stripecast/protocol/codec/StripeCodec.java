@@ -151,15 +151,20 @@ public final class StripeCodec {
         // Only data shards are needed; missing parity stays missing.
         rs.reconstruct(work, len, true);
         byte[] segment = new byte[segmentLength];
+        join(work, len, segmentLength, segment);
+        return segment;
+    }
+
+    /** The segment from its k data shards of {@code len} bytes: their bytes in order, the padding left out. */
+    private void join(byte[][] data, int len, int segmentLength, byte[] out) {
         for (int i = 0; i < k(); i++) {
             int from = i * len;
             int count = Math.min(len, segmentLength - from);
             if (count <= 0) {
                 break;
             }
-            System.arraycopy(work[i], 0, segment, from, count);
+            System.arraycopy(data[i], 0, out, from, count);
         }
-        return segment;
     }
 
     /**
@@ -182,14 +187,7 @@ public final class StripeCodec {
         int len = shardLength(segmentLength, k());
         byte[][] work = shards.clone();
         rs.reconstructDataInto(work, len, into);
-        for (int i = 0; i < k(); i++) {
-            int from = i * len;
-            int count = Math.min(len, segmentLength - from);
-            if (count <= 0) {
-                break;
-            }
-            System.arraycopy(work[i], 0, out, from, count);
-        }
+        join(work, len, segmentLength, out);
     }
 
     /**
