@@ -55,6 +55,7 @@ public class FakeParentResource implements QuarkusTestResourceLifecycleManager {
                        "live":  {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "other": {"root": "test-relay", "stripes": [{}, {}, {}, {}]},
                        "ending": {"root": "test-relay", "stripes": [{}, {}, {}]},
+                       "large": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "private": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "lowlat": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "lowsig": {"root": "test-relay", "stripes": [{}, {}, {}]},

@@ -118,6 +118,10 @@ public class RelayMetrics {
                     .tags("stream", stream, "stripe", Integer.toString(stripe)).register(registry);
             return new StripeMeters(
                     registry.counter("stripecast.relay.shards.in", "stream", stream, "stripe", Integer.toString(stripe)),
+                    Counter.builder("stripecast.relay.shards.spare")
+                            .description("Shards that came after their segment was complete here, in a stripe no child"
+                                    + " takes from this relay: counted in, neither checked nor kept")
+                            .tags("stream", stream, "stripe", Integer.toString(stripe)).register(registry),
                     registry.counter("stripecast.relay.shards.out", "stream", stream, "stripe", Integer.toString(stripe)),
                     registry.counter("stripecast.relay.shard.bytes.out", "stream", stream), lag, egress);
         });
@@ -126,13 +130,16 @@ public class RelayMetrics {
     /** The meters of one (stream, stripe); see {@link #stripe}. */
     public static final class StripeMeters {
         private final Counter shardsIn;
+        private final Counter shardsSpare;
         private final Counter shardsOut;
         private final Counter bytesOut;
         private final AtomicLong lagMillis;
         private final EgressRate egress;
 
-        private StripeMeters(Counter shardsIn, Counter shardsOut, Counter bytesOut, AtomicLong lagMillis, EgressRate egress) {
+        private StripeMeters(Counter shardsIn, Counter shardsSpare, Counter shardsOut, Counter bytesOut, AtomicLong lagMillis,
+                             EgressRate egress) {
             this.shardsIn = shardsIn;
+            this.shardsSpare = shardsSpare;
             this.shardsOut = shardsOut;
             this.bytesOut = bytesOut;
             this.lagMillis = lagMillis;
@@ -143,6 +150,15 @@ public class RelayMetrics {
         public void shardIn(long ingestTimeMillis) {
             shardsIn.increment();
             lagMillis.set(Math.max(0, System.currentTimeMillis() - ingestTimeMillis));
+        }
+
+        /**
+         * A shard that came after its segment was complete here, in a stripe no child takes from this relay: counted in
+         * (its stripe delivered) and as spare, then let go unchecked (any use of it later is regenerated from the segment).
+         */
+        public void spareShardIn(long ingestTimeMillis) {
+            shardIn(ingestTimeMillis);
+            shardsSpare.increment();
         }
 
         public void shardOut(int bytes) {

@@ -132,7 +132,7 @@ final class ParentLink {
                 runtime.setReceiving(stripe, true);
                 return;
             }
-            if (message.hasShard() && accept(message.getShard(), received.bytes())) {
+            if (message.hasShard() && accept(message.getShard(), received.bytes(), received.dataCrc())) {
                 return;
             }
             if (received.bytes() != null) {
@@ -141,8 +141,8 @@ final class ParentLink {
         }
 
         /** True when the assembler took the shard, and with it its bytes; false for a refused one (its bytes are ours). */
-        private boolean accept(Shard shard, HeldBytes bytes) {
-            String problem = runtime.validator().problem(shard, stripe, System.currentTimeMillis());
+        private boolean accept(Shard shard, HeldBytes bytes, long dataCrc) {
+            String problem = runtime.validator().problem(shard, stripe, System.currentTimeMillis(), dataCrc);
             if (problem != null) {
                 if (problem.equals("crc")) {
                     metrics.checksumFailure(runtime.spec().name(), "shard");

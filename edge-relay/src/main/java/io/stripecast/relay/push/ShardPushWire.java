@@ -17,6 +17,7 @@ import io.stripecast.relay.window.HeldBytes;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.zip.CRC32C;
 
 /**
  * The child's end of {@code ShardPush.Subscribe} with a response marshaller that copies a shard once, into an array of
@@ -35,9 +36,22 @@ public final class ShardPushWire {
     private ShardPushWire() {
     }
 
-    /** A message off the wire, and the pooled array its shard's bytes are a view of (null without a shard). */
-    public record Received(ShardPushMessage message, HeldBytes bytes) {
+    /**
+     * A message off the wire, the pooled array its shard's bytes are a view of (null without a shard), and the CRC32C
+     * of those bytes taken as they were copied ({@link #UNKNOWN_CRC} when the message's layout did not allow it).
+     */
+    public record Received(ShardPushMessage message, HeldBytes bytes, long dataCrc) {
+        public Received(ShardPushMessage message, HeldBytes bytes) {
+            this(message, bytes, UNKNOWN_CRC);
+        }
     }
+
+    /** No CRC was taken while copying: the validator takes it. */
+    public static final long UNKNOWN_CRC = -1;
+    /** Read before the message's layout is looked at: a shard's metadata and stripe come first and are a few hundred bytes. */
+    static final int HEAD_BYTES = 4096;
+    /** Copied and then summed this much at a time, so the CRC reads bytes still in the core's cache. */
+    static final int CHUNK_BYTES = 32 * 1024;
 
     /** Subscribe, as the generated stub describes it, but parsing responses into {@code pool}'s arrays. */
     static MethodDescriptor<SubscribeRequest, Received> subscribe(BufferPool pool) {
@@ -64,7 +78,8 @@ public final class ShardPushWire {
         public Received parse(InputStream stream) {
             HeldBytes held = null;
             try {
-                held = readWhole(stream);
+                CrcWhileCopying crc = new CrcWhileCopying();
+                held = readWhole(stream, crc);
                 // A decoder over an array it may treat as immutable: only then does aliasing make bytes fields views
                 // (CodedInputStream.newInstance(byte[]) copies them whatever enableAliasing says).
                 CodedInputStream in = UnsafeByteOperations.unsafeWrap(held.array(), 0, held.length()).newCodedInput();
@@ -82,7 +97,7 @@ public final class ShardPushWire {
                         .setData(aliased.getData())
                         .setCrc32C(aliased.getCrc32C())
                         .build();
-                return new Received(ShardPushMessage.newBuilder().setShard(shard).build(), held);
+                return new Received(ShardPushMessage.newBuilder().setShard(shard).build(), held, crc.value(held));
             } catch (InvalidProtocolBufferException e) {
                 release(held);
                 throw Status.INTERNAL.withDescription("invalid shard push message").withCause(e).asRuntimeException();
@@ -98,7 +113,12 @@ public final class ShardPushWire {
             }
         }
 
-        private HeldBytes readWhole(InputStream stream) throws IOException {
+        /**
+         * The one copy, out of gRPC's frames into a pooled array: the head first, which shows where the shard's bytes
+         * lie, then the rest a chunk at a time, each chunk's part of the shard summed into {@code crc} right after it
+         * is copied (one pass over the bytes instead of two, issue 17).
+         */
+        private HeldBytes readWhole(InputStream stream, CrcWhileCopying crc) throws IOException {
             if (!(stream instanceof KnownLength)) {
                 return HeldBytes.of(stream.readAllBytes());
             }
@@ -106,15 +126,56 @@ public final class ShardPushWire {
             HeldBytes held = pool.take(size);
             byte[] message = held.array();
             int read = 0;
+            int head = Math.min(size, HEAD_BYTES);
             while (read < size) {
-                int n = stream.read(message, read, size - read);
+                int n = stream.read(message, read, Math.min(size, read < head ? head : read + CHUNK_BYTES) - read);
                 if (n < 0) {
                     held.release();
                     throw new IOException("message ended after " + read + " of " + size + " bytes");
                 }
+                if (read >= head) {
+                    crc.copied(message, read, read + n);
+                } else if (read + n >= head) {
+                    // The head is in: where the shard's bytes lie, and those of them already copied.
+                    crc.expect(ShardDataField.find(message, read + n, size));
+                    crc.copied(message, 0, read + n);
+                }
                 read += n;
             }
             return held;
+        }
+    }
+
+    /** The CRC32C of a message's shard bytes, summed chunk by chunk as they are copied. */
+    private static final class CrcWhileCopying {
+        private final CRC32C crc = new CRC32C();
+        private ShardDataField field;
+
+        void expect(ShardDataField where) {
+            field = where;
+        }
+
+        /** Bytes {@code [from, to)} of the message were just copied into {@code message}. */
+        void copied(byte[] message, int from, int to) {
+            if (field == null) {
+                return;
+            }
+            int start = Math.max(from, field.start());
+            int end = Math.min(to, field.end());
+            if (end > start) {
+                crc.update(message, start, end - start);
+            }
+        }
+
+        /**
+         * The sum, when the whole message confirms the field it was taken over is its only shard data (what the parser
+         * made the shard's bytes); else {@link #UNKNOWN_CRC}.
+         */
+        long value(HeldBytes whole) {
+            if (field == null || !field.equals(ShardDataField.find(whole.array(), whole.length(), whole.length()))) {
+                return UNKNOWN_CRC;
+            }
+            return crc.getValue();
         }
     }
 }

@@ -54,6 +54,14 @@ public final class ShardValidator {
     }
 
     public String problem(Shard shard, int expectedStripe, long nowMillis) {
+        return problem(shard, expectedStripe, nowMillis, ShardPushWire.UNKNOWN_CRC);
+    }
+
+    /**
+     * As {@link #problem(Shard, int, long)}, with the CRC32C of the shard's bytes already taken while they were copied
+     * off the wire ({@link ShardPushWire#UNKNOWN_CRC}: take it here).
+     */
+    public String problem(Shard shard, int expectedStripe, long nowMillis, long dataCrc) {
         if (shard.getStripe() != expectedStripe) {
             return "wrong_stripe";
         }
@@ -130,7 +138,7 @@ public final class ShardValidator {
         if (untrusted != null) {
             return untrusted;
         }
-        if (!Shards.crcMatches(shard)) {
+        if (dataCrc == ShardPushWire.UNKNOWN_CRC ? !Shards.crcMatches(shard) : (int) dataCrc != shard.getCrc32C()) {
             return "crc";
         }
         return null;

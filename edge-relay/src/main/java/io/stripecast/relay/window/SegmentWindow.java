@@ -259,6 +259,19 @@ public final class SegmentWindow {
         return false;
     }
 
+    /**
+     * Whether a shard of {@code seq} in {@code stripe} arriving now would be spare here: its segment is complete, the
+     * stripe's shard is not held, and no child takes the stripe from this relay (it would only ever be read again as
+     * part of the segment, which is already checked).
+     */
+    public synchronized boolean isSpare(long seq, int stripe) {
+        if (!listeners.get(stripe).isEmpty()) {
+            return false;
+        }
+        WindowEntry e = entries.get(seq);
+        return e != null && e.isComplete() && e.shard(stripe) == null;
+    }
+
     public synchronized Shard shard(long seq, int stripe) {
         WindowEntry e = entries.get(seq);
         return e == null ? null : e.shard(stripe);

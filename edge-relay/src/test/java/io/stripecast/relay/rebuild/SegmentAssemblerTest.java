@@ -147,6 +147,38 @@ class SegmentAssemblerTest {
     }
 
     @Test
+    void aLateShardInAStripeNoChildTakesIsCountedAndLetGoAndOneAChildTakesIsCheckedAndHeld() {
+        StreamRuntime runtime = streams.stream("live", 2, 1, Duration.ofSeconds(30));
+        for (int i = 0; i < 3; i++) {
+            runtime.setReceiving(i, true); // regeneration waits its grace: the late shard is what decides
+        }
+        Shard[] s = shards(2, 1, 31, "spare parity ".repeat(300).getBytes());
+        runtime.assembler().accept(s[0]);
+        runtime.assembler().accept(s[1]);
+        assertThat(runtime.window().entry(31).isComplete()).isTrue();
+        byte[] lie = s[2].getData().toByteArray();
+        lie[3] ^= 1;
+        runtime.assembler().accept(Shards.of(s[2].getSegment(), 2, lie));
+        // Nobody here reads stripe 2: the shard counts as delivered and spare, and is neither checked nor kept.
+        assertThat(runtime.window().shard(31, 2)).isNull();
+        assertThat(streams.count("stripecast.relay.shards.spare", "stripe", "2")).isEqualTo(1);
+        assertThat(streams.count("stripecast.relay.shards.in", "stripe", "2")).isEqualTo(1);
+        assertThat(streams.count("stripecast.relay.checksum.failures", "kind", "shard_content")).isZero();
+
+        runtime.window().addListener(2, child(0, new ArrayList<>())); // now a child takes stripe 2 from here
+        Shard[] t = shards(2, 1, 32, "checked parity ".repeat(300).getBytes());
+        runtime.assembler().accept(t[0]);
+        runtime.assembler().accept(t[1]);
+        byte[] lie2 = t[2].getData().toByteArray();
+        lie2[3] ^= 1;
+        runtime.assembler().accept(Shards.of(t[2].getSegment(), 2, lie2));
+        // Forwarded from here, so checked: the lie is counted and the true shard held in its place.
+        assertThat(runtime.window().shard(32, 2)).isEqualTo(t[2]);
+        assertThat(streams.count("stripecast.relay.checksum.failures", "kind", "shard_content")).isEqualTo(1);
+        assertThat(streams.count("stripecast.relay.shards.spare", "stripe", "2")).isEqualTo(1);
+    }
+
+    @Test
     void aShardLyingUnderAValidCrcIsFoundWithOneMoreShardAndReplaced() {
         StreamRuntime runtime = streams.stream("live", 2, 1, Duration.ofSeconds(30));
         byte[] segment = "the truth ".repeat(400).getBytes();

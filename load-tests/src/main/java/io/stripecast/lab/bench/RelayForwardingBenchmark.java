@@ -155,7 +155,7 @@ public class RelayForwardingBenchmark {
             // The relay's own receive path: gRPC hands the marshaller a stream that knows its length.
             ShardPushWire.Received received = parser.parse(new KnownLengthStream(wire[stripe]));
             Shard shard = received.message().getShard();
-            String problem = runtime.validator().problem(shard, stripe, now);
+            String problem = runtime.validator().problem(shard, stripe, now, received.dataCrc());
             if (problem != null) {
                 throw new IllegalStateException(problem);
             }
