@@ -204,7 +204,7 @@ final class RenditionCommitter {
             }
             UploadStore.Upload media = uploads.take(entry.uri());
             if (media == null) {
-                if (!expired) {
+                if (!expired && !overtaken(head, nowMillis)) {
                     return;
                 }
                 drop("bytes_never_arrived");
@@ -225,6 +225,28 @@ final class RenditionCommitter {
             endRequested = null;
             ended = true;
         }
+    }
+
+    /**
+     * Whether a listed segment still without its bytes has waited long enough, given that one listed after it has its
+     * bytes: an encoder uploads a segment before the playlist that lists it, in order, so bytes that have not come
+     * while a later segment's did were lost (a failed PUT, an upload let go); waiting the full timeout for them held
+     * every later segment back, and while held back their uploads were let go in turn, so that one lost upload at two
+     * segments a second stopped the stream for good (issue 17, seen at 300 Mbit/s). Twice the segment's duration still
+     * lets an out-of-order uploader finish.
+     */
+    private boolean overtaken(Listed head, long nowMillis) {
+        if (nowMillis - head.listedMillis() <= 2 * head.entry().durationMicros() / 1000) {
+            return false;
+        }
+        boolean first = true;
+        for (Listed later : listed) {
+            if (!first && uploads.holds(later.entry().uri())) {
+                return true;
+            }
+            first = false;
+        }
+        return false;
     }
 
     /** Standby: uploads the forest already carries are let go, with their bytes. */

@@ -34,6 +34,10 @@ final class UploadStore {
         return evicted;
     }
 
+    boolean holds(String name) {
+        return uploads.containsKey(name);
+    }
+
     /** Takes a file out (it is committed or let go); null when it is not here. */
     Upload take(String name) {
         return uploads.remove(name);

@@ -103,6 +103,43 @@ class IngestCommitterTest {
     }
 
     @Test
+    void aListedSegmentOvertakenByALaterOnesBytesIsDroppedAfterTwiceItsDuration() throws Exception {
+        committer.onPlaylist(playlist("#EXTM3U\n#EXTINF:0.5,\nlost.ts\n#EXTINF:0.5,\nnext.ts\n"), NOW);
+        committer.onFile("next.ts", bytes("N"), NOW);
+        committer.expire(NOW + 1_000);
+        assertThat(media()).as("within twice its duration the lost one may still come").isEmpty();
+        committer.expire(NOW + 1_001);
+        assertThat(media()).extracting(e -> new String(e.segment().toByteArray(), StandardCharsets.UTF_8)).containsExactly("N");
+        assertThat(streams.count("stripecast.relay.ingest.segments.dropped", "reason", "bytes_never_arrived")).isEqualTo(1);
+    }
+
+    /**
+     * An encoder at two segments a second (0.5 s segments, 300 Mbit/s in HopBench) whose one upload is lost: before,
+     * the lost segment held every later one back for the whole timeout, their uploads were let go meanwhile as the
+     * store's bound was reached, and each of those held the next ones back in turn: nothing was published again.
+     */
+    @Test
+    void oneLostUploadAtTwoSegmentsASecondLosesThatSegmentOnly() throws Exception {
+        IngestCommitter bounded = new IngestCommitter(runtime, new SegmentPublisher(runtime, streams.metrics, NOW), streams.metrics,
+                15_000, 16, 100);
+        int segments = 120;
+        for (int n = 0; n < segments; n++) {
+            long now = NOW + n * 500L;
+            if (n != 10) {
+                bounded.onFile("seg" + n + ".ts", bytes("segment " + n), now);
+            }
+            StringBuilder list = new StringBuilder("#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:" + Math.max(0, n - 5) + "\n");
+            for (int i = Math.max(0, n - 5); i <= n; i++) {
+                list.append("#EXTINF:0.5,\nseg").append(i).append(".ts\n");
+            }
+            bounded.onPlaylist(playlist(list.toString()), now + 1);
+            bounded.expire(now + 250);
+        }
+        assertThat(media()).hasSize(segments - 1);
+        assertThat(streams.count("stripecast.relay.ingest.segments.dropped")).isEqualTo(1);
+    }
+
+    @Test
     void unlistedUploadsAreBoundedInNumber() {
         for (int i = 0; i < 10; i++) {
             committer.onFile("u" + i + ".ts", bytes("x"), NOW);
