@@ -17,6 +17,11 @@ public final class NginxChain implements AutoCloseable {
      * The start of every nginx.conf the lab writes (one worker, its files under the directory given as %1$s, HLS
      * types), open inside {@code http}: the caller adds its zones and servers and the closing brace.
      */
+    /**
+     * A cached file not asked for this long is let go by nginx's cache manager, as a live cache is configured: the
+     * default (10 minutes) kept every segment of a 300 Mbit/s run on disk, gigabytes a minute per tier.
+     */
+    static final String CACHE_INACTIVE = "60s";
     static final String CONF_HEAD = """
             worker_processes 1;
             user root;
@@ -99,7 +104,8 @@ public final class NginxChain implements AutoCloseable {
         StringBuilder servers = new StringBuilder();
         int upstream = origin;
         for (int i = 1; i <= tiers.size(); i++) {
-            zones.append("  proxy_cache_path %1$s/cache-tier").append(i).append(" keys_zone=tier").append(i).append(":10m;\n");
+            zones.append("  proxy_cache_path %1$s/cache-tier").append(i).append(" keys_zone=tier").append(i).append(":10m inactive=")
+                    .append(CACHE_INACTIVE).append(";\n");
             servers.append("""
                       server {
                         listen 127.0.0.1:%d;

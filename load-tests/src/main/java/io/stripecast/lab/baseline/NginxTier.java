@@ -37,7 +37,7 @@ public final class NginxTier implements AutoCloseable {
 
     /** A proxy cache of {@code upstreamPort}, as a tier of {@link NginxChain}. */
     public static NginxTier cache(Path dir, int port, int upstreamPort, List<String> commandPrefix) throws IOException {
-        String zone = "  proxy_cache_path %1$s/cache keys_zone=tier:10m;\n";
+        String zone = "  proxy_cache_path %1$s/cache keys_zone=tier:10m inactive=" + NginxChain.CACHE_INACTIVE + ";\n";
         String server = """
                   server {
                     listen 127.0.0.1:%2$d;

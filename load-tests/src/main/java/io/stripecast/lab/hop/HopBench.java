@@ -311,7 +311,7 @@ public final class HopBench {
              NginxTier shield = NginxTier.cache(dir.resolve("shield"), shieldPort, originPort, pinned(o.coreUnderTest));
              NginxTier child1 = NginxTier.cache(dir.resolve("child1"), child1Port, shieldPort, pinned(o.otherCores));
              NginxTier child2 = NginxTier.cache(dir.resolve("child2"), child2Port, shieldPort, pinned(o.otherCores));
-             PacedSource source = new PacedSource("http://127.0.0.1:" + originPort + "/live/" + STREAM + "/", Map.of())) {
+             PacedSource source = new PacedSource("http://127.0.0.1:" + originPort + "/live/" + STREAM + "/", Map.of(), true)) {
             STARTED.addAll(List.of(origin, shield, child1, child2));
             awaitListening(originPort, shieldPort, child1Port, child2Port);
             double warmRate = o.rates.get(o.rates.size() - 1);
@@ -343,6 +343,24 @@ public final class HopBench {
             }
             if (source.failures() > 0) {
                 notes.add("nginx: " + source.failures() + " PUTs of the source failed");
+            }
+        } finally {
+            // The tiers' files (segments, cache, temp) are gigabytes after a 300 Mbit/s run; configurations and logs stay.
+            for (String tier : List.of("origin", "shield", "child1", "child2")) {
+                for (String data : List.of("origin", "cache", "tmp")) {
+                    deleteTree(dir.resolve(tier).resolve(data));
+                }
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
             }
         }
     }

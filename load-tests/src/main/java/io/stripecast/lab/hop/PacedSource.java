@@ -35,10 +35,20 @@ final class PacedSource implements Runnable, AutoCloseable {
     private volatile boolean stopped;
     private volatile int sequence;
     private final Thread thread;
+    private final boolean deleteOld;
 
     PacedSource(String putBase, Map<String, String> headers) {
+        this(putBase, headers, false);
+    }
+
+    /**
+     * {@code deleteOld}: DELETE each segment once it is a few segments out of the playlist, as ffmpeg's
+     * {@code -hls_flags delete_segments} does, so that a WebDAV origin does not keep every segment of the run on disk.
+     */
+    PacedSource(String putBase, Map<String, String> headers, boolean deleteOld) {
         this.putBase = putBase;
         this.headers = Map.copyOf(headers);
+        this.deleteOld = deleteOld;
         this.thread = new Thread(this, "paced-source");
         this.thread.setDaemon(true);
     }
@@ -115,6 +125,9 @@ final class PacedSource implements Runnable, AutoCloseable {
                 bytesPut.addAndGet(body.length);
                 sequence = n;
             }
+            if (deleteOld && n >= 2 * LISTED) {
+                delete("seg" + (n - 2 * LISTED) + ".ts");
+            }
             n++;
         }
     }
@@ -146,6 +159,19 @@ final class PacedSource implements Runnable, AutoCloseable {
         }
         failures.incrementAndGet();
         return false;
+    }
+
+    /** Best effort: a failed DELETE leaves a file on disk, nothing the measurement counts. */
+    private void delete(String file) {
+        try {
+            http.send(HttpRequest.newBuilder(URI.create(putBase + file)).timeout(Duration.ofSeconds(5)).DELETE().build(),
+                    HttpResponse.BodyHandlers.discarding());
+        } catch (IOException e) {
+            // the file stays on disk
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopped = true;
+        }
     }
 
     @Override
