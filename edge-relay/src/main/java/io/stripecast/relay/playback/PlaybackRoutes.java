@@ -520,8 +520,8 @@ public class PlaybackRoutes {
             }
             metrics.playbackBytes(stream, length);
             // In slices: Netty copies a heap buffer into a direct one of its pool to write it, and one larger than the
-            // pool's chunk (4 MiB) is a fresh allocation, zeroed, per response (a 10 MB segment: a sixth of what
-            // serving it cost, issue 17). Slices are copied into pooled buffers instead.
+            // pool's chunk (4 MiB) is a fresh allocation, zeroed, per response (zeroing alone was 2.5 % of a relay's
+            // CPU serving 10 MB segments, issue 17). Slices are copied into pooled buffers instead.
             response.putHeader("Content-Length", Integer.toString(length));
             int at = 0;
             for (; length - at > WRITE_SLICE_BYTES; at += WRITE_SLICE_BYTES) {
