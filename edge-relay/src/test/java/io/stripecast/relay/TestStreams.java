@@ -36,8 +36,13 @@ public final class TestStreams {
     }
 
     public StreamRuntime stream(String name, int k, int m, Duration window) {
+        return stream(name, k, m, window, 50);
+    }
+
+    /** With {@code regenerateGraceMillis} before a shard still expected from a parent is regenerated instead. */
+    public StreamRuntime stream(String name, int k, int m, Duration window, long regenerateGraceMillis) {
         return StreamRuntime.create(new StreamSpec(name, k, m, window, Optional.empty(), Optional.empty(), Duration.ofSeconds(1)),
-                64L * 1024 * 1024, 32 * 1024 * 1024, metrics, TIMER, 50, memory, regenerator);
+                64L * 1024 * 1024, 32 * 1024 * 1024, metrics, TIMER, regenerateGraceMillis, memory, regenerator);
     }
 
     public double count(String name, String... tags) {

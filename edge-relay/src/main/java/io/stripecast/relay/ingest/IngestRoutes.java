@@ -156,7 +156,8 @@ public class IngestRoutes {
     }
 
     /*
-     * Both PUTs answer as soon as the body is in and checked, and commit on a worker afterwards.
+     * Both PUTs answer as soon as the body is in and checked, and commit on a worker afterwards, one stream's commits
+     * one at a time in the order they were handed over (SerialWork), which is before the answer.
      * ffmpeg with -http_persistent 1 pipelines the playlist behind a segment and closes the
      * connection right after its last request without reading the answers: a request still queued
      * behind an unanswered one would be lost with the connection.
@@ -178,13 +179,10 @@ public class IngestRoutes {
             reject(ctx, 400, "bad_playlist", "Bad playlist", e.getMessage());
             return;
         }
-        ctx.response().setStatusCode(204).end();
         IngestCommitter committer = ingest.committer(runtime.spec().name()).orElseThrow();
         long now = System.currentTimeMillis();
-        ctx.vertx().executeBlocking(() -> {
-            committer.onPlaylist(name, playlist, now);
-            return null;
-        }, false);
+        ingest.inOrder(runtime).submit(() -> committer.onPlaylist(name, playlist, now));
+        ctx.response().setStatusCode(204).end();
     }
 
     /**
@@ -202,13 +200,10 @@ public class IngestRoutes {
                     e.getMessage());
             return;
         }
-        ctx.response().setStatusCode(204).end();
         IngestCommitter committer = ingest.committer(runtime.spec().name()).orElseThrow();
         long now = System.currentTimeMillis();
-        ctx.vertx().executeBlocking(() -> {
-            committer.onMaster(master, now);
-            return null;
-        }, false);
+        ingest.inOrder(runtime).submit(() -> committer.onMaster(master, now));
+        ctx.response().setStatusCode(204).end();
     }
 
     /**
@@ -232,16 +227,14 @@ public class IngestRoutes {
         if ("playlist".equals(kindOf(file)) && ignoredBesideDash(ctx, runtime)) {
             return;
         }
-        ctx.response().setStatusCode(204).end();
         if (!"playlist".equals(kindOf(file))) {
+            ctx.response().setStatusCode(204).end();
             return;
         }
         IngestCommitter committer = ingest.committer(runtime.spec().name()).orElseThrow();
         long now = System.currentTimeMillis();
-        ctx.vertx().executeBlocking(() -> {
-            committer.onPlaylistDeleted(file, now);
-            return null;
-        }, false);
+        ingest.inOrder(runtime).submit(() -> committer.onPlaylistDeleted(file, now));
+        ctx.response().setStatusCode(204).end();
     }
 
     private void putSegment(RoutingContext ctx, Buffer buffer) {
@@ -252,13 +245,11 @@ public class IngestRoutes {
             return;
         }
         byte[] body = buffer.getBytes();
-        ctx.response().setStatusCode(201).end();
         IngestCommitter committer = ingest.committer(runtime.spec().name()).orElseThrow();
         long now = System.currentTimeMillis();
-        ctx.vertx().executeBlocking(() -> {
-            committer.onFile(file, body, now);
-            return null;
-        }, false);
+        // Handed over before the answer: the playlist the publisher sends after it is committed after it.
+        ingest.inOrder(runtime).submit(() -> committer.onFile(file, body, now));
+        ctx.response().setStatusCode(201).end();
     }
 
     /**

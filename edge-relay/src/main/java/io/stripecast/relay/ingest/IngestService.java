@@ -42,6 +42,7 @@ public class IngestService {
      */
     private final Map<StreamRuntime, SegmentPublisher> publishers = new ConcurrentHashMap<>();
     private final Map<StreamRuntime, IngestCommitter> committers = new ConcurrentHashMap<>();
+    private final Map<StreamRuntime, SerialWork> serialWork = new ConcurrentHashMap<>();
     private final Map<StreamRuntime, DashIngest> dashes = new ConcurrentHashMap<>();
     private final Map<String, PullIngest> pulls = new ConcurrentHashMap<>();
     /** Stops this service's once-a-second expiry. */
@@ -97,6 +98,14 @@ public class IngestService {
         if (expiry != null) {
             expiry.run();
         }
+    }
+
+    /** The stream's commits, one at a time in the order they are handed over (see {@link SerialWork}). */
+    SerialWork inOrder(StreamRuntime runtime) {
+        return serialWork.computeIfAbsent(runtime, r -> new SerialWork(task -> vertx.executeBlocking(() -> {
+            task.run();
+            return null;
+        }, false)));
     }
 
     Optional<IngestCommitter> committer(String stream) {

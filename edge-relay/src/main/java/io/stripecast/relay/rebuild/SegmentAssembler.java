@@ -109,7 +109,7 @@ public final class SegmentAssembler {
      * subscribes to the stripe afterwards, an orphaned subtree) is regenerated from the checked segment anyway.
      */
     private boolean spare(Shard shard) {
-        return window.isSpare(shard.getSegment().getSequence(), shard.getStripe());
+        return window.takeSpare(shard.getSegment().getSequence(), shard.getStripe());
     }
 
     /**
@@ -158,10 +158,21 @@ public final class SegmentAssembler {
         if (lacking.isEmpty()) {
             return;
         }
-        if (upstream.isReceiving(stripe)) {
-            timer.schedule(() -> request(stripe, lacking), graceMillis, TimeUnit.MILLISECONDS);
-        } else {
+        if (!upstream.isReceiving(stripe)) {
             request(stripe, lacking);
+            return;
+        }
+        // A shard that came and was let go as spare will not come again: no grace for it.
+        List<Long> cameAsSpare = new ArrayList<>();
+        List<Long> mayStillCome = new ArrayList<>();
+        for (long seq : lacking) {
+            (window.spareCame(seq, stripe) ? cameAsSpare : mayStillCome).add(seq);
+        }
+        if (!cameAsSpare.isEmpty()) {
+            request(stripe, cameAsSpare);
+        }
+        if (!mayStillCome.isEmpty()) {
+            timer.schedule(() -> request(stripe, mayStillCome), graceMillis, TimeUnit.MILLISECONDS);
         }
     }
 

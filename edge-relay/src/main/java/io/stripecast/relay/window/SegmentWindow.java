@@ -260,16 +260,26 @@ public final class SegmentWindow {
     }
 
     /**
-     * Whether a shard of {@code seq} in {@code stripe} arriving now would be spare here: its segment is complete, the
+     * Whether a shard of {@code seq} in {@code stripe} arriving now is spare here: its segment is complete, the
      * stripe's shard is not held, and no child takes the stripe from this relay (it would only ever be read again as
-     * part of the segment, which is already checked).
+     * part of the segment, which is already checked). A spare one is noted on the entry ({@link #spareCame}).
      */
-    public synchronized boolean isSpare(long seq, int stripe) {
+    public synchronized boolean takeSpare(long seq, int stripe) {
         if (!listeners.get(stripe).isEmpty()) {
             return false;
         }
         WindowEntry e = entries.get(seq);
-        return e != null && e.isComplete() && e.shard(stripe) == null;
+        if (e == null || !e.isComplete() || e.shard(stripe) != null) {
+            return false;
+        }
+        e.markSpareCame(stripe);
+        return true;
+    }
+
+    /** Whether {@code seq}'s shard in {@code stripe} came here and was let go as spare: no parent will send it again. */
+    public synchronized boolean spareCame(long seq, int stripe) {
+        WindowEntry e = entries.get(seq);
+        return e != null && e.spareCame(stripe);
     }
 
     public synchronized Shard shard(long seq, int stripe) {

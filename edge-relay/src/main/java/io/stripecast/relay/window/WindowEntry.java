@@ -26,6 +26,8 @@ public final class WindowEntry {
     private final HeldBytes[] shardBytes;
     /** Stripes whose shard is a view of {@link #segment} (its bytes are counted once, as the segment's). */
     private final boolean[] viewOfSegment;
+    /** Stripes whose shard came after the segment was complete and was let go as spare: it will not come again. */
+    private final boolean[] spareCame;
     private int shardCount;
     private volatile HeldBytes segment;
     /** Readers inside (guarded by this entry's monitor, not the window's: a reader may leave from any thread). */
@@ -44,6 +46,7 @@ public final class WindowEntry {
         this.shards = new Shard[stripes];
         this.shardBytes = new HeldBytes[stripes];
         this.viewOfSegment = new boolean[stripes];
+        this.spareCame = new boolean[stripes];
         this.firstSeenMillis = firstSeenMillis;
     }
 
@@ -181,6 +184,15 @@ public final class WindowEntry {
 
     int shardCount() {
         return shardCount;
+    }
+
+    /** Its shard in {@code stripe} came after the segment was complete and was let go as spare (under the window's lock). */
+    void markSpareCame(int stripe) {
+        spareCame[stripe] = true;
+    }
+
+    boolean spareCame(int stripe) {
+        return spareCame[stripe];
     }
 
     Shard shard(int stripe) {

@@ -179,6 +179,25 @@ class SegmentAssemblerTest {
     }
 
     @Test
+    void aChildSubscribingToAStripeWhoseShardCameAsSpareGetsItRegeneratedWithoutTheGrace() {
+        // A grace no test waits out: what arrives within the deadline below was not waited for.
+        StreamRuntime runtime = streams.stream("live", 2, 1, Duration.ofSeconds(30), 600_000);
+        for (int i = 0; i < 3; i++) {
+            runtime.setReceiving(i, true);
+        }
+        Shard[] s = shards(2, 1, 41, "came as spare ".repeat(300).getBytes());
+        runtime.assembler().accept(s[0]);
+        runtime.assembler().accept(s[1]);
+        runtime.assembler().accept(s[2]); // spare: no child of stripe 2 yet
+        assertThat(runtime.window().shard(41, 2)).isNull();
+
+        // A repair makes this relay the parent of a child in stripe 2, from segment 41 on.
+        runtime.window().addListener(2, child(41, new ArrayList<>()));
+        runtime.assembler().childSubscribed(2, 41);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(runtime.window().shard(41, 2)).isEqualTo(s[2]));
+    }
+
+    @Test
     void aShardLyingUnderAValidCrcIsFoundWithOneMoreShardAndReplaced() {
         StreamRuntime runtime = streams.stream("live", 2, 1, Duration.ofSeconds(30));
         byte[] segment = "the truth ".repeat(400).getBytes();
