@@ -18,7 +18,7 @@ class NginxChainTest {
             assertThat(conf).contains("listen 127.0.0.1:" + port + ";",
                     "proxy_pass http://127.0.0.1:" + upstream + "; proxy_cache tier" + tier + "; proxy_cache_valid 200 1s; proxy_cache_lock on;",
                     "proxy_pass http://127.0.0.1:" + upstream + "; proxy_cache tier" + tier + "; proxy_cache_valid 200 10m; proxy_cache_lock on;",
-                    "proxy_cache_path /tmp/x/cache-tier" + tier + " keys_zone=tier" + tier + ":10m;");
+                    "proxy_cache_path /tmp/x/cache-tier" + tier + " keys_zone=tier" + tier + ":10m inactive=60s;");
         }
         assertThat(conf).contains("location ~ \\.m3u8$");
         assertThat(conf.chars().filter(c -> c == '{').count()).isEqualTo(conf.chars().filter(c -> c == '}').count());
