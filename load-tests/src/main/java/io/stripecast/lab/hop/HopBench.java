@@ -2,6 +2,7 @@ package io.stripecast.lab.hop;
 
 import io.stripecast.lab.baseline.NginxTier;
 import io.stripecast.lab.cluster.FreePorts;
+import io.stripecast.lab.cluster.HlsCheck;
 import io.stripecast.lab.cluster.JavaService;
 import io.stripecast.lab.cluster.Placement;
 
@@ -348,19 +349,8 @@ public final class HopBench {
             // The tiers' files (segments, cache, temp) are gigabytes after a 300 Mbit/s run; configurations and logs stay.
             for (String tier : List.of("origin", "shield", "child1", "child2")) {
                 for (String data : List.of("origin", "cache", "tmp")) {
-                    deleteTree(dir.resolve(tier).resolve(data));
+                    HlsCheck.deleteRecursively(dir.resolve(tier).resolve(data));
                 }
-            }
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (var paths = Files.walk(root)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
             }
         }
     }
