@@ -56,6 +56,7 @@ public class FakeParentResource implements QuarkusTestResourceLifecycleManager {
                        "other": {"root": "test-relay", "stripes": [{}, {}, {}, {}]},
                        "ending": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "large": {"root": "test-relay", "stripes": [{}, {}, {}]},
+                       "copied": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "private": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "lowlat": {"root": "test-relay", "stripes": [{}, {}, {}]},
                        "lowsig": {"root": "test-relay", "stripes": [{}, {}, {}]},

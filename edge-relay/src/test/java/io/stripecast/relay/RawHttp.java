@@ -52,4 +52,32 @@ public final class RawHttp {
     public static int status(String head) {
         return Integer.parseInt(head.split(" ")[1]);
     }
+
+    /** An answer read by hand: its status line and headers (lower-cased) and its body. */
+    public record Answer(String head, byte[] body) {
+    }
+
+    /**
+     * GET {@code path} as a slow viewer does: through a 4 KiB socket receive buffer, 1500 bytes at a time, until the
+     * relay closes the connection ({@code Connection: close}).
+     */
+    public static Answer getSlowly(String host, int port, String path) throws IOException {
+        try (Socket slow = new Socket()) {
+            slow.setReceiveBufferSize(4096);
+            slow.connect(new InetSocketAddress(host, port), 5000);
+            slow.setSoTimeout(10_000);
+            slow.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = slow.getInputStream();
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            byte[] small = new byte[1500];
+            for (int n; (n = in.read(small)) >= 0; ) {
+                all.write(small, 0, n);
+            }
+            byte[] answer = all.toByteArray();
+            String text = new String(answer, StandardCharsets.ISO_8859_1);
+            int bodyAt = text.indexOf("\r\n\r\n") + 4;
+            return new Answer(text.substring(0, bodyAt).toLowerCase(java.util.Locale.ROOT), java.util.Arrays.copyOfRange(answer, bodyAt, answer.length));
+        }
+    }
 }

@@ -194,6 +194,7 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
                 .withImagePullSecrets(imagePullSecrets.stream().map(LocalObjectReference::new).toList())
                 .withContainers(relayContainer(pool, ingest))
                 .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+                .addAllToVolumes(segmentFilesVolumes(pool))
                 .addAllToVolumes(tlsVolumes(pool))
                 .addAllToVolumes(clusterCaCert == null ? List.of() : List.of(new VolumeBuilder().withName("cluster-ca").withNewSecret()
                         .withSecretName(clusterCaCert).endSecret().build()))
@@ -224,6 +225,8 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
                 .withNewSecurityContext().withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true)
                 .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
                 .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+                .addAllToVolumeMounts(segmentFiles(pool) == 0 ? List.of()
+                        : List.of(new VolumeMountBuilder().withName("segment-files").withMountPath(SEGMENT_FILES_DIR).build()))
                 .addAllToVolumeMounts(tls(pool) == null ? List.of()
                         : List.of(new VolumeMountBuilder().withName("public-tls").withMountPath(TLS_DIR).withReadOnly(true).build()))
                 .addAllToVolumeMounts(clusterCaCert == null ? List.of()
@@ -252,6 +255,10 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
         if (javaOpts != null) {
             env.add(new EnvVar("JAVA_OPTS", javaOpts, null));
         }
+        if (segmentFiles(pool) > 0) {
+            env.add(new EnvVar("STRIPECAST_PLAYBACK_SEGMENT_FILES_DIR", SEGMENT_FILES_DIR, null));
+            env.add(new EnvVar("STRIPECAST_PLAYBACK_SEGMENT_FILES_MAX_BYTES", Long.toString(segmentFiles(pool)), null));
+        }
         if (tlsPlaintext) {
             env.add(new EnvVar("STRIPECAST_TLS_PLAINTEXT", "true", null));
         }
@@ -279,6 +286,25 @@ public record RelayPoolModel(String relayImage, String controllerAddress, List<S
         // Requests so the CPU autoscaler has a base; no CPU limit, so a busy relay is not throttled mid-segment.
         return new ResourceRequirementsBuilder().addToRequests("cpu", new Quantity("250m")).addToRequests("memory", new Quantity("512Mi"))
                 .addToLimits("memory", new Quantity("1Gi")).build();
+    }
+
+    /** Where relay pods keep copies of watched segments, sent to viewers with sendfile (a memory-backed emptyDir). */
+    static final String SEGMENT_FILES_DIR = "/var/run/stripecast/segments";
+
+    /**
+     * What a relay pod's segment copies may take, bytes; 0 for none: a pool whose public port speaks TLS (the bytes
+     * must pass through the JVM to be encrypted, so sendfile cannot send them), or a memory limit under 1 GiB.
+     */
+    static long segmentFiles(RelayPool pool) {
+        return tls(pool) != null ? 0 : RelayJvmOptions.segmentFilesBytes(resources(pool.getSpec().resources));
+    }
+
+    private static List<Volume> segmentFilesVolumes(RelayPool pool) {
+        long bytes = segmentFiles(pool);
+        // Medium Memory: a tmpfs, so sendfile sends from memory as nginx does from its page cache. Its pages count
+        // against the container's memory limit, which RelayJvmOptions leaves room for; the relay keeps under sizeLimit.
+        return bytes == 0 ? List.of() : List.of(new VolumeBuilder().withName("segment-files").withNewEmptyDir().withMedium("Memory")
+                .withSizeLimit(new Quantity(Long.toString(bytes / RelayJvmOptions.MI) + "Mi")).endEmptyDir().build());
     }
 
     /** Where a pool's public TLS Secret is mounted in relay pods. */

@@ -22,14 +22,15 @@ class RelayJvmOptionsTest {
 
     @ParameterizedTest(name = "{0} MiB")
     @ValueSource(longs = {512, 768, 1024, 2048, 4096, 16384})
-    void heapDirectMetaspaceCodeCacheAndStacksFitTheLimit(long limitMi) {
+    void heapDirectMetaspaceCodeCacheStacksAndSegmentCopiesFitTheLimit(long limitMi) {
         long limit = limitMi * MI;
         String opts = RelayJvmOptions.forLimit(limit);
         double heap = option(opts, "-XX:MaxRAMPercentage=") / 100 * limit;
         double direct = option(opts, "-XX:MaxDirectMemorySize=") * MI;
         double metaspace = option(opts, "-XX:MaxMetaspaceSize=") * MI;
         double codeCache = option(opts, "-XX:ReservedCodeCacheSize=") * MI;
-        assertThat(heap + direct + metaspace + codeCache + RelayJvmOptions.RESERVE).as(opts).isLessThanOrEqualTo(limit);
+        double segmentFiles = RelayJvmOptions.segmentFilesBytes(limit);
+        assertThat(heap + direct + metaspace + codeCache + RelayJvmOptions.RESERVE + segmentFiles).as(opts).isLessThanOrEqualTo(limit);
         assertThat(heap / limit).as("a relay's heap holds its windows: not starved").isGreaterThanOrEqualTo(0.34);
         assertThat(direct).as("gRPC's direct buffers are capped, never the heap's size").isLessThan(heap);
         assertThat(opts).contains("-Xss512k");

@@ -59,6 +59,24 @@ public interface RelaySettings {
          */
         @WithDefault("168h")
         Duration maxTokenLifetime();
+
+        /**
+         * A memory-backed directory (tmpfs; in Kubernetes an emptyDir with medium Memory) where complete segments of
+         * watched streams are copied once and sent to plaintext viewers with sendfile (docs/data-path.md, "Serving
+         * viewers"). Unset: every segment is served from the window's memory.
+         */
+        Optional<String> segmentFilesDir();
+
+        /** The most those copies take together, bytes; the oldest make room for the newest. */
+        @WithDefault("268435456")
+        long segmentFilesMaxBytes();
+
+        /**
+         * Copies are made for a stream only while at least this many viewers asked for one of its two newest segments:
+         * a copy costs about what serving from the window costs a few viewers.
+         */
+        @WithDefault("4")
+        int segmentFilesMinViewers();
     }
 
     /** Who may open the mesh tracker's WebSocket (issue 16): see docs/public-edge.md. */

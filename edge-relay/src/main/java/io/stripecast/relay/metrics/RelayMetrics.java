@@ -382,6 +382,45 @@ public class RelayMetrics {
                 .strongReference(true).register(registry);
     }
 
+    /**
+     * {@code stripecast_relay_segment_files_bytes} and {@code _budget_bytes}: what the copies of watched streams'
+     * segments in the memory-backed directory take ({@code stripecast.playback.segment-files-dir}), and may.
+     */
+    public void watchSegmentFiles(java.util.function.LongSupplier held, long budget) {
+        Gauge.builder("stripecast.relay.segment.files.bytes", held, s -> s.getAsLong())
+                .description("Bytes of segment copies served with sendfile, in the memory-backed directory")
+                .strongReference(true).register(registry);
+        Gauge.builder("stripecast.relay.segment.files.budget.bytes", () -> budget)
+                .description("The most the segment copies may take together").strongReference(true).register(registry);
+    }
+
+    /** {@code stripecast_relay_segment_files_written_total}: a complete segment copied into a file to be served from. */
+    public void segmentFileWritten() {
+        registry.counter("stripecast.relay.segment.files.written").increment();
+    }
+
+    /** {@code stripecast_relay_segment_files_evicted_total}: a copy deleted early to make room for a newer segment's. */
+    public void segmentFileEvicted() {
+        registry.counter("stripecast.relay.segment.files.evicted").increment();
+    }
+
+    /**
+     * {@code stripecast_relay_segment_files_skipped_total{reason}}: a segment of a watched stream served from memory
+     * instead of a file: {@code budget} (larger than the whole budget), {@code busy} (the writer is
+     * behind), {@code failed} (writing failed), {@code open_failed} (the file could not be opened to send it).
+     */
+    public void segmentFileSkipped(String reason) {
+        registry.counter("stripecast.relay.segment.files.skipped", "reason", reason).increment();
+    }
+
+    /**
+     * {@code stripecast_relay_playback_segments_total{from}}: whole segments answered {@code file} (sendfile from
+     * the segment's copy) or {@code memory} (from the window).
+     */
+    public void playbackSegmentFrom(String from) {
+        registry.counter("stripecast.relay.playback.segments", "from", from).increment();
+    }
+
     /** Counts what the window budget does, per stream. */
     public WindowMemory.Events windowMemoryEvents() {
         return new WindowMemory.Events() {

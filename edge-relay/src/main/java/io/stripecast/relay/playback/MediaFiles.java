@@ -29,6 +29,12 @@ final class MediaFiles {
         return EntryBody.of(s.parted() ? s.parts(s.partCount()) : List.of(s.whole()));
     }
 
+    /** A complete media segment of the name's rendition that came whole (not as parts), not entered; null when not here. */
+    static WindowEntry whole(List<WindowEntry> entries, Media media) {
+        HeldSegment s = RenditionEntries.of(entries).rendition(media.rendition()).segment(media.mediaSequence());
+        return s == null || !s.isComplete() || s.fmp4() != media.fmp4() || s.parted() ? null : s.whole();
+    }
+
     /** A complete part, or null. */
     static WindowEntry part(List<WindowEntry> entries, Media media) {
         for (WindowEntry e : entries) {

@@ -26,6 +26,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -59,6 +60,8 @@ public class PlaybackRoutes {
     RelayMetrics metrics;
     @Inject
     OnDemand onDemand;
+    @Inject
+    SegmentFiles files;
 
     @Inject
     RelaySettings settings;
@@ -357,8 +360,12 @@ public class PlaybackRoutes {
         EntryBody body = null;
         String type = null;
         if (parsed != null) {
-            body = MediaFiles.segment(runtime.get().window().snapshot(), parsed.media());
             type = parsed.media().fmp4() ? "video/iso.segment" : "video/mp2t";
+            List<WindowEntry> entries = runtime.get().window().snapshot();
+            if (sentFromFile(ctx, runtime.get(), entries, parsed.media(), type)) {
+                return;
+            }
+            body = MediaFiles.segment(entries, parsed.media());
         } else {
             Matcher init = INIT.matcher(file);
             WindowEntry e = init.matches() ? MediaFiles.init(runtime.get().window(), Long.parseLong(init.group(1))) : null;
@@ -371,7 +378,50 @@ public class PlaybackRoutes {
             notFound(ctx, "segment", "no segment " + file + " in the window of stream " + name);
             return;
         }
+        if (parsed != null) {
+            metrics.playbackSegmentFrom("memory");
+        }
         serve(ctx, kind, type, body, name);
+    }
+
+    /**
+     * Sends a whole segment from its copy ({@link SegmentFiles}) with sendfile when there is one and the answer is a
+     * plaintext GET (TLS needs the bytes in the JVM; HEAD sends none); false when the window must serve it. Should the
+     * file be gone before it is opened, the window serves it after all.
+     */
+    private boolean sentFromFile(RoutingContext ctx, StreamRuntime runtime, List<WindowEntry> entries, Media media, String type) {
+        if (ctx.request().isSSL() || ctx.request().method() != HttpMethod.GET) {
+            return false;
+        }
+        WindowEntry whole = MediaFiles.whole(entries, media);
+        java.nio.file.Path file = whole == null ? null : files.find(runtime, whole);
+        if (file == null) {
+            return false;
+        }
+        String name = runtime.spec().name();
+        onDemand.viewed(name);
+        var response = ctx.response()
+                .putHeader("Content-Type", type)
+                .putHeader("Cache-Control", IMMUTABLE);
+        Cors.apply(response);
+        // Counted before the bytes go, as from the window: either way the answer is this segment, whole.
+        metrics.playbackRequest("segment", 200);
+        metrics.playbackBytes(name, whole.meta().getLength());
+        response.sendFile(file.toString()).onComplete(sent -> {
+            if (sent.succeeded() || response.headWritten() || response.closed()) {
+                metrics.playbackSegmentFrom("file");
+                return;
+            }
+            metrics.segmentFileSkipped("open_failed");
+            EntryBody body = EntryBody.of(whole);
+            if (body == null) {
+                notFound(ctx, "segment", "segment " + ctx.pathParam("file") + " left the window of stream " + name);
+                return;
+            }
+            metrics.playbackSegmentFrom("memory");
+            write(ctx, type, IMMUTABLE, body.body(), body::written);
+        });
+        return true;
     }
 
     /**
@@ -507,22 +557,29 @@ public class PlaybackRoutes {
      * never copied per request by us, as Buffer.buffer(byte[]) would copy megabytes.
      */
     private void send(RoutingContext ctx, String type, String cacheControl, ByteBuf body, String stream, Runnable written) {
+        if (ctx.request().method() != HttpMethod.HEAD) {
+            metrics.playbackBytes(stream, body.readableBytes());
+        }
+        write(ctx, type, cacheControl, body, written);
+    }
+
+    /** {@link #send} without counting: the answer's headers and {@code body}, or only its length to a HEAD. */
+    private void write(RoutingContext ctx, String type, String cacheControl, ByteBuf body, Runnable written) {
         try {
             var response = ctx.response()
                     .putHeader("Content-Type", type)
                     .putHeader("Cache-Control", cacheControl);
             Cors.apply(response);
             int length = body.readableBytes();
+            response.putHeader("Content-Length", Integer.toString(length));
             if (ctx.request().method() == HttpMethod.HEAD) {
-                response.putHeader("Content-Length", Integer.toString(length)).end();
+                response.end();
                 written.run();
                 return;
             }
-            metrics.playbackBytes(stream, length);
             // In slices: Netty copies a heap buffer into a direct one of its pool to write it, and one larger than the
             // pool's chunk (4 MiB) is a fresh allocation, zeroed, per response (zeroing alone was 2.5 % of a relay's
             // CPU serving 10 MB segments, issue 17). Slices are copied into pooled buffers instead.
-            response.putHeader("Content-Length", Integer.toString(length));
             int at = 0;
             for (; length - at > WRITE_SLICE_BYTES; at += WRITE_SLICE_BYTES) {
                 response.write(Buffer.buffer(body.slice(at, WRITE_SLICE_BYTES)));

@@ -82,6 +82,10 @@ public final class SegmentWindow {
         completionListeners.add(l);
     }
 
+    public void removeCompletionListener(LongConsumer l) {
+        completionListeners.remove(l);
+    }
+
     /** Offers one shard (already validated by the caller) whose bytes are its own (nothing to give back). */
     public Offer offer(Shard shard) {
         return offer(shard, null);

@@ -1,15 +1,8 @@
 package io.stripecast.relay.playback;
 
-import com.google.protobuf.ByteString;
 import io.netty.buffer.ByteBufUtil;
-import io.stripecast.protocol.codec.StripeCodec;
-import io.stripecast.protocol.shard.Shards;
-import io.stripecast.protocol.v1.SegmentKind;
-import io.stripecast.protocol.v1.SegmentMeta;
-import io.stripecast.protocol.v1.Shard;
 import io.stripecast.relay.stream.StreamSpec;
 import io.stripecast.relay.window.BufferPool;
-import io.stripecast.relay.window.HeldBytes;
 import io.stripecast.relay.window.SegmentWindow;
 import io.stripecast.relay.window.WindowEntry;
 import io.stripecast.relay.window.WindowMemory;
@@ -17,7 +10,6 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.Optional;
-import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -33,21 +25,8 @@ class EntryBodyTest {
             1L << 30, new WindowMemory(Long.MAX_VALUE, 10_000, WindowMemory.Events.NONE, pool));
     private final long now = System.currentTimeMillis();
 
-    /** A segment as a relay rebuilds it: shards in the window, the segment joined into a pooled array. */
     private byte[] rebuilt(long seq, long ingestMillis) {
-        byte[] segment = new byte[LENGTH];
-        new Random(seq).nextBytes(segment);
-        SegmentMeta meta = SegmentMeta.newBuilder().setSequence(seq).setKind(SegmentKind.SEGMENT_KIND_MPEG_TS).setMediaSequence(seq)
-                .setDurationMicros(1_000_000).setLength(LENGTH).setIngestTimeMillis(ingestMillis)
-                .setSha256(ByteString.copyFrom(Shards.sha256(segment))).setK(2).setM(1).build();
-        Shard[] shards = Shards.encode(new StripeCodec(2, 1), meta, segment);
-        for (Shard s : shards) {
-            window.offer(s);
-        }
-        HeldBytes joined = pool.take(LENGTH);
-        System.arraycopy(segment, 0, joined.array(), 0, LENGTH);
-        assertThat(window.complete(seq, joined, window.shardsOf(seq))).isTrue();
-        return segment;
+        return RebuiltSegments.rebuild(window, pool, seq, ingestMillis, LENGTH, seq);
     }
 
     @Test

@@ -4,12 +4,10 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.stripecast.relay.FakeParentResource;
+import io.stripecast.relay.RawHttp;
 import io.stripecast.relay.RelayClient;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.net.Socket;
 import java.net.URL;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -49,24 +47,8 @@ class SegmentBodyTest {
         assertThat(fast.headers().firstValue("Content-Length")).hasValue(Integer.toString(segment.length));
         assertThat(fast.body()).isEqualTo(segment);
 
-        try (Socket slow = new Socket()) {
-            slow.setReceiveBufferSize(4096);
-            slow.connect(new java.net.InetSocketAddress(base.getHost(), base.getPort()), 5000);
-            slow.setSoTimeout(10_000);
-            slow.getOutputStream().write(("GET /live/large/" + name + " HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            InputStream in = slow.getInputStream();
-            ByteArrayOutputStream all = new ByteArrayOutputStream();
-            byte[] small = new byte[1500];
-            for (int n; (n = in.read(small)) >= 0; ) {
-                all.write(small, 0, n);
-            }
-            byte[] answer = all.toByteArray();
-            String text = new String(answer, StandardCharsets.ISO_8859_1);
-            int bodyAt = text.indexOf("\r\n\r\n") + 4;
-            assertThat(text.substring(0, bodyAt).toLowerCase(java.util.Locale.ROOT)).startsWith("http/1.1 200")
-                    .contains("content-length: " + segment.length + "\r\n");
-            assertThat(java.util.Arrays.copyOfRange(answer, bodyAt, answer.length)).isEqualTo(segment);
-        }
+        RawHttp.Answer slow = RawHttp.getSlowly(base.getHost(), base.getPort(), "/live/large/" + name);
+        assertThat(slow.head()).startsWith("http/1.1 200").contains("content-length: " + segment.length + "\r\n");
+        assertThat(slow.body()).isEqualTo(segment);
     }
 }

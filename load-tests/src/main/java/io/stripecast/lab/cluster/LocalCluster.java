@@ -81,6 +81,11 @@ public final class LocalCluster implements AutoCloseable {
         s.put("stripecast.relay.controller", network.controller().host() + ":" + controllerGrpc);
         double uplink = id.equals(settings.ingestId()) ? settings.ingestUplinkMbps() : settings.uplinkMbps();
         s.put("stripecast.relay.uplink-mbps", Double.toString(uplink));
+        // As relay pods of a plaintext pool run: watched segments are copied and sent to viewers with sendfile, so
+        // every scenario's players (and their checks of every byte) go through that path as well as the window.
+        s.putIfAbsent("stripecast.playback.segment-files-dir", logs.toAbsolutePath().resolveSibling("segment-files").resolve(id).toString());
+        // A scenario's relays have a viewer or two each: copied from the first, or the path would never run here.
+        s.putIfAbsent("stripecast.playback.segment-files-min-viewers", "1");
         JavaService r = JavaService.relay(id, place, FreePorts.next(), FreePorts.next(), s, logs, settings.relayJvm());
         relays.put(id, r);
         return r;

@@ -62,6 +62,12 @@ public final class HopBench {
         double sourceMbit() {
             return sourceBytes * 8 / 1e6 / seconds;
         }
+
+        /** Both windows as one: the hop measured before and after the viewers' window, so drift does not pose as serving. */
+        Window plus(Window w) {
+            return new Window(seconds + w.seconds, cpuSeconds + w.cpuSeconds, compilerSeconds + w.compilerSeconds,
+                    streamBytes + w.streamBytes, viewerBytes + w.viewerBytes, Math.max(load, w.load), sourceBytes + w.sourceBytes);
+        }
     }
 
     /** One line of the result: a system's hop and serve windows at one rate. */
@@ -86,6 +92,12 @@ public final class HopBench {
     private final List<String> idle = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
 
+    /** The relay forgets a stream's viewers 10 s after their last request (SegmentCopies.WATCHED_MILLIS), plus a margin. */
+    private static final long VIEWERS_FORGOTTEN_MILLIS = 12_000;
+    private long viewersLeftNanos = System.nanoTime() - VIEWERS_FORGOTTEN_MILLIS * 1_000_000;
+    /** Segments the relay under test copied for viewers so far (0 for nginx). */
+    private java.util.function.DoubleSupplier segmentCopies = () -> 0;
+
     private HopBench(Options o) {
         this.o = o;
     }
@@ -93,7 +105,7 @@ public final class HopBench {
     /** Settings, as {@code key=value} arguments. */
     record Options(List<Double> rates, List<String> shapes, int seconds, int warmupSeconds, int settleSeconds, int idleSeconds,
                    int viewers, String coreUnderTest, String otherCores, Path out, boolean nginx, boolean relay, String relayHeap,
-                   boolean tls, String jfr) {
+                   boolean tls, String jfr, List<Boolean> files, List<Boolean> missing) {
         static Options parse(String[] args) {
             Map<String, String> a = new LinkedHashMap<>();
             for (String arg : args) {
@@ -118,7 +130,22 @@ public final class HopBench {
                     // nginx's tiers, which talk plain HTTP to each other.
                     !a.getOrDefault("tls", "on").equals("off"),
                     // jfr=<dir>: the relay under test records a JFR profile there (where its CPU goes; not for figures).
-                    a.getOrDefault("jfr", ""));
+                    a.getOrDefault("jfr", ""),
+                    // files=off: viewers are served from the relay's window only, not from its segment copies
+                    // (stripecast.playback.segment-files-dir); files=both runs each case both ways.
+                    choice(a.getOrDefault("files", "on"), "on", "off"),
+                    // missing=no|yes|both: without, with, or both without and with a missing data stripe.
+                    choice(a.getOrDefault("missing", "both"), "yes", "no"));
+        }
+
+        private static List<Boolean> choice(String value, String yes, String no) {
+            if (value.equals("both")) {
+                return List.of(true, false);
+            }
+            if (!value.equals(yes) && !value.equals(no)) {
+                throw new IllegalArgumentException("expected " + yes + ", " + no + " or both, got " + value);
+            }
+            return List.of(value.equals(yes));
         }
     }
 
@@ -141,10 +168,17 @@ public final class HopBench {
                 + Runtime.getRuntime().availableProcessors() + " CPUs visible to the driver, its affinity: " + ownAffinity());
         bench.notes.add("relay data planes: " + (o.tls ? "mutual TLS (as shipped)" : "plaintext (tls=off)")
                 + "; nginx tiers: plain HTTP");
+        bench.notes.add("relay viewers: " + (o.files.contains(true) ? "served from segment copies in " + segmentFilesDir(o.out)
+                + " (sendfile) once watched (relay: copies)" : "") + (o.files.size() > 1 ? "; and " : "")
+                + (o.files.contains(false) ? "served from the window only (relay: window)" : ""));
         if (o.relay) {
             for (String shape : o.shapes) {
                 for (boolean missing : new boolean[]{false, true}) {
-                    bench.relayRun(shape, missing);
+                    for (boolean files : o.files) {
+                        if (o.missing.contains(missing)) {
+                            bench.relayRun(shape, missing, files);
+                        }
+                    }
                 }
             }
         }
@@ -169,11 +203,11 @@ public final class HopBench {
 
     // ---------------------------------------------------------------- relay
 
-    private void relayRun(String shape, boolean missing) throws Exception {
+    private void relayRun(String shape, boolean missing, boolean files) throws Exception {
         String[] km = shape.split("\\+");
         int k = Integer.parseInt(km[0]);
         int m = Integer.parseInt(km[1]);
-        String tag = "relay-" + k + "+" + m + (missing ? "-missing" : "");
+        String tag = "relay-" + k + "+" + m + (missing ? "-missing" : "") + (files ? "" : "-window");
         Path dir = o.out.resolve(tag);
         Files.createDirectories(dir);
         List<String> ids = List.of("parent", "relay", "child1", "child2");
@@ -200,6 +234,11 @@ public final class HopBench {
                 if (!o.tls) {
                     settings.put("stripecast.tls.plaintext", "true");
                 }
+                if (files) {
+                    settings.put("stripecast.playback.segment-files-dir", segmentFilesDir(o.out).resolve(tag).resolve(id).toString());
+                    // A 6 s window at 300 Mbit/s is 225 MB of segments: room for all of it.
+                    settings.put("stripecast.playback.segment-files-max-bytes", Long.toString(1L << 30));
+                }
                 Placement where = new Placement("127.0.0.1", pinned(id.equals("relay") ? o.coreUnderTest : o.otherCores));
                 int[] p = ports.get(id);
                 List<String> flags = jvm;
@@ -220,6 +259,7 @@ public final class HopBench {
                 double warmRate = o.rates.get(o.rates.size() - 1);
                 source.rate(warmRate, segmentMillis(warmRate));
                 source.start();
+                segmentCopies = () -> metricOrNaN(relay, "stripecast_relay_segment_files_written_total");
                 warmUp(tag, relay.pid(), playback, source);
                 for (double rate : o.rates) {
                     double c1 = completed(relays.get("child1"));
@@ -227,7 +267,7 @@ public final class HopBench {
                     int seq0 = source.sequence();
                     JavaService parent = relays.get("parent");
                     // The relay lists the parent's sequence numbers: caught up when it lists the parent's newest (or the one before).
-                    Row row = measure("stripecast relay", shape, missing, rate, relay.pid(), playback, source,
+                    Row row = measure(files ? "stripecast relay" : "relay, window", shape, missing, rate, relay.pid(), playback, source,
                             () -> (long) (completed(relay) * source.segmentBytes()),
                             () -> newestListed(relay) >= newestListed(parent) - 1);
                     int sent = source.sequence() - seq0;
@@ -240,7 +280,8 @@ public final class HopBench {
                 // Long enough for a relay behind at the highest rate to catch up and its last segment to settle.
                 sleepSeconds(Math.max(15, o.settleSeconds));
                 Window w = window(relay.pid(), source, () -> 0L, List.of(), o.idleSeconds);
-                idle.add(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.1f |", shape, missing ? "yes" : "no",
+                idle.add(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.1f |", files ? shape : shape + ", window only",
+                        missing ? "yes" : "no",
                         w.cpuSeconds / w.seconds * 1000, w.compilerSeconds / w.seconds * 1000, w.load));
                 System.out.println("idle " + idle.get(idle.size() - 1));
                 if (source.failures() > 0) {
@@ -254,6 +295,25 @@ public final class HopBench {
             }
         } finally {
             relays.values().forEach(JavaService::close);
+            segmentCopies = () -> 0;
+            HlsCheck.deleteRecursively(segmentFilesDir(o.out).resolve(tag));
+        }
+    }
+
+    /** Where relays keep segment copies: a tmpfs as in a pod (an emptyDir of medium Memory) when the machine has one. */
+    private static Path segmentFilesDir(Path out) {
+        Path shm = Path.of("/dev/shm");
+        return Files.isDirectory(shm) && Files.isWritable(shm) ? shm.resolve("stripecast-hop-bench") : out.resolve("segment-files");
+    }
+
+    private static double metricOrNaN(JavaService relay, String name) {
+        try {
+            return relay.metric(name);
+        } catch (IOException e) {
+            return Double.NaN;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Double.NaN;
         }
     }
 
@@ -392,6 +452,7 @@ public final class HopBench {
                     : tag + ": JIT settled " + settled + " s after the fixed warm-up");
         } finally {
             viewers.forEach(PollingViewer::close);
+            viewersLeftNanos = System.nanoTime();
         }
         notes.add(String.format(Locale.ROOT, "%s: warm-up used %.1f s of CPU, %.1f s of it the JIT's threads (left out of every figure)",
                 tag, ProcCpu.seconds(pid) - cpu0, ProcCpu.compilerSeconds(pid) - jit0));
@@ -414,7 +475,8 @@ public final class HopBench {
                     system, shape, missing ? " (stripe 1 missing)" : "", rate));
         }
         source.maxLateMillisAndReset();
-        Window hop = window(pid, source, carried, List.of(), o.seconds);
+        String what = String.format(Locale.ROOT, "%s %s%s at %.0f Mbit/s", system, shape, missing ? " (stripe 1 missing)" : "", rate);
+        Window hop = hopWindow(pid, source, carried, what);
         List<PollingViewer> viewers = startViewers(playback, segMs);
         Window serve;
         try {
@@ -422,13 +484,34 @@ public final class HopBench {
             serve = window(pid, source, carried, viewers, o.seconds);
         } finally {
             viewers.forEach(PollingViewer::close);
+            viewersLeftNanos = System.nanoTime();
         }
+        // The hop again after the viewers: serving is what the viewers' window used beyond the hop's rate, and a hop
+        // measured on both sides of it keeps a drift (a backlog worked off, a collector's cycle) out of that difference.
+        hop = hop.plus(hopWindow(pid, source, carried, what));
         long late = source.maxLateMillisAndReset();
         if (late > segMs) {
             notes.add(String.format(Locale.ROOT, "%s %s at %.0f Mbit/s: the source fell %d ms behind its schedule (the other core"
                     + " could not keep up)", system, shape, rate, late));
         }
         return new Row(system, shape, missing, rate, segMs, hop, serve, "");
+    }
+
+    /** A window without viewers, once the relay has forgotten the last ones (it copies segments while watched). */
+    private Window hopWindow(long pid, PacedSource source, java.util.function.LongSupplier carried, String what)
+            throws InterruptedException {
+        // A relay copies a watched stream's segments for viewers (SegmentCopies) until 10 s after their last request.
+        long sinceViewers = (System.nanoTime() - viewersLeftNanos) / 1_000_000;
+        if (sinceViewers < VIEWERS_FORGOTTEN_MILLIS) {
+            Thread.sleep(VIEWERS_FORGOTTEN_MILLIS - sinceViewers); // a known horizon, not a synchronisation
+        }
+        double copies0 = segmentCopies.getAsDouble();
+        Window hop = window(pid, source, carried, List.of(), o.seconds);
+        double copied = segmentCopies.getAsDouble() - copies0;
+        if (copied > 0) {
+            notes.add(String.format(Locale.ROOT, "%s: %.0f segments copied for viewers inside a hop window", what, copied));
+        }
+        return hop;
     }
 
     /**
@@ -530,6 +613,11 @@ public final class HopBench {
                 r.serveCpuPerGb(), r.serve.load, r.delivery);
     }
 
+    /** The k+m column: a relay serving viewers from its window only (files=off) says so. */
+    private static String shapeOf(Row r) {
+        return r.system.equals("relay, window") ? r.shape + ", window only" : r.shape;
+    }
+
     private Row nginxAt(double mbit) {
         return rows.stream().filter(r -> r.system.startsWith("nginx") && r.mbit == mbit).findFirst().orElse(null);
     }
@@ -544,7 +632,7 @@ public final class HopBench {
                 continue;
             }
             Row n = nginxAt(r.mbit);
-            b.append(String.format(Locale.ROOT, "| %s | %s | %.0f (%.1f) | %d ms | %.2f | %.2f | %.1f | %s | %s | %s |%n", r.shape,
+            b.append(String.format(Locale.ROOT, "| %s | %s | %.0f (%.1f) | %d ms | %.2f | %.2f | %.1f | %s | %s | %s |%n", shapeOf(r),
                     r.missing ? "yes" : "no", r.mbit, r.hop.achievedMbit(), r.segmentMillis, r.hopCpuPerGb(), r.hop.compilerSeconds,
                     r.hop.load, n == null ? "-" : String.format(Locale.ROOT, "%.2f (%.1f Mbit/s)", n.hopCpuPerGb(), n.hop.achievedMbit()),
                     n == null ? "-" : String.format(Locale.ROOT, "%.1f", n.hop.load),
@@ -558,7 +646,7 @@ public final class HopBench {
                 continue;
             }
             Row n = nginxAt(r.mbit);
-            b.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %.2f | %.2f | %.1f | %s | %s | %s |%n", r.shape, r.missing ? "yes" : "no",
+            b.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %.2f | %.2f | %.1f | %s | %s | %s |%n", shapeOf(r), r.missing ? "yes" : "no",
                     r.mbit, r.serveCpuPerGb(), r.serve.viewerBytes / 1e9, r.serve.load,
                     n == null ? "-" : String.format(Locale.ROOT, "%.2f", n.serveCpuPerGb()),
                     n == null ? "-" : String.format(Locale.ROOT, "%.1f", n.serve.load),

@@ -1,6 +1,7 @@
 package io.stripecast.lab.hop;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.stripecast.relay.topology.ParentRef;
 import io.stripecast.relay.topology.StaticTopology;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -69,5 +71,29 @@ class HopBenchSetupTest {
         "99 (a b) c)) R 1 99 99 0 -1 0 0 0 0 0 7 5 0 0 20 0 1 0 1 1 1|12"})
     void procStatTicksAreUtimePlusStimeWhateverTheProcessName(String stat, long ticks) {
         assertThat(ProcCpu.ticksOf(stat)).isEqualTo(ticks);
+    }
+
+    @Test
+    void filesAndMissingAreOnOffOrBothAndNothingElse() {
+        HopBench.Options chosen = HopBench.Options.parse(new String[]{"files=both", "missing=no"});
+        assertThat(chosen.files()).containsExactly(true, false);
+        assertThat(chosen.missing()).containsExactly(false);
+        HopBench.Options defaults = HopBench.Options.parse(new String[0]);
+        assertThat(defaults.files()).containsExactly(true);
+        assertThat(defaults.missing()).containsExactlyInAnyOrder(true, false);
+        assertThatThrownBy(() -> HopBench.Options.parse(new String[]{"files=maybe"})).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aHopMeasuredBeforeAndAfterTheViewersIsOneWindowOfBoth() {
+        HopBench.Window before = new HopBench.Window(30, 3.0, 0.1, 300_000_000L, 0, 1.0, 300_000_000L);
+        HopBench.Window after = new HopBench.Window(30, 1.0, 0.0, 300_000_000L, 0, 2.0, 310_000_000L);
+        HopBench.Window both = before.plus(after);
+        assertThat(both.seconds()).isEqualTo(60.0);
+        assertThat(both.cpuSeconds()).isEqualTo(4.0);
+        assertThat(both.streamBytes()).isEqualTo(600_000_000L);
+        assertThat(both.sourceBytes()).isEqualTo(610_000_000L);
+        assertThat(both.load()).isEqualTo(2.0);
+        assertThat(both.cpuSeconds() / both.streamGb()).isCloseTo(4.0 / 0.6, org.assertj.core.data.Offset.offset(1e-9));
     }
 }
