@@ -73,9 +73,9 @@ public interface RelaySettings {
 
         /**
          * Copies are made for a stream only while at least this many viewers asked for one of its two newest segments:
-         * a copy costs about what serving from the window costs a few viewers.
+         * a copy costs about what serving from the window costs five viewers (measured: load-tests/BENCHMARKS.md).
          */
-        @WithDefault("4")
+        @WithDefault("8")
         int segmentFilesMinViewers();
     }
 
