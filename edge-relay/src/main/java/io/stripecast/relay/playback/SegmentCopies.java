@@ -18,9 +18,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -71,8 +73,8 @@ final class SegmentCopies implements AutoCloseable {
     private final LongSupplier clock;
     private final AtomicLong held = new AtomicLong();
     private final Map<String, StreamCopies> streams = new ConcurrentHashMap<>();
-    /** Closed streams whose files wait out their grace (writer thread only). */
-    private final List<StreamCopies> closing = new ArrayList<>();
+    /** Closed streams whose files wait out their grace: added by any thread, drained on the writer thread. */
+    private final Queue<StreamCopies> closing = new ConcurrentLinkedQueue<>();
     /** A copy and its stream, in the order written (writer thread only): the oldest make room first. */
     private record Written(StreamCopies stream, StreamCopies.Copy copy) {
     }
@@ -147,7 +149,8 @@ final class SegmentCopies implements AutoCloseable {
         s.close();
         s.window().removeCompletionListener(s.onCompleted());
         streams.remove(s.stream(), s);
-        submit(() -> closing.add(s));
+        // Not a task: with the writer's queue full it would be refused, and the stream's files never deleted.
+        closing.add(s);
     }
 
     /** The window's completion listener (the data path's thread): hands a watched stream's new segment to the writer. */
