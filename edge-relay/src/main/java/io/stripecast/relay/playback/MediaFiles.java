@@ -18,21 +18,17 @@ final class MediaFiles {
     }
 
     /**
-     * A complete media segment of the name's rendition, whole or joined from its parts, entered until written; null
-     * when not here (yet, or any more).
+     * The complete media segment the name stands for, whole or sent as parts, or null when not here (yet, or any
+     * more). One pass over the window's entries: a large low-latency window holds thousands of parts.
      */
-    static EntryBody segment(List<WindowEntry> entries, Media media) {
+    static HeldSegment complete(List<WindowEntry> entries, Media media) {
         HeldSegment s = RenditionEntries.of(entries).rendition(media.rendition()).segment(media.mediaSequence());
-        if (s == null || !s.isComplete() || s.fmp4() != media.fmp4()) {
-            return null;
-        }
-        return EntryBody.of(s.parted() ? s.parts(s.partCount()) : List.of(s.whole()));
+        return s == null || !s.isComplete() || s.fmp4() != media.fmp4() ? null : s;
     }
 
-    /** A complete media segment of the name's rendition that came whole (not as parts), not entered; null when not here. */
-    static WindowEntry whole(List<WindowEntry> entries, Media media) {
-        HeldSegment s = RenditionEntries.of(entries).rendition(media.rendition()).segment(media.mediaSequence());
-        return s == null || !s.isComplete() || s.fmp4() != media.fmp4() || s.parted() ? null : s.whole();
+    /** {@code s}'s bytes, whole or joined from its parts, entered until written; null when they left the window. */
+    static EntryBody body(HeldSegment s) {
+        return EntryBody.of(s.parted() ? s.parts(s.partCount()) : List.of(s.whole()));
     }
 
     /** A complete part, or null. */

@@ -26,7 +26,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -361,11 +360,11 @@ public class PlaybackRoutes {
         String type = null;
         if (parsed != null) {
             type = parsed.media().fmp4() ? "video/iso.segment" : "video/mp2t";
-            List<WindowEntry> entries = runtime.get().window().snapshot();
-            if (sentFromFile(ctx, runtime.get(), entries, parsed.media(), type)) {
+            HeldSegment held = MediaFiles.complete(runtime.get().window().snapshot(), parsed.media());
+            if (held != null && !held.parted() && sentFromFile(ctx, runtime.get(), held.whole(), type)) {
                 return;
             }
-            body = MediaFiles.segment(entries, parsed.media());
+            body = held == null ? null : MediaFiles.body(held);
         } else {
             Matcher init = INIT.matcher(file);
             WindowEntry e = init.matches() ? MediaFiles.init(runtime.get().window(), Long.parseLong(init.group(1))) : null;
@@ -389,12 +388,11 @@ public class PlaybackRoutes {
      * plaintext GET (TLS needs the bytes in the JVM; HEAD sends none); false when the window must serve it. Should the
      * file be gone before it is opened, the window serves it after all.
      */
-    private boolean sentFromFile(RoutingContext ctx, StreamRuntime runtime, List<WindowEntry> entries, Media media, String type) {
-        if (ctx.request().isSSL() || ctx.request().method() != HttpMethod.GET) {
+    private boolean sentFromFile(RoutingContext ctx, StreamRuntime runtime, WindowEntry whole, String type) {
+        if (!files.enabled() || ctx.request().isSSL() || ctx.request().method() != HttpMethod.GET) {
             return false;
         }
-        WindowEntry whole = MediaFiles.whole(entries, media);
-        java.nio.file.Path file = whole == null ? null : files.find(runtime, whole);
+        java.nio.file.Path file = files.find(runtime, whole);
         if (file == null) {
             return false;
         }

@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
 import io.stripecast.relay.FakeParentResource;
 import io.stripecast.relay.RawHttp;
 import io.stripecast.relay.RelayClient;
@@ -17,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -30,7 +33,17 @@ import static org.awaitility.Awaitility.await;
  */
 @QuarkusTest
 @QuarkusTestResource(FakeParentResource.class)
+@TestProfile(SegmentFileServingTest.WithSegmentFiles.class)
 class SegmentFileServingTest {
+    /** Copies in the module's target directory, from the first viewer on. */
+    public static class WithSegmentFiles implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("stripecast.playback.segment-files-dir", "target/segment-files",
+                    "stripecast.playback.segment-files-min-viewers", "1");
+        }
+    }
+
     private static final String KEY = "copied-key-0123456789";
     private static final Duration DEADLINE = Duration.ofSeconds(10);
 
