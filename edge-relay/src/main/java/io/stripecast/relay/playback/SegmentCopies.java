@@ -190,6 +190,11 @@ final class SegmentCopies implements AutoCloseable {
             return;
         }
         int length = e.segment().length();
+        if (length > budget) {
+            // Checked before making room: a segment that can never fit must not cost other streams their copies.
+            metrics.segmentFileSkipped("budget");
+            return;
+        }
         makeRoom(length);
         if (held.get() + length > budget) {
             metrics.segmentFileSkipped("budget");

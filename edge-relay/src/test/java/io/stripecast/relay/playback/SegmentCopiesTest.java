@@ -216,14 +216,19 @@ class SegmentCopiesTest {
     }
 
     @Test
-    void aSegmentLargerThanTheBudgetIsServedFromMemory() throws Exception {
-        copies(LENGTH - 1);
+    void aSegmentLargerThanTheBudgetIsServedFromMemoryAndEvictsNothing() throws Exception {
+        copies(LENGTH + LENGTH / 2);
         rebuilt(1, start);
         find(1);
         rebuilt(2, start);
+        Path kept = await().atMost(DEADLINE).until(() -> find(2), p -> p != null);
+        RebuiltSegments.rebuild(window, pool, 3, start, 2 * LENGTH, 3);
         await().atMost(DEADLINE).until(() -> counted("stripecast.relay.segment.files.skipped", "reason", "budget") == 1);
-        assertThat(find(2)).isNull();
-        assertThat(copies.heldBytes()).isZero();
+        assertThat(find(3)).isNull();
+        assertThat(find(2)).as("a segment that could never fit made no room").isEqualTo(kept);
+        assertThat(kept).exists();
+        assertThat(counted("stripecast.relay.segment.files.evicted")).isZero();
+        assertThat(copies.heldBytes()).isEqualTo(LENGTH);
     }
 
     @Test

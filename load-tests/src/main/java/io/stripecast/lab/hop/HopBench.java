@@ -48,9 +48,10 @@ public final class HopBench {
      * One measured window. {@code streamBytes} is the stream the process under test carried in it (the relay: segments
      * it completed x segment size; the nginx shield: what its two children fetched, halved), not what the source
      * sent: on a busy machine the other core may not keep up, and CPU per GB must divide by the work done.
+     * {@code copierSeconds}: of {@code cpuSeconds}, the relay's segment-copy writer thread's.
      */
-    record Window(double seconds, double cpuSeconds, double compilerSeconds, long streamBytes, long viewerBytes,
-                  double load, long sourceBytes) {
+    record Window(double seconds, double cpuSeconds, double compilerSeconds, double copierSeconds, long streamBytes,
+                  long viewerBytes, double load, long sourceBytes) {
         double streamGb() {
             return streamBytes / 1e9;
         }
@@ -66,7 +67,8 @@ public final class HopBench {
         /** Both windows as one: the hop measured before and after the viewers' window, so drift does not pose as serving. */
         Window plus(Window w) {
             return new Window(seconds + w.seconds, cpuSeconds + w.cpuSeconds, compilerSeconds + w.compilerSeconds,
-                    streamBytes + w.streamBytes, viewerBytes + w.viewerBytes, Math.max(load, w.load), sourceBytes + w.sourceBytes);
+                    copierSeconds + w.copierSeconds, streamBytes + w.streamBytes, viewerBytes + w.viewerBytes,
+                    Math.max(load, w.load), sourceBytes + w.sourceBytes);
         }
     }
 
@@ -81,6 +83,17 @@ public final class HopBench {
         double serveCpuPerGb() {
             double added = serve.cpuSeconds - hop.cpuSeconds / hop.seconds * serve.seconds;
             return serve.viewerBytes == 0 ? Double.NaN : added / (serve.viewerBytes / 1e9);
+        }
+
+        /** Of {@link #serveCpuPerGb}, the copies' writer's (one copy per segment, however many viewers). */
+        double copierCpuPerGb() {
+            double added = serve.copierSeconds - hop.copierSeconds / hop.seconds * serve.seconds;
+            return serve.viewerBytes == 0 ? Double.NaN : added / (serve.viewerBytes / 1e9);
+        }
+
+        /** The process's CPU per second in the viewers' window: the hop and the viewers together. */
+        double servingWindowCpuPerSecond() {
+            return serve.cpuSeconds / serve.seconds;
         }
     }
 
@@ -105,7 +118,7 @@ public final class HopBench {
     /** Settings, as {@code key=value} arguments. */
     record Options(List<Double> rates, List<String> shapes, int seconds, int warmupSeconds, int settleSeconds, int idleSeconds,
                    int viewers, String coreUnderTest, String otherCores, Path out, boolean nginx, boolean relay, String relayHeap,
-                   boolean tls, String jfr, List<Boolean> files, List<Boolean> missing) {
+                   boolean tls, String jfr, List<String> relayJvm, List<Boolean> files, List<Boolean> missing) {
         static Options parse(String[] args) {
             Map<String, String> a = new LinkedHashMap<>();
             for (String arg : args) {
@@ -131,6 +144,9 @@ public final class HopBench {
                     !a.getOrDefault("tls", "on").equals("off"),
                     // jfr=<dir>: the relay under test records a JFR profile there (where its CPU goes; not for figures).
                     a.getOrDefault("jfr", ""),
+                    // relay-jvm=<flag>,<flag>: more JVM flags for the relay under test, e.g. -XX:+PreserveFramePointer
+                    // for perf's call graphs through JIT-compiled code (a profile, not figures).
+                    a.getOrDefault("relay-jvm", "").isEmpty() ? List.of() : List.of(a.get("relay-jvm").split(",")),
                     // files=off: viewers are served from the relay's window only, not from its segment copies
                     // (stripecast.playback.segment-files-dir); files=both runs each case both ways.
                     choice(a.getOrDefault("files", "on"), "on", "off"),
@@ -242,8 +258,11 @@ public final class HopBench {
                 Placement where = new Placement("127.0.0.1", pinned(id.equals("relay") ? o.coreUnderTest : o.otherCores));
                 int[] p = ports.get(id);
                 List<String> flags = jvm;
-                if (id.equals("relay") && !o.jfr.isEmpty()) {
+                if (id.equals("relay") && (!o.jfr.isEmpty() || !o.relayJvm.isEmpty())) {
                     flags = new ArrayList<>(jvm);
+                    flags.addAll(o.relayJvm);
+                }
+                if (id.equals("relay") && !o.jfr.isEmpty()) {
                     flags.add("-XX:StartFlightRecording=settings=profile,filename="
                             + Path.of(o.jfr).toAbsolutePath().resolve(tag + ".jfr"));
                 }
@@ -481,6 +500,11 @@ public final class HopBench {
         Window serve;
         try {
             sleepSeconds(o.settleSeconds);
+            // Viewers take paths the hop window did not (and a JVM may have let their compiled code go meanwhile): a
+            // profile of the first run with this wait missing had the C2 compiler at 15 % of the viewers' window.
+            if (awaitJitSettled(pid, 60) < 0) {
+                notes.add(what + ": the JIT was still compiling 60 s after the viewers came (their figure includes it)");
+            }
             serve = window(pid, source, carried, viewers, o.seconds);
         } finally {
             viewers.forEach(PollingViewer::close);
@@ -579,16 +603,19 @@ public final class HopBench {
         long b0 = source.bytesPut();
         long c0 = carried.getAsLong();
         double jit0 = ProcCpu.compilerSeconds(pid);
+        double copier0 = ProcCpu.copierSeconds(pid);
         double cpu0 = ProcCpu.seconds(pid);
         long t0 = System.nanoTime();
         sleepSeconds(seconds); // the measured window: a benchmark's clock, not a synchronisation
         double cpu1 = ProcCpu.seconds(pid);
         long t1 = System.nanoTime();
         double jit1 = ProcCpu.compilerSeconds(pid);
+        double copier1 = ProcCpu.copierSeconds(pid);
         long b1 = source.bytesPut();
         long c1 = carried.getAsLong();
         long v1 = viewers.stream().mapToLong(PollingViewer::bytes).sum();
-        return new Window((t1 - t0) / 1e9, cpu1 - cpu0, jit1 - jit0, c1 - c0, v1 - v0, Math.max(load, ProcCpu.loadAverage()), b1 - b0);
+        return new Window((t1 - t0) / 1e9, cpu1 - cpu0, jit1 - jit0, copier1 - copier0, c1 - c0, v1 - v0,
+                Math.max(load, ProcCpu.loadAverage()), b1 - b0);
     }
 
     private static void sleepSeconds(int s) throws InterruptedException {
@@ -608,9 +635,9 @@ public final class HopBench {
 
     private static void print(Row r) {
         System.out.printf(Locale.ROOT, "%-17s %-4s missing=%-5s %5.0f Mbit/s (carried %6.1f, source %6.1f): hop %6.2f CPU s/GB of stream"
-                        + " (jit %.2f s, load %.1f); serving %6.2f CPU s/GB to viewers (load %.1f); %s%n",
+                        + " (jit %.2f s, load %.1f); serving %6.2f CPU s/GB to viewers (copies %.2f, jit %.2f s, load %.1f); %s%n",
                 r.system, r.shape, r.missing, r.mbit, r.hop.achievedMbit(), r.hop.sourceMbit(), r.hopCpuPerGb(), r.hop.compilerSeconds, r.hop.load,
-                r.serveCpuPerGb(), r.serve.load, r.delivery);
+                r.serveCpuPerGb(), r.copierCpuPerGb(), r.serve.compilerSeconds, r.serve.load, r.delivery);
     }
 
     /** The k+m column: a relay serving viewers from its window only (files=off) says so. */
@@ -639,19 +666,25 @@ public final class HopBench {
                     n == null ? "-" : String.format(Locale.ROOT, "%.1fx", r.hopCpuPerGb() / n.hopCpuPerGb())));
         }
         b.append("\n### Serving viewers: CPU added per GB delivered to ").append(o.viewers).append(" viewers\n\n");
-        b.append("| k+m | data stripe missing | Mbit/s | relay s/GB to viewers | GB to viewers | load | nginx cache hit s/GB to viewers"
-                + " | load | relay / nginx |\n|---|---|---|---|---|---|---|---|---|\n");
+        b.append("| k+m | data stripe missing | Mbit/s | relay s/GB to viewers | of it copying | JIT s in window | GB to viewers | load"
+                + " | nginx cache hit s/GB to viewers | load | relay / nginx | whole window: relay / nginx CPU |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Row r : rows) {
             if (r.system.startsWith("nginx")) {
                 continue;
             }
             Row n = nginxAt(r.mbit);
-            b.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %.2f | %.2f | %.1f | %s | %s | %s |%n", shapeOf(r), r.missing ? "yes" : "no",
-                    r.mbit, r.serveCpuPerGb(), r.serve.viewerBytes / 1e9, r.serve.load,
+            b.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f | %s | %s | %s | %s |%n", shapeOf(r),
+                    r.missing ? "yes" : "no", r.mbit, r.serveCpuPerGb(), r.copierCpuPerGb(), r.serve.compilerSeconds,
+                    r.serve.viewerBytes / 1e9, r.serve.load,
                     n == null ? "-" : String.format(Locale.ROOT, "%.2f", n.serveCpuPerGb()),
                     n == null ? "-" : String.format(Locale.ROOT, "%.1f", n.serve.load),
-                    n == null ? "-" : String.format(Locale.ROOT, "%.2fx", r.serveCpuPerGb() / n.serveCpuPerGb())));
+                    n == null ? "-" : String.format(Locale.ROOT, "%.2fx", r.serveCpuPerGb() / n.serveCpuPerGb()),
+                    n == null ? "-" : String.format(Locale.ROOT, "%.0f / %.0f ms/s (%.2fx)", r.servingWindowCpuPerSecond() * 1000,
+                            n.servingWindowCpuPerSecond() * 1000, r.servingWindowCpuPerSecond() / n.servingWindowCpuPerSecond())));
         }
+        b.append("\nThe whole window: CPU per second of the process under test while it carries the stream and serves the viewers"
+                + " (hop and serving together, the JIT's threads included).\n");
         b.append("\n### Idle: a relay carrying the stream, no viewers, no new segments\n\n");
         b.append("| k+m | data stripe missing | ms of CPU per s | of it JIT | load |\n|---|---|---|---|---|\n");
         idle.forEach(l -> b.append(l).append('\n'));

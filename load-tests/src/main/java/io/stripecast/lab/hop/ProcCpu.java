@@ -68,12 +68,21 @@ final class ProcCpu {
 
     /** utime + stime of the JIT compiler threads of a JVM ({@code C1/C2 CompilerThre...}), seconds: ~0 once it settled. */
     static double compilerSeconds(long pid) {
+        return threadSeconds(pid, comm -> comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler"));
+    }
+
+    /** utime + stime of a relay's segment-copy writer thread ({@code segment-copies}), seconds; 0 without one. */
+    static double copierSeconds(long pid) {
+        return threadSeconds(pid, comm -> comm.equals("segment-copies"));
+    }
+
+    /** utime + stime of the threads of {@code pid} whose name ({@code comm}) matches, seconds. */
+    private static double threadSeconds(long pid, java.util.function.Predicate<String> named) {
         long ticks = 0;
         try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
                 try {
-                    String comm = Files.readString(task.resolve("comm")).trim();
-                    if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
+                    if (named.test(Files.readString(task.resolve("comm")).trim())) {
                         ticks += ticksOf(Files.readString(task.resolve("stat")));
                     }
                 } catch (IOException | RuntimeException e) {

@@ -81,16 +81,20 @@ class HopBenchSetupTest {
         HopBench.Options defaults = HopBench.Options.parse(new String[0]);
         assertThat(defaults.files()).containsExactly(true);
         assertThat(defaults.missing()).containsExactlyInAnyOrder(true, false);
+        assertThat(defaults.relayJvm()).isEmpty();
+        assertThat(HopBench.Options.parse(new String[]{"relay-jvm=-XX:+PreserveFramePointer,-Xss1m"}).relayJvm())
+                .containsExactly("-XX:+PreserveFramePointer", "-Xss1m");
         assertThatThrownBy(() -> HopBench.Options.parse(new String[]{"files=maybe"})).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void aHopMeasuredBeforeAndAfterTheViewersIsOneWindowOfBoth() {
-        HopBench.Window before = new HopBench.Window(30, 3.0, 0.1, 300_000_000L, 0, 1.0, 300_000_000L);
-        HopBench.Window after = new HopBench.Window(30, 1.0, 0.0, 300_000_000L, 0, 2.0, 310_000_000L);
+        HopBench.Window before = new HopBench.Window(30, 3.0, 0.1, 0.2, 300_000_000L, 0, 1.0, 300_000_000L);
+        HopBench.Window after = new HopBench.Window(30, 1.0, 0.0, 0.1, 300_000_000L, 0, 2.0, 310_000_000L);
         HopBench.Window both = before.plus(after);
         assertThat(both.seconds()).isEqualTo(60.0);
         assertThat(both.cpuSeconds()).isEqualTo(4.0);
+        assertThat(both.copierSeconds()).isCloseTo(0.3, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(both.streamBytes()).isEqualTo(600_000_000L);
         assertThat(both.sourceBytes()).isEqualTo(610_000_000L);
         assertThat(both.load()).isEqualTo(2.0);
