@@ -85,6 +85,22 @@ public final class HopBench {
             return serve.viewerBytes == 0 ? Double.NaN : added / (serve.viewerBytes / 1e9);
         }
 
+        /**
+         * {@link #hopCpuPerGb} without the JIT's threads: a JVM compiles code run once per segment for minutes after
+         * any warm-up (a method called once a second reaches C1 after ~200 calls and C2 after thousands), work a
+         * relay that runs for days does once.
+         */
+        double hopCpuPerGbWithoutJit() {
+            return hop.streamBytes == 0 ? Double.NaN : (hop.cpuSeconds - hop.compilerSeconds) / hop.streamGb();
+        }
+
+        /** {@link #serveCpuPerGb} without the JIT's threads (in either window). */
+        double serveCpuPerGbWithoutJit() {
+            double added = serve.cpuSeconds - serve.compilerSeconds
+                    - (hop.cpuSeconds - hop.compilerSeconds) / hop.seconds * serve.seconds;
+            return serve.viewerBytes == 0 ? Double.NaN : added / (serve.viewerBytes / 1e9);
+        }
+
         /** Of {@link #serveCpuPerGb}, the copies' writer's (one copy per segment, however many viewers). */
         double copierCpuPerGb() {
             double added = serve.copierSeconds - hop.copierSeconds / hop.seconds * serve.seconds;
@@ -635,9 +651,11 @@ public final class HopBench {
 
     private static void print(Row r) {
         System.out.printf(Locale.ROOT, "%-17s %-4s missing=%-5s %5.0f Mbit/s (carried %6.1f, source %6.1f): hop %6.2f CPU s/GB of stream"
-                        + " (jit %.2f s, load %.1f); serving %6.2f CPU s/GB to viewers (copies %.2f, jit %.2f s, load %.1f); %s%n",
-                r.system, r.shape, r.missing, r.mbit, r.hop.achievedMbit(), r.hop.sourceMbit(), r.hopCpuPerGb(), r.hop.compilerSeconds, r.hop.load,
-                r.serveCpuPerGb(), r.copierCpuPerGb(), r.serve.compilerSeconds, r.serve.load, r.delivery);
+                        + " (jit %.2f s, %.2f without, load %.1f); serving %6.2f CPU s/GB to viewers (copies %.2f, jit %.2f s, %.2f without,"
+                        + " load %.1f); %s%n",
+                r.system, r.shape, r.missing, r.mbit, r.hop.achievedMbit(), r.hop.sourceMbit(), r.hopCpuPerGb(), r.hop.compilerSeconds,
+                r.hopCpuPerGbWithoutJit(), r.hop.load, r.serveCpuPerGb(), r.copierCpuPerGb(), r.serve.compilerSeconds,
+                r.serveCpuPerGbWithoutJit(), r.serve.load, r.delivery);
     }
 
     /** The k+m column: a relay serving viewers from its window only (files=off) says so. */
@@ -653,33 +671,36 @@ public final class HopBench {
         StringBuilder b = new StringBuilder();
         b.append("### Hop: CPU seconds per GB of stream (process under test alone on core ").append(o.coreUnderTest).append(")\n\n");
         b.append("| k+m | data stripe missing | Mbit/s (carried) | segment | relay s/GB | JIT s in window | load | nginx shield s/GB"
-                + " | load | relay / nginx |\n|---|---|---|---|---|---|---|---|---|---|\n");
+                + " | load | relay / nginx | JIT left out: relay s/GB, relay / nginx |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Row r : rows) {
             if (r.system.startsWith("nginx")) {
                 continue;
             }
             Row n = nginxAt(r.mbit);
-            b.append(String.format(Locale.ROOT, "| %s | %s | %.0f (%.1f) | %d ms | %.2f | %.2f | %.1f | %s | %s | %s |%n", shapeOf(r),
+            b.append(String.format(Locale.ROOT, "| %s | %s | %.0f (%.1f) | %d ms | %.2f | %.2f | %.1f | %s | %s | %s | %.2f, %s |%n", shapeOf(r),
                     r.missing ? "yes" : "no", r.mbit, r.hop.achievedMbit(), r.segmentMillis, r.hopCpuPerGb(), r.hop.compilerSeconds,
                     r.hop.load, n == null ? "-" : String.format(Locale.ROOT, "%.2f (%.1f Mbit/s)", n.hopCpuPerGb(), n.hop.achievedMbit()),
                     n == null ? "-" : String.format(Locale.ROOT, "%.1f", n.hop.load),
-                    n == null ? "-" : String.format(Locale.ROOT, "%.1fx", r.hopCpuPerGb() / n.hopCpuPerGb())));
+                    n == null ? "-" : String.format(Locale.ROOT, "%.1fx", r.hopCpuPerGb() / n.hopCpuPerGb()),
+                    r.hopCpuPerGbWithoutJit(), n == null ? "-" : String.format(Locale.ROOT, "%.1fx", r.hopCpuPerGbWithoutJit() / n.hopCpuPerGb())));
         }
         b.append("\n### Serving viewers: CPU added per GB delivered to ").append(o.viewers).append(" viewers\n\n");
         b.append("| k+m | data stripe missing | Mbit/s | relay s/GB to viewers | of it copying | JIT s in window | GB to viewers | load"
-                + " | nginx cache hit s/GB to viewers | load | relay / nginx | whole window: relay / nginx CPU |\n"
-                + "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + " | nginx cache hit s/GB to viewers | load | relay / nginx | JIT left out: relay s/GB, relay / nginx"
+                + " | whole window: relay / nginx CPU |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Row r : rows) {
             if (r.system.startsWith("nginx")) {
                 continue;
             }
             Row n = nginxAt(r.mbit);
-            b.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f | %s | %s | %s | %s |%n", shapeOf(r),
+            b.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.1f | %s | %s | %s | %.2f, %s | %s |%n", shapeOf(r),
                     r.missing ? "yes" : "no", r.mbit, r.serveCpuPerGb(), r.copierCpuPerGb(), r.serve.compilerSeconds,
                     r.serve.viewerBytes / 1e9, r.serve.load,
                     n == null ? "-" : String.format(Locale.ROOT, "%.2f", n.serveCpuPerGb()),
                     n == null ? "-" : String.format(Locale.ROOT, "%.1f", n.serve.load),
                     n == null ? "-" : String.format(Locale.ROOT, "%.2fx", r.serveCpuPerGb() / n.serveCpuPerGb()),
+                    r.serveCpuPerGbWithoutJit(),
+                    n == null ? "-" : String.format(Locale.ROOT, "%.2fx", r.serveCpuPerGbWithoutJit() / n.serveCpuPerGb()),
                     n == null ? "-" : String.format(Locale.ROOT, "%.0f / %.0f ms/s (%.2fx)", r.servingWindowCpuPerSecond() * 1000,
                             n.servingWindowCpuPerSecond() * 1000, r.servingWindowCpuPerSecond() / n.servingWindowCpuPerSecond())));
         }

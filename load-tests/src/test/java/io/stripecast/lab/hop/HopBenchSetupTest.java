@@ -100,4 +100,19 @@ class HopBenchSetupTest {
         assertThat(both.load()).isEqualTo(2.0);
         assertThat(both.cpuSeconds() / both.streamGb()).isCloseTo(4.0 / 0.6, org.assertj.core.data.Offset.offset(1e-9));
     }
+
+    @Test
+    void theJitsThreadsAreLeftOutOfBothWindowsAlike() {
+        // The hop: 3 s of CPU in 30 s, 0.3 of it the JIT's; the viewers' window: 5 s, 0.5 of it the JIT's, 1 GB to viewers.
+        HopBench.Window hop = new HopBench.Window(30, 3.0, 0.3, 0.0, 300_000_000L, 0, 1.0, 300_000_000L);
+        HopBench.Window serve = new HopBench.Window(30, 5.0, 0.5, 0.4, 300_000_000L, 1_000_000_000L, 1.0, 300_000_000L);
+        HopBench.Row row = new HopBench.Row("stripecast relay", "2+1", false, 80, 1000, hop, serve, "");
+        org.assertj.core.data.Offset<Double> exact = org.assertj.core.data.Offset.offset(1e-9);
+        assertThat(row.hopCpuPerGb()).isCloseTo(10.0, exact);
+        assertThat(row.hopCpuPerGbWithoutJit()).isCloseTo(9.0, exact);
+        assertThat(row.serveCpuPerGb()).isCloseTo(2.0, exact);
+        assertThat(row.serveCpuPerGbWithoutJit()).isCloseTo(1.8, exact);
+        assertThat(row.copierCpuPerGb()).isCloseTo(0.4, exact);
+        assertThat(row.servingWindowCpuPerSecond()).isCloseTo(5.0 / 30, exact);
+    }
 }
