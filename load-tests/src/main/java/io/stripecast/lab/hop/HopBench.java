@@ -158,7 +158,8 @@ public final class HopBench {
                     // The relays' data planes speak mutual TLS as shipped; tls=off compares like with like against
                     // nginx's tiers, which talk plain HTTP to each other.
                     !a.getOrDefault("tls", "on").equals("off"),
-                    // jfr=<dir>: the relay under test records a JFR profile there (where its CPU goes; not for figures).
+                    // jfr=<dir>: the relay under test records a JFR profile, written there (jcmd JFR.dump) before it
+                    // is stopped (where its CPU goes; not for figures).
                     a.getOrDefault("jfr", ""),
                     // relay-jvm=<flag>,<flag>: more JVM flags for the relay under test, e.g. -XX:+PreserveFramePointer
                     // for perf's call graphs through JIT-compiled code (a profile, not figures).
@@ -279,8 +280,7 @@ public final class HopBench {
                     flags.addAll(o.relayJvm);
                 }
                 if (id.equals("relay") && !o.jfr.isEmpty()) {
-                    flags.add("-XX:StartFlightRecording=settings=profile,filename="
-                            + Path.of(o.jfr).toAbsolutePath().resolve(tag + ".jfr"));
+                    flags.add("-XX:StartFlightRecording=settings=profile");
                 }
                 JavaService started = JavaService.relay(id, where, p[0], p[1], settings, dir.resolve("logs"), flags);
                 STARTED.add(started);
@@ -329,6 +329,10 @@ public final class HopBench {
                 }
             }
         } finally {
+            JavaService underTest = relays.get("relay");
+            if (underTest != null && !o.jfr.isEmpty()) {
+                dumpFlightRecording(underTest, Path.of(o.jfr).toAbsolutePath().resolve(tag + ".jfr"));
+            }
             relays.values().forEach(JavaService::close);
             segmentCopies = () -> 0;
             HlsCheck.deleteRecursively(segmentFilesDir(o.out).resolve(tag));
@@ -632,6 +636,27 @@ public final class HopBench {
         long v1 = viewers.stream().mapToLong(PollingViewer::bytes).sum();
         return new Window((t1 - t0) / 1e9, cpu1 - cpu0, jit1 - jit0, copier1 - copier0, c1 - c0, v1 - v0,
                 Math.max(load, ProcCpu.loadAverage()), b1 - b0);
+    }
+
+    /**
+     * Writes the relay's flight recording with jcmd while it still runs: a relay is stopped without the JVM's exit
+     * dump (the file named in -XX:StartFlightRecording stayed empty).
+     */
+    private void dumpFlightRecording(JavaService relay, Path file) {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        try {
+            Files.createDirectories(file.getParent());
+            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(relay.pid()), "JFR.dump", "filename=" + file)
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                notes.add("the relay's flight recording could not be written to " + file);
+            }
+        } catch (IOException e) {
+            notes.add("the relay's flight recording could not be written to " + file + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void sleepSeconds(int s) throws InterruptedException {
