@@ -81,7 +81,15 @@ public final class HopBench {
 
         /** CPU the viewers added, per GB they received. */
         double serveCpuPerGb() {
-            double added = serve.cpuSeconds - hop.cpuSeconds / hop.seconds * serve.seconds;
+            return addedPerGbToViewers(serve.cpuSeconds, hop.cpuSeconds);
+        }
+
+        /**
+         * What the viewers' window spent beyond the hop's rate ({@code hopSeconds} over the hop's windows, scaled to
+         * the viewers' window), per GB the viewers received.
+         */
+        private double addedPerGbToViewers(double serveSeconds, double hopSeconds) {
+            double added = serveSeconds - hopSeconds / hop.seconds * serve.seconds;
             return serve.viewerBytes == 0 ? Double.NaN : added / (serve.viewerBytes / 1e9);
         }
 
@@ -96,15 +104,12 @@ public final class HopBench {
 
         /** {@link #serveCpuPerGb} without the JIT's threads (in either window). */
         double serveCpuPerGbWithoutJit() {
-            double added = serve.cpuSeconds - serve.compilerSeconds
-                    - (hop.cpuSeconds - hop.compilerSeconds) / hop.seconds * serve.seconds;
-            return serve.viewerBytes == 0 ? Double.NaN : added / (serve.viewerBytes / 1e9);
+            return addedPerGbToViewers(serve.cpuSeconds - serve.compilerSeconds, hop.cpuSeconds - hop.compilerSeconds);
         }
 
         /** Of {@link #serveCpuPerGb}, the copies' writer's (one copy per segment, however many viewers). */
         double copierCpuPerGb() {
-            double added = serve.copierSeconds - hop.copierSeconds / hop.seconds * serve.seconds;
-            return serve.viewerBytes == 0 ? Double.NaN : added / (serve.viewerBytes / 1e9);
+            return addedPerGbToViewers(serve.copierSeconds, hop.copierSeconds);
         }
 
         /** The process's CPU per second in the viewers' window: the hop and the viewers together. */
@@ -275,12 +280,12 @@ public final class HopBench {
                 Placement where = new Placement("127.0.0.1", pinned(id.equals("relay") ? o.coreUnderTest : o.otherCores));
                 int[] p = ports.get(id);
                 List<String> flags = jvm;
-                if (id.equals("relay") && (!o.jfr.isEmpty() || !o.relayJvm.isEmpty())) {
+                if (id.equals("relay")) {
                     flags = new ArrayList<>(jvm);
                     flags.addAll(o.relayJvm);
-                }
-                if (id.equals("relay") && !o.jfr.isEmpty()) {
-                    flags.add("-XX:StartFlightRecording=settings=profile");
+                    if (!o.jfr.isEmpty()) {
+                        flags.add("-XX:StartFlightRecording=settings=profile");
+                    }
                 }
                 JavaService started = JavaService.relay(id, where, p[0], p[1], settings, dir.resolve("logs"), flags);
                 STARTED.add(started);
