@@ -389,7 +389,7 @@ public class PlaybackRoutes {
      * file be gone before it is opened, the window serves it after all.
      */
     private boolean sentFromFile(RoutingContext ctx, StreamRuntime runtime, WindowEntry whole, String type) {
-        if (!files.enabled() || ctx.request().isSSL() || ctx.request().method() != HttpMethod.GET) {
+        if (ctx.request().isSSL() || ctx.request().method() != HttpMethod.GET) {
             return false;
         }
         java.nio.file.Path file = files.find(runtime, whole);

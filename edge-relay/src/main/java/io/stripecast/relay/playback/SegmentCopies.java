@@ -190,13 +190,7 @@ final class SegmentCopies implements AutoCloseable {
             return;
         }
         int length = e.segment().length();
-        if (length > budget) {
-            // Checked before making room: a segment that can never fit must not cost other streams their copies.
-            metrics.segmentFileSkipped("budget");
-            return;
-        }
-        makeRoom(length);
-        if (held.get() + length > budget) {
+        if (!makeRoom(length)) {
             metrics.segmentFileSkipped("budget");
             return;
         }
@@ -230,11 +224,15 @@ final class SegmentCopies implements AutoCloseable {
     /**
      * Writer thread: deletes files until {@code length} more bytes fit the budget: first those in their grace, then
      * the oldest copies of any stream (viewers ask for the live edge; an older segment is served from the window).
-     * Only this thread changes what is held, so room made here stays made.
+     * Only this thread changes what is held, so room made here stays made. False when {@code length} does not fit:
+     * one larger than the whole budget deletes nothing, as it could never fit.
      */
-    private void makeRoom(int length) {
+    private boolean makeRoom(int length) {
+        if (length > budget) {
+            return false;
+        }
         if (held.get() + length <= budget) {
-            return;
+            return true;
         }
         List<StreamCopies> all = new ArrayList<>(streams.values());
         all.addAll(closing);
@@ -251,6 +249,7 @@ final class SegmentCopies implements AutoCloseable {
                 metrics.segmentFileEvicted();
             }
         }
+        return held.get() + length <= budget;
     }
 
     /** Writer thread: deletes a stream's files whose grace is over. */

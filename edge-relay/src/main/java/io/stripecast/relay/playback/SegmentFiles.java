@@ -54,11 +54,6 @@ public class SegmentFiles {
         stopTick = streams.everySecond(() -> copies.tick(name -> streams.find(name).map(StreamRuntime::window).orElse(null)));
     }
 
-    /** Whether segments may be sent from copies at all (a directory is configured and usable). */
-    boolean enabled() {
-        return copies != null;
-    }
-
     /** The file to send for a complete whole segment of {@code runtime}, or null (serve it from the window). */
     Path find(StreamRuntime runtime, WindowEntry entry) {
         return copies == null ? null : copies.find(runtime.spec().name(), runtime.window(), entry);
