@@ -37,16 +37,35 @@ for (const [index, url] of urls.entries()) {
     let since = null;
     // A stall counts once playback has begun (the start-up buffering is not a stall).
     window.__waitingAt = [];
+    window.__aheadAtWaiting = [];
     v.addEventListener("waiting", () => {
       if (v.currentTime > 1) {
         window.__waiting++;
+        // What was buffered ahead of the playhead when it stalled (0 is an empty buffer, not a decoder hiccup).
+        const b = v.buffered;
+        window.__aheadAtWaiting.push(b.length ? Math.round(1000 * (b.end(b.length - 1) - v.currentTime)) : -1);
         window.__waitingAt.push(Math.round(performance.now()));
         // Waiting while the player seeks (hls.js jumping to its live target) is told apart, not left out.
         window.__seekingAtWaiting.push(v.seeking);
         since ??= performance.now();
       }
     });
+    // Every seek (who moves the playhead, hls.js or nothing else here, and why is told by where to): [performance.now(),
+    // from (the playhead at the last timeupdate), to, hls.js' live sync position, buffered ranges].
+    window.__seeks = [];
+    let lastTime = 0;
+    v.addEventListener("timeupdate", () => { if (!v.seeking) lastTime = v.currentTime; });
+    v.addEventListener("seeking", () => {
+      const ranges = [];
+      for (let i = 0; i < v.buffered.length; i++) ranges.push([+v.buffered.start(i).toFixed(3), +v.buffered.end(i).toFixed(3)]);
+      const sync = typeof window.stripecast?.liveSyncPosition === "function" ? window.stripecast.liveSyncPosition() : null;
+      if (window.__seeks.length < 50) {
+        window.__seeks.push([Math.round(performance.now()), +lastTime.toFixed(3), +v.currentTime.toFixed(3), sync === null ? null : +sync.toFixed(3), ranges]);
+      }
+    });
+    window.__playingAt = [];
     v.addEventListener("playing", () => {
+      if (window.__playingAt.length < 20) window.__playingAt.push(Math.round(performance.now()));
       window.__playingSince ??= performance.now();
       if (since !== null) { window.__stalledMs += performance.now() - since; since = null; }
     });
@@ -92,6 +111,7 @@ for (const o of pages) {
     levels: window.stripecast?.levels ?? [], levelSwitches: window.stripecast?.levelSwitches ?? [],
     partsLoaded: window.stripecast?.partsLoaded ?? 0, startupMs: window.stripecast?.startupMs ?? null,
     bufferStalls: window.stripecast?.bufferStalls ?? [], waitingAt: window.__waitingAt, seekingAtWaiting: window.__seekingAtWaiting,
+    aheadAtWaiting: window.__aheadAtWaiting, seeks: window.__seeks, playingAt: window.__playingAt, loads: window.stripecast?.loads ?? [], openedAt: Math.round(performance.timeOrigin),
     targetLatency: typeof window.stripecast?.targetLatency === "function" ? window.stripecast.targetLatency() : null,
     behindLive: window.__behindLive,
   }));

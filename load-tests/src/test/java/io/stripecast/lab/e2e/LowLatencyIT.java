@@ -78,6 +78,7 @@ class LowLatencyIT {
         String edge = deepestBut(cluster.parents(STREAM), victim.getKey());
         Process browser = startBrowser(dir, cluster.relay(edge).base() + "/live/" + STREAM + "/", 24);
         cluster.relay(victim.getKey()).kill();
+        long killedAtMillis = System.currentTimeMillis();
         await("victim out of the forest").atMost(Duration.ofSeconds(20))
                 .until(() -> !cluster.forest(STREAM).get("stripes").get(0).get("parents").has(victim.getKey()));
 
@@ -113,7 +114,8 @@ class LowLatencyIT {
         assertThat(page.get("lowLatency").asBoolean()).as("the page played in hls.js' low-latency mode").isTrue();
         assertThat(page.get("partsLoaded").asInt()).as("parts hls.js loaded").isPositive();
         assertThat(page.get("currentTime").asDouble()).as("played").isGreaterThan(12);
-        assertThat(page.get("waiting").asInt()).as("stalls on %s through the kill of %s and a switch of rendition", edge, victim.getKey()).isZero();
+        assertThat(page.get("waiting").asInt()).as("stalls on %s through the kill of %s and a switch of rendition: %s", edge, victim.getKey(),
+                stallReport(page, killedAtMillis)).isZero();
         // The viewer picked the other rendition from the page's menu after 14 s: hls.js switched to it and played on.
         assertThat(page.get("levels")).as("the ladder hls.js read from the master").hasSize(RENDITIONS);
         assertThat(page.get("switchedTo").isNull()).as("a rendition was picked from the menu").isFalse();
@@ -121,6 +123,33 @@ class LowLatencyIT {
         assertThat(switches.size()).as("levels played: the first, then the one picked (%s)", switches).isGreaterThanOrEqualTo(2);
         assertThat(switches.get(switches.size() - 1).get(1).asInt()).as("the level playing at the end (%s)", switches)
                 .isEqualTo(page.get("switchedTo").asInt());
+    }
+
+    /**
+     * What the page saw around each stall, for a failure to explain itself: when it stalled and with how much buffered,
+     * when the relay was killed and the rendition picked (all in the page's clock), every seek ([ms, from, to, hls.js'
+     * live sync position, buffered ranges]), and the loads that ended from 3 s
+     * before each stall to 1 s after it ([ms, what, level, media sequence, part, ms from request to end]).
+     */
+    static String stallReport(JsonNode page, long killedAtMillis) {
+        StringBuilder out = new StringBuilder();
+        out.append("waitingAt=").append(page.get("waitingAt")).append(" aheadAtWaitingMs=").append(page.get("aheadAtWaiting"))
+                .append(" seeking=").append(page.get("seekingAtWaiting")).append(" stalledMs=").append(page.get("stalledMs"))
+                .append(" killedAt=").append(killedAtMillis - page.path("openedAt").asLong())
+                .append(" switchedAt=").append(page.get("switchedAtMs")).append(" levelSwitches=").append(page.get("levelSwitches"))
+                .append(" bufferStalls=").append(page.get("bufferStalls")).append(" targetLatency=").append(page.get("targetLatency"))
+                .append(" seeks=").append(page.get("seeks")).append(" playingAt=").append(page.get("playingAt"));
+        for (JsonNode at : page.path("waitingAt")) {
+            long stall = at.asLong();
+            out.append("\nloads around ").append(stall).append(':');
+            for (JsonNode load : page.path("loads")) {
+                long ended = load.get(0).asLong();
+                if (ended >= stall - 3000 && ended <= stall + 1000) {
+                    out.append(' ').append(load);
+                }
+            }
+        }
+        return out.toString();
     }
 
     /** The master lists both renditions with what was ingested; each media playlist is LL-HLS with parts. */
