@@ -19,11 +19,21 @@ final class MediaFiles {
 
     /**
      * The complete media segment the name stands for, whole or sent as parts, or null when not here (yet, or any
-     * more). One pass over the window's entries: a large low-latency window holds thousands of parts.
+     * more). Takes only that segment's entries from the window, in one pass that copies nothing else: a large
+     * low-latency window holds thousands of parts.
      */
-    static HeldSegment complete(List<WindowEntry> entries, Media media) {
-        HeldSegment s = RenditionEntries.of(entries).rendition(media.rendition()).segment(media.mediaSequence());
-        return s == null || !s.isComplete() || s.fmp4() != media.fmp4() ? null : s;
+    static HeldSegment complete(SegmentWindow window, Media media) {
+        int rendition = media.rendition();
+        long mediaSequence = media.mediaSequence();
+        List<WindowEntry> own = window.matching(e -> (e.isMedia() || e.isPart() || e.isPartsEnd()) && e.rendition() == rendition
+                && e.meta().getMediaSequence() == mediaSequence);
+        if (own.isEmpty()) {
+            return null;
+        }
+        // Added in transport order, as RenditionEntries adds them when it sorts the whole window.
+        HeldSegment s = new HeldSegment(rendition, mediaSequence);
+        own.forEach(s::add);
+        return !s.isComplete() || s.fmp4() != media.fmp4() ? null : s;
     }
 
     /** {@code s}'s bytes, whole or joined from its parts, entered until written; null when they left the window. */
@@ -31,15 +41,10 @@ final class MediaFiles {
         return EntryBody.of(s.parted() ? s.parts(s.partCount()) : List.of(s.whole()));
     }
 
-    /** A complete part, or null. */
-    static WindowEntry part(List<WindowEntry> entries, Media media) {
-        for (WindowEntry e : entries) {
-            if (e.isPart() && e.isComplete() && e.rendition() == media.rendition() && e.meta().getMediaSequence() == media.mediaSequence()
-                    && e.meta().getPartIndex() == media.part()) {
-                return e;
-            }
-        }
-        return null;
+    /** A complete part, or null; looked for from the live edge back, where viewers ask. */
+    static WindowEntry part(SegmentWindow window, Media media) {
+        return window.newest(e -> e.isPart() && e.isComplete() && e.rendition() == media.rendition()
+                && e.meta().getMediaSequence() == media.mediaSequence() && e.meta().getPartIndex() == media.part());
     }
 
     /** A complete init segment by transport sequence (unique in the stream, whatever its rendition), or null. */

@@ -57,11 +57,11 @@ public final class PartHolds {
     public Hold hold(int rendition, long mediaSequence, int part, Consumer<WindowEntry> onArrived, Consumer<Integer> onGone) {
         Hold hold = new Hold(rendition, mediaSequence, part, onArrived, onGone);
         holds.add(hold);
-        for (WindowEntry e : window.snapshot()) {
-            // An end already held is an earlier run's (the caller holds only while the playlist hints a part, so not ended).
-            if (!e.isEnd()) {
-                answer(hold, e);
-            }
+        // Only the held segment's entries can answer (an end already held is an earlier run's: the caller holds only
+        // while the playlist hints a part, so not ended). Taken without copying the window: one hold per hinted part.
+        for (WindowEntry e : window.matching(
+                candidate -> !candidate.isEnd() && candidate.rendition() == rendition && candidate.meta().getMediaSequence() == mediaSequence)) {
+            answer(hold, e);
         }
         return hold;
     }

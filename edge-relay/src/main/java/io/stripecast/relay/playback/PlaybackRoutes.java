@@ -360,7 +360,7 @@ public class PlaybackRoutes {
         String type = null;
         if (parsed != null) {
             type = parsed.media().fmp4() ? "video/iso.segment" : "video/mp2t";
-            HeldSegment held = MediaFiles.complete(runtime.get().window().snapshot(), parsed.media());
+            HeldSegment held = MediaFiles.complete(runtime.get().window(), parsed.media());
             if (held != null && !held.parted() && sentFromFile(ctx, runtime.get(), held.whole(), type)) {
                 return;
             }
@@ -430,7 +430,7 @@ public class PlaybackRoutes {
         String name = runtime.spec().name();
         // Rendered before looking for the part: a part that completes in between is found, so one missing is at or after the hint.
         Rendered now = runtime.playlists().rendition(media.rendition()).render(offerBlockingReload(name));
-        WindowEntry found = MediaFiles.part(runtime.window().snapshot(), media);
+        WindowEntry found = MediaFiles.part(runtime.window(), media);
         EntryBody body = found == null ? null : EntryBody.of(found);
         if (body != null) {
             serve(ctx, "part", "video/iso.segment", body, name);

@@ -11,6 +11,7 @@ import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongConsumer;
+import java.util.function.Predicate;
 
 /**
  * The sliding window of one stream on one relay: the shards (and rebuilt segments) of the last
@@ -376,6 +377,34 @@ public final class SegmentWindow {
     /** A consistent copy of the entries, ascending, for playlists and metrics. */
     public synchronized List<WindowEntry> snapshot() {
         return new ArrayList<>(entries.values());
+    }
+
+    /**
+     * The newest entry {@code wanted} accepts, or null. Looks from the newest back and copies nothing: a viewer asks for
+     * what is near the live edge, and a low-latency window holds thousands of parts. {@code wanted} runs under the
+     * window's lock: it must only read the entry.
+     */
+    public synchronized WindowEntry newest(Predicate<WindowEntry> wanted) {
+        for (WindowEntry e : entries.descendingMap().values()) {
+            if (wanted.test(e)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The entries {@code wanted} accepts, ascending: one pass under the lock that copies only those (a snapshot copies
+     * them all). {@code wanted} runs under the window's lock: it must only read the entry.
+     */
+    public synchronized List<WindowEntry> matching(Predicate<WindowEntry> wanted) {
+        List<WindowEntry> out = new ArrayList<>();
+        for (WindowEntry e : entries.values()) {
+            if (wanted.test(e)) {
+                out.add(e);
+            }
+        }
+        return out;
     }
 
     /** Changes with every entry added, segment completed or entry evicted; read it before a snapshot taken to match. */

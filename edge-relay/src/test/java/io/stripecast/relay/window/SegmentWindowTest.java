@@ -47,6 +47,25 @@ class SegmentWindowTest {
     }
 
     @Test
+    void newestLooksFromTheLiveEdgeBackAndMatchingKeepsTransportOrder() {
+        SegmentWindow w = new SegmentWindow(SPEC, 1 << 30);
+        for (long s = 1; s <= 8; s++) {
+            segment(w, s, SegmentKind.SEGMENT_KIND_MPEG_TS, 1000 + s, 0);
+        }
+        List<Long> tested = new ArrayList<>();
+        WindowEntry even = w.newest(e -> {
+            tested.add(e.sequence());
+            return e.sequence() % 2 == 0;
+        });
+        assertThat(even.sequence()).as("the newest even one").isEqualTo(8);
+        assertThat(tested).as("entries looked at: the newest only").containsExactly(8L);
+        assertThat(w.newest(e -> e.sequence() < 4).sequence()).isEqualTo(3);
+        assertThat(w.newest(e -> e.sequence() > 8)).isNull();
+        assertThat(w.matching(e -> e.sequence() % 3 == 0)).extracting(WindowEntry::sequence).containsExactly(3L, 6L);
+        assertThat(w.matching(e -> false)).isEmpty();
+    }
+
+    @Test
     void boundsMemoryWhateverTheDuration() {
         SegmentWindow w = new SegmentWindow(SPEC, 20_000);
         for (long s = 1; s <= 50; s++) {
