@@ -50,8 +50,8 @@ for (const [index, url] of urls.entries()) {
         since ??= performance.now();
       }
     });
-    // Every seek (who moves the playhead, hls.js or nothing else here, and why is told by where to): [performance.now(),
-    // from (the playhead at the last timeupdate), to, hls.js' live sync position, buffered ranges].
+    // Every seek (only hls.js seeks here), so that a failure can tell its start-up and catch-up seeks from a stall:
+    // [performance.now(), from (the playhead at the last timeupdate), to, hls.js' live sync position, buffered ranges].
     window.__seeks = [];
     let lastTime = 0;
     v.addEventListener("timeupdate", () => { if (!v.seeking) lastTime = v.currentTime; });

@@ -128,10 +128,10 @@ class LowLatencyIT {
     /**
      * What the page saw around each stall, for a failure to explain itself: when it stalled and with how much buffered,
      * when the relay was killed and the rendition picked (all in the page's clock), every seek ([ms, from, to, hls.js'
-     * live sync position, buffered ranges]), and the loads that ended from 3 s
-     * before each stall to 1 s after it ([ms, what, level, media sequence, part, ms from request to end]).
+     * live sync position, buffered ranges]), and the loads that ended from 3 s before each stall to 1 s after it ([ms,
+     * what, level, media sequence, part, ms from request to end]).
      */
-    static String stallReport(JsonNode page, long killedAtMillis) {
+    private static String stallReport(JsonNode page, long killedAtMillis) {
         StringBuilder out = new StringBuilder();
         out.append("waitingAt=").append(page.get("waitingAt")).append(" aheadAtWaitingMs=").append(page.get("aheadAtWaiting"))
                 .append(" seeking=").append(page.get("seekingAtWaiting")).append(" stalledMs=").append(page.get("stalledMs"))
