@@ -25,6 +25,11 @@ final class HeldSegment {
         this.mediaSequence = mediaSequence;
     }
 
+    /** Whether {@code e} is a piece of some media segment: the whole segment, one of its parts, or its parts' end. */
+    static boolean isPiece(WindowEntry e) {
+        return e.isMedia() || e.isPart() || e.isPartsEnd();
+    }
+
     /** Adds a whole segment, a part or a parts end of this segment; a second entry for the same place is ignored. */
     void add(WindowEntry e) {
         firstIngestMillis = Math.min(firstIngestMillis, e.meta().getIngestTimeMillis());

@@ -25,7 +25,7 @@ final class MediaFiles {
     static HeldSegment complete(SegmentWindow window, Media media) {
         int rendition = media.rendition();
         long mediaSequence = media.mediaSequence();
-        List<WindowEntry> own = window.matching(e -> (e.isMedia() || e.isPart() || e.isPartsEnd()) && e.rendition() == rendition
+        List<WindowEntry> own = window.matching(e -> HeldSegment.isPiece(e) && e.rendition() == rendition
                 && e.meta().getMediaSequence() == mediaSequence);
         if (own.isEmpty()) {
             return null;

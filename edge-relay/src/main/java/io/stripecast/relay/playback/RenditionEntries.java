@@ -56,7 +56,7 @@ final class RenditionEntries {
                 }
                 continue;
             }
-            boolean media = e.isMedia() || e.isPart() || e.isPartsEnd();
+            boolean media = HeldSegment.isPiece(e);
             int r = e.rendition();
             if (!media || r >= n) {
                 continue;

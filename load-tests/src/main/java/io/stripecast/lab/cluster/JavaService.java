@@ -222,12 +222,23 @@ public final class JavaService implements AutoCloseable {
      * really holds, free of when its collector last ran.
      */
     public double heapAfterGc() throws IOException, InterruptedException {
-        Process gc = new ProcessBuilder("jcmd", Long.toString(process.pid()), "GC.run").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (!gc.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || gc.exitValue() != 0) {
-            throw new IOException("jcmd GC.run on " + id + " failed");
-        }
+        jcmd("GC.run");
         return metric("jvm_memory_used_bytes", "area=\"heap\"");
+    }
+
+    /**
+     * Runs a diagnostic command in the process ({@code jcmd <pid> <command...>}, the jcmd of the JDK it runs on) and
+     * waits up to a minute for it; an IOException when it fails or takes longer.
+     */
+    public void jcmd(String... command) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(process.pid())));
+        cmd.addAll(List.of(command));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new IOException("jcmd " + String.join(" ", command) + " on " + id + " failed");
+        }
     }
 
     /** SIGKILL: the process gets no chance to say goodbye. */

@@ -648,15 +648,9 @@ public final class HopBench {
      * dump (the file named in -XX:StartFlightRecording stayed empty).
      */
     private void dumpFlightRecording(JavaService relay, Path file) {
-        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
         try {
             Files.createDirectories(file.getParent());
-            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(relay.pid()), "JFR.dump", "filename=" + file)
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
-                p.destroyForcibly();
-                notes.add("the relay's flight recording could not be written to " + file);
-            }
+            relay.jcmd("JFR.dump", "filename=" + file);
         } catch (IOException e) {
             notes.add("the relay's flight recording could not be written to " + file + ": " + e.getMessage());
         } catch (InterruptedException e) {

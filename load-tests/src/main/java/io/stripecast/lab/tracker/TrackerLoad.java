@@ -77,7 +77,7 @@ public final class TrackerLoad {
                 "stripecast.tracker.max-sockets-per-address", String.valueOf(max + 100)),
                 dir.resolve("logs"), JavaService.STEADY).awaitReady()) {
             TrackerLoad load = new TrackerLoad("ws://127.0.0.1:" + httpPort + "/tracker/" + STREAM);
-            double baseHeap = heapAfterGc(relay);
+            double baseHeap = relay.heapAfterGc();
             System.out.printf(Locale.ROOT, "relay heap after GC with no viewers: %.1f MB%n", baseHeap / 1e6);
             System.out.println("viewers  churn/s  msgs in/s  msgs out/s  relay CPU ms/s  CPU us/msg  heap MB  heap/viewer KB  failures");
             for (int n : steps) {
@@ -92,7 +92,7 @@ public final class TrackerLoad {
                 double cpuPerSecond = (relayCpuMillis(relay) - cpu0) / elapsed;
                 double in = (load.sent.get() - in0) / elapsed;
                 double out = (load.received.get() - out0) / elapsed;
-                double heap = heapAfterGc(relay);
+                double heap = relay.heapAfterGc();
                 System.out.printf(Locale.ROOT, "%7d  %7d  %9.0f  %10.0f  %14.1f  %10.1f  %7.1f  %14.2f  %8d%n", n, churn, in, out,
                         cpuPerSecond, in + out == 0 ? 0 : cpuPerSecond * 1000 / (in + out), heap / 1e6,
                         n == 0 ? 0 : (heap - baseHeap) / n / 1024, load.failures.get());
@@ -146,12 +146,6 @@ public final class TrackerLoad {
             v.reannounce.cancel(false);
             v.socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
         }
-    }
-
-    static double heapAfterGc(JavaService relay) throws Exception {
-        new ProcessBuilder("jcmd", String.valueOf(relay.pid()), "GC.run").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(30, TimeUnit.SECONDS);
-        return relay.metric("jvm_memory_used_bytes", "area=\"heap\"");
     }
 
     static long relayCpuMillis(JavaService relay) {

@@ -83,7 +83,7 @@ public class LowLatencyLookupBenchmark {
         }
         newestPart = new Media(0, segments - 1, PARTS - 1, true);
         newestSegment = new Media(0, segments - 1, -1, true);
-        if (newestPart() != newestPartFromSnapshot() || newestSegment() == null || newestSegmentFromSnapshot() == null
+        if (newestPart() == null || newestPart() != newestPartFromSnapshot() || newestSegment() == null || newestSegmentFromSnapshot() == null
                 || newestSegment().partCount() != PARTS) {
             throw new IllegalStateException("the window does not hold what is looked up: " + window.size() + " entries");
         }
